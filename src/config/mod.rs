@@ -1,0 +1,342 @@
+//! `site.toml`: the site's settings, with every unknown key refused at its place so typos never
+//! pass silently, and the command-line overrides applied on top.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
+use crate::error::{Error, Result};
+
+/// The name of the config file at the site root.
+pub const FILE_NAME: &str = "site.toml";
+
+/// Whether draft pages are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Drafts {
+    /// Drafts are left out (the default).
+    #[default]
+    Exclude,
+    /// Drafts are built like other pages.
+    Include,
+}
+
+/// What a broken internal link is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkLevel {
+    /// Fails the build (the default).
+    #[default]
+    Error,
+    /// Reported, the build goes on: for people bringing in an existing corpus.
+    Warn,
+}
+
+/// Why the site is being built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A build for publishing.
+    #[default]
+    Build,
+    /// Checking only: nothing is written.
+    Check,
+    /// The live preview of `serve`.
+    Serve,
+}
+
+/// `[markdown]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarkdownConfig {
+    /// Highlight fenced code with syntect.
+    pub highlight_code: bool,
+    /// The syntect theme the syntax stylesheet is generated from.
+    pub highlight_theme: Spanned<String>,
+    /// A second syntect theme, used under `prefers-color-scheme: light`.
+    pub highlight_theme_light: Option<Spanned<String>>,
+    /// Add a `#` link to every heading.
+    pub heading_anchors: bool,
+    /// Typographic quotes and dashes.
+    pub smart_punctuation: bool,
+}
+
+impl Default for MarkdownConfig {
+    fn default() -> Self {
+        Self {
+            highlight_code: true,
+            highlight_theme: Spanned::new(0..0, "base16-ocean.dark".to_owned()),
+            highlight_theme_light: None,
+            heading_anchors: true,
+            smart_punctuation: false,
+        }
+    }
+}
+
+/// `[build]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BuildConfig {
+    /// Minify HTML output.
+    pub minify: bool,
+    /// Write an Atom feed of dated pages at `/atom.xml`.
+    pub feed: bool,
+    /// How many entries the feed holds.
+    pub feed_limit: usize,
+    /// Write `/sitemap.xml`.
+    pub sitemap: bool,
+    /// Where the site is written, relative to the root.
+    pub output_dir: String,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        Self {
+            minify: true,
+            feed: true,
+            feed_limit: 20,
+            sitemap: true,
+            output_dir: "public".to_owned(),
+        }
+    }
+}
+
+/// `[links]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinksConfig {
+    /// What a broken internal link or anchor is.
+    pub internal: LinkLevel,
+}
+
+/// `[contact]`: where the contact form goes.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContactConfig {
+    /// The form endpoint; empty means `mailto:` the email address.
+    pub action: String,
+    /// The fallback address.
+    pub email: String,
+    /// The form method.
+    pub method: String,
+}
+
+impl Default for ContactConfig {
+    fn default() -> Self {
+        Self {
+            action: String::new(),
+            email: String::new(),
+            method: "post".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    #[serde(default)]
+    description: String,
+    base_url: Spanned<String>,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default)]
+    theme: Option<Spanned<String>>,
+    #[serde(default)]
+    markdown: MarkdownConfig,
+    #[serde(default)]
+    build: BuildConfig,
+    #[serde(default)]
+    links: LinksConfig,
+    #[serde(default)]
+    contact: ContactConfig,
+    #[serde(default)]
+    extra: toml::Table,
+}
+
+fn default_language() -> String {
+    "en".to_owned()
+}
+
+/// The loaded configuration, with overrides applied.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The site root (where site.toml is).
+    pub root: PathBuf,
+    /// The absolute output directory.
+    pub output_dir: PathBuf,
+    /// Site title.
+    pub title: String,
+    /// Site description.
+    pub description: String,
+    /// Absolute base URL without a trailing slash.
+    pub base_url: String,
+    /// BCP 47 language tag.
+    pub language: String,
+    /// Theme name (`themes/<name>`), if any.
+    pub theme: Option<Spanned<String>>,
+    /// `[markdown]`.
+    pub markdown: MarkdownConfig,
+    /// `[build]`.
+    pub build: BuildConfig,
+    /// `[links]`.
+    pub links: LinksConfig,
+    /// `[contact]`.
+    pub contact: ContactConfig,
+    /// `[extra]`, for themes.
+    pub extra: toml::Table,
+    /// Whether drafts are built.
+    pub drafts: Drafts,
+    /// Build, check or serve.
+    pub mode: Mode,
+    /// The text of site.toml, for diagnostics that point into it.
+    pub source: Arc<SourceText>,
+}
+
+/// What the command line says on top of site.toml.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--output-dir`.
+    pub output_dir: Option<PathBuf>,
+    /// `--base-url`.
+    pub base_url: Option<String>,
+    /// `--drafts`.
+    pub drafts: Drafts,
+    /// The command.
+    pub mode: Mode,
+}
+
+/// Reads and validates `site.toml` under `root`.
+pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
+    let path = root.join(FILE_NAME);
+    if !path.is_file() {
+        return Err(Error::Usage(format!(
+            "no `{FILE_NAME}` in `{}`: is this a site? (`ancapex init DIR` makes one)",
+            root.display()
+        )));
+    }
+    let text = crate::fs::read_to_string(&path)?;
+    parse(root, &text, overrides).map_err(|diagnostics| Error::Config { path, diagnostics })
+}
+
+/// Parses the text of a `site.toml`.
+pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, Diagnostics> {
+    let source = SourceText::new(FILE_NAME, text);
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let d = Diagnostic::error(toml_message(&e));
+        let d = match e.span() {
+            Some(span) => d.at(&source, span),
+            None => d.in_file(FILE_NAME),
+        };
+        Diagnostics::from_iter([d])
+    })?;
+    let mut diagnostics = Diagnostics::new();
+    let base_url = overrides
+        .base_url
+        .clone()
+        .unwrap_or_else(|| raw.base_url.get_ref().clone());
+    if !(base_url.starts_with("http://")
+        || base_url.starts_with("https://")
+        || base_url.starts_with('/'))
+    {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "`base_url` must be an absolute URL, not `{base_url}`"
+            ))
+            .at(&source, raw.base_url.span())
+            .help("for example `https://example.org`"),
+        );
+    }
+    if raw.build.feed_limit == 0 {
+        diagnostics.push(Diagnostic::error("`feed_limit` must be at least 1").in_file(FILE_NAME));
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    let output_dir = overrides
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&raw.build.output_dir));
+    let output_dir = if output_dir.is_absolute() {
+        output_dir
+    } else {
+        root.join(output_dir)
+    };
+    Ok(Config {
+        root: root.to_path_buf(),
+        output_dir,
+        title: raw.title,
+        description: raw.description,
+        base_url: base_url.trim_end_matches('/').to_owned(),
+        language: raw.language,
+        theme: raw.theme,
+        markdown: raw.markdown,
+        build: raw.build,
+        links: raw.links,
+        contact: raw.contact,
+        extra: raw.extra,
+        drafts: overrides.drafts,
+        mode: overrides.mode,
+        source,
+    })
+}
+
+/// A toml error's message without its own rendering of the source (we draw our own).
+pub(crate) fn toml_message(e: &toml::de::Error) -> String {
+    let msg = e.message().trim_end_matches('\n');
+    let mut msg = msg.replace('\n', "; ");
+    if let Some(first) = msg.get(..1) {
+        let lower = first.to_lowercase();
+        msg.replace_range(..1, &lower);
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Config {
+        parse(Path::new("/site"), text, &Overrides::default()).unwrap()
+    }
+
+    #[test]
+    fn defaults_fill_what_is_missing() {
+        let c = parse_ok("title = \"T\"\nbase_url = \"https://example.org/\"\n");
+        assert_eq!(c.base_url, "https://example.org");
+        assert_eq!(c.output_dir, Path::new("/site/public"));
+        assert!(c.build.minify && c.markdown.highlight_code);
+        assert_eq!(c.links.internal, LinkLevel::Error);
+    }
+
+    #[test]
+    fn unknown_key_points_at_the_key() {
+        let text = "title = \"T\"\nbase_url = \"https://e.org\"\n[build]\nminfy = true\n";
+        let ds = parse(Path::new("/s"), text, &Overrides::default()).unwrap_err();
+        let d = ds.iter().next().unwrap();
+        assert!(
+            d.message.starts_with("unknown field `minfy`"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.line_col(), Some((4, 1)));
+    }
+
+    #[test]
+    fn overrides_win() {
+        let o = Overrides {
+            base_url: Some("http://127.0.0.1:1111".into()),
+            output_dir: Some("/tmp/out".into()),
+            ..Overrides::default()
+        };
+        let c = parse(
+            Path::new("/s"),
+            "title = \"T\"\nbase_url = \"https://e.org\"\n",
+            &o,
+        )
+        .unwrap();
+        assert_eq!(c.base_url, "http://127.0.0.1:1111");
+        assert_eq!(c.output_dir, Path::new("/tmp/out"));
+    }
+}

@@ -1,0 +1,346 @@
+//! Problems found in the user's content, collected so one run reports all of them, and
+//! rendered in the rustc style (file:line:col, the line, a caret under the mistake).
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::Arc;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the command.
+    Error,
+    /// Reported, but the command succeeds.
+    Warning,
+}
+
+/// A file a diagnostic points into: its path as the user knows it and its text.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct SourceText {
+    /// Path relative to the site root, with `/` separators.
+    pub path: String,
+    /// The whole text of the file.
+    pub text: Arc<str>,
+}
+
+impl SourceText {
+    /// A shared source text.
+    pub fn new(path: impl Into<String>, text: impl Into<Arc<str>>) -> Arc<Self> {
+        Arc::new(Self {
+            path: path.into(),
+            text: text.into(),
+        })
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let before = &self.text[..offset];
+        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() + 1;
+        (line, col)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// One located problem.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong: lowercase, no full stop, user values in backticks.
+    pub message: String,
+    /// The file and the byte range of the mistake, when it has a place.
+    pub location: Option<(Arc<SourceText>, Range<usize>)>,
+    /// A file that has no text to show (a binary, a missing file).
+    pub path: Option<String>,
+    /// Words under the caret.
+    pub label: Option<String>,
+    /// A hint on how to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A new error.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, message)
+    }
+
+    /// A new warning.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, message)
+    }
+
+    fn new(severity: Severity, message: impl Into<String>) -> Self {
+        Self {
+            severity,
+            message: message.into(),
+            location: None,
+            path: None,
+            label: None,
+            help: None,
+        }
+    }
+
+    /// Points the diagnostic at a byte range of a file.
+    #[must_use]
+    pub fn at(mut self, source: &Arc<SourceText>, span: Range<usize>) -> Self {
+        let len = source.text.len();
+        let start = floor_char_boundary(&source.text, span.start.min(len));
+        let end = floor_char_boundary(&source.text, span.end.clamp(start, len));
+        self.location = Some((Arc::clone(source), start..end));
+        self
+    }
+
+    /// Names a file without pointing into it.
+    #[must_use]
+    pub fn in_file(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Sets the words under the caret.
+    #[must_use]
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Sets the hint.
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The file this diagnostic is about, if any.
+    pub fn file(&self) -> Option<&str> {
+        self.location
+            .as_ref()
+            .map(|(s, _)| s.path.as_str())
+            .or(self.path.as_deref())
+    }
+
+    /// 1-based line and column, when the diagnostic points into a file.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        self.location
+            .as_ref()
+            .map(|(s, span)| s.line_col(span.start))
+    }
+
+    fn sort_key(&self) -> (Option<&str>, usize, &str) {
+        (
+            self.file(),
+            self.location.as_ref().map_or(0, |(_, s)| s.start),
+            &self.message,
+        )
+    }
+}
+
+/// Every problem found in one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// No problems.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    /// Adds all of another set.
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.0.extend(other);
+    }
+
+    /// Whether any of them is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// How many errors and warnings there are.
+    pub fn counts(&self) -> (usize, usize) {
+        let errors = self
+            .0
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        (errors, self.0.len() - errors)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The diagnostics, in the order they were found.
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    /// Sorts by file and position and drops exact repeats (a template mistake hit by every page
+    /// is reported once), so reports are stable whatever the thread count.
+    pub fn normalize(&mut self) {
+        self.0.sort_by(|a, b| {
+            a.sort_key()
+                .cmp(&b.sort_key())
+                .then_with(|| a.severity.cmp(&b.severity))
+        });
+        self.0.dedup();
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<Diagnostic> for Diagnostics {
+    fn from_iter<T: IntoIterator<Item = Diagnostic>>(iter: T) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+/// Whether to colour the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Plain text, for files, pipes and tests.
+    Plain,
+    /// ANSI colours, for a terminal.
+    Color,
+}
+
+/// Renders diagnostics in the rustc style, one block each, and a closing count.
+pub fn render(diagnostics: &Diagnostics, style: Style) -> String {
+    let renderer = match style {
+        Style::Plain => Renderer::plain(),
+        Style::Color => Renderer::styled(),
+    };
+    let mut out = String::new();
+    for d in diagnostics {
+        out.push_str(&render_one(d, &renderer));
+        out.push_str("\n\n");
+    }
+    let (errors, warnings) = diagnostics.counts();
+    match (errors, warnings) {
+        (0, 0) => {}
+        (0, w) => {
+            let _ = writeln!(out, "warning: {w} {}", plural(w, "warning"));
+        }
+        (e, w) => {
+            let _ = write!(out, "error: {e} {}", plural(e, "error"));
+            if w > 0 {
+                let _ = write!(out, " and {w} {}", plural(w, "warning"));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let title = level.primary_title(d.message.as_str());
+    let mut group = match &d.location {
+        Some((source, span)) => {
+            let mut annotation = AnnotationKind::Primary.span(span.clone());
+            if let Some(label) = &d.label {
+                annotation = annotation.label(label.as_str());
+            }
+            title.element(
+                Snippet::source(&*source.text)
+                    .path(source.path.as_str())
+                    .annotation(annotation),
+            )
+        }
+        None => match &d.path {
+            Some(path) => title.element(annotate_snippets::Origin::path(path.as_str())),
+            None => Group::with_title(title),
+        },
+    };
+    let mut report = vec![];
+    if let Some(help) = &d.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    report.push(group);
+    renderer.render(&report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let s = SourceText::new("a.md", "ab\nçé x\n");
+        assert_eq!(s.line_col(0), (1, 1));
+        assert_eq!(s.line_col(3), (2, 1));
+        // "çé " is 5 bytes, 3 characters.
+        assert_eq!(s.line_col(8), (2, 4));
+    }
+
+    #[test]
+    fn renders_file_line_col_caret_and_help() {
+        let s = SourceText::new("content/a.md", "+++\ntitle = 3\n+++\n");
+        let mut ds = Diagnostics::new();
+        ds.push(
+            Diagnostic::error("invalid type: integer `3`, expected a string")
+                .at(&s, 12..13)
+                .label("here")
+                .help("quote it"),
+        );
+        let out = render(&ds, Style::Plain);
+        assert_eq!(
+            out,
+            "error: invalid type: integer `3`, expected a string\n --> content/a.md:2:9\n  |\n2 | title = 3\n  |         ^ here\n  |\n  = help: quote it\n\nerror: 1 error\n"
+        );
+    }
+
+    #[test]
+    fn normalize_sorts_and_dedups() {
+        let s = SourceText::new("b.md", "xyz");
+        let mut ds = Diagnostics::new();
+        ds.push(Diagnostic::error("two").at(&s, 2..3));
+        ds.push(Diagnostic::error("one").at(&s, 0..1));
+        ds.push(Diagnostic::error("two").at(&s, 2..3));
+        ds.normalize();
+        let msgs: Vec<_> = ds.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs, ["one", "two"]);
+    }
+}

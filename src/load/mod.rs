@@ -1,0 +1,306 @@
+//! The first stage: find every input file and read the text ones, in sorted order, with no
+//! parsing. What the site is made of is decided here, once.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
+use crate::error::{Error, Result};
+
+/// The theme compiled into the binary, used when `themes/<name>` is not in the site.
+pub(crate) static BUILTIN_THEME: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/themes/ancapex");
+
+/// The name of the built-in theme.
+pub const BUILTIN_THEME_NAME: &str = "ancapex";
+
+/// Where a file's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A file on disk.
+    Disk(PathBuf),
+    /// A file compiled into the binary.
+    Builtin(&'static [u8]),
+}
+
+impl Origin {
+    /// Reads the bytes.
+    pub fn read(&self) -> Result<std::borrow::Cow<'static, [u8]>> {
+        match self {
+            Origin::Disk(path) => crate::fs::read(path).map(Into::into),
+            Origin::Builtin(bytes) => Ok((*bytes).into()),
+        }
+    }
+}
+
+/// A markdown file in `content/`.
+#[derive(Debug, Clone)]
+pub struct ContentFile {
+    /// Path inside `content/`, `/`-separated, e.g. `blog/_index.md`.
+    pub rel: String,
+    /// The text, with its root-relative path for diagnostics.
+    pub source: Arc<SourceText>,
+}
+
+/// A non-markdown file: a bundle asset, a static file.
+#[derive(Debug, Clone)]
+pub struct AssetFile {
+    /// Path relative to its folder (`content/` or `static/`), `/`-separated.
+    pub rel: String,
+    /// Where the bytes are.
+    pub origin: Origin,
+}
+
+/// A template: its name (`page.html`, `shortcodes/card.html`) and text.
+#[derive(Debug, Clone)]
+pub struct TemplateFile {
+    /// The template's name, relative to `templates/`.
+    pub name: String,
+    /// The text, with its root-relative path for diagnostics.
+    pub source: Arc<SourceText>,
+}
+
+/// A record under `artifacts/`.
+#[derive(Debug, Clone)]
+pub struct ArtifactFile {
+    /// The folder name, which must equal the record's id.
+    pub dir: String,
+    /// The text of `artifact.toml`.
+    pub source: Arc<SourceText>,
+}
+
+/// Every input of a build.
+#[derive(Debug, Clone, Default)]
+pub struct SourceSet {
+    /// Markdown files, sorted by path.
+    pub content: Vec<ContentFile>,
+    /// Other files inside `content/`, sorted by path.
+    pub content_assets: Vec<AssetFile>,
+    /// Static files, the site's over the theme's, by output path.
+    pub statics: BTreeMap<String, Origin>,
+    /// Templates, the site's over the theme's, by name.
+    pub templates: BTreeMap<String, TemplateFile>,
+    /// Artifact records, sorted by folder.
+    pub artifacts: Vec<ArtifactFile>,
+}
+
+/// Finds and reads the site's inputs.
+pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
+    let root = &config.root;
+    let mut diagnostics = Diagnostics::new();
+    let mut set = SourceSet::default();
+
+    let content_dir = root.join("content");
+    let (markdown, assets) = partition(walk(&content_dir)?, |rel| rel.ends_with(".md"));
+    set.content_assets = assets
+        .into_iter()
+        .map(|(rel, path)| AssetFile {
+            rel,
+            origin: Origin::Disk(path),
+        })
+        .collect();
+    let read: Vec<_> = markdown
+        .into_par_iter()
+        .map(|(rel, path)| {
+            read_text(root, &path).map(|r| r.map(|source| ContentFile { rel, source }))
+        })
+        .collect::<Result<_>>()?;
+    for r in read {
+        match r {
+            Ok(file) => set.content.push(file),
+            Err(d) => diagnostics.push(d),
+        }
+    }
+
+    load_theme(config, &mut set, &mut diagnostics)?;
+    for (rel, path) in walk(&root.join("static"))? {
+        set.statics.insert(rel, Origin::Disk(path));
+    }
+    for (rel, path) in walk(&root.join("templates"))? {
+        if let Some(source) = text_or_report(root, &path, &mut diagnostics)? {
+            set.templates
+                .insert(rel.clone(), TemplateFile { name: rel, source });
+        }
+    }
+
+    let artifacts_dir = root.join("artifacts");
+    if artifacts_dir.is_dir() {
+        for entry in sorted_dir(&artifacts_dir)? {
+            let record = entry.join("artifact.toml");
+            if record.is_file() {
+                let dir = entry
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if let Some(source) = text_or_report(root, &record, &mut diagnostics)? {
+                    set.artifacts.push(ArtifactFile { dir, source });
+                }
+            }
+        }
+    }
+    Ok((set, diagnostics))
+}
+
+fn load_theme(config: &Config, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {
+    let Some(name) = &config.theme else {
+        return Ok(());
+    };
+    let dir = config.root.join("themes").join(name.get_ref());
+    if dir.is_dir() {
+        for (rel, path) in walk(&dir.join("static"))? {
+            set.statics.insert(rel, Origin::Disk(path));
+        }
+        for (rel, path) in walk(&dir.join("templates"))? {
+            if let Some(source) = text_or_report(&config.root, &path, diagnostics)? {
+                set.templates
+                    .insert(rel.clone(), TemplateFile { name: rel, source });
+            }
+        }
+    } else if name.get_ref() == BUILTIN_THEME_NAME {
+        load_builtin_theme(set);
+    } else {
+        diagnostics.push(
+            Diagnostic::error(format!("theme `{}` not found", name.get_ref()))
+                .at(&config.source, name.span())
+                .label(format!("no folder `themes/{}`", name.get_ref()))
+                .help(format!("the built-in theme is `{BUILTIN_THEME_NAME}`")),
+        );
+    }
+    Ok(())
+}
+
+fn load_builtin_theme(set: &mut SourceSet) {
+    fn visit(
+        dir: &'static include_dir::Dir<'static>,
+        out: &mut Vec<&'static include_dir::File<'static>>,
+    ) {
+        out.extend(dir.files());
+        for d in dir.dirs() {
+            visit(d, out);
+        }
+    }
+    let mut files = vec![];
+    visit(&BUILTIN_THEME, &mut files);
+    for file in files {
+        let path = file.path().to_string_lossy().replace('\\', "/");
+        if let Some(rel) = path.strip_prefix("static/") {
+            set.statics
+                .insert(rel.to_owned(), Origin::Builtin(file.contents()));
+        } else if let Some(name) = path.strip_prefix("templates/") {
+            let text = String::from_utf8_lossy(file.contents()).into_owned();
+            let source = SourceText::new(format!("<builtin theme>/{path}"), text);
+            set.templates.insert(
+                name.to_owned(),
+                TemplateFile {
+                    name: name.to_owned(),
+                    source,
+                },
+            );
+        }
+    }
+}
+
+/// Files under `dir`, sorted, with their `/`-separated path relative to it. Hidden files and
+/// editor leftovers are skipped. A missing folder has no files.
+pub(crate) fn walk(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    if !dir.is_dir() {
+        return Ok(vec![]);
+    }
+    let mut out = vec![];
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
+    for entry in walker {
+        let entry = entry.map_err(|source| Error::Walk {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        out.push((rel, entry.into_path()));
+    }
+    Ok(out)
+}
+
+fn is_ignored(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.starts_with('#')
+        || name.ends_with(".swp")
+        || name.ends_with(".tmp")
+}
+
+fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let io = |source| Error::Io {
+        action: "could not list",
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = vec![];
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        if !is_ignored(&entry.file_name()) && entry.path().is_dir() {
+            entries.push(entry.path());
+        }
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+fn partition(
+    files: Vec<(String, PathBuf)>,
+    pred: impl Fn(&str) -> bool,
+) -> (Vec<(String, PathBuf)>, Vec<(String, PathBuf)>) {
+    files.into_iter().partition(|(rel, _)| pred(rel))
+}
+
+/// The path of `path` relative to the site root, `/`-separated, as diagnostics show it.
+pub(crate) fn display_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads a text file; a file that is not UTF-8 is a content problem, not an I/O failure.
+fn read_text(root: &Path, path: &Path) -> Result<Result<Arc<SourceText>, Diagnostic>> {
+    let bytes = crate::fs::read(path)?;
+    let shown = display_path(root, path);
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceText::new(shown, text)),
+        Err(e) => Err(Diagnostic::error(format!(
+            "`{shown}` is not valid UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+        .in_file(shown)
+        .help("save the file as UTF-8")),
+    })
+}
+
+fn text_or_report(
+    root: &Path,
+    path: &Path,
+    diagnostics: &mut Diagnostics,
+) -> Result<Option<Arc<SourceText>>> {
+    Ok(match read_text(root, path)? {
+        Ok(s) => Some(s),
+        Err(d) => {
+            diagnostics.push(d);
+            None
+        }
+    })
+}

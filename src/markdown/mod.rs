@@ -1,0 +1,699 @@
+//! The markdown stage: every page and section body to HTML with pulldown-cmark: heading ids and
+//! anchors, a table of contents, a `<!-- more -->` summary, highlighted code, shortcodes, and
+//! links rewritten and collected so that every internal link and anchor can be checked.
+
+pub(crate) mod highlight;
+pub(crate) mod shortcode;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::Arc;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use rayon::prelude::*;
+
+use crate::config::{Config, LinkLevel};
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceText};
+use crate::model::{Content, Document, Heading, InternalLink, Site};
+use crate::parse::url;
+use crate::text::escape_html;
+
+/// Renders shortcodes: implemented over Tera by the render stage, and by fakes in tests.
+pub(crate) trait Shortcodes: Sync {
+    /// The names of the shortcodes there are.
+    fn names(&self) -> Vec<String>;
+    /// Renders one call; `body` is the block's rendered HTML.
+    fn render(&self, call: &ShortcodeCall<'_>) -> Result<String, Diagnostic>;
+}
+
+/// One call, as the shortcode renderer sees it.
+pub(crate) struct ShortcodeCall<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) args: &'a serde_json::Map<String, serde_json::Value>,
+    pub(crate) body: Option<&'a str>,
+    /// How many calls of this shortcode came before on the page, from 1.
+    pub(crate) nth: usize,
+    /// The URL of the page it is on.
+    pub(crate) page_url: &'a str,
+}
+
+/// What markdown rendering needs from the site.
+pub(crate) struct Env<'a> {
+    pub(crate) config: &'a Config,
+    /// Content path to URL.
+    pub(crate) urls: &'a BTreeMap<String, String>,
+    pub(crate) shortcodes: &'a dyn Shortcodes,
+}
+
+/// Renders the body of every page and section, in parallel, and checks every internal link.
+pub(crate) fn site(site: &mut Site, env: &Env<'_>, extra_paths: &[String]) -> Diagnostics {
+    let docs: Vec<&Document> = site.documents().collect();
+    let rendered: Vec<(Content, Diagnostics)> =
+        docs.par_iter().map(|doc| document(doc, env)).collect();
+    let mut diagnostics = Diagnostics::new();
+    let n_sections = site.sections.len();
+    for (i, (content, ds)) in rendered.into_iter().enumerate() {
+        diagnostics.extend(ds);
+        if i < n_sections {
+            site.sections[i].doc.content = content;
+        } else {
+            site.pages[i - n_sections].doc.content = content;
+        }
+    }
+    diagnostics.extend(check_links(site, env.config.links.internal, extra_paths));
+    diagnostics
+}
+
+/// Renders one document's body.
+pub(crate) fn document(doc: &Document, env: &Env<'_>) -> (Content, Diagnostics) {
+    let mut r = Renderer {
+        env,
+        source: &doc.source,
+        dir: doc.rel.rfind('/').map_or("", |i| &doc.rel[..i]).to_owned(),
+        url: &doc.url,
+        take_title: doc.meta.title.is_none(),
+        state: State::default(),
+    };
+    let html = r.body(doc.body.clone());
+    let State {
+        headings,
+        anchors,
+        links,
+        words,
+        shortcodes,
+        diagnostics,
+        ..
+    } = r.state;
+    let summary = html.find("<!-- more -->").map(|i| html[..i].to_owned());
+    let mut names: Vec<String> = shortcodes.into_keys().collect();
+    names.sort();
+    (
+        Content {
+            html,
+            summary,
+            toc: toc(headings),
+            word_count: words,
+            anchors,
+            links,
+            shortcodes: names,
+        },
+        diagnostics,
+    )
+}
+
+/// Renders a contributor's text (artifact summaries, claims, template filters): raw HTML is
+/// shown as text, never kept, so contributed text can never become markup.
+pub(crate) fn untrusted(text: &str) -> String {
+    let events = Parser::new_ext(text, options(false)).map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        e => e,
+    });
+    let mut html = String::with_capacity(text.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
+
+/// The text of the first `# ` heading, used as the title when the front matter has none.
+pub(crate) fn first_heading(body: &str) -> Option<String> {
+    let mut inside = false;
+    let mut title = String::new();
+    for event in Parser::new_ext(body, options(false)) {
+        match event {
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            }) => inside = true,
+            Event::End(TagEnd::Heading(HeadingLevel::H1)) => return Some(title.trim().to_owned()),
+            Event::Text(t) | Event::Code(t) if inside => title.push_str(&t),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn options(smart_punctuation: bool) -> Options {
+    let mut o = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    if smart_punctuation {
+        o |= Options::ENABLE_SMART_PUNCTUATION;
+    }
+    o
+}
+
+#[derive(Default)]
+struct State {
+    ids: HashSet<String>,
+    headings: Vec<(u8, String, String)>,
+    anchors: Vec<String>,
+    links: Vec<InternalLink>,
+    words: usize,
+    shortcodes: BTreeMap<String, usize>,
+    diagnostics: Diagnostics,
+    title_taken: bool,
+}
+
+struct Renderer<'a, 'e> {
+    env: &'a Env<'e>,
+    source: &'a Arc<SourceText>,
+    /// The document's folder inside `content/`, for relative `.md` links.
+    dir: String,
+    url: &'a str,
+    take_title: bool,
+    state: State,
+}
+
+/// Maps offsets in rewritten text (shortcodes replaced by placeholders) back to the file.
+struct OffsetMap(Vec<(usize, usize)>);
+
+impl OffsetMap {
+    fn map(&self, offset: usize) -> usize {
+        let i = self
+            .0
+            .partition_point(|(new, _)| *new <= offset)
+            .saturating_sub(1);
+        let (new, old) = self.0[i];
+        old + (offset - new)
+    }
+}
+
+const MARK: char = '\u{E000}';
+
+impl Renderer<'_, '_> {
+    fn error_or_warning(&self, message: String) -> Diagnostic {
+        match self.env.config.links.internal {
+            LinkLevel::Error => Diagnostic::error(message),
+            LinkLevel::Warn => Diagnostic::warning(message),
+        }
+    }
+
+    /// Renders `source[range]`: shortcodes first replaced by placeholders, then markdown, then
+    /// the placeholders by the shortcodes' output.
+    fn body(&mut self, range: Range<usize>) -> String {
+        let text = &self.source.text;
+        let has_calls = text[range.clone()].contains("{{") || text[range.clone()].contains("{%");
+        let (pieces, errors) = if has_calls {
+            let code = code_ranges(&text[range.clone()], range.start);
+            shortcode::scan(text, range.clone(), &code)
+        } else {
+            (vec![shortcode::Piece::Text(range.clone())], vec![])
+        };
+        for (msg, span) in errors {
+            self.state
+                .diagnostics
+                .push(Diagnostic::error(msg).at(self.source, span));
+        }
+        let mut rewritten = String::with_capacity(range.len() + 16);
+        let mut map = vec![];
+        let mut calls = vec![];
+        for piece in pieces {
+            match piece {
+                shortcode::Piece::Text(r) => {
+                    map.push((rewritten.len(), r.start));
+                    rewritten.push_str(&text[r]);
+                }
+                shortcode::Piece::Literal(lit, r) => {
+                    map.push((rewritten.len(), r.start));
+                    // Escaped for markdown so it stays exactly as written.
+                    rewritten.push_str(&lit.replace('*', "\\*").replace('_', "\\_"));
+                }
+                shortcode::Piece::Call(call) => {
+                    let placeholder = format!("{MARK}{}{MARK}", calls.len());
+                    let block = call.body.is_some();
+                    map.push((rewritten.len(), call.span.start));
+                    if block {
+                        rewritten.push_str("\n\n");
+                    }
+                    rewritten.push_str(&placeholder);
+                    if block {
+                        rewritten.push_str("\n\n");
+                    }
+                    calls.push((placeholder, call));
+                }
+            }
+        }
+        if map.is_empty() {
+            map.push((0, range.start));
+        }
+        let map = OffsetMap(map);
+        let mut html = self.markdown(&rewritten, &map);
+        for (placeholder, call) in calls {
+            let out = self.call(&call);
+            let wrapped = format!("<p>{placeholder}</p>");
+            if html.contains(&wrapped) {
+                html = html.replacen(&wrapped, &out, 1);
+            } else {
+                html = html.replacen(&placeholder, &out, 1);
+            }
+        }
+        html
+    }
+
+    fn call(&mut self, call: &shortcode::Call) -> String {
+        let names = self.env.shortcodes.names();
+        if !names.iter().any(|n| n == &call.name) {
+            let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+            let mut d = Diagnostic::error(format!("unknown shortcode `{}`", call.name))
+                .at(
+                    self.source,
+                    call.span.start..call.span.start + call.name.len() + 3,
+                )
+                .label(format!(
+                    "no `templates/shortcodes/{}.html` in the site or theme",
+                    call.name
+                ));
+            if let Some(best) = crate::text::did_you_mean(&call.name, &candidates) {
+                d = d.help(format!("did you mean `{best}`?"));
+            }
+            self.state.diagnostics.push(d);
+            return String::new();
+        }
+        let body = call.body.clone().map(|r| self.body(r));
+        let nth = {
+            let n = self.state.shortcodes.entry(call.name.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let c = ShortcodeCall {
+            name: &call.name,
+            args: &call.args,
+            body: body.as_deref(),
+            nth,
+            page_url: self.url,
+        };
+        match self.env.shortcodes.render(&c) {
+            Ok(html) => html,
+            Err(mut d) => {
+                d.message = format!(
+                    "{} (in shortcode `{}` called from `{}`)",
+                    d.message, call.name, self.source.path
+                );
+                self.state.diagnostics.push(d);
+                String::new()
+            }
+        }
+    }
+
+    fn markdown(&mut self, text: &str, map: &OffsetMap) -> String {
+        let parser = Parser::new_ext(text, options(self.env.config.markdown.smart_punctuation))
+            .into_offset_iter();
+        let mut out: Vec<Event<'_>> = Vec::with_capacity(text.len() / 16);
+        let mut heading: Option<(HeadingLevel, Option<String>, Vec<String>, Vec<Event<'_>>)> = None;
+        let mut code: Option<(String, String, Range<usize>)> = None;
+        for (event, range) in parser {
+            let span = map.map(range.start)..map.map(range.end);
+            let event = match event {
+                Event::Start(Tag::Heading {
+                    level, id, classes, ..
+                }) => {
+                    heading = Some((
+                        level,
+                        id.map(|i| i.to_string()),
+                        classes.iter().map(ToString::to_string).collect(),
+                        vec![],
+                    ));
+                    continue;
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, id, classes, inner)) = heading.take() {
+                        self.heading(&mut out, level, id, &classes, inner);
+                    }
+                    continue;
+                }
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let info = match kind {
+                        pulldown_cmark::CodeBlockKind::Fenced(info) => info.to_string(),
+                        pulldown_cmark::CodeBlockKind::Indented => String::new(),
+                    };
+                    code = Some((info, String::new(), span));
+                    continue;
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let Some((info, body, span)) = code.take() {
+                        let fence = highlight::Fence::parse(&info).unwrap_or_else(|msg| {
+                            self.state.diagnostics.push(
+                                Diagnostic::warning(msg)
+                                    .at(self.source, span.start..span.start + info.len() + 3),
+                            );
+                            highlight::Fence::parse(info.split(',').next().unwrap_or(""))
+                                .unwrap_or_default()
+                        });
+                        Event::Html(
+                            highlight::code_block(
+                                &body,
+                                &fence,
+                                self.env.config.markdown.highlight_code,
+                            )
+                            .into(),
+                        )
+                    } else {
+                        continue;
+                    }
+                }
+                Event::Text(t) if code.is_some() => {
+                    if let Some((_, body, _)) = code.as_mut() {
+                        body.push_str(&t);
+                    }
+                    continue;
+                }
+                Event::Text(t) => {
+                    self.state.words += t.split_whitespace().count();
+                    Event::Text(t)
+                }
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let dest_url = self.link(dest_url, span, false);
+                    Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    })
+                }
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let dest_url = self.link(dest_url, span, true);
+                    Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    })
+                }
+                Event::FootnoteReference(name) => Event::FootnoteReference(name),
+                Event::Start(Tag::FootnoteDefinition(name)) => {
+                    self.state.anchors.push(name.to_string());
+                    Event::Start(Tag::FootnoteDefinition(name))
+                }
+                e => e,
+            };
+            match heading.as_mut() {
+                Some((_, _, _, inner)) => inner.push(event),
+                None => out.push(event),
+            }
+        }
+        let mut html = String::with_capacity(text.len() * 3 / 2);
+        pulldown_cmark::html::push_html(&mut html, out.into_iter());
+        html
+    }
+
+    fn heading<'t>(
+        &mut self,
+        out: &mut Vec<Event<'t>>,
+        level: HeadingLevel,
+        id: Option<String>,
+        classes: &[String],
+        inner: Vec<Event<'t>>,
+    ) {
+        let mut title = String::new();
+        for e in &inner {
+            if let Event::Text(t) | Event::Code(t) = e {
+                title.push_str(t);
+            }
+        }
+        let title = title.trim().to_owned();
+        if self.take_title && level == HeadingLevel::H1 && !self.state.title_taken {
+            self.state.title_taken = true;
+            return;
+        }
+        let base = id.unwrap_or_else(|| {
+            let s = crate::text::slugify(&title);
+            if s.is_empty() {
+                "section".to_owned()
+            } else {
+                s
+            }
+        });
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.state.ids.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        let level_n = level as u8;
+        let mut open = format!("<h{level_n} id=\"{}\"", escape_html(&id));
+        if !classes.is_empty() {
+            let _ = write!(open, " class=\"{}\"", escape_html(&classes.join(" ")));
+        }
+        open.push('>');
+        out.push(Event::Html(open.into()));
+        out.extend(inner);
+        let mut close = String::new();
+        if self.env.config.markdown.heading_anchors {
+            let _ = write!(
+                close,
+                " <a class=\"anchor\" href=\"#{0}\" aria-label=\"Link to this section: {1}\">#</a>",
+                escape_html(&id),
+                escape_html(&title)
+            );
+        }
+        let _ = write!(close, "</h{level_n}>");
+        out.push(Event::Html(close.into()));
+        self.state.anchors.push(id.clone());
+        self.state.headings.push((level_n, id, title));
+    }
+
+    /// Rewrites `@/page.md#x` and `page.md` links to URLs and records internal links for the
+    /// check that runs once every page is known.
+    fn link<'t>(&mut self, dest: CowStr<'t>, span: Range<usize>, is_image: bool) -> CowStr<'t> {
+        let d: &str = &dest;
+        if d.is_empty() || is_external(d) {
+            return dest;
+        }
+        let (before_anchor, anchor) = match d.split_once('#') {
+            Some((p, a)) => (p, Some(a.to_owned())),
+            None => (d, None),
+        };
+        let path = before_anchor.split('?').next().unwrap_or("");
+        if path.is_empty() {
+            // `#anchor` on this page.
+            self.state.links.push(InternalLink {
+                path: self.url.to_owned(),
+                anchor,
+                span,
+            });
+            return dest;
+        }
+        let content_target = if let Some(target) = path.strip_prefix("@/") {
+            Some(target.to_owned())
+        } else if path.ends_with(".md") && !is_image {
+            let resolved = if let Some(abs) = path.strip_prefix('/') {
+                Some(abs.to_owned())
+            } else {
+                resolve_content(&self.dir, path)
+            };
+            match resolved {
+                Some(p) => Some(p),
+                None => {
+                    self.state.diagnostics.push(
+                        self.error_or_warning(format!(
+                            "broken link: `{d}` climbs out of `content/`"
+                        ))
+                        .at(self.source, span),
+                    );
+                    return dest;
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(target) = content_target {
+            let Some(url) = self.env.urls.get(&target) else {
+                let candidates: Vec<&str> = self.env.urls.keys().map(String::as_str).collect();
+                let mut diag = self
+                    .error_or_warning(format!(
+                        "broken link: `{d}` points to `content/{target}`, which does not exist"
+                    ))
+                    .at(self.source, span)
+                    .label("no such page");
+                if let Some(best) = crate::text::did_you_mean(&target, &candidates) {
+                    diag = diag.help(format!("did you mean `{best}`?"));
+                }
+                self.state.diagnostics.push(diag);
+                return dest;
+            };
+            if anchor.is_some() {
+                self.state.links.push(InternalLink {
+                    path: url.clone(),
+                    anchor: anchor.clone(),
+                    span,
+                });
+            }
+            return match anchor {
+                Some(a) => format!("{url}#{a}").into(),
+                None => url.clone().into(),
+            };
+        }
+        match url::resolve(self.url, path) {
+            Some(resolved) => self.state.links.push(InternalLink {
+                path: resolved,
+                anchor,
+                span,
+            }),
+            None => self.state.diagnostics.push(
+                self.error_or_warning(format!("broken link: `{d}` climbs above the site root"))
+                    .at(self.source, span),
+            ),
+        }
+        dest
+    }
+}
+
+fn is_external(d: &str) -> bool {
+    if d.starts_with("//") {
+        return true;
+    }
+    match d.find(':') {
+        Some(i) => {
+            let scheme = &d[..i];
+            !scheme.is_empty()
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// Resolves a relative `.md` link from a document in `dir` to a path inside `content/`.
+fn resolve_content(dir: &str, link: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in link.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Byte ranges (in the file) of code spans and code blocks, where shortcodes are not run.
+fn code_ranges(text: &str, offset: usize) -> Vec<Range<usize>> {
+    let mut out = vec![];
+    for (event, range) in Parser::new_ext(text, options(false)).into_offset_iter() {
+        match event {
+            Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => {
+                out.push(range.start + offset..range.end + offset)
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Nests a flat list of headings by level.
+fn toc(flat: Vec<(u8, String, String)>) -> Vec<Heading> {
+    fn insert(list: &mut Vec<Heading>, h: Heading) {
+        if let Some(last) = list.last_mut()
+            && last.level < h.level
+        {
+            insert(&mut last.children, h);
+            return;
+        }
+        list.push(h);
+    }
+    let mut out = vec![];
+    for (level, id, title) in flat {
+        insert(
+            &mut out,
+            Heading {
+                level,
+                id,
+                title,
+                children: vec![],
+            },
+        );
+    }
+    out
+}
+
+/// Checks every internal link and anchor against the pages, files and redirects the site has.
+fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnostics {
+    let severity = match level {
+        LinkLevel::Error => Severity::Error,
+        LinkLevel::Warn => Severity::Warning,
+    };
+    let anchors: BTreeMap<&str, HashSet<&str>> = site
+        .documents()
+        .map(|d| {
+            (
+                d.url.as_str(),
+                d.content.anchors.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    let mut paths: HashSet<String> = site.files.keys().map(|k| format!("/{k}")).collect();
+    paths.extend(site.aliases.iter().map(|a| a.from.clone()));
+    paths.extend(extra_paths.iter().cloned());
+    let mut out = Diagnostics::new();
+    for doc in site.documents() {
+        for link in &doc.content.links {
+            let page = lookup_page(&anchors, &link.path);
+            let exists = page.is_some()
+                || paths.contains(&link.path)
+                || paths.contains(&format!("{}/", link.path));
+            let mut diag = if !exists {
+                let mut d = Diagnostic::error(format!(
+                    "broken link: nothing is published at `{}`",
+                    link.path
+                ))
+                .at(&doc.source, link.span.clone())
+                .label("no page or file here");
+                let candidates: Vec<&str> = anchors.keys().copied().collect();
+                if let Some(best) = crate::text::did_you_mean(&link.path, &candidates) {
+                    d = d.help(format!("did you mean `{best}`?"));
+                }
+                d
+            } else if let (Some((url, ids)), Some(anchor)) = (page, &link.anchor) {
+                if ids.contains(anchor.as_str()) {
+                    continue;
+                }
+                let list: Vec<&str> = ids.iter().copied().collect();
+                let mut d = Diagnostic::error(format!("broken anchor: `{url}` has no `#{anchor}`"))
+                    .at(&doc.source, link.span.clone())
+                    .label("no heading with this id");
+                if let Some(best) = crate::text::did_you_mean(anchor, &list) {
+                    d = d.help(format!("did you mean `#{best}`?"));
+                }
+                d
+            } else {
+                continue;
+            };
+            diag.severity = severity;
+            out.push(diag);
+        }
+    }
+    out
+}
+
+fn lookup_page<'a>(
+    anchors: &'a BTreeMap<&str, HashSet<&str>>,
+    path: &str,
+) -> Option<(&'a str, &'a HashSet<&'a str>)> {
+    let candidates = [
+        path.to_owned(),
+        format!("{path}/"),
+        path.strip_suffix("index.html").unwrap_or("\0").to_owned(),
+    ];
+    candidates
+        .iter()
+        .find_map(|c| anchors.get_key_value(c.as_str()).map(|(k, v)| (*k, v)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! The site as the later stages see it: pages and sections with their URLs, and, once the
+//! markdown stage has run, their rendered content.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::diagnostic::SourceText;
+use crate::parse::front_matter::{FrontMatter, SortBy};
+
+/// A heading in a table of contents.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Heading {
+    /// 1 to 6.
+    pub level: u8,
+    /// The anchor id.
+    pub id: String,
+    /// The heading's text.
+    pub title: String,
+    /// Headings nested under this one.
+    pub children: Vec<Heading>,
+}
+
+/// A link found in markdown, to be checked once every page's URL and anchors are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalLink {
+    /// Site-relative path (`/a/b/`, `/img/x.png`), without the anchor.
+    pub path: String,
+    /// The `#anchor`, if any.
+    pub anchor: Option<String>,
+    /// Where the link is written.
+    pub span: Range<usize>,
+}
+
+/// What the markdown stage makes of a document body.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    /// The body as HTML.
+    pub html: String,
+    /// The HTML before `<!-- more -->`.
+    pub summary: Option<String>,
+    /// Nested headings.
+    pub toc: Vec<Heading>,
+    /// Words in the body.
+    pub word_count: usize,
+    /// Every id the body defines (headings, footnotes).
+    pub anchors: Vec<String>,
+    /// Internal links to check.
+    pub links: Vec<InternalLink>,
+    /// Shortcodes the body calls, by name (for incremental rebuilds).
+    pub shortcodes: Vec<String>,
+}
+
+/// What pages and sections have in common.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Path inside `content/`, e.g. `roadmap.md`, `blog/_index.md`.
+    pub rel: String,
+    /// The file's text.
+    pub source: Arc<SourceText>,
+    /// Byte range of the body in `source`.
+    pub body: Range<usize>,
+    /// Front matter.
+    pub meta: FrontMatter,
+    /// The title (front matter, else the first `# ` heading).
+    pub title: String,
+    /// Site-relative URL path, starting and ending with `/`.
+    pub url: String,
+    /// Filled by the markdown stage.
+    pub content: Content,
+}
+
+/// A page: any `.md` file other than `_index.md`.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Shared fields.
+    pub doc: Document,
+    /// Index of the section it belongs to.
+    pub section: usize,
+    /// Bundle files copied next to the page's output, paths inside `content/`.
+    pub assets: Vec<String>,
+}
+
+/// A section: an `_index.md`.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Shared fields.
+    pub doc: Document,
+    /// The enclosing section, none for the root.
+    pub parent: Option<usize>,
+    /// Its pages (drafts left out unless built with drafts), sorted by `sort_by`.
+    pub pages: Vec<usize>,
+    /// Its direct subsections, sorted by weight then path.
+    pub subsections: Vec<usize>,
+}
+
+impl Section {
+    /// How the section orders its pages.
+    pub fn sort_by(&self) -> SortBy {
+        self.doc
+            .meta
+            .sort_by
+            .as_ref()
+            .map_or(SortBy::Weight, |s| *s.get_ref())
+    }
+}
+
+/// An old URL that redirects to a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    /// The old site-relative path.
+    pub from: String,
+    /// The page's URL.
+    pub to: String,
+}
+
+/// The whole site.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    /// Pages, sorted by `rel`; drafts are present only when built with drafts.
+    pub pages: Vec<Page>,
+    /// Sections, sorted by `rel`; the root section (`_index.md`) is first.
+    pub sections: Vec<Section>,
+    /// Redirects from aliases.
+    pub aliases: Vec<Alias>,
+    /// Content `rel` path to URL, for `@/` links and `get_url`.
+    pub urls: BTreeMap<String, String>,
+    /// Bundle and static files by output path, for link checks.
+    pub files: BTreeMap<String, crate::load::Origin>,
+    /// The artifact registry.
+    pub artifacts: Vec<crate::artifact::Artifact>,
+}
+
+impl Site {
+    /// All documents, sections first.
+    pub fn documents(&self) -> impl Iterator<Item = &Document> {
+        self.sections
+            .iter()
+            .map(|s| &s.doc)
+            .chain(self.pages.iter().map(|p| &p.doc))
+    }
+}
+
+/// One output file, as the render stage hands it to the output stage.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Path inside the output directory, `/`-separated, never absolute, never with `..`.
+    pub path: String,
+    /// The bytes, or where to copy them from.
+    pub body: Body,
+}
+
+/// The contents of an output file.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// An HTML page (minified on output when configured).
+    Html(String),
+    /// Any other generated file.
+    Bytes(Vec<u8>),
+    /// A file copied as it is.
+    Copy(crate::load::Origin),
+}

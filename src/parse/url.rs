@@ -1,0 +1,119 @@
+//! URL paths: normalising what editors write and resolving links against a page.
+
+/// Turns `a/b`, `/a/b/`, `a/./b` into `/a/b/`; refuses paths that climb out of the site or
+/// hold characters that cannot be a file name.
+pub(crate) fn normalize_path(path: &str) -> Result<String, String> {
+    let segments = segments(path)?;
+    if segments.is_empty() {
+        return Ok("/".to_owned());
+    }
+    Ok(format!("/{}/", segments.join("/")))
+}
+
+/// An alias: `old/page/` becomes `/old/page/`, `old.html` stays a file path `/old.html`.
+pub(crate) fn normalize_alias(path: &str) -> Result<String, String> {
+    let segments = segments(path)?;
+    if segments.is_empty() {
+        return Err("an alias cannot be the homepage `/`".to_owned());
+    }
+    let joined = segments.join("/");
+    if joined.ends_with(".html") || joined.ends_with(".htm") {
+        Ok(format!("/{joined}"))
+    } else {
+        Ok(format!("/{joined}/"))
+    }
+}
+
+fn segments(path: &str) -> Result<Vec<&str>, String> {
+    if path.chars().any(|c| {
+        c.is_control() || matches!(c, '\\' | '?' | '#' | '"' | '<' | '>' | '|' | '*' | ':')
+    }) {
+        return Err(format!(
+            "path `{path}` has a character that cannot be part of a URL path"
+        ));
+    }
+    let mut out: Vec<&str> = vec![];
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return Err(format!("path `{path}` climbs out of the site with `..`")),
+            s => out.push(s),
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves a link written on the page at `base` (a URL path ending in `/`) to a site path,
+/// or `None` when it climbs above the site root.
+pub(crate) fn resolve(base: &str, link: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if link.starts_with('/') {
+        vec![]
+    } else {
+        base.split('/').filter(|s| !s.is_empty()).collect()
+    };
+    if !link.starts_with('/') && !base.ends_with('/') {
+        parts.pop();
+    }
+    let trailing = link.ends_with('/')
+        || link.ends_with("/.")
+        || link.ends_with("/..")
+        || link == "."
+        || link == "..";
+    for seg in link.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = format!("/{}", parts.join("/"));
+    if trailing && out != "/" {
+        out.push('/');
+    }
+    Some(out)
+}
+
+/// The output file of a URL path: `/a/` is `a/index.html`, `/a.html` is `a.html`.
+pub(crate) fn output_file(url: &str) -> String {
+    let trimmed = url.trim_start_matches('/');
+    if trimmed.is_empty() || trimmed.ends_with('/') {
+        format!("{trimmed}index.html")
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize_path("a/./b").unwrap(), "/a/b/");
+        assert_eq!(normalize_path("/").unwrap(), "/");
+        assert!(normalize_path("../etc").is_err());
+        assert!(normalize_path("a/../../b").is_err());
+        assert_eq!(normalize_alias("old.html").unwrap(), "/old.html");
+    }
+
+    #[test]
+    fn resolves_relative_links() {
+        assert_eq!(
+            resolve("/s000/p00000/", "../../s001/p00123/").unwrap(),
+            "/s001/p00123/"
+        );
+        assert_eq!(resolve("/a/b/", "img.png").unwrap(), "/a/b/img.png");
+        assert_eq!(resolve("/a/b/", "/x/").unwrap(), "/x/");
+        assert_eq!(resolve("/a/", "..").unwrap(), "/");
+        assert!(resolve("/a/", "../../x").is_none());
+    }
+
+    #[test]
+    fn maps_urls_to_files() {
+        assert_eq!(output_file("/"), "index.html");
+        assert_eq!(output_file("/a/b/"), "a/b/index.html");
+        assert_eq!(output_file("/old.html"), "old.html");
+    }
+}

@@ -1,0 +1,141 @@
+//! The machine-read files: sitemap, Atom feed, robots.txt, redirects.
+
+use std::fmt::Write as _;
+
+use crate::config::Config;
+use crate::model::{Document, Site};
+use crate::text::escape_html;
+
+/// `sitemap.xml`: every page and section, with `lastmod` from `updated`, else `date`.
+pub(crate) fn sitemap(site: &Site, config: &Config) -> String {
+    let mut docs: Vec<&Document> = site.documents().collect();
+    docs.sort_by(|a, b| a.url.cmp(&b.url));
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for d in docs {
+        let _ = write!(
+            out,
+            "  <url>\n    <loc>{}</loc>\n",
+            escape_html(&format!("{}{}", config.base_url, d.url))
+        );
+        if let Some(date) = d.meta.updated.as_ref().or(d.meta.date.as_ref()) {
+            let _ = writeln!(out, "    <lastmod>{}</lastmod>", date.ymd());
+        }
+        out.push_str("  </url>\n");
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+/// `atom.xml`: the newest dated pages. The feed's own date is its newest entry's, so the same
+/// sources always give the same feed; with no dated page it is SOURCE_DATE_EPOCH, else 1970.
+pub(crate) fn atom(site: &Site, config: &Config) -> String {
+    let mut dated: Vec<&Document> = site
+        .pages
+        .iter()
+        .map(|p| &p.doc)
+        .filter(|d| d.meta.date.is_some())
+        .collect();
+    let key = |d: &Document| {
+        d.meta
+            .updated
+            .as_ref()
+            .or(d.meta.date.as_ref())
+            .map_or(0, crate::parse::front_matter::Date::timestamp)
+    };
+    dated.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.rel.cmp(&b.rel)));
+    dated.truncate(config.build.feed_limit);
+    let updated = dated
+        .first()
+        .and_then(|d| d.meta.updated.as_ref().or(d.meta.date.as_ref()))
+        .map_or_else(source_date, crate::parse::front_matter::Date::rfc3339);
+    let base = &config.base_url;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = write!(
+        out,
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{}</title>\n",
+        escape_html(&config.language),
+        escape_html(&config.title)
+    );
+    if !config.description.is_empty() {
+        let _ = writeln!(
+            out,
+            "  <subtitle>{}</subtitle>",
+            escape_html(&config.description)
+        );
+    }
+    let _ = write!(
+        out,
+        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{0}/atom.xml\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"{0}/\"/>\n  <id>{0}/atom.xml</id>\n  <updated>{1}</updated>\n",
+        escape_html(base),
+        updated
+    );
+    for d in dated {
+        let link = escape_html(&format!("{base}{}", d.url));
+        let published = d
+            .meta
+            .date
+            .as_ref()
+            .map(crate::parse::front_matter::Date::rfc3339)
+            .unwrap_or_default();
+        let updated = d.meta.updated.as_ref().map_or_else(
+            || published.clone(),
+            crate::parse::front_matter::Date::rfc3339,
+        );
+        let _ = write!(
+            out,
+            "  <entry>\n    <title>{}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{link}\"/>\n    <id>{link}</id>\n    <published>{published}</published>\n    <updated>{updated}</updated>\n    <author><name>{}</name></author>\n",
+            escape_html(&d.title),
+            escape_html(&config.title)
+        );
+        if let Some(desc) = &d.meta.description {
+            let _ = writeln!(out, "    <summary>{}</summary>", escape_html(desc));
+        }
+        let content = d.content.summary.as_deref().unwrap_or(&d.content.html);
+        let _ = writeln!(
+            out,
+            "    <content type=\"html\">{}</content>",
+            escape_html(content)
+        );
+        out.push_str("  </entry>\n");
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+fn source_date() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    jiff::Timestamp::from_second(secs)
+        .map_or_else(|_| "1970-01-01T00:00:00Z".to_owned(), |t| t.to_string())
+}
+
+/// `robots.txt`: everything may be crawled; the sitemap is named.
+pub(crate) fn robots(config: &Config) -> String {
+    let mut out = String::from("User-agent: *\nAllow: /\n");
+    if config.build.sitemap {
+        let _ = writeln!(out, "Sitemap: {}/sitemap.xml", config.base_url);
+    }
+    out
+}
+
+/// `_redirects` (Netlify, Cloudflare Pages): one permanent redirect per alias.
+pub(crate) fn redirects(site: &Site) -> String {
+    let mut out = String::new();
+    for a in &site.aliases {
+        let _ = writeln!(out, "{} {} 301", a.from, a.to);
+    }
+    out
+}
+
+/// The page written at an alias, for hosts that do not read `_redirects`.
+pub(crate) fn alias_page(to: &str, config: &Config) -> String {
+    let url = escape_html(&format!("{}{to}", config.base_url));
+    format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>Redirecting</title><link rel=\"canonical\" href=\"{url}\"><meta name=\"robots\" content=\"noindex\"><meta http-equiv=\"refresh\" content=\"0; url={url}\"></head><body><p>This page has moved to <a href=\"{url}\">{url}</a>.</p></body></html>\n",
+        escape_html(&config.language)
+    )
+}

@@ -1,0 +1,377 @@
+//! The render stage: every output file of the site, from templates and generators, handed to a
+//! sink one at a time (in parallel) so the whole site never has to sit in memory.
+
+pub(crate) mod context;
+pub(crate) mod feeds;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use tera::{Context, Value};
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::error::Result;
+use crate::load::Origin;
+use crate::markdown::highlight;
+use crate::model::{Body, Rendered, Site};
+use crate::parse::url::output_file;
+use crate::theme::Theme;
+
+/// Paths the build writes besides pages, sections, aliases and static files; links to them are
+/// valid.
+pub fn generated_paths(config: &Config) -> Vec<String> {
+    let mut out = vec![
+        "/404.html".to_owned(),
+        "/robots.txt".to_owned(),
+        "/css/syntax.css".to_owned(),
+    ];
+    if config.build.sitemap {
+        out.push("/sitemap.xml".to_owned());
+    }
+    if config.build.feed {
+        out.push("/atom.xml".to_owned());
+    }
+    out
+}
+
+/// One output file to produce.
+#[derive(Debug, Clone)]
+enum Job {
+    Page(usize),
+    Section {
+        index: usize,
+        pager: usize,
+        total: usize,
+    },
+    NotFound,
+    Alias(usize),
+    Sitemap,
+    Feed,
+    Robots,
+    Redirects,
+    SyntaxCss,
+    Static(Origin),
+}
+
+/// Renders the site into `sink`. Template problems come back as diagnostics; a sink failure
+/// (the disk) stops the stage.
+pub fn site(
+    site: &Site,
+    theme: &Theme,
+    config: &Config,
+    sink: &(dyn Fn(Rendered) -> Result<()> + Sync),
+) -> Result<Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    let page_values: Vec<Value> = site
+        .pages
+        .par_iter()
+        .map(|p| context::page(site, p, config))
+        .collect();
+    let section_values: Vec<Value> = site
+        .sections
+        .iter()
+        .map(|s| context::section(site, s, &page_values, config))
+        .collect();
+    let documents: BTreeMap<String, Value> = site
+        .sections
+        .iter()
+        .map(|s| &s.doc.rel)
+        .zip(&section_values)
+        .chain(site.pages.iter().map(|p| &p.doc.rel).zip(&page_values))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let _ = theme.lookups.documents.set(documents);
+
+    let syntax_css = syntax_css(config, &mut diagnostics);
+    let jobs = plan(site, config, &mut diagnostics);
+    let results: Vec<Result<Option<Diagnostic>>> = jobs
+        .par_iter()
+        .map(|(path, job)| {
+            let body = match job {
+                Job::Page(i) => render_page(site, *i, &page_values, theme),
+                Job::Section {
+                    index,
+                    pager,
+                    total,
+                } => render_section(
+                    site,
+                    *index,
+                    *pager,
+                    *total,
+                    &page_values,
+                    &section_values,
+                    theme,
+                ),
+                Job::NotFound => render_404(theme),
+                Job::Alias(i) => Ok(Body::Html(feeds::alias_page(&site.aliases[*i].to, config))),
+                Job::Sitemap => Ok(Body::Bytes(feeds::sitemap(site, config).into_bytes())),
+                Job::Feed => Ok(Body::Bytes(feeds::atom(site, config).into_bytes())),
+                Job::Robots => Ok(Body::Bytes(feeds::robots(config).into_bytes())),
+                Job::Redirects => Ok(Body::Bytes(feeds::redirects(site).into_bytes())),
+                Job::SyntaxCss => Ok(Body::Bytes(syntax_css.clone().into_bytes())),
+                Job::Static(origin) => Ok(Body::Copy(origin.clone())),
+            };
+            match body {
+                Ok(body) => sink(Rendered {
+                    path: path.clone(),
+                    body,
+                })
+                .map(|()| None),
+                Err(d) => Ok(Some(d)),
+            }
+        })
+        .collect();
+    for r in results {
+        if let Some(d) = r? {
+            diagnostics.push(d);
+        }
+    }
+    Ok(diagnostics)
+}
+
+/// Every output path and what makes it; two sources of one path are reported.
+fn plan(site: &Site, config: &Config, diagnostics: &mut Diagnostics) -> Vec<(String, Job)> {
+    let mut jobs: BTreeMap<String, (Job, String)> = BTreeMap::new();
+    let mut add = |path: String, job: Job, origin: String, diagnostics: &mut Diagnostics| {
+        if let Some((_, first)) = jobs.get(&path) {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "`{first}` and `{origin}` would both be written to `{path}`"
+                ))
+                .in_file(origin.clone())
+                .help("rename or move one of them"),
+            );
+        } else {
+            jobs.insert(path, (job, origin));
+        }
+    };
+    for (i, section) in site.sections.iter().enumerate() {
+        let by = section
+            .doc
+            .meta
+            .paginate_by
+            .as_ref()
+            .map_or(0, |b| *b.get_ref());
+        let total = if by == 0 {
+            1
+        } else {
+            section.pages.len().div_ceil(by).max(1)
+        };
+        for pager in 1..=total {
+            let url = if pager == 1 {
+                section.doc.url.clone()
+            } else {
+                format!("{}page/{pager}/", section.doc.url)
+            };
+            add(
+                output_file(&url),
+                Job::Section {
+                    index: i,
+                    pager,
+                    total,
+                },
+                section.doc.source.path.clone(),
+                diagnostics,
+            );
+        }
+    }
+    for (i, page) in site.pages.iter().enumerate() {
+        add(
+            output_file(&page.doc.url),
+            Job::Page(i),
+            page.doc.source.path.clone(),
+            diagnostics,
+        );
+    }
+    for (i, alias) in site.aliases.iter().enumerate() {
+        add(
+            output_file(&alias.from),
+            Job::Alias(i),
+            format!("alias {}", alias.from),
+            diagnostics,
+        );
+    }
+    for (path, origin) in &site.files {
+        let shown = match origin {
+            Origin::Disk(p) => crate::load::display_path(&config.root, p),
+            Origin::Builtin(_) => format!("<builtin theme>/static/{path}"),
+        };
+        add(
+            path.clone(),
+            Job::Static(origin.clone()),
+            shown,
+            diagnostics,
+        );
+    }
+    add(
+        "404.html".into(),
+        Job::NotFound,
+        "404 page".into(),
+        diagnostics,
+    );
+    add(
+        "robots.txt".into(),
+        Job::Robots,
+        "robots.txt".into(),
+        diagnostics,
+    );
+    add(
+        "css/syntax.css".into(),
+        Job::SyntaxCss,
+        "syntax stylesheet".into(),
+        diagnostics,
+    );
+    if config.build.sitemap {
+        add(
+            "sitemap.xml".into(),
+            Job::Sitemap,
+            "sitemap".into(),
+            diagnostics,
+        );
+    }
+    if config.build.feed {
+        add(
+            "atom.xml".into(),
+            Job::Feed,
+            "Atom feed".into(),
+            diagnostics,
+        );
+    }
+    if !site.aliases.is_empty() {
+        add(
+            "_redirects".into(),
+            Job::Redirects,
+            "redirects".into(),
+            diagnostics,
+        );
+    }
+    jobs.into_iter()
+        .map(|(path, (job, _))| (path, job))
+        .collect()
+}
+
+fn syntax_css(config: &Config, diagnostics: &mut Diagnostics) -> String {
+    let md = &config.markdown;
+    let mut one = |name: &toml::Spanned<String>| {
+        highlight::css(name.get_ref()).unwrap_or_else(|| {
+            let names = highlight::theme_names();
+            let list: Vec<&str> = names.iter().map(String::as_str).collect();
+            let mut d = Diagnostic::error(format!("unknown highlight theme `{}`", name.get_ref()))
+                .at(&config.source, name.span())
+                .label(format!("expected one of {}", list.join(", ")));
+            if let Some(best) = crate::text::did_you_mean(name.get_ref(), &list) {
+                d = d.help(format!("did you mean `{best}`?"));
+            }
+            if name.span().is_empty() {
+                d.location = None;
+                d = d.in_file(crate::config::FILE_NAME);
+            }
+            diagnostics.push(d);
+            String::new()
+        })
+    };
+    let mut css = one(&md.highlight_theme);
+    if let Some(light) = &md.highlight_theme_light {
+        let light_css = one(light);
+        css = format!("{css}\n@media (prefers-color-scheme: light) {{\n{light_css}}}\n");
+    }
+    css
+}
+
+fn base_context(url: &str, theme: &Theme) -> Context {
+    let mut ctx = Context::new();
+    ctx.insert("current_path", url);
+    let base = theme.base_url();
+    ctx.insert("current_url", &format!("{base}{url}"));
+    ctx
+}
+
+fn pick_template<'a>(
+    theme: &Theme,
+    doc: &'a crate::model::Document,
+    fallback: Option<&'a toml::Spanned<String>>,
+    default: &'a str,
+) -> Result<&'a str, Diagnostic> {
+    let chosen = doc.meta.template.as_ref().or(fallback);
+    match chosen {
+        Some(t) if theme.has(t.get_ref()) => Ok(t.get_ref()),
+        Some(t) => {
+            let d = Diagnostic::error(format!("template `{}` not found", t.get_ref()))
+                .label("no such file in `templates/` of the site or theme");
+            // The span is in whichever file named the template.
+            Err(if doc.meta.template.is_some() {
+                d.at(&doc.source, t.span())
+            } else {
+                d.in_file(doc.source.path.clone())
+            })
+        }
+        None if theme.has(default) => Ok(default),
+        None => Err(Diagnostic::error(format!(
+            "template `{default}` not found in the site or theme"
+        ))
+        .in_file(doc.source.path.clone())),
+    }
+}
+
+fn render_page(site: &Site, i: usize, pages: &[Value], theme: &Theme) -> Result<Body, Diagnostic> {
+    let page = &site.pages[i];
+    let section = &site.sections[page.section];
+    let name = pick_template(
+        theme,
+        &page.doc,
+        section.doc.meta.page_template.as_ref(),
+        "page.html",
+    )?;
+    let mut ctx = base_context(&page.doc.url, theme);
+    ctx.insert_value("page", pages[i].clone());
+    theme.render(name, &ctx).map(Body::Html)
+}
+
+fn render_section(
+    site: &Site,
+    index: usize,
+    pager: usize,
+    total: usize,
+    pages: &[Value],
+    sections: &[Value],
+    theme: &Theme,
+) -> Result<Body, Diagnostic> {
+    let section = &site.sections[index];
+    let default = if index == 0 {
+        "index.html"
+    } else {
+        "section.html"
+    };
+    let name = pick_template(theme, &section.doc, None, default)?;
+    let url = if pager == 1 {
+        section.doc.url.clone()
+    } else {
+        format!("{}page/{pager}/", section.doc.url)
+    };
+    let mut ctx = base_context(&url, theme);
+    ctx.insert_value("section", sections[index].clone());
+    if let Some(by) = section
+        .doc
+        .meta
+        .paginate_by
+        .as_ref()
+        .map(|b| *b.get_ref())
+        .filter(|b| *b > 0)
+    {
+        ctx.insert_value(
+            "paginator",
+            context::paginator(section, pages, by, pager, total),
+        );
+    }
+    theme.render(name, &ctx).map(Body::Html)
+}
+
+fn render_404(theme: &Theme) -> Result<Body, Diagnostic> {
+    if theme.has("404.html") {
+        return theme
+            .render("404.html", &base_context("/404.html", theme))
+            .map(Body::Html);
+    }
+    Ok(Body::Html("<!doctype html><html><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1><p><a href=\"/\">Home</a></p></body></html>\n".to_owned()))
+}

@@ -1,0 +1,315 @@
+//! Templates: the theme's and the site's (the site's win), compiled once into Tera 2, with the
+//! functions and filters themes use, and Tera's errors turned into located diagnostics.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
+
+use tera::{Context, ErrorKind, Kwargs, State, Tera, Value};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
+use crate::load::SourceSet;
+use crate::markdown::{ShortcodeCall, Shortcodes};
+
+/// What `get_url`, `get_page` and `get_section` look things up in. Filled in as the build
+/// learns it: URLs after parsing, rendered documents after the markdown stage.
+#[derive(Default)]
+pub(crate) struct Lookups {
+    /// Content path to URL.
+    pub(crate) urls: OnceLock<BTreeMap<String, String>>,
+    /// Output paths of static files.
+    pub(crate) files: OnceLock<BTreeSet<String>>,
+    /// Content path to the page or section's template value.
+    pub(crate) documents: OnceLock<BTreeMap<String, Value>>,
+}
+
+/// The compiled templates.
+pub struct Theme {
+    pub(crate) tera: Tera,
+    /// Template name to its source, for locating errors.
+    sources: BTreeMap<String, Arc<SourceText>>,
+    pub(crate) lookups: Arc<Lookups>,
+    base_url: String,
+}
+
+/// Compiles every template; each one with a syntax error is reported and left out.
+pub fn load(sources: &SourceSet, base_url: &str) -> (Theme, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let mut by_name = BTreeMap::new();
+    let mut good = vec![];
+    for (name, file) in &sources.templates {
+        by_name.insert(name.clone(), Arc::clone(&file.source));
+        let mut probe = Tera::new();
+        match probe.add_raw_template(name, &file.source.text) {
+            Err(e) if matches!(e.kind(), ErrorKind::SyntaxError(_)) => {
+                diagnostics.push(diagnostic(&e, &by_name))
+            }
+            _ => good.push((name.clone(), file.source.text.to_string())),
+        }
+    }
+    let lookups = Arc::new(Lookups::default());
+    let mut tera = Tera::new();
+    register(&mut tera, &lookups, base_url);
+    if let Err(e) = tera.add_raw_templates(good.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
+        diagnostics.push(diagnostic(&e, &by_name));
+    }
+    (
+        Theme {
+            tera,
+            sources: by_name,
+            lookups,
+            base_url: base_url.to_owned(),
+        },
+        diagnostics,
+    )
+}
+
+impl Theme {
+    /// Whether a template exists.
+    pub fn has(&self, name: &str) -> bool {
+        self.tera.get_template_names().any(|n| n == name)
+    }
+
+    /// The site's base URL, for `current_url`.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Renders a template, turning a failure into a located diagnostic.
+    pub(crate) fn render(&self, name: &str, context: &Context) -> Result<String, Diagnostic> {
+        self.tera
+            .render(name, context)
+            .map_err(|e| diagnostic(&e, &self.sources))
+    }
+
+    /// The global context every template sees.
+    pub(crate) fn set_globals(&mut self, globals: &BTreeMap<&'static str, Value>) {
+        let ctx = self.tera.global_context();
+        for (k, v) in globals {
+            ctx.insert_value(*k, v.clone());
+        }
+    }
+}
+
+impl Shortcodes for Theme {
+    fn names(&self) -> Vec<String> {
+        self.tera
+            .get_template_names()
+            .filter_map(|n| n.strip_prefix("shortcodes/"))
+            .filter_map(|n| n.strip_suffix(".html"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn render(&self, call: &ShortcodeCall<'_>) -> Result<String, Diagnostic> {
+        let mut ctx = Context::new();
+        for (k, v) in call.args {
+            ctx.insert(k.clone(), v);
+        }
+        if let Some(body) = call.body {
+            ctx.insert_value("body", Value::safe_string(body));
+        }
+        ctx.insert("nth", &call.nth);
+        ctx.insert("current_path", call.page_url);
+        Theme::render(self, &format!("shortcodes/{}.html", call.name), &ctx)
+    }
+}
+
+/// Turns a Tera error into a diagnostic pointing into the template file.
+fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> Diagnostic {
+    match e.kind() {
+        ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
+            let mut message = lowercase_first(r.message().trim_end_matches('.'));
+            if let Some(source) = std::error::Error::source(e) {
+                message = format!("{message}: {source}");
+            }
+            match sources.get(r.filename()) {
+                Some(src) => Diagnostic::error(message).at(src, r.span().range.clone()),
+                None => Diagnostic::error(format!("{message} (in template `{}`)", r.filename())),
+            }
+        }
+        ErrorKind::MissingParent { current, parent } => {
+            let d = Diagnostic::error(format!(
+                "template `{current}` extends `{parent}`, which does not exist"
+            ));
+            match sources.get(current) {
+                Some(src) => d.in_file(src.path.clone()),
+                None => d,
+            }
+        }
+        other => Diagnostic::error(lowercase_first(other.to_string().trim_end_matches('.'))),
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
+    let l = Arc::clone(lookups);
+    let base = base_url.to_owned();
+    tera.register_function(
+        "get_url",
+        move |kwargs: Kwargs, _: &State| -> tera::TeraResult<String> {
+            let path: String = kwargs.must_get::<&str>("path")?.to_owned();
+            let absolute = kwargs.get::<bool>("absolute")?.unwrap_or(false);
+            let url = resolve_url(&l, &path).map_err(tera::Error::message)?;
+            Ok(if absolute {
+                format!("{base}{url}")
+            } else {
+                url
+            })
+        },
+    );
+    for (name, want_section) in [("get_page", false), ("get_section", true)] {
+        let l = Arc::clone(lookups);
+        tera.register_function(
+            name,
+            move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
+                let path = kwargs
+                    .must_get::<&str>("path")?
+                    .trim_start_matches("@/")
+                    .to_owned();
+                let is_section = path.ends_with("_index.md");
+                if is_section != want_section {
+                    let what = if want_section {
+                        "a section is an `_index.md`"
+                    } else {
+                        "that is a section: use `get_section`"
+                    };
+                    return Err(tera::Error::message(format!("`{path}`: {what}")));
+                }
+                let docs = l.documents.get().ok_or_else(|| {
+                    tera::Error::message("pages are not available yet in shortcodes")
+                })?;
+                docs.get(&path)
+                    .cloned()
+                    .ok_or_else(|| tera::Error::message(format!("no `content/{path}`")))
+            },
+        );
+    }
+    tera.register_filter(
+        "date",
+        |value: &str, kwargs: Kwargs, _: &State| -> tera::TeraResult<String> {
+            let format = kwargs.get::<&str>("format")?.unwrap_or("%Y-%m-%d");
+            format_date(value, format).map_err(tera::Error::message)
+        },
+    );
+    tera.register_filter("markdown", |value: &str, _: Kwargs, _: &State| {
+        Value::safe_string(&crate::markdown::untrusted(value))
+    });
+    tera.register_filter("slugify", |value: &str, _: Kwargs, _: &State| {
+        crate::text::slugify(value)
+    });
+    tera.register_filter(
+        "json_encode",
+        |value: &Value, _: Kwargs, _: &State| -> tera::TeraResult<String> {
+            serde_json::to_string(value).map_err(tera::Error::message)
+        },
+    );
+}
+
+fn resolve_url(l: &Lookups, path: &str) -> Result<String, String> {
+    if let Some(content) = path.strip_prefix("@/") {
+        let (file, anchor) = content
+            .split_once('#')
+            .map_or((content, None), |(f, a)| (f, Some(a)));
+        let urls = l.urls.get().ok_or("content URLs are not known yet")?;
+        let url = urls
+            .get(file)
+            .ok_or_else(|| format!("`get_url`: no `content/{file}`"))?;
+        return Ok(match anchor {
+            Some(a) => format!("{url}#{a}"),
+            None => url.clone(),
+        });
+    }
+    if path.contains("://") || path.starts_with("mailto:") {
+        return Ok(path.to_owned());
+    }
+    let trimmed = path.trim_start_matches('/');
+    if let Some(files) = l.files.get()
+        && !files.contains(trimmed)
+        && !trimmed.is_empty()
+        && !trimmed.ends_with('/')
+    {
+        return Err(format!("`get_url`: no static file `{trimmed}`"));
+    }
+    Ok(format!("/{trimmed}"))
+}
+
+/// Formats a date string (`2026-11-01`, RFC 3339) with strftime specifiers.
+pub(crate) fn format_date(value: &str, format: &str) -> Result<String, String> {
+    let dt: toml::value::Datetime = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a date"))?;
+    let d = dt
+        .date
+        .ok_or_else(|| format!("`{value}` has no date part"))?;
+    let (h, m, s) = dt
+        .time
+        .map_or((0, 0, 0), |t| (t.hour, t.minute, t.second.unwrap_or(0)));
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(d.year).map_err(|_| format!("`{value}`: year out of range"))?,
+        i8::try_from(d.month).unwrap_or(1),
+        i8::try_from(d.day).unwrap_or(1),
+        i8::try_from(h).unwrap_or(0),
+        i8::try_from(m).unwrap_or(0),
+        i8::try_from(s).unwrap_or(0),
+        0,
+    )
+    .map_err(|e| format!("`{value}`: {e}"))?;
+    jiff::fmt::strtime::format(format, civil).map_err(|e| format!("date format `{format}`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::TemplateFile;
+
+    fn theme(templates: &[(&str, &str)]) -> (Theme, Diagnostics) {
+        let mut set = SourceSet::default();
+        for (name, text) in templates {
+            set.templates.insert(
+                (*name).to_owned(),
+                TemplateFile {
+                    name: (*name).to_owned(),
+                    source: SourceText::new(format!("templates/{name}"), *text),
+                },
+            );
+        }
+        load(&set, "https://e.org")
+    }
+
+    #[test]
+    fn undefined_variable_points_at_template_line_and_column() {
+        let (t, ds) = theme(&[("page.html", "<p>\n{{ page.titel }}</p>")]);
+        assert!(ds.is_empty());
+        let d = t.render("page.html", &Context::new()).unwrap_err();
+        assert_eq!(d.file(), Some("templates/page.html"));
+        assert_eq!(d.line_col(), Some((2, 4)));
+    }
+
+    #[test]
+    fn every_syntax_error_is_reported_and_good_templates_still_load() {
+        let (t, ds) = theme(&[("a.html", "{% if %}"), ("b.html", "{{ x"), ("c.html", "ok")]);
+        assert_eq!(ds.iter().count(), 2);
+        assert!(t.has("c.html") && !t.has("a.html"));
+    }
+
+    #[test]
+    fn date_filter_formats() {
+        assert_eq!(
+            format_date("2026-11-01", "%d %B %Y").unwrap(),
+            "01 November 2026"
+        );
+        assert_eq!(
+            format_date("2026-11-01T10:20:00Z", "%Y-%m-%dT%H:%M").unwrap(),
+            "2026-11-01T10:20"
+        );
+        assert!(format_date("soon", "%Y").is_err());
+    }
+}
