@@ -1,1 +1,226 @@
+use std::collections::BTreeMap;
+use std::path::Path;
 
+use super::*;
+use crate::config::{self, Overrides};
+use crate::parse::front_matter::FrontMatter;
+
+struct Fake;
+
+impl Shortcodes for Fake {
+    fn names(&self) -> Vec<String> {
+        vec!["card".into(), "note".into()]
+    }
+
+    fn render(&self, call: &ShortcodeCall<'_>) -> Result<String, Diagnostic> {
+        let args = serde_json::to_string(call.args).unwrap();
+        Ok(match call.body {
+            Some(body) => format!(
+                "<div class=\"{}\" data-args='{args}' data-nth=\"{}\">{body}</div>",
+                call.name, call.nth
+            ),
+            None => format!("<span class=\"{}\" data-args='{args}'></span>", call.name),
+        })
+    }
+}
+
+fn config() -> Config {
+    config::parse(
+        Path::new("/s"),
+        "title = \"T\"\nbase_url = \"https://e.org\"\n",
+        &Overrides::default(),
+    )
+    .unwrap()
+}
+
+fn render_with(text: &str, title: Option<&str>, urls: &[(&str, &str)]) -> (Content, Diagnostics) {
+    let config = config();
+    let urls: BTreeMap<String, String> = urls
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    let env = Env {
+        config: &config,
+        urls: &urls,
+        shortcodes: &Fake,
+    };
+    let doc = Document {
+        rel: "blog/post.md".into(),
+        source: SourceText::new("content/blog/post.md", text),
+        body: 0..text.len(),
+        meta: FrontMatter {
+            title: title.map(str::to_owned),
+            ..FrontMatter::default()
+        },
+        title: String::new(),
+        url: "/blog/post/".into(),
+        content: Content::default(),
+    };
+    document(&doc, &env)
+}
+
+fn html(text: &str) -> String {
+    let (c, ds) = render_with(text, Some("T"), &[]);
+    assert!(ds.is_empty(), "{ds:?}");
+    c.html
+}
+
+#[test]
+fn headings_get_unique_ids_anchors_and_a_nested_toc() {
+    let (c, _) = render_with(
+        "## Intro\n\n### Deep `code`\n\n## Intro\n\n## Custom {#mine}\n",
+        Some("T"),
+        &[],
+    );
+    assert!(c.html.contains("<h2 id=\"intro\">Intro <a class=\"anchor\" href=\"#intro\" aria-label=\"Link to this section: Intro\">#</a></h2>"), "{}", c.html);
+    assert!(c.html.contains("<h2 id=\"intro-1\">"));
+    assert!(c.html.contains("<h2 id=\"mine\">"));
+    assert_eq!(c.toc.len(), 3);
+    assert_eq!(c.toc[0].children[0].id, "deep-code");
+    assert_eq!(c.anchors, ["intro", "deep-code", "intro-1", "mine"]);
+}
+
+#[test]
+fn first_heading_becomes_the_title_and_leaves_the_body() {
+    let (c, _) = render_with("# The Title\n\nText\n\n# Second\n", None, &[]);
+    assert!(!c.html.contains("The Title"), "{}", c.html);
+    assert!(c.html.contains("<h1 id=\"second\">"));
+    assert_eq!(
+        first_heading("intro\n\n# The *Title*\n").as_deref(),
+        Some("The Title")
+    );
+}
+
+#[test]
+fn content_links_are_rewritten_to_urls() {
+    let urls = [
+        ("roadmap.md", "/roadmap/"),
+        ("blog/other.md", "/blog/other/"),
+    ];
+    let (c, ds) = render_with(
+        "[a](@/roadmap.md#phase-1) [b](other.md) [c](../roadmap.md) [d](https://x.org/a.md)",
+        Some("T"),
+        &urls,
+    );
+    assert!(ds.is_empty(), "{ds:?}");
+    assert!(c.html.contains("href=\"/roadmap/#phase-1\""), "{}", c.html);
+    assert!(c.html.contains("href=\"/blog/other/\""));
+    assert!(c.html.contains("href=\"/roadmap/\""));
+    assert!(c.html.contains("href=\"https://x.org/a.md\""));
+    assert_eq!(
+        c.links[0],
+        InternalLink {
+            path: "/roadmap/".into(),
+            anchor: Some("phase-1".into()),
+            span: 0..25
+        }
+    );
+}
+
+#[test]
+fn broken_content_link_points_at_the_link() {
+    let (_, ds) = render_with(
+        "text\n\nsee [here](@/nope.md) now",
+        Some("T"),
+        &[("nope2.md", "/x/")],
+    );
+    let d = ds.iter().next().unwrap();
+    assert_eq!(
+        d.message,
+        "broken link: `@/nope.md` points to `content/nope.md`, which does not exist"
+    );
+    assert_eq!(d.line_col(), Some((3, 5)));
+    assert_eq!(d.help.as_deref(), Some("did you mean `nope2.md`?"));
+}
+
+#[test]
+fn relative_links_are_recorded_for_the_site_wide_check() {
+    let (c, _) = render_with(
+        "[x](../../s001/p1/) [y](#top) ![i](img.png)",
+        Some("T"),
+        &[],
+    );
+    let paths: Vec<_> = c
+        .links
+        .iter()
+        .map(|l| (l.path.as_str(), l.anchor.as_deref()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("/s001/p1/", None),
+            ("/blog/post/", Some("top")),
+            ("/blog/post/img.png", None)
+        ]
+    );
+}
+
+#[test]
+fn summary_is_what_comes_before_more() {
+    let (c, _) = render_with("First.\n\n<!-- more -->\n\nSecond.", Some("T"), &[]);
+    assert_eq!(c.summary.as_deref(), Some("<p>First.</p>\n"));
+}
+
+#[test]
+fn shortcodes_render_inline_and_as_blocks() {
+    let out = html(
+        "Hi {{ card(n=1) }} there.\n\n{% note(kind=\"x\") %}\n**bold** body\n{% end %}\n\nafter",
+    );
+    assert!(
+        out.contains("<p>Hi <span class=\"card\" data-args='{\"n\":1}'></span> there.</p>"),
+        "{out}"
+    );
+    assert!(out.contains("<div class=\"note\" data-args='{\"kind\":\"x\"}' data-nth=\"1\"><p><strong>bold</strong> body</p>\n</div>"), "{out}");
+    assert!(!out.contains("<p><div"), "{out}");
+}
+
+#[test]
+fn escaped_and_code_shortcodes_stay_literal() {
+    let out = html("{{/* card(n=1) */}}\n\n`{{ card() }}`\n\n```\n{% note() %}\n```\n");
+    assert!(out.contains("<p>{{ card(n=1) }}</p>"), "{out}");
+    assert!(out.contains("<code>{{ card() }}</code>"), "{out}");
+    assert!(out.contains("{% note() %}"), "{out}");
+}
+
+#[test]
+fn unknown_shortcode_suggests_a_name() {
+    let (_, ds) = render_with("x\n{{ crad(n=1) }}", Some("T"), &[]);
+    let d = ds.iter().next().unwrap();
+    assert_eq!(d.message, "unknown shortcode `crad`");
+    assert_eq!(d.line_col(), Some((2, 1)));
+    assert_eq!(d.help.as_deref(), Some("did you mean `card`?"));
+}
+
+#[test]
+fn spans_after_a_shortcode_still_point_into_the_file() {
+    let text = "{% note() %}\nbody\n\nmore body\n{% end %}\n\n[bad](@/missing.md)\n";
+    let (_, ds) = render_with(text, Some("T"), &[]);
+    assert_eq!(ds.iter().next().unwrap().line_col(), Some((7, 1)));
+    // Inside a block's body too.
+    let text = "{% note() %}\nline\n[bad](@/missing.md)\n{% end %}\n";
+    let (_, ds) = render_with(text, Some("T"), &[]);
+    assert_eq!(ds.iter().next().unwrap().line_col(), Some((3, 1)));
+}
+
+#[test]
+fn untrusted_text_never_becomes_markup() {
+    let out = untrusted("<script>alert(1)</script>\n\n**ok** <b onclick=x>");
+    assert!(!out.contains("<script>") && !out.contains("<b "), "{out}");
+    assert!(
+        out.contains("&lt;script&gt;") && out.contains("<strong>ok</strong>"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tables_footnotes_tasks_and_strikethrough_are_on() {
+    let out = html("| a |\n|---|\n| 1 |\n\n- [x] done\n\n~~old~~ note[^1]\n\n[^1]: the note\n");
+    for want in [
+        "<table>",
+        "type=\"checkbox\"",
+        "<del>old</del>",
+        "footnote-definition",
+    ] {
+        assert!(out.contains(want), "{want} in {out}");
+    }
+}
