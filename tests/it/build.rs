@@ -1,0 +1,436 @@
+//! Building whole sites: the `build/basic` fixture feature by feature, atomic output,
+//! determinism, and the repository's real site.
+
+use crate::support::{self, SiteTest, assert_same_tree, snapshot};
+
+fn basic() -> SiteTest {
+    let site = SiteTest::fixture("build/basic");
+    site.run(["build"]).succeeds();
+    site
+}
+
+#[test]
+fn basic_site_builds_every_page_section_and_generated_file() {
+    let site = SiteTest::fixture("build/basic");
+    site.run(["build"]).succeeds().stdout_snapshot();
+    let files: Vec<String> = site.tree("public").into_keys().collect();
+    snapshot("files", &files.join("\n"));
+}
+
+#[test]
+fn homepage_lists_root_pages_by_weight_then_title() {
+    let site = basic();
+    snapshot("index.html", &site.file("public/index.html"));
+}
+
+#[test]
+fn section_sorts_by_date_and_paginates() {
+    let site = basic();
+    snapshot("blog", &site.file("public/blog/index.html"));
+    snapshot("blog-page-2", &site.file("public/blog/page/2/index.html"));
+    assert!(!site.exists("public/blog/page/3"));
+}
+
+#[test]
+fn nested_section_sorts_by_title() {
+    let site = basic();
+    snapshot("tutorials", &site.file("public/blog/tutorials/index.html"));
+}
+
+#[test]
+fn markdown_features_render_and_links_are_rewritten() {
+    let site = basic();
+    snapshot("tour", &site.file("public/blog/tour/index.html"));
+}
+
+#[test]
+fn code_blocks_are_highlighted_with_classes_and_shortcodes_run_outside_code() {
+    let site = basic();
+    let html = site.file("public/blog/tutorials/code/index.html");
+    assert!(
+        !html.contains("style="),
+        "inline styles break the CSP:\n{html}"
+    );
+    snapshot("code", &html);
+}
+
+#[test]
+fn page_without_front_matter_takes_its_title_from_the_first_heading() {
+    let site = basic();
+    let html = site.file("public/about/index.html");
+    assert_eq!(html.matches("About this fixture").count(), 2, "{html}");
+    snapshot("about", &html);
+}
+
+#[test]
+fn yaml_front_matter_keeps_unknown_keys_in_extra() {
+    let site = basic();
+    snapshot("yaml-page", &site.file("public/yaml-page/index.html"));
+}
+
+#[test]
+fn page_bundle_assets_are_copied_next_to_the_page() {
+    let site = basic();
+    assert_eq!(
+        site.bytes("public/blog/photos/pixel.png"),
+        site.bytes("content/blog/photos/pixel.png")
+    );
+    assert!(!site.exists("public/blog/photos/index.md"));
+    snapshot("photos", &site.file("public/blog/photos/index.html"));
+}
+
+#[test]
+fn summary_stops_at_the_more_marker() {
+    let site = basic();
+    snapshot("first", &site.file("public/blog/first/index.html"));
+}
+
+#[test]
+fn slug_and_path_move_pages() {
+    let site = basic();
+    assert!(site.exists("public/blog/second-post/index.html"));
+    assert!(!site.exists("public/blog/second"));
+    assert!(site.exists("public/elsewhere/moved-here/index.html"));
+    assert!(!site.exists("public/moved"));
+}
+
+#[test]
+fn aliases_get_a_redirect_page_and_a_redirects_line() {
+    let site = basic();
+    snapshot("_redirects", &site.file("public/_redirects"));
+    snapshot("old-first", &site.file("public/old/first/index.html"));
+    assert_eq!(
+        site.file("public/first-post.html"),
+        site.file("public/old/first/index.html")
+    );
+}
+
+#[test]
+fn machine_read_files_list_the_site() {
+    let site = basic();
+    snapshot("sitemap.xml", &site.file("public/sitemap.xml"));
+    snapshot(
+        "atom.xml",
+        &without_entry_content(&site.file("public/atom.xml")),
+    );
+    snapshot("robots.txt", &site.file("public/robots.txt"));
+    snapshot("404.html", &site.file("public/404.html"));
+    let css = site.file("public/css/syntax.css");
+    assert!(css.contains(".z-"), "{css}");
+}
+
+#[test]
+fn drafts_are_left_out_unless_asked_for() {
+    let site = basic();
+    assert!(!site.exists("public/blog/draft"));
+    for file in [
+        "public/blog/index.html",
+        "public/atom.xml",
+        "public/sitemap.xml",
+    ] {
+        assert!(!site.file(file).contains("draft"), "{file}");
+    }
+    site.run(["build", "--drafts"]).succeeds();
+    assert!(
+        site.file("public/blog/draft/index.html")
+            .contains("Unfinished")
+    );
+    assert!(site.file("public/blog/index.html").contains("/blog/draft/"));
+    assert!(site.file("public/sitemap.xml").contains("/blog/draft/"));
+}
+
+#[test]
+fn base_url_and_output_dir_can_be_overridden() {
+    let site = SiteTest::fixture("build/basic");
+    let out = site.path("elsewhere/out");
+    site.run([
+        "build".as_ref(),
+        "--base-url".as_ref(),
+        "http://127.0.0.1:1111/".as_ref(),
+        "--output-dir".as_ref(),
+        out.as_os_str(),
+    ])
+    .succeeds();
+    assert!(!site.exists("public"));
+    let html = std::fs::read_to_string(out.join("blog/first/index.html")).unwrap();
+    assert!(
+        html.contains("permalink http://127.0.0.1:1111/blog/first/;"),
+        "{html}"
+    );
+}
+
+#[test]
+fn check_reports_success_and_writes_nothing() {
+    let site = SiteTest::fixture("build/basic");
+    site.run(["check"]).succeeds().stdout_snapshot();
+    assert!(!site.exists("public"));
+}
+
+#[test]
+fn failed_build_leaves_the_previous_output_untouched_and_a_good_one_leaves_nothing_stale() {
+    let site = SiteTest::fixture("build/basic");
+    site.run(["build"]).succeeds();
+    let before = site.tree("public");
+    assert!(before.contains_key("blog/second-post/index.html"));
+
+    let tour = site.file("content/blog/tour.md");
+    site.write(
+        "content/blog/tour.md",
+        &tour.replace("@/blog/first.md#intro", "@/blog/nowhere.md"),
+    );
+    site.run(["build"]).fails_with(1);
+    assert_same_tree(&before, &site.tree("public"));
+    assert_no_leftovers(&site);
+
+    site.write("content/blog/tour.md", &tour);
+    site.remove("content/yaml-page.md");
+    site.run(["build"]).succeeds();
+    let after = site.tree("public");
+    assert!(!after.contains_key("yaml-page/index.html"));
+    assert!(after.contains_key("blog/tour/index.html"));
+    assert_no_leftovers(&site);
+
+    // Whatever the output stage reused from earlier builds, the result is a fresh build's.
+    let fresh = SiteTest::fixture("build/basic");
+    fresh.remove("content/yaml-page.md");
+    fresh.run(["build"]).succeeds();
+    assert_same_tree(&fresh.tree("public"), &after);
+}
+
+#[test]
+fn rebuilds_after_changes_equal_fresh_builds() {
+    let site = SiteTest::fixture("build/basic");
+    let fresh = |edit: &dyn Fn(&SiteTest)| {
+        let f = SiteTest::fixture("build/basic");
+        edit(&f);
+        f.run(["build"]).succeeds();
+        f.tree("public")
+    };
+    let edits: [&dyn Fn(&SiteTest); 3] = [
+        &|s| {
+            s.write(
+                "content/blog/second.md",
+                "+++\ntitle = \"Second, edited\"\ndate = 2026-02-01\n+++\nNew words.\n",
+            );
+        },
+        &|s| {
+            s.remove("content/blog/photos/pixel.png");
+            s.write(
+                "content/blog/photos/index.md",
+                "+++\ntitle = \"Photos\"\n+++\nNo picture now.\n",
+            );
+        },
+        &|s| {
+            // A file where a folder (`old/first/index.html`) was.
+            let first = s.file("content/blog/first.md");
+            s.write(
+                "content/blog/first.md",
+                &first.replace("aliases = [\"old/first/\", ", "aliases = ["),
+            );
+            s.write("static/old/first", "a file now\n");
+        },
+    ];
+    let mut applied: Vec<&dyn Fn(&SiteTest)> = vec![];
+    site.run(["build"]).succeeds();
+    for edit in edits {
+        edit(&site);
+        applied.push(edit);
+        site.run(["build"]).succeeds();
+        let expected = fresh(&|f| applied.iter().for_each(|e| e(f)));
+        assert_same_tree(&expected, &site.tree("public"));
+    }
+}
+
+/// No staging or set-aside folder is left next to public/ (`.public.spare`, the output stage's
+/// pool of files to reuse, is meant to stay).
+fn assert_no_leftovers(site: &SiteTest) {
+    let names: Vec<String> = std::fs::read_dir(site.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for name in &names {
+        assert!(
+            !name.starts_with(".public.") || name == ".public.spare",
+            "`{name}` was left next to public/: {names:?}"
+        );
+    }
+}
+
+/// Sets every file's modification time to a fixed moment far from now.
+fn touch_all(dir: &std::path::Path) {
+    let when = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            touch_all(&path);
+        } else {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+        }
+    }
+}
+
+fn builds_the_same_twice(first: &SiteTest, second: SiteTest) {
+    touch_all(second.root());
+    let second = second.env("RAYON_NUM_THREADS", "1");
+    first.run(["build"]).succeeds();
+    second.run(["build"]).succeeds();
+    assert_same_tree(&first.tree("public"), &second.tree("public"));
+}
+
+#[test]
+fn same_fixture_builds_byte_identical_in_two_places() {
+    builds_the_same_twice(
+        &SiteTest::fixture("build/basic"),
+        SiteTest::fixture("build/basic"),
+    );
+}
+
+#[test]
+fn real_site_builds_byte_identical_in_two_places() {
+    builds_the_same_twice(&SiteTest::repo_site(), SiteTest::repo_site());
+}
+
+#[test]
+fn real_site_homepage_shows_the_whole_homepage_text() {
+    let site = SiteTest::repo_site();
+    let out = site.path("out");
+    site.run(["build".as_ref(), "--output-dir".as_ref(), out.as_os_str()])
+        .succeeds();
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let text = support::visible_text(&html);
+    let expected = std::fs::read_to_string(support::fixture_path("ancapex-homepage.txt")).unwrap();
+    let missing: Vec<String> = expected
+        .lines()
+        .map(support::collapse)
+        .filter(|l| !l.is_empty() && !text.contains(l.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the homepage lacks these lines:\n{}\n--- its text\n{text}",
+        missing.join("\n")
+    );
+    for page in ["manifesto", "roadmap", "principles"] {
+        let html = std::fs::read_to_string(out.join(page).join("index.html"))
+            .unwrap_or_else(|e| panic!("/{page}/: {e}"));
+        assert!(html.contains("<h1"), "/{page}/ has no heading");
+    }
+}
+
+#[test]
+#[ignore = "bug: the files of a draft page bundle are published (at the bundle's folder) even without --drafts"]
+fn draft_bundle_files_are_not_published() {
+    let site = SiteTest::fixture("build/basic");
+    site.write(
+        "content/blog/secret/index.md",
+        "+++\ntitle = \"Secret\"\ndraft = true\n+++\nNot yet.\n",
+    );
+    site.write("content/blog/secret/plan.txt", "the secret plan\n");
+    site.run(["build"]).succeeds();
+    let files: Vec<String> = site.tree("public").into_keys().collect();
+    assert!(
+        !files.iter().any(|f| f.contains("secret")),
+        "a draft's files were published: {files:?}"
+    );
+}
+
+/// The feed with each entry's `<content>` replaced by `[CONTENT]` (checked on its own below).
+fn without_entry_content(feed: &str) -> String {
+    let open = "<content type=\"html\">";
+    let mut out = String::new();
+    let mut rest = feed;
+    while let Some(i) = rest.find(open) {
+        let end = rest[i..].find("</content>").expect("closed content") + i;
+        out.push_str(&rest[..i + open.len()]);
+        out.push_str("[CONTENT]");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The unescaped `<content>` of the feed entry whose link is `url`.
+fn feed_content(feed: &str, url: &str) -> String {
+    let entry = feed
+        .split("<entry>")
+        .find(|e| e.contains(&format!("<id>{url}</id>")))
+        .unwrap_or_else(|| panic!("no entry for {url}"));
+    let open = "<content type=\"html\">";
+    let start = entry.find(open).unwrap() + open.len();
+    let end = entry.find("</content>").unwrap();
+    entry[start..end]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn feed_entries_hold_the_summary_or_the_whole_page() {
+    let site = basic();
+    let feed = site.file("public/atom.xml");
+    assert_eq!(
+        feed_content(&feed, "https://fixture.example/blog/first/"),
+        "<p>The summary of the first post.</p>\n"
+    );
+    let tour = feed_content(&feed, "https://fixture.example/blog/tour/");
+    let page = site.file("public/blog/tour/index.html");
+    assert!(
+        page.contains(&tour),
+        "the feed holds the page's whole content:\n{tour}"
+    );
+    assert!(
+        tour.contains("<a href=\"/blog/first/#intro\">the intro</a>"),
+        "{tour}"
+    );
+}
+
+#[test]
+#[ignore = "bug: feed entries keep page-relative URLs (`pixel.png`, `../photos/`, `#custom-id`) with no `xml:base`, so feed readers resolve them against /atom.xml"]
+fn feed_entries_have_no_page_relative_urls() {
+    let site = basic();
+    let feed = site.file("public/atom.xml");
+    for url in [
+        "https://fixture.example/blog/photos/",
+        "https://fixture.example/blog/tour/",
+    ] {
+        let content = feed_content(&feed, url);
+        let has_base = feed.contains(&format!("xml:base=\"{url}\""));
+        for attr in content.split(['"']).collect::<Vec<_>>().windows(2) {
+            let (before, value) = (attr[0], attr[1]);
+            if before.ends_with("href=") || before.ends_with("src=") {
+                assert!(
+                    has_base || value.starts_with('/') || value.contains("://"),
+                    "`{value}` in the entry for {url} is relative to the page, not the feed"
+                );
+            }
+        }
+    }
+}
+
+fn word_counts() -> SiteTest {
+    let site = SiteTest::fixture("build/basic");
+    site.write("templates/page.html", "{{ page.word_count }}");
+    site.run(["build"]).succeeds();
+    site
+}
+
+#[test]
+fn word_count_counts_the_body() {
+    let site = word_counts();
+    assert_eq!(site.file("public/blog/first/index.html"), "13");
+    assert_eq!(site.file("public/yaml-page/index.html"), "9");
+}
+
+#[test]
+#[ignore = "bug: `word_count` includes the words of the `# ` heading taken out of the body as the title"]
+fn word_count_leaves_out_the_heading_taken_as_title() {
+    let site = word_counts();
+    // 20 + 1 (`Contact`) + 3 (`Write to us.`); `About this fixture` is the title, not the body.
+    assert_eq!(site.file("public/about/index.html"), "24");
+}

@@ -1,0 +1,42 @@
+//! `ancapex init DIR`: a new site that builds on the built-in theme alone.
+
+use crate::support::SiteTest;
+
+#[test]
+fn new_site_builds_with_the_builtin_theme() {
+    let tmp = SiteTest::empty();
+    tmp.run_bare(["init", "site"]).succeeds().stdout_snapshot();
+    let site = tmp.path("site");
+    assert!(!site.join("themes").exists());
+    let root = site.to_str().unwrap();
+    tmp.run_bare(["--root", root, "build"]).succeeds();
+    let index = tmp.file("site/public/index.html");
+    assert!(index.contains("My site"), "{index}");
+    assert!(tmp.exists("site/public/about/index.html"));
+    assert!(tmp.exists("site/public/css/site.css"));
+}
+
+#[test]
+fn init_refuses_to_overwrite_a_site() {
+    let tmp = SiteTest::empty();
+    tmp.run_bare(["init", "site"]).succeeds();
+    tmp.write(
+        "site/content/_index.md",
+        "+++\ntitle = \"Mine\"\n+++\nKeep me.\n",
+    );
+    tmp.run_bare(["init", "site"])
+        .fails_with(2)
+        .stderr_snapshot();
+    assert!(tmp.file("site/content/_index.md").contains("Keep me."));
+}
+
+#[test]
+fn init_refuses_to_overwrite_content_without_a_site_toml() {
+    let tmp = SiteTest::empty();
+    tmp.write("site/content/about.md", "# Mine\n");
+    tmp.run_bare(["init", "site"])
+        .fails_with(2)
+        .stderr_snapshot();
+    assert_eq!(tmp.file("site/content/about.md"), "# Mine\n");
+    assert!(!tmp.exists("site/site.toml"));
+}

@@ -1,0 +1,7 @@
+//! The integration tests: fixture sites under `tests/fixtures/` built by the real binary.
+
+mod build;
+mod errors;
+mod init;
+mod properties;
+mod support;
