@@ -260,10 +260,9 @@ fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(entries)
 }
 
-fn partition(
-    files: Vec<(String, PathBuf)>,
-    pred: impl Fn(&str) -> bool,
-) -> (Vec<(String, PathBuf)>, Vec<(String, PathBuf)>) {
+type Listing = Vec<(String, PathBuf)>;
+
+fn partition(files: Listing, pred: impl Fn(&str) -> bool) -> (Listing, Listing) {
     files.into_iter().partition(|(rel, _)| pred(rel))
 }
 

@@ -67,7 +67,7 @@ impl Fence {
                 "linenostart" => {
                     fence.line_start = value
                         .parse()
-                        .map_err(|_| format!("`linenostart` needs a number, not `{value}`"))?
+                        .map_err(|_| format!("`linenostart` needs a number, not `{value}`"))?;
                 }
                 "hl_lines" => {
                     for range in value.split_whitespace() {
@@ -131,9 +131,9 @@ pub(crate) fn code_block(code: &str, fence: &Fence, highlight: bool) -> String {
                     .is_ok()
             });
             if ok {
-                out.push_str(&generator.finalize())
+                out.push_str(&generator.finalize());
             } else {
-                out.push_str(&escape_html(code))
+                out.push_str(&escape_html(code));
             }
         }
         (None, true) => out.push_str(&escape_html(code)),

@@ -166,6 +166,9 @@ struct Renderer<'a, 'e> {
     state: State,
 }
 
+/// A heading being read: level, `{#id}`, classes, and its inner events.
+type OpenHeading<'t> = (HeadingLevel, Option<String>, Vec<String>, Vec<Event<'t>>);
+
 /// Maps offsets in rewritten text (shortcodes replaced by placeholders) back to the file.
 struct OffsetMap(Vec<(usize, usize)>);
 
@@ -301,7 +304,7 @@ impl Renderer<'_, '_> {
         let parser = Parser::new_ext(text, options(self.env.config.markdown.smart_punctuation))
             .into_offset_iter();
         let mut out: Vec<Event<'_>> = Vec::with_capacity(text.len() / 16);
-        let mut heading: Option<(HeadingLevel, Option<String>, Vec<String>, Vec<Event<'_>>)> = None;
+        let mut heading: Option<OpenHeading<'_>> = None;
         let mut code: Option<(String, String, Range<usize>)> = None;
         for (event, range) in parser {
             let span = map.map(range.start)..map.map(range.end);
@@ -493,17 +496,14 @@ impl Renderer<'_, '_> {
             } else {
                 resolve_content(&self.dir, path)
             };
-            match resolved {
-                Some(p) => Some(p),
-                None => {
-                    self.state.diagnostics.push(
-                        self.error_or_warning(format!(
-                            "broken link: `{d}` climbs out of `content/`"
-                        ))
+            if let Some(p) = resolved {
+                Some(p)
+            } else {
+                self.state.diagnostics.push(
+                    self.error_or_warning(format!("broken link: `{d}` climbs out of `content/`"))
                         .at(self.source, span),
-                    );
-                    return dest;
-                }
+                );
+                return dest;
             }
         } else {
             None
@@ -588,7 +588,7 @@ fn code_ranges(text: &str, offset: usize) -> Vec<Range<usize>> {
     for (event, range) in Parser::new_ext(text, options(false)).into_offset_iter() {
         match event {
             Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => {
-                out.push(range.start + offset..range.end + offset)
+                out.push(range.start + offset..range.end + offset);
             }
             _ => {}
         }

@@ -418,7 +418,8 @@ mod tests {
     #[test]
     fn prose_braces_and_code_are_left_alone() {
         let t = "use {{ page.title }} here `{{ x() }}`";
-        let code = [t.find('`').unwrap()..t.len()];
+        let code_start = t.find('`').unwrap();
+        let code: Vec<Range<usize>> = std::iter::once(code_start..t.len()).collect();
         let (p, e) = scan(t, 0..t.len(), &code);
         assert!(e.is_empty());
         assert_eq!(p, vec![Piece::Text(0..t.len())]);

@@ -117,16 +117,15 @@ impl Staging {
     }
 
     fn put(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        match std::fs::write(path, bytes) {
-            Ok(()) => Ok(()),
-            Err(_) => {
-                // A missing folder, or (in a reused folder) a file where a folder must now be,
-                // or a folder where a file must now be.
-                if self.reused {
-                    clear_way(&self.dir, path);
-                }
-                crate::fs::write(path, bytes)
+        if let Ok(()) = std::fs::write(path, bytes) {
+            Ok(())
+        } else {
+            // A missing folder, or (in a reused folder) a file where a folder must now be,
+            // or a folder where a file must now be.
+            if self.reused {
+                clear_way(&self.dir, path);
             }
+            crate::fs::write(path, bytes)
         }
     }
 
@@ -245,7 +244,7 @@ fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
 }
 
 fn free_name(parent: &Path, stem: &str) -> PathBuf {
-    (0u32..)
+    (0..u32::MAX)
         .map(|i| parent.join(format!("{stem}-{}-{i}", std::process::id())))
         .find(|p| !p.exists())
         .unwrap_or_else(|| parent.join(stem))

@@ -41,7 +41,7 @@ pub fn load(sources: &SourceSet, base_url: &str) -> (Theme, Diagnostics) {
         let mut probe = Tera::new();
         match probe.add_raw_template(name, &file.source.text) {
             Err(e) if matches!(e.kind(), ErrorKind::SyntaxError(_)) => {
-                diagnostics.push(diagnostic(&e, &by_name))
+                diagnostics.push(diagnostic(&e, &by_name));
             }
             _ => good.push((name.clone(), file.source.text.to_string())),
         }
