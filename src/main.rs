@@ -133,7 +133,7 @@ fn main() -> ExitCode {
                 let mut msg = format!("error: {e}");
                 let mut source = std::error::Error::source(&e);
                 while let Some(s) = source {
-                    msg.push_str(&format!(": {s}"));
+                    msg = format!("{msg}: {s}");
                     source = s.source();
                 }
                 eprintln!("{msg}");
