@@ -217,7 +217,55 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
         )));
     }
     let text = crate::fs::read_to_string(&path)?;
-    parse(root, &text, overrides).map_err(|diagnostics| Error::Config { path, diagnostics })
+    let config =
+        parse(root, &text, overrides).map_err(|diagnostics| Error::Config { path, diagnostics })?;
+    check_output_dir(root, &config.output_dir).map_err(Error::Usage)?;
+    Ok(config)
+}
+
+/// The output folder is replaced wholesale by every build, so it must never be, or hold, the
+/// site's sources.
+fn check_output_dir(root: &Path, output: &Path) -> Result<(), String> {
+    let root = normalize(root);
+    let output = normalize(output);
+    let shown = output.display();
+    if root.starts_with(&output) {
+        return Err(format!(
+            "the output folder `{shown}` holds the site itself; a build replaces it wholesale"
+        ));
+    }
+    for source in [
+        "content",
+        "templates",
+        "static",
+        "themes",
+        "artifacts",
+        FILE_NAME,
+        ".git",
+    ] {
+        if output.starts_with(root.join(source)) {
+            return Err(format!(
+                "the output folder `{shown}` is inside the site's `{source}`; a build replaces it wholesale"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An absolute path with `.` and `..` resolved by their text (the folder may not exist yet).
+fn normalize(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Parses the text of a `site.toml`.
@@ -321,6 +369,24 @@ mod tests {
             d.message
         );
         assert_eq!(d.line_col(), Some((4, 1)));
+    }
+
+    #[test]
+    fn output_over_the_sources_is_refused() {
+        let root = Path::new("/site");
+        for bad in [
+            "/site",
+            "/",
+            "/site/content",
+            "/site/content/x",
+            "/site/./themes/../static",
+            "/site/site.toml",
+        ] {
+            assert!(check_output_dir(root, Path::new(bad)).is_err(), "{bad}");
+        }
+        for good in ["/site/public", "/tmp/out", "/site/content-out"] {
+            assert!(check_output_dir(root, Path::new(good)).is_ok(), "{good}");
+        }
     }
 
     #[test]

@@ -427,7 +427,9 @@ impl Renderer<'_, '_> {
         }
         let title = title.trim().to_owned();
         if self.take_title && level == HeadingLevel::H1 && !self.state.title_taken {
+            // The title is shown as the title, not as body text, so its words are not the body's.
             self.state.title_taken = true;
+            self.state.words -= title.split_whitespace().count().min(self.state.words);
             return;
         }
         let base = id.unwrap_or_else(|| {

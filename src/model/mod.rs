@@ -112,6 +112,10 @@ pub struct Alias {
     pub from: String,
     /// The page's URL.
     pub to: String,
+    /// The page's file, for diagnostics.
+    pub source: Arc<SourceText>,
+    /// Where the alias is written in it.
+    pub span: Range<usize>,
 }
 
 /// The whole site.

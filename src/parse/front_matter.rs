@@ -247,16 +247,20 @@ pub fn parse(source: &Arc<SourceText>, split: &Split) -> Result<FrontMatter, Dia
     let text = &source.text[split.front.clone()];
     match split.format {
         Format::None => Ok(FrontMatter::default()),
-        Format::Toml => toml::from_str(text).map_err(|e| {
-            let d = Diagnostic::error(crate::config::toml_message(&e));
-            match e.span() {
-                Some(span) => d.at(
-                    source,
-                    span.start + split.front.start..span.end + split.front.start,
-                ),
-                None => d.at(source, split.front.clone()),
-            }
-        }),
+        Format::Toml => toml::from_str(text)
+            .map(|fm: FrontMatter| {
+                fm.relocated(|span| span.start + split.front.start..span.end + split.front.start)
+            })
+            .map_err(|e| {
+                let d = Diagnostic::error(crate::config::toml_message(&e));
+                match e.span() {
+                    Some(span) => d.at(
+                        source,
+                        span.start + split.front.start..span.end + split.front.start,
+                    ),
+                    None => d.at(source, split.front.clone()),
+                }
+            }),
         Format::Yaml => parse_yaml(source, split, text),
     }
 }
@@ -324,11 +328,93 @@ fn parse_yaml(
             extra.insert(key, value);
         }
     }
-    let mut fm: FrontMatter = toml::Value::Table(known)
-        .try_into()
-        .map_err(|e: toml::de::Error| at_front(crate::config::toml_message(&e)))?;
+    let mut fm: FrontMatter = match toml::Value::Table(known.clone()).try_into() {
+        Ok(fm) => fm,
+        Err(e) => return Err(yaml_value_error(source, split, text, &known, &e)),
+    };
     fm.extra = extra;
-    Ok(fm)
+    // Spans from the TOML made of the YAML mean nothing in the file: point at each key's value.
+    Ok(fm.relocated_by_key(|key| {
+        yaml_value_span(text, key).map_or(split.front.start..split.front.start, |r| {
+            r.start + split.front.start..r.end + split.front.start
+        })
+    }))
+}
+
+/// Where the value of a top-level `key:` is in YAML text.
+fn yaml_value_span(text: &str, key: &str) -> Option<Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line
+            .strip_prefix(key)
+            .and_then(|r| r.trim_start().strip_prefix(':'))
+        {
+            let start = offset + (line.len() - rest.len()) + (rest.len() - rest.trim_start().len());
+            return Some(start..start + rest.trim().len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+impl FrontMatter {
+    /// Moves every span by `f` (from the front matter's text to the file's).
+    fn relocated(self, f: impl Fn(Range<usize>) -> Range<usize>) -> Self {
+        self.relocated_by(|_, span| f(span))
+    }
+
+    /// Sets every span from its key's name.
+    fn relocated_by_key(self, f: impl Fn(&str) -> Range<usize>) -> Self {
+        self.relocated_by(|key, _| f(key))
+    }
+
+    fn relocated_by(self, f: impl Fn(&str, Range<usize>) -> Range<usize>) -> Self {
+        fn mv<T>(
+            key: &str,
+            s: Spanned<T>,
+            f: &impl Fn(&str, Range<usize>) -> Range<usize>,
+        ) -> Spanned<T> {
+            let span = f(key, s.span());
+            Spanned::new(span, s.into_inner())
+        }
+        Self {
+            slug: self.slug.map(|s| mv("slug", s, &f)),
+            path: self.path.map(|s| mv("path", s, &f)),
+            aliases: self
+                .aliases
+                .into_iter()
+                .map(|s| mv("aliases", s, &f))
+                .collect(),
+            template: self.template.map(|s| mv("template", s, &f)),
+            sort_by: self.sort_by.map(|s| mv("sort_by", s, &f)),
+            page_template: self.page_template.map(|s| mv("page_template", s, &f)),
+            paginate_by: self.paginate_by.map(|s| mv("paginate_by", s, &f)),
+            ..self
+        }
+    }
+}
+
+/// Finds the key whose value has the wrong type and points at that value in the YAML.
+fn yaml_value_error(
+    source: &Arc<SourceText>,
+    split: &Split,
+    text: &str,
+    known: &toml::Table,
+    whole: &toml::de::Error,
+) -> Diagnostic {
+    for (key, value) in known {
+        let one: toml::Table = std::iter::once((key.clone(), value.clone())).collect();
+        let Err(e) = toml::Value::Table(one).try_into::<FrontMatter>() else {
+            continue;
+        };
+        let message = format!("{} (in `{key}`)", crate::config::toml_message(&e));
+        let span = yaml_value_span(text, key).map_or(split.front.start..split.front.start, |r| {
+            r.start + split.front.start..r.end + split.front.start
+        });
+        return Diagnostic::error(message).at(source, span);
+    }
+    Diagnostic::error(crate::config::toml_message(whole))
+        .at(source, split.front.start..split.front.start)
 }
 
 fn yaml_to_toml(v: serde_yaml_ng::Value) -> Option<toml::Value> {

@@ -75,8 +75,13 @@ pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
         .filter(|d| file_name(&d.rel) == "index.md")
         .map(|d| parent_dir(&d.rel).to_owned())
         .collect();
+    // Bundles left out of this build: their files are not published either.
+    let mut hidden_bundles: Vec<String> = vec![];
     for doc in page_docs {
         if doc.meta.draft && config.drafts == Drafts::Exclude {
+            if file_name(&doc.rel) == "index.md" {
+                hidden_bundles.push(parent_dir(&doc.rel).to_owned());
+            }
             continue;
         }
         check_section_only_fields(&doc, false, &mut diagnostics);
@@ -101,14 +106,24 @@ pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
         site.pages.push(page);
     }
     site.pages.sort_by(|a, b| a.doc.rel.cmp(&b.doc.rel));
-    for page in &mut site.pages {
+    // A page without a valid URL is reported and left out, files and all.
+    let pages = std::mem::take(&mut site.pages);
+    for mut page in pages {
         match page_url(&page.doc) {
-            Ok(url) => page.doc.url = url,
-            Err(d) => diagnostics.push(d),
+            Ok(url) => {
+                page.doc.url = url;
+                site.pages.push(page);
+            }
+            Err(d) => {
+                diagnostics.push(d);
+                if file_name(&page.doc.rel) == "index.md" {
+                    hidden_bundles.push(parent_dir(&page.doc.rel).to_owned());
+                }
+            }
         }
     }
 
-    check_url_collisions(&site, &mut diagnostics);
+    check_url_collisions(&mut site, &mut diagnostics);
     site.aliases = aliases(&site, &mut diagnostics);
     for (i, page) in site.pages.iter().enumerate() {
         site.sections[page.section].pages.push(i);
@@ -118,7 +133,13 @@ pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
         .documents()
         .map(|d| (d.rel.clone(), d.url.clone()))
         .collect();
-    site.files = files(sources, &site);
+    site.files = files(
+        sources,
+        &site,
+        &hidden_bundles,
+        &bundle_dirs,
+        &section_by_dir,
+    );
     (site, diagnostics)
 }
 
@@ -284,23 +305,33 @@ fn page_url(doc: &Document) -> Result<String, Diagnostic> {
     url::normalize_path(&joined).map_err(|msg| Diagnostic::error(msg).in_file(source.path.clone()))
 }
 
-fn check_url_collisions(site: &Site, diagnostics: &mut Diagnostics) {
-    let mut seen: BTreeMap<&str, &Document> = BTreeMap::new();
-    for doc in site.documents() {
-        if doc.url.is_empty() {
-            continue;
-        }
-        if let Some(first) = seen.get(doc.url.as_str()) {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "`{}` and `{}` both map to the URL `{}`",
-                    first.source.path, doc.source.path, doc.url
-                ))
-                .in_file(doc.source.path.clone())
-                .help("give one of them another `slug` or `path`"),
-            );
+/// Two documents with one URL: the later one (by path) is reported at what gave it that URL
+/// (its `slug` or `path`, else the file) and left out.
+fn check_url_collisions(site: &mut Site, diagnostics: &mut Diagnostics) {
+    let mut seen: BTreeMap<String, String> = site
+        .sections
+        .iter()
+        .map(|s| (s.doc.url.clone(), s.doc.source.path.clone()))
+        .collect();
+    let pages = std::mem::take(&mut site.pages);
+    for page in pages {
+        let doc = &page.doc;
+        if let Some(first) = seen.get(&doc.url) {
+            let d = Diagnostic::error(format!(
+                "`{first}` and `{}` both map to the URL `{}`",
+                doc.source.path, doc.url
+            ))
+            .help("give one of them another `slug` or `path`");
+            let cause = doc.meta.path.as_ref().or(doc.meta.slug.as_ref());
+            diagnostics.push(match cause {
+                Some(c) => d
+                    .at(&doc.source, c.span())
+                    .label("this gives it the same URL"),
+                None => d.in_file(doc.source.path.clone()),
+            });
         } else {
-            seen.insert(&doc.url, doc);
+            seen.insert(doc.url.clone(), doc.source.path.clone());
+            site.pages.push(page);
         }
     }
 }
@@ -337,6 +368,8 @@ fn aliases(site: &Site, diagnostics: &mut Diagnostics) -> Vec<Alias> {
                 out.push(Alias {
                     from,
                     to: page.doc.url.clone(),
+                    source: Arc::clone(&page.doc.source),
+                    span: alias.span(),
                 });
             }
         }
@@ -380,32 +413,43 @@ fn order(site: &mut Site) {
 }
 
 /// Every non-markdown file the site publishes, by output path.
-fn files(sources: &SourceSet, site: &Site) -> BTreeMap<String, Origin> {
+fn files(
+    sources: &SourceSet,
+    site: &Site,
+    hidden_bundles: &[String],
+    bundles: &[String],
+    sections: &HashMap<String, usize>,
+) -> BTreeMap<String, Origin> {
     let mut out: BTreeMap<String, Origin> = sources
         .statics
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let mut bundled: HashMap<&str, &str> = HashMap::new();
+    let mut placed: HashMap<&str, String> = HashMap::new();
     for page in &site.pages {
+        let dir = parent_dir(&page.doc.rel);
         for asset in &page.assets {
-            bundled.insert(asset.as_str(), page.doc.url.as_str());
+            let inside = asset
+                .strip_prefix(dir)
+                .and_then(|r| r.strip_prefix('/'))
+                .unwrap_or(asset);
+            placed.insert(
+                asset.as_str(),
+                format!("{}{inside}", page.doc.url.trim_start_matches('/')),
+            );
         }
     }
-    let bundle_dir_of = |rel: &str| -> Option<(&str, &str)> {
-        let url = bundled.get(rel)?;
-        let page = site.pages.iter().find(|p| p.doc.url == *url)?;
-        Some((parent_dir(&page.doc.rel), url))
-    };
     for asset in &sources.content_assets {
-        let out_path = match bundle_dir_of(&asset.rel) {
-            Some((dir, url)) => format!(
-                "{}{}",
-                url.trim_start_matches('/'),
-                &asset.rel[dir.len() + 1..]
-            ),
-            None => asset.rel.clone(),
-        };
+        if hidden_bundles
+            .iter()
+            .any(|b| owner_dir(&asset.rel, bundles, sections) == b)
+        {
+            continue;
+        }
+        let out_path = placed
+            .get(asset.rel.as_str())
+            .cloned()
+            .unwrap_or_else(|| asset.rel.clone());
         out.insert(out_path, asset.origin.clone());
     }
     out

@@ -93,9 +93,10 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
             let _ = writeln!(out, "    <summary>{}</summary>", escape_html(desc));
         }
         let content = d.content.summary.as_deref().unwrap_or(&d.content.html);
+        // Relative links in the content resolve against the page, not the feed.
         let _ = writeln!(
             out,
-            "    <content type=\"html\">{}</content>",
+            "    <content type=\"html\" xml:base=\"{link}\">{}</content>",
             escape_html(content)
         );
         out.push_str("  </entry>\n");

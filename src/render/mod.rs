@@ -10,7 +10,10 @@ use rayon::prelude::*;
 use tera::{Context, Value};
 
 use crate::config::Config;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::error::Result;
 use crate::load::Origin;
 use crate::markdown::highlight;
@@ -118,7 +121,7 @@ pub fn site(
                     body,
                 })
                 .map(|()| None),
-                Err(d) => Ok(Some(d)),
+                Err(d) => Ok(d),
             }
         })
         .collect();
@@ -130,23 +133,88 @@ pub fn site(
     Ok(diagnostics)
 }
 
-/// Every output path and what makes it; two sources of one path are reported.
-fn plan(site: &Site, config: &Config, diagnostics: &mut Diagnostics) -> Vec<(String, Job)> {
-    let mut jobs: BTreeMap<String, (Job, String)> = BTreeMap::new();
-    let mut add = |path: String, job: Job, origin: String, diagnostics: &mut Diagnostics| {
-        if let Some((_, first)) = jobs.get(&path) {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "`{first}` and `{origin}` would both be written to `{path}`"
-                ))
-                .in_file(origin.clone())
-                .help("rename or move one of them"),
-            );
-        } else {
-            jobs.insert(path, (job, origin));
+/// What claims an output path, for reporting a clash at its cause.
+struct Claim {
+    what: String,
+    at: Option<(Arc<SourceText>, Range<usize>)>,
+}
+
+impl Claim {
+    fn generated(what: &str) -> Self {
+        Self {
+            what: format!("the generated `{what}`"),
+            at: None,
         }
-    };
-    for (i, section) in site.sections.iter().enumerate() {
+    }
+
+    fn file(path: &str) -> Self {
+        Self {
+            what: format!("`{path}`"),
+            at: None,
+        }
+    }
+
+    fn document(doc: &crate::model::Document) -> Self {
+        let cause = doc
+            .meta
+            .path
+            .as_ref()
+            .or(doc.meta.slug.as_ref())
+            .map_or(0..0, toml::Spanned::span);
+        Self {
+            what: format!("`{}`", doc.source.path),
+            at: Some((Arc::clone(&doc.source), cause)),
+        }
+    }
+
+    fn report(&self, message: String) -> Diagnostic {
+        let d = Diagnostic::error(message).help("give it another `slug`, `path` or file name");
+        match &self.at {
+            Some((source, span)) if !span.is_empty() => d.at(source, span.clone()),
+            Some((source, _)) => d.in_file(source.path.clone()),
+            None => d,
+        }
+    }
+}
+
+/// Every output path and what makes it. Generated files are claimed first, so a page that
+/// lands on one (or on one's folder) is the one reported.
+fn plan(site: &Site, config: &Config, diagnostics: &mut Diagnostics) -> Vec<(String, Job)> {
+    let mut claims: Vec<(String, Job, Claim)> = vec![
+        (
+            "404.html".into(),
+            Job::NotFound,
+            Claim::generated("404.html"),
+        ),
+        (
+            "robots.txt".into(),
+            Job::Robots,
+            Claim::generated("robots.txt"),
+        ),
+        (
+            "css/syntax.css".into(),
+            Job::SyntaxCss,
+            Claim::generated("css/syntax.css"),
+        ),
+    ];
+    if config.build.sitemap {
+        claims.push((
+            "sitemap.xml".into(),
+            Job::Sitemap,
+            Claim::generated("sitemap.xml"),
+        ));
+    }
+    if config.build.feed {
+        claims.push(("atom.xml".into(), Job::Feed, Claim::generated("atom.xml")));
+    }
+    if !site.aliases.is_empty() {
+        claims.push((
+            "_redirects".into(),
+            Job::Redirects,
+            Claim::generated("_redirects"),
+        ));
+    }
+    for (index, section) in site.sections.iter().enumerate() {
         let by = section
             .doc
             .meta
@@ -164,91 +232,91 @@ fn plan(site: &Site, config: &Config, diagnostics: &mut Diagnostics) -> Vec<(Str
             } else {
                 format!("{}page/{pager}/", section.doc.url)
             };
-            add(
+            claims.push((
                 output_file(&url),
                 Job::Section {
-                    index: i,
+                    index,
                     pager,
                     total,
                 },
-                section.doc.source.path.clone(),
-                diagnostics,
-            );
+                Claim::document(&section.doc),
+            ));
         }
     }
     for (i, page) in site.pages.iter().enumerate() {
-        add(
+        claims.push((
             output_file(&page.doc.url),
             Job::Page(i),
-            page.doc.source.path.clone(),
-            diagnostics,
-        );
+            Claim::document(&page.doc),
+        ));
     }
     for (i, alias) in site.aliases.iter().enumerate() {
-        add(
-            output_file(&alias.from),
-            Job::Alias(i),
-            format!("alias {}", alias.from),
-            diagnostics,
-        );
+        let claim = Claim {
+            what: format!("the alias `{}` in `{}`", alias.from, alias.source.path),
+            at: Some((Arc::clone(&alias.source), alias.span.clone())),
+        };
+        claims.push((output_file(&alias.from), Job::Alias(i), claim));
     }
     for (path, origin) in &site.files {
         let shown = match origin {
             Origin::Disk(p) => crate::load::display_path(&config.root, p),
             Origin::Builtin(_) => format!("<builtin theme>/static/{path}"),
         };
-        add(
+        claims.push((
             path.clone(),
             Job::Static(origin.clone()),
-            shown,
-            diagnostics,
-        );
+            Claim::file(&shown),
+        ));
     }
-    add(
-        "404.html".into(),
-        Job::NotFound,
-        "404 page".into(),
-        diagnostics,
-    );
-    add(
-        "robots.txt".into(),
-        Job::Robots,
-        "robots.txt".into(),
-        diagnostics,
-    );
-    add(
-        "css/syntax.css".into(),
-        Job::SyntaxCss,
-        "syntax stylesheet".into(),
-        diagnostics,
-    );
-    if config.build.sitemap {
-        add(
-            "sitemap.xml".into(),
-            Job::Sitemap,
-            "sitemap".into(),
-            diagnostics,
-        );
-    }
-    if config.build.feed {
-        add(
-            "atom.xml".into(),
-            Job::Feed,
-            "Atom feed".into(),
-            diagnostics,
-        );
-    }
-    if !site.aliases.is_empty() {
-        add(
-            "_redirects".into(),
-            Job::Redirects,
-            "redirects".into(),
-            diagnostics,
-        );
+
+    let mut jobs: BTreeMap<String, (Job, Claim)> = BTreeMap::new();
+    for (path, job, claim) in claims {
+        let clash = jobs
+            .get(&path)
+            .map(|(_, first)| {
+                format!(
+                    "{} would be written over {}, at `{path}`",
+                    claim.what, first.what
+                )
+            })
+            .or_else(|| {
+                // A file where another output needs a folder, or a folder where one needs a file.
+                ancestors(&path).find_map(|dir| {
+                    jobs.get(dir).map(|(_, first)| {
+                        format!(
+                            "{} needs the folder `{dir}/`, where {} is written",
+                            claim.what, first.what
+                        )
+                    })
+                })
+            })
+            .or_else(|| {
+                let prefix = format!("{path}/");
+                jobs.range(prefix.clone()..)
+                    .next()
+                    .filter(|(p, _)| p.starts_with(&prefix))
+                    .map(|(p, (_, first))| {
+                        format!(
+                            "{} would be written at `{path}`, the folder of {} (`{p}`)",
+                            claim.what, first.what
+                        )
+                    })
+            });
+        match clash {
+            Some(message) => diagnostics.push(claim.report(message)),
+            None => {
+                jobs.insert(path, (job, claim));
+            }
+        }
     }
     jobs.into_iter()
         .map(|(path, (job, _))| (path, job))
         .collect()
+}
+
+/// `a/b/c.html` -> `a`, `a/b`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(move |(i, _)| &path[..i])
 }
 
 fn syntax_css(config: &Config, diagnostics: &mut Diagnostics) -> String {
@@ -292,29 +360,38 @@ fn pick_template<'a>(
     doc: &'a crate::model::Document,
     fallback: Option<&'a toml::Spanned<String>>,
     default: &'a str,
-) -> Result<&'a str, Diagnostic> {
+) -> Result<&'a str, Option<Diagnostic>> {
     let chosen = doc.meta.template.as_ref().or(fallback);
-    match chosen {
-        Some(t) if theme.has(t.get_ref()) => Ok(t.get_ref()),
+    let name = chosen.map_or(default, |t| t.get_ref().as_str());
+    if theme.is_broken(name) {
+        return Err(None);
+    }
+    Err(Some(match chosen {
+        Some(t) if theme.has(t.get_ref()) => return Ok(t.get_ref()),
         Some(t) => {
             let d = Diagnostic::error(format!("template `{}` not found", t.get_ref()))
                 .label("no such file in `templates/` of the site or theme");
             // The span is in whichever file named the template.
-            Err(if doc.meta.template.is_some() {
+            if doc.meta.template.is_some() {
                 d.at(&doc.source, t.span())
             } else {
                 d.in_file(doc.source.path.clone())
-            })
+            }
         }
-        None if theme.has(default) => Ok(default),
-        None => Err(Diagnostic::error(format!(
+        None if theme.has(default) => return Ok(default),
+        None => Diagnostic::error(format!(
             "template `{default}` not found in the site or theme"
         ))
-        .in_file(doc.source.path.clone())),
-    }
+        .in_file(doc.source.path.clone()),
+    }))
 }
 
-fn render_page(site: &Site, i: usize, pages: &[Value], theme: &Theme) -> Result<Body, Diagnostic> {
+fn render_page(
+    site: &Site,
+    i: usize,
+    pages: &[Value],
+    theme: &Theme,
+) -> Result<Body, Option<Diagnostic>> {
     let page = &site.pages[i];
     let section = &site.sections[page.section];
     let name = pick_template(
@@ -325,7 +402,7 @@ fn render_page(site: &Site, i: usize, pages: &[Value], theme: &Theme) -> Result<
     )?;
     let mut ctx = base_context(&page.doc.url, theme);
     ctx.insert_value("page", pages[i].clone());
-    theme.render(name, &ctx).map(Body::Html)
+    theme.render(name, &ctx).map(Body::Html).map_err(Some)
 }
 
 fn render_section(
@@ -336,7 +413,7 @@ fn render_section(
     pages: &[Value],
     sections: &[Value],
     theme: &Theme,
-) -> Result<Body, Diagnostic> {
+) -> Result<Body, Option<Diagnostic>> {
     let section = &site.sections[index];
     let default = if index == 0 {
         "index.html"
@@ -364,14 +441,15 @@ fn render_section(
             context::paginator(section, pages, by, pager, total),
         );
     }
-    theme.render(name, &ctx).map(Body::Html)
+    theme.render(name, &ctx).map(Body::Html).map_err(Some)
 }
 
-fn render_404(theme: &Theme) -> Result<Body, Diagnostic> {
+fn render_404(theme: &Theme) -> Result<Body, Option<Diagnostic>> {
     if theme.has("404.html") {
         return theme
             .render("404.html", &base_context("/404.html", theme))
-            .map(Body::Html);
+            .map(Body::Html)
+            .map_err(Some);
     }
     Ok(Body::Html("<!doctype html><html><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1><p><a href=\"/\">Home</a></p></body></html>\n".to_owned()))
 }

@@ -27,6 +27,8 @@ pub struct Theme {
     pub(crate) tera: Tera,
     /// Template name to its source, for locating errors.
     sources: BTreeMap<String, Arc<SourceText>>,
+    /// Templates that exist but were reported broken; using them reports nothing more.
+    broken: BTreeSet<String>,
     pub(crate) lookups: Arc<Lookups>,
     base_url: String,
 }
@@ -49,13 +51,42 @@ pub fn load(sources: &SourceSet, base_url: &str) -> (Theme, Diagnostics) {
     let lookups = Arc::new(Lookups::default());
     let mut tera = Tera::new();
     register(&mut tera, &lookups, base_url);
-    if let Err(e) = tera.add_raw_templates(good.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
+    // Tera adds a batch all or nothing: a template that cannot join the set (a missing parent,
+    // a circular extend) is reported and left out, and the rest is added again.
+    while let Err(e) = tera.add_raw_templates(good.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
         diagnostics.push(diagnostic(&e, &by_name));
+        let culprit = match e.kind() {
+            ErrorKind::MissingParent { current, .. } => Some(current.clone()),
+            ErrorKind::CircularExtend { tpl, .. } | ErrorKind::CircularInclude { tpl, .. } => {
+                Some(tpl.clone())
+            }
+            ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
+                Some(r.filename().to_owned())
+            }
+            _ => None,
+        };
+        match culprit.and_then(|c| good.iter().position(|(n, _)| *n == c)) {
+            Some(i) => {
+                good.remove(i);
+            }
+            None => {
+                good.clear();
+            }
+        }
+        if good.is_empty() {
+            break;
+        }
     }
+    let broken = by_name
+        .keys()
+        .filter(|n| !good.iter().any(|(g, _)| g == *n))
+        .cloned()
+        .collect();
     (
         Theme {
             tera,
             sources: by_name,
+            broken,
             lookups,
             base_url: base_url.to_owned(),
         },
@@ -67,6 +98,11 @@ impl Theme {
     /// Whether a template exists.
     pub fn has(&self, name: &str) -> bool {
         self.tera.get_template_names().any(|n| n == name)
+    }
+
+    /// Whether a template exists but could not be compiled (already reported).
+    pub(crate) fn is_broken(&self, name: &str) -> bool {
+        self.broken.contains(name)
     }
 
     /// The site's base URL, for `current_url`.

@@ -322,7 +322,7 @@ fn real_site_homepage_shows_the_whole_homepage_text() {
 }
 
 #[test]
-#[ignore = "bug: the files of a draft page bundle are published (at the bundle's folder) even without --drafts"]
+
 fn draft_bundle_files_are_not_published() {
     let site = SiteTest::fixture("build/basic");
     site.write(
@@ -340,12 +340,13 @@ fn draft_bundle_files_are_not_published() {
 
 /// The feed with each entry's `<content>` replaced by `[CONTENT]` (checked on its own below).
 fn without_entry_content(feed: &str) -> String {
-    let open = "<content type=\"html\">";
+    let open = "<content type=\"html\"";
     let mut out = String::new();
     let mut rest = feed;
     while let Some(i) = rest.find(open) {
+        let body = rest[i..].find('>').expect("content tag") + i + 1;
         let end = rest[i..].find("</content>").expect("closed content") + i;
-        out.push_str(&rest[..i + open.len()]);
+        out.push_str(&rest[..body]);
         out.push_str("[CONTENT]");
         rest = &rest[end..];
     }
@@ -359,8 +360,9 @@ fn feed_content(feed: &str, url: &str) -> String {
         .split("<entry>")
         .find(|e| e.contains(&format!("<id>{url}</id>")))
         .unwrap_or_else(|| panic!("no entry for {url}"));
-    let open = "<content type=\"html\">";
-    let start = entry.find(open).unwrap() + open.len();
+    let open = "<content type=\"html\"";
+    let at = entry.find(open).unwrap();
+    let start = at + entry[at..].find('>').unwrap() + 1;
     let end = entry.find("</content>").unwrap();
     entry[start..end]
         .replace("&lt;", "<")
@@ -391,7 +393,7 @@ fn feed_entries_hold_the_summary_or_the_whole_page() {
 }
 
 #[test]
-#[ignore = "bug: feed entries keep page-relative URLs (`pixel.png`, `../photos/`, `#custom-id`) with no `xml:base`, so feed readers resolve them against /atom.xml"]
+
 fn feed_entries_have_no_page_relative_urls() {
     let site = basic();
     let feed = site.file("public/atom.xml");
@@ -428,7 +430,7 @@ fn word_count_counts_the_body() {
 }
 
 #[test]
-#[ignore = "bug: `word_count` includes the words of the `# ` heading taken out of the body as the title"]
+
 fn word_count_leaves_out_the_heading_taken_as_title() {
     let site = word_counts();
     // 20 + 1 (`Contact`) + 3 (`Write to us.`); `About this fixture` is the title, not the body.

@@ -59,7 +59,7 @@ fn template_syntax_error_points_into_the_template() {
 }
 
 #[test]
-#[ignore = "bug: a template with a syntax error is also reported as `template `page.html` not found` for every page using it"]
+
 fn template_syntax_error_is_reported_once() {
     let out = SiteTest::fixture("invalid/template_syntax_error")
         .run(["build"])
@@ -94,7 +94,7 @@ fn two_sources_with_one_url_are_named_together() {
 }
 
 #[test]
-#[ignore = "bug: a URL collision is reported twice (once as a URL, once as an output file) and never points at the `slug` that causes it"]
+
 fn two_sources_with_one_url_are_reported_once_at_the_slug() {
     let out = SiteTest::fixture("invalid/duplicate_urls")
         .run(["build"])
@@ -132,7 +132,7 @@ fn missing_site_toml_is_a_usage_error() {
 }
 
 #[test]
-#[ignore = "bug: YAML front matter values of the wrong type are reported at the first front matter line, not at the value"]
+
 fn wrongly_typed_yaml_value_points_at_the_value() {
     let site = SiteTest::fixture("invalid/bad_front_matter_value");
     site.write(
@@ -144,7 +144,7 @@ fn wrongly_typed_yaml_value_points_at_the_value() {
 }
 
 #[test]
-#[ignore = "bug: a page whose URL is a generated file's folder (`path = \"robots.txt\"`) makes the build fail with an I/O error and exit 2 instead of a located content error"]
+
 fn page_over_a_generated_file_is_a_content_error() {
     let site = SiteTest::fixture("invalid/bad_front_matter_value");
     site.write(
@@ -157,7 +157,7 @@ fn page_over_a_generated_file_is_a_content_error() {
 }
 
 #[test]
-#[ignore = "bug: `build --output-dir content` replaces content/ with the output, deleting every source file"]
+
 fn output_dir_over_the_sources_is_refused() {
     let site = SiteTest::fixture("build/basic");
     let before = site.tree("content");
@@ -169,7 +169,7 @@ fn output_dir_over_the_sources_is_refused() {
 }
 
 #[test]
-#[ignore = "bug: two page bundles whose `path` is invalid share the URL `\"\"`, and their files are then placed using the other bundle's folder: a panic (non-ASCII folder) or `refusing to write `/pic.txt`` (exit 2) instead of the two `path` errors"]
+
 fn two_bundles_with_invalid_paths_are_reported_not_a_crash() {
     let site = SiteTest::fixture("invalid/bad_front_matter_value");
     site.remove("content/page.md");
