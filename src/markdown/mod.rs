@@ -408,6 +408,15 @@ impl Renderer<'_, '_> {
         }
         let mut html = String::with_capacity(text.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut html, out.into_iter());
+        if html.contains(" style=\"text-align: ") {
+            // Column alignment as classes: a strict CSP forbids inline styles.
+            for side in ["left", "center", "right"] {
+                html = html.replace(
+                    &format!(" style=\"text-align: {side}\""),
+                    &format!(" class=\"align-{side}\""),
+                );
+            }
+        }
         html
     }
 

@@ -224,3 +224,15 @@ fn tables_footnotes_tasks_and_strikethrough_are_on() {
         assert!(out.contains(want), "{want} in {out}");
     }
 }
+
+#[test]
+fn table_alignment_is_a_class_not_an_inline_style() {
+    let out = html("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n");
+    assert!(!out.contains("style="), "{out}");
+    for side in ["left", "center", "right"] {
+        assert!(
+            out.contains(&format!("<td class=\"align-{side}\">")),
+            "{out}"
+        );
+    }
+}
