@@ -223,13 +223,7 @@ pub(crate) fn walk(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
         if entry.file_type().is_dir() {
             continue;
         }
-        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        out.push((rel, entry.into_path()));
+        out.push((crate::fs::rel_path(dir, entry.path()), entry.into_path()));
     }
     Ok(out)
 }
@@ -266,19 +260,10 @@ fn partition(files: Listing, pred: impl Fn(&str) -> bool) -> (Listing, Listing) 
     files.into_iter().partition(|(rel, _)| pred(rel))
 }
 
-/// The path of `path` relative to the site root, `/`-separated, as diagnostics show it.
-pub(crate) fn display_path(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// Reads a text file; a file that is not UTF-8 is a content problem, not an I/O failure.
 fn read_text(root: &Path, path: &Path) -> Result<Result<Arc<SourceText>, Diagnostic>> {
     let bytes = crate::fs::read(path)?;
-    let shown = display_path(root, path);
+    let shown = crate::fs::rel_path(root, path);
     Ok(match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceText::new(shown, text)),
         Err(e) => Err(Diagnostic::error(format!(

@@ -215,12 +215,7 @@ fn remove_stale(root: &Path, written: &HashSet<String>) -> Result<()> {
             path: root.to_path_buf(),
             source,
         })?;
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        let rel = crate::fs::rel_path(root, entry.path());
         if entry.file_type().is_dir() {
             dirs.push(entry.into_path());
         } else if !written.contains(&rel) {

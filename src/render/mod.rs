@@ -259,7 +259,7 @@ fn plan(site: &Site, config: &Config, diagnostics: &mut Diagnostics) -> Vec<(Str
     }
     for (path, origin) in &site.files {
         let shown = match origin {
-            Origin::Disk(p) => crate::load::display_path(&config.root, p),
+            Origin::Disk(p) => crate::fs::rel_path(&config.root, p),
             Origin::Builtin(_) => format!("<builtin theme>/static/{path}"),
         };
         claims.push((
