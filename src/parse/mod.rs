@@ -4,7 +4,7 @@
 pub mod front_matter;
 pub(crate) mod url;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -70,11 +70,23 @@ pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
         site.sections[parent].subsections.push(i);
     }
 
-    let bundle_dirs: Vec<String> = page_docs
+    let bundle_dirs: HashSet<String> = page_docs
         .iter()
         .filter(|d| file_name(&d.rel) == "index.md")
         .map(|d| parent_dir(&d.rel).to_owned())
         .collect();
+    let owners: Vec<&str> = sources
+        .content_assets
+        .iter()
+        .map(|a| owner_dir(&a.rel, &bundle_dirs, &section_by_dir))
+        .collect();
+    let mut assets_by_owner: HashMap<&str, Vec<String>> = HashMap::new();
+    for (asset, owner) in sources.content_assets.iter().zip(&owners) {
+        assets_by_owner
+            .entry(owner)
+            .or_default()
+            .push(asset.rel.clone());
+    }
     // Bundles left out of this build: their files are not published either.
     let mut hidden_bundles: Vec<String> = vec![];
     for doc in page_docs {
@@ -94,7 +106,7 @@ pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
         let section = nearest_section(&section_by_dir, dir);
         let own_dir = if is_bundle { parent_dir(&doc.rel) } else { "" };
         let assets = if is_bundle {
-            bundle_assets(sources, own_dir, &bundle_dirs, &section_by_dir)
+            assets_by_owner.remove(own_dir).unwrap_or_default()
         } else {
             vec![]
         };
@@ -133,13 +145,8 @@ pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
         .documents()
         .map(|d| (d.rel.clone(), d.url.clone()))
         .collect();
-    site.files = files(
-        sources,
-        &site,
-        &hidden_bundles,
-        &bundle_dirs,
-        &section_by_dir,
-    );
+    let hidden: HashSet<&str> = hidden_bundles.iter().map(String::as_str).collect();
+    site.files = files(sources, &site, |i| hidden.contains(owners[i]));
     (site, diagnostics)
 }
 
@@ -237,30 +244,15 @@ fn nearest_section(by_dir: &HashMap<String, usize>, mut dir: &str) -> usize {
     }
 }
 
-/// The files of a page bundle: everything under its folder that no deeper page or section owns.
-fn bundle_assets(
-    sources: &SourceSet,
-    dir: &str,
-    bundles: &[String],
+/// The folder that owns a content file: the nearest enclosing bundle or section (or the root).
+fn owner_dir<'a>(
+    rel: &'a str,
+    bundles: &HashSet<String>,
     sections: &HashMap<String, usize>,
-) -> Vec<String> {
-    let prefix = format!("{dir}/");
-    sources
-        .content_assets
-        .iter()
-        .filter(|a| a.rel.starts_with(&prefix))
-        .filter(|a| {
-            let owner = owner_dir(&a.rel, bundles, sections);
-            owner == dir
-        })
-        .map(|a| a.rel.clone())
-        .collect()
-}
-
-fn owner_dir<'a>(rel: &'a str, bundles: &[String], sections: &HashMap<String, usize>) -> &'a str {
+) -> &'a str {
     let mut dir = parent_dir(rel);
     loop {
-        if bundles.iter().any(|b| b == dir) || sections.contains_key(dir) || dir.is_empty() {
+        if bundles.contains(dir) || sections.contains_key(dir) || dir.is_empty() {
             return dir;
         }
         dir = parent_dir(dir);
@@ -412,13 +404,12 @@ fn order(site: &mut Site) {
     }
 }
 
-/// Every non-markdown file the site publishes, by output path.
+/// Every non-markdown file the site publishes, by output path; `hidden(i)` says whether content
+/// asset `i` belongs to a bundle left out of the build.
 fn files(
     sources: &SourceSet,
     site: &Site,
-    hidden_bundles: &[String],
-    bundles: &[String],
-    sections: &HashMap<String, usize>,
+    hidden: impl Fn(usize) -> bool,
 ) -> BTreeMap<String, Origin> {
     let mut out: BTreeMap<String, Origin> = sources
         .statics
@@ -439,11 +430,8 @@ fn files(
             );
         }
     }
-    for asset in &sources.content_assets {
-        if hidden_bundles
-            .iter()
-            .any(|b| owner_dir(&asset.rel, bundles, sections) == b)
-        {
+    for (i, asset) in sources.content_assets.iter().enumerate() {
+        if hidden(i) {
             continue;
         }
         let out_path = placed
