@@ -116,8 +116,8 @@ fn main() -> ExitCode {
             let ms = started.elapsed().as_millis();
             match report.written {
                 Some(w) => println!(
-                    "built {} pages and {} sections: {} files, {} bytes in {ms} ms",
-                    report.pages, report.sections, w.files, w.bytes
+                    "built {} pages and {} sections: {} files ({} unchanged), {} bytes in {ms} ms",
+                    report.pages, report.sections, w.files, w.unchanged, w.bytes
                 ),
                 None => println!(
                     "checked {} pages and {} sections in {ms} ms: no errors",

@@ -86,6 +86,8 @@ pub struct SourceSet {
     pub templates: BTreeMap<String, TemplateFile>,
     /// Artifact records, sorted by folder.
     pub artifacts: Vec<ArtifactFile>,
+    /// The theme's `theme.toml`, if it has one.
+    pub theme_config: Option<Arc<SourceText>>,
 }
 
 /// Finds and reads the site's inputs.
@@ -151,6 +153,10 @@ fn load_theme(config: &Config, set: &mut SourceSet, diagnostics: &mut Diagnostic
     };
     let dir = config.root.join("themes").join(name.get_ref());
     if dir.is_dir() {
+        let theme_toml = dir.join("theme.toml");
+        if theme_toml.is_file() {
+            set.theme_config = text_or_report(&config.root, &theme_toml, diagnostics)?;
+        }
         for (rel, path) in walk(&dir.join("static"))? {
             set.statics.insert(rel, Origin::Disk(path));
         }
@@ -187,7 +193,10 @@ fn load_builtin_theme(set: &mut SourceSet) {
     visit(&BUILTIN_THEME, &mut files);
     for file in files {
         let path = file.path().to_string_lossy().replace('\\', "/");
-        if let Some(rel) = path.strip_prefix("static/") {
+        if path == "theme.toml" {
+            let text = String::from_utf8_lossy(file.contents()).into_owned();
+            set.theme_config = Some(SourceText::new("<builtin theme>/theme.toml", text));
+        } else if let Some(rel) = path.strip_prefix("static/") {
             set.statics
                 .insert(rel.to_owned(), Origin::Builtin(file.contents()));
         } else if let Some(name) = path.strip_prefix("templates/") {

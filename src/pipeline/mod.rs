@@ -88,11 +88,23 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     diagnostics.extend(markdown::site(&mut site, &env, &generated));
 
     let written = if config.mode == Mode::Check {
-        diagnostics.extend(render::site(&site, &theme, &config, &|_| Ok(()))?);
+        diagnostics.extend(render::site(
+            &site,
+            &theme,
+            &config,
+            sources.theme_config.as_ref(),
+            &|_| Ok(()),
+        )?);
         None
     } else {
         let staging = output::stage(&config)?;
-        diagnostics.extend(render::site(&site, &theme, &config, &|r| staging.write(r))?);
+        diagnostics.extend(render::site(
+            &site,
+            &theme,
+            &config,
+            sources.theme_config.as_ref(),
+            &|r| staging.write(r),
+        )?);
         if diagnostics.has_errors() {
             // Dropping the staging folder removes it; the previous output stays as it was.
             None

@@ -63,6 +63,7 @@ pub fn site(
     site: &Site,
     theme: &Theme,
     config: &Config,
+    theme_config: Option<&Arc<SourceText>>,
     sink: &(dyn Fn(Rendered) -> Result<()> + Sync),
 ) -> Result<Diagnostics> {
     let mut diagnostics = Diagnostics::new();
@@ -86,7 +87,7 @@ pub fn site(
         .collect();
     let _ = theme.lookups.documents.set(documents);
 
-    let syntax_css = syntax_css(config, &mut diagnostics);
+    let syntax_css = syntax_css(config, theme_config, &mut diagnostics);
     let jobs = plan(site, config, &mut diagnostics);
     let results: Vec<Result<Option<Diagnostic>>> = jobs
         .par_iter()
@@ -319,29 +320,87 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
     path.match_indices('/').map(move |(i, _)| &path[..i])
 }
 
-fn syntax_css(config: &Config, diagnostics: &mut Diagnostics) -> String {
+/// `theme.toml`: what a theme says about itself and the syntax themes it was designed with.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ThemeToml {
+    #[serde(default)]
+    #[expect(
+        dead_code,
+        reason = "read for validation; shown by tools, not by the build"
+    )]
+    name: Option<String>,
+    #[serde(default)]
+    #[expect(
+        dead_code,
+        reason = "read for validation; shown by tools, not by the build"
+    )]
+    description: Option<String>,
+    #[serde(default)]
+    highlight: ThemeHighlight,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ThemeHighlight {
+    dark: Option<toml::Spanned<String>>,
+    light: Option<toml::Spanned<String>>,
+}
+
+/// `css/syntax.css`: the syntect theme site.toml names, else the one the theme names, and a
+/// light one under `prefers-color-scheme: light` when either names one.
+fn syntax_css(
+    config: &Config,
+    theme_config: Option<&Arc<SourceText>>,
+    diagnostics: &mut Diagnostics,
+) -> String {
     let md = &config.markdown;
-    let mut one = |name: &toml::Spanned<String>| {
+    let theme_toml: ThemeToml = match theme_config {
+        Some(src) => toml::from_str(&src.text).unwrap_or_else(|e: toml::de::Error| {
+            let d = Diagnostic::error(crate::config::toml_message(&e));
+            diagnostics.push(match e.span() {
+                Some(span) => d.at(src, span),
+                None => d.in_file(src.path.clone()),
+            });
+            ThemeToml::default()
+        }),
+        None => ThemeToml::default(),
+    };
+    let site_set = !md.highlight_theme.span().is_empty();
+    let (dark, dark_src) = match (&theme_toml.highlight.dark, theme_config) {
+        (Some(t), Some(src)) if !site_set => (t, src),
+        _ => (&md.highlight_theme, &config.source),
+    };
+    let light = match (
+        &md.highlight_theme_light,
+        &theme_toml.highlight.light,
+        theme_config,
+    ) {
+        (Some(t), _, _) => Some((t, &config.source)),
+        (None, Some(t), Some(src)) => Some((t, src)),
+        _ => None,
+    };
+    let mut one = |name: &toml::Spanned<String>, source: &Arc<SourceText>| {
         highlight::css(name.get_ref()).unwrap_or_else(|| {
             let names = highlight::theme_names();
             let list: Vec<&str> = names.iter().map(String::as_str).collect();
             let mut d = Diagnostic::error(format!("unknown highlight theme `{}`", name.get_ref()))
-                .at(&config.source, name.span())
+                .at(source, name.span())
                 .label(format!("expected one of {}", list.join(", ")));
             if let Some(best) = crate::text::did_you_mean(name.get_ref(), &list) {
                 d = d.help(format!("did you mean `{best}`?"));
             }
             if name.span().is_empty() {
                 d.location = None;
-                d = d.in_file(crate::config::FILE_NAME);
+                d = d.in_file(source.path.clone());
             }
             diagnostics.push(d);
             String::new()
         })
     };
-    let mut css = one(&md.highlight_theme);
-    if let Some(light) = &md.highlight_theme_light {
-        let light_css = one(light);
+    let mut css = one(dark, dark_src);
+    if let Some((light, src)) = light {
+        let light_css = one(light, src);
         css = format!("{css}\n@media (prefers-color-scheme: light) {{\n{light_css}}}\n");
     }
     css

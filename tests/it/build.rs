@@ -436,3 +436,86 @@ fn word_count_leaves_out_the_heading_taken_as_title() {
     // 20 + 1 (`Contact`) + 3 (`Write to us.`); `About this fixture` is the title, not the body.
     assert_eq!(site.file("public/about/index.html"), "24");
 }
+
+#[test]
+fn syntax_stylesheet_comes_from_the_theme_unless_the_site_names_one() {
+    let site = SiteTest::fixture("build/basic");
+    site.write(
+        "themes/lab/theme.toml",
+        "name = \"lab\"\n[highlight]\ndark = \"InspiredGitHub\"\nlight = \"base16-ocean.light\"\n",
+    );
+    let config = site.file("site.toml");
+    site.write(
+        "site.toml",
+        &config.replacen("[build]", "theme = \"lab\"\n[build]", 1),
+    );
+    site.run(["build"]).succeeds();
+    let css = site.file("public/css/syntax.css");
+    // syntect's InspiredGitHub names itself "GitHub".
+    assert!(css.starts_with("/*\n * theme \"GitHub\""), "{css}");
+    assert!(
+        css.contains("@media (prefers-color-scheme: light) {\n/*\n * theme \"Base16 Ocean Light\""),
+        "{css}"
+    );
+
+    let config = site.file("site.toml");
+    site.write(
+        "site.toml",
+        &config.replacen(
+            "[build]",
+            "[markdown]\nhighlight_theme = \"Solarized (dark)\"\n[build]",
+            1,
+        ),
+    );
+    site.run(["build"]).succeeds();
+    assert!(
+        site.file("public/css/syntax.css")
+            .starts_with("/*\n * theme \"Solarized (dark)\"")
+    );
+}
+
+#[test]
+fn unknown_theme_highlight_is_reported_in_theme_toml() {
+    let site = SiteTest::fixture("build/basic");
+    site.write(
+        "themes/lab/theme.toml",
+        "[highlight]\ndark = \"base16-ocean.drak\"\n",
+    );
+    let config = site.file("site.toml");
+    site.write(
+        "site.toml",
+        &config.replacen("[build]", "theme = \"lab\"\n[build]", 1),
+    );
+    let err = site.run(["build"]).fails_with(1).stderr();
+    assert!(
+        err.contains(
+            "error: unknown highlight theme `base16-ocean.drak`\n --> themes/lab/theme.toml:2:8"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("help: did you mean `base16-ocean.dark`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rebuilding_unchanged_sources_rewrites_no_file_once_a_spare_output_exists() {
+    // The first build has no earlier output; the second keeps the first aside as its spare;
+    // from the third on, the folder written into is the build before last.
+    let site = basic();
+    let second = site.run(["build"]).succeeds().stdout();
+    assert!(second.contains("23 files (0 unchanged)"), "{second}");
+    let third = site.run(["build"]).succeeds().stdout();
+    assert!(third.contains("23 files (23 unchanged)"), "{third}");
+    site.write(
+        "content/about.md",
+        &site.file("content/about.md").replace("About", "About us"),
+    );
+    let fourth = site.run(["build"]).succeeds().stdout();
+    assert!(
+        !fourth.contains("(23 unchanged)") && fourth.contains(" unchanged)"),
+        "{fourth}"
+    );
+    assert!(site.file("public/about/index.html").contains("About us"));
+}
