@@ -158,9 +158,24 @@ fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> D
             if let Some(source) = std::error::Error::source(e) {
                 message = format!("{message}: {source}");
             }
-            match sources.get(r.filename()) {
+            // Tera lists what exists after the message; a near miss makes a better hint.
+            let mut help = None;
+            if let Some((first, fields)) = message.split_once(". Available fields: ") {
+                let fields: Vec<&str> = fields.split(", ").map(str::trim).collect();
+                let wrong = first.split('`').nth(1).unwrap_or("");
+                help = Some(match crate::text::did_you_mean(wrong, &fields) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("available: {}", fields.join(", ")),
+                });
+                message = first.to_owned();
+            }
+            let d = match sources.get(r.filename()) {
                 Some(src) => Diagnostic::error(message).at(src, r.span().range.clone()),
                 None => Diagnostic::error(format!("{message} (in template `{}`)", r.filename())),
+            };
+            match help {
+                Some(h) => d.help(h),
+                None => d,
             }
         }
         ErrorKind::MissingParent { current, parent } => {
@@ -327,6 +342,16 @@ mod tests {
         let d = t.render("page.html", &Context::new()).unwrap_err();
         assert_eq!(d.file(), Some("templates/page.html"));
         assert_eq!(d.line_col(), Some((2, 4)));
+    }
+
+    #[test]
+    fn misspelt_field_suggests_the_nearest() {
+        let (t, _) = theme(&[("page.html", "{{ page.contnet }}")]);
+        let mut ctx = Context::new();
+        ctx.insert("page", &serde_json::json!({"content": "x", "title": "t"}));
+        let d = t.render("page.html", &ctx).unwrap_err();
+        assert_eq!(d.message, "field `contnet` is not defined");
+        assert_eq!(d.help.as_deref(), Some("did you mean `content`?"));
     }
 
     #[test]
