@@ -160,14 +160,17 @@ fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> D
             }
             // Tera lists what exists after the message; a near miss makes a better hint.
             let mut help = None;
-            if let Some((first, fields)) = message.split_once(". Available fields: ") {
+            let split = message
+                .split_once(". Available fields: ")
+                .map(|(a, b)| (a.to_owned(), b.to_owned()));
+            if let Some((first, fields)) = split {
                 let fields: Vec<&str> = fields.split(", ").map(str::trim).collect();
                 let wrong = first.split('`').nth(1).unwrap_or("");
                 help = Some(match crate::text::did_you_mean(wrong, &fields) {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => format!("available: {}", fields.join(", ")),
                 });
-                message = first.to_owned();
+                message = first;
             }
             let d = match sources.get(r.filename()) {
                 Some(src) => Diagnostic::error(message).at(src, r.span().range.clone()),
