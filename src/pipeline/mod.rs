@@ -65,21 +65,20 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     diagnostics.extend(ds);
     site.artifacts = artifacts;
 
+    let generated = render::generated_paths(&config);
     theme.set_globals(&render::context::globals(&config, &site.artifacts));
     let _ = theme.lookups.urls.set(site.urls.clone());
+    let files = site.files.keys().cloned();
     let _ = theme.lookups.files.set(
-        site.files
-            .keys()
-            .cloned()
+        files
             .chain(
-                render::generated_paths(&config)
+                generated
                     .iter()
                     .map(|p| p.trim_start_matches('/').to_owned()),
             )
             .collect(),
     );
 
-    let generated = render::generated_paths(&config);
     let env = markdown::Env {
         config: &config,
         urls: &site.urls.clone(),
