@@ -69,6 +69,8 @@ pub struct TemplateFile {
 pub struct ArtifactFile {
     /// The folder name, which must equal the record's id.
     pub dir: String,
+    /// The folder on disk, where the record's files are read and hashed.
+    pub folder: PathBuf,
     /// The text of `artifact.toml`.
     pub source: Arc<SourceText>,
 }
@@ -139,7 +141,11 @@ pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 if let Some(source) = text_or_report(root, &record, &mut diagnostics)? {
-                    set.artifacts.push(ArtifactFile { dir, source });
+                    set.artifacts.push(ArtifactFile {
+                        dir,
+                        folder: entry,
+                        source,
+                    });
                 }
             }
         }
