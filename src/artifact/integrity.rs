@@ -242,7 +242,13 @@ pub(crate) fn references(artifacts: &[Artifact], broken: &HashSet<String>) -> Di
     for a in artifacts {
         if let Some(by) = &a.superseded_by {
             if parse_reference(by.get_ref()).is_some() {
-                resolve_reference(a, by, None, artifacts, broken, &mut ds);
+                let citing = Citing {
+                    source: &a.source,
+                    span: by.span(),
+                    id: Some(&a.id),
+                    rel: None,
+                };
+                resolve_reference(&citing, by.get_ref(), artifacts, broken, &mut ds);
             } else {
                 ds.push(
                     Diagnostic::error(format!(
@@ -257,7 +263,13 @@ pub(crate) fn references(artifacts: &[Artifact], broken: &HashSet<String>) -> Di
         for link in &a.links {
             let t = link.target.get_ref();
             if t.starts_with("artifact:") {
-                resolve_reference(a, &link.target, Some(link.rel), artifacts, broken, &mut ds);
+                let citing = Citing {
+                    source: &a.source,
+                    span: link.target.span(),
+                    id: Some(&a.id),
+                    rel: Some(link.rel),
+                };
+                resolve_reference(&citing, t, artifacts, broken, &mut ds);
             } else if !(t.starts_with("https://") || t.starts_with("http://")) {
                 ds.push(
                     Diagnostic::error(format!(
@@ -272,16 +284,24 @@ pub(crate) fn references(artifacts: &[Artifact], broken: &HashSet<String>) -> Di
     ds
 }
 
-fn resolve_reference(
-    from: &Artifact,
-    target: &Spanned<String>,
-    rel: Option<LinkRel>,
+/// Where a reference is written: a record (with its id and the link's relation) or a content file.
+pub(crate) struct Citing<'a> {
+    pub(crate) source: &'a Arc<SourceText>,
+    pub(crate) span: std::ops::Range<usize>,
+    pub(crate) id: Option<&'a str>,
+    pub(crate) rel: Option<LinkRel>,
+}
+
+/// Resolves one `artifact:<id>@<version>`: a missing record or version is an error, citing a
+/// superseded or retracted one a warning (except by the record itself or a `supersedes` link).
+pub(crate) fn resolve_reference(
+    citing: &Citing<'_>,
+    text: &str,
     artifacts: &[Artifact],
     broken: &HashSet<String>,
     ds: &mut Diagnostics,
 ) {
-    let text = target.get_ref();
-    let at = |d: Diagnostic| d.at(&from.source, target.span());
+    let at = |d: Diagnostic| d.at(citing.source, citing.span.clone());
     let Some((id, version)) = parse_reference(text) else {
         ds.push(
             at(Diagnostic::error(format!(
@@ -312,7 +332,7 @@ fn resolve_reference(
         return;
     }
     let replaced = matches!(to.status, Status::Superseded | Status::Retracted);
-    if replaced && rel != Some(LinkRel::Supersedes) && to.id != from.id {
+    if replaced && citing.rel != Some(LinkRel::Supersedes) && citing.id != Some(to.id.as_str()) {
         let d = at(Diagnostic::warning(format!(
             "`{text}` cites a {} artifact",
             to.status.as_str()

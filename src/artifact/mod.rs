@@ -6,6 +6,7 @@
 
 mod integrity;
 mod record;
+mod refs;
 mod rules;
 
 use std::collections::{HashMap, HashSet};
@@ -23,6 +24,7 @@ pub use record::{
     Acceptance, Author, AuthorRole, Criterion, Date, FileEntry, FileRole, Input, Link, LinkRel,
     Provenance, Signature, SignatureScheme, Timestamp,
 };
+pub(crate) use refs::in_content;
 pub use rules::Badge;
 
 /// The schema string every record starts with.

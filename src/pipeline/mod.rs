@@ -64,6 +64,9 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let (artifacts, ds) = artifact::registry(&sources.artifacts);
     diagnostics.extend(ds);
     site.artifacts = artifacts;
+    let record_dirs = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
+    let cited = sources.content.iter().map(|c| &c.source);
+    diagnostics.extend(artifact::in_content(cited, &site.artifacts, &record_dirs));
 
     let generated = render::generated_paths(&config);
     theme.set_globals(&render::context::globals(&config, &site.artifacts));

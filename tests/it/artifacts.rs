@@ -69,3 +69,31 @@ fn real_registry_builds_without_artifact_problems() {
     let out = site.run(["check"]).succeeds().stderr();
     assert!(!out.contains("artifacts/"), "{out}");
 }
+
+#[test]
+fn references_in_pages_are_resolved_wherever_they_are_written() {
+    let site = SiteTest::repo_site();
+    site.write(
+        "content/cites.md",
+        "+++\ntitle = \"Cites\"\n[extra]\nbasis = \"artifact:eval-suite@9.9.9\"\n+++\nSee artifact:eval-suit@0.0.0 and artifact:eval-suite@0.0.0.\n",
+    );
+    let err = site.run(["check"]).fails_with(1).stderr();
+    assert!(
+        err.contains(
+            "error: dangling reference `artifact:eval-suite@9.9.9`\n --> content/cites.md:4:10"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("= help: cite `artifact:eval-suite@0.0.0`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "error: dangling reference `artifact:eval-suit@0.0.0`\n --> content/cites.md:6:5"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `eval-suite`?"), "{err}");
+    assert!(err.ends_with("error: 2 errors\n"), "{err}");
+}
