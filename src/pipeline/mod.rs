@@ -64,6 +64,9 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let (artifacts, ds) = artifact::registry(&sources.artifacts);
     diagnostics.extend(ds);
     site.artifacts = artifacts;
+    if let Some(rev) = &overrides.since {
+        diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
+    }
 
     let generated = render::generated_paths(&config);
     theme.set_globals(&render::context::globals(&config, &site.artifacts));
