@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ancapex::config::{Drafts, Overrides};
 use ancapex::diagnostic::{self, Style};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 // The build allocates many small strings from many threads; mimalloc is markedly faster at
 // that than the system allocator.
@@ -48,12 +48,64 @@ enum Command {
         /// Check draft pages too.
         #[arg(long)]
         drafts: bool,
+        /// How to report problems.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Fail when a record published at this git revision changed (or lost a file).
+        #[arg(long, value_name = "GIT-REV")]
+        since: Option<String>,
     },
     /// Create a new site in DIR that builds with the built-in theme.
     Init {
         /// Where to create the site.
         dir: PathBuf,
     },
+    /// Work on one artifact record.
+    Artifact {
+        #[command(subcommand)]
+        what: ArtifactCommand,
+    },
+    /// Create something new in the site.
+    New {
+        #[command(subcommand)]
+        what: New,
+    },
+}
+
+#[derive(Subcommand)]
+enum ArtifactCommand {
+    /// Fill in sha256 and size of the record's local files, keeping its comments and layout.
+    Hash {
+        /// The artifact's id (its folder under `artifacts/`).
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum New {
+    /// Write `artifacts/<ID>/artifact.toml`: a `planned` record to fill in.
+    Artifact {
+        /// The id and folder name: lowercase letters, digits and `-`.
+        id: String,
+        /// What it is: report, design-memo, matrix, eval-suite, template, dataset, model,
+        /// checkpoint or code.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// Its title (the id when none).
+        #[arg(long, value_name = "TITLE")]
+        title: Option<String>,
+    },
+}
+
+/// How `check` reports problems.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// The rustc-style report on stderr.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+    /// GitHub Actions annotations on stdout, and the human report on stderr.
+    Github,
 }
 
 #[expect(
@@ -69,6 +121,7 @@ fn main() -> ExitCode {
         Style::Plain
     };
     let started = Instant::now();
+    let mut format = Format::Human;
     let result = match cli.command {
         Command::Build {
             output_dir,
@@ -87,17 +140,50 @@ fn main() -> ExitCode {
             };
             ancapex::pipeline::build(&cli.root, &overrides).map(Some)
         }
-        Command::Check { drafts } => {
+        Command::Check {
+            drafts,
+            format: chosen,
+            since,
+        } => {
+            format = chosen;
             let overrides = Overrides {
                 drafts: if drafts {
                     Drafts::Include
                 } else {
                     Drafts::Exclude
                 },
+                since,
                 ..Overrides::default()
             };
             ancapex::pipeline::check(&cli.root, &overrides).map(Some)
         }
+        Command::New {
+            what: New::Artifact { id, kind, title },
+        } => {
+            let new = ancapex::artifact::NewArtifact { id, kind, title };
+            ancapex::artifact::create(&cli.root, &new).map(|path| {
+                let rel = path.strip_prefix(&cli.root).unwrap_or(&path);
+                println!("created {}", rel.display());
+                println!("next: fill it in, then run `ancapex check`");
+                None
+            })
+        }
+        Command::Artifact {
+            what: ArtifactCommand::Hash { id },
+        } => ancapex::artifact::hash_files(&cli.root, &id).map(|changes| {
+            let record = format!("artifacts/{id}/artifact.toml");
+            if changes.is_empty() {
+                println!("{record}: every digest and size is already right");
+            }
+            for c in &changes {
+                let verb = if c.was.is_some() { "updated" } else { "added" };
+                println!(
+                    "{record}: {verb} `{}`: sha256 {}, size {}",
+                    c.path, c.sha256, c.size
+                );
+            }
+            None
+        }),
         Command::Init { dir } => ancapex::init::site(&dir).map(|files| {
             println!("created a site in {}: {}", dir.display(), files.join(", "));
             println!("next: ancapex --root {} build", dir.display());
@@ -107,11 +193,12 @@ fn main() -> ExitCode {
     match result {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(report)) => {
-            if !report.diagnostics.is_empty() {
-                eprint!("{}", diagnostic::render(&report.diagnostics, style));
-            }
+            report_diagnostics(&report.diagnostics, format, style);
             if report.failed() {
                 return ExitCode::from(1);
+            }
+            if format == Format::Json {
+                return ExitCode::SUCCESS;
             }
             let ms = started.elapsed().as_millis();
             match report.written {
@@ -128,7 +215,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             if let ancapex::Error::Config { diagnostics, .. } = &e {
-                eprint!("{}", diagnostic::render(diagnostics, style));
+                report_diagnostics(diagnostics, format, style);
             } else {
                 let mut msg = format!("error: {e}");
                 let mut source = std::error::Error::source(&e);
@@ -136,9 +223,31 @@ fn main() -> ExitCode {
                     msg = format!("{msg}: {s}");
                     source = s.source();
                 }
+                if format == Format::Github {
+                    let failure = ancapex::Diagnostic::error(msg.as_str());
+                    print!("{}", diagnostic::github(&[failure].into_iter().collect()));
+                }
                 eprintln!("{msg}");
             }
             ExitCode::from(2)
         }
+    }
+}
+
+/// Prints diagnostics in the chosen format: JSON alone on stdout; GitHub annotations on stdout
+/// with the human report on stderr; or the human report alone.
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the binary is where reports are printed"
+)]
+fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style: Style) {
+    match format {
+        Format::Json => print!("{}", diagnostic::json(diagnostics)),
+        Format::Github => print!("{}", diagnostic::github(diagnostics)),
+        Format::Human => {}
+    }
+    if format != Format::Json && !diagnostics.is_empty() {
+        eprint!("{}", diagnostic::render(diagnostics, style));
     }
 }

@@ -46,7 +46,7 @@ fn is_sha256(s: &str) -> bool {
 
 /// Why a path of a record is refused.
 #[derive(Debug, PartialEq, Eq)]
-enum PathProblem {
+pub(crate) enum PathProblem {
     Empty,
     Absolute,
     Parent,
@@ -57,7 +57,7 @@ enum PathProblem {
 }
 
 /// Where a record's `path` is on disk, if it is a file inside `folder` (already canonical).
-fn resolve(folder: &Path, rel: &str) -> Result<PathBuf, PathProblem> {
+pub(crate) fn resolve(folder: &Path, rel: &str) -> Result<PathBuf, PathProblem> {
     if rel.is_empty() {
         return Err(PathProblem::Empty);
     }
@@ -88,6 +88,21 @@ fn resolve(folder: &Path, rel: &str) -> Result<PathBuf, PathProblem> {
         return Err(PathProblem::NotAFile);
     }
     Ok(real)
+}
+
+/// What is wrong with a path, after the path itself: "file `x` {describe}".
+pub(crate) fn describe(problem: &PathProblem) -> String {
+    match problem {
+        PathProblem::Empty => "has an empty path".to_owned(),
+        PathProblem::Absolute => "is an absolute path".to_owned(),
+        PathProblem::Parent => "leads out of the artifact's folder".to_owned(),
+        PathProblem::Missing => "was not found".to_owned(),
+        PathProblem::NotAFile => "is not a file".to_owned(),
+        PathProblem::SymlinkOut => {
+            "is a symlink that leads out of the artifact's folder".to_owned()
+        }
+        PathProblem::Unreadable(e) => format!("could not be read: {e}"),
+    }
 }
 
 fn path_diagnostic(

@@ -4,10 +4,13 @@
 //! every build and resolves references between records, `rules` gates claims by status and
 //! computes the badge a visitor sees.
 
+mod frozen;
+mod hash;
 mod integrity;
 mod record;
 mod refs;
 mod rules;
+mod scaffold;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -19,6 +22,8 @@ use toml::Spanned;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::ArtifactFile;
+pub use frozen::since as frozen_since;
+pub use hash::{HashChange, fill as hash_files};
 use record::Record;
 pub use record::{
     Acceptance, Author, AuthorRole, Criterion, Date, FileEntry, FileRole, Input, Link, LinkRel,
@@ -26,6 +31,7 @@ pub use record::{
 };
 pub(crate) use refs::in_content;
 pub use rules::Badge;
+pub use scaffold::{NewArtifact, create};
 
 /// The schema string every record starts with.
 pub const SCHEMA: &str = "ancapex.artifact/1";

@@ -205,6 +205,8 @@ pub struct Overrides {
     pub drafts: Drafts,
     /// The command.
     pub mode: Mode,
+    /// `check --since REV`: published records must be as they were at this git revision.
+    pub since: Option<String>,
 }
 
 /// Reads and validates `site.toml` under `root`.

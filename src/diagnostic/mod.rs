@@ -7,6 +7,10 @@ use std::sync::Arc;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
+mod machine;
+
+pub use machine::{github, json};
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -136,6 +140,12 @@ impl Diagnostic {
         self.location
             .as_ref()
             .map(|(s, span)| s.line_col(span.start))
+    }
+
+    /// 1-based line and column just past the end of the span, when the diagnostic points into
+    /// a file.
+    pub fn end_line_col(&self) -> Option<(usize, usize)> {
+        self.location.as_ref().map(|(s, span)| s.line_col(span.end))
     }
 
     fn sort_key(&self) -> (Option<&str>, usize, &str) {

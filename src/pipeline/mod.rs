@@ -67,6 +67,9 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let record_dirs = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
     let cited = sources.content.iter().map(|c| &c.source);
     diagnostics.extend(artifact::in_content(cited, &site.artifacts, &record_dirs));
+    if let Some(rev) = &overrides.since {
+        diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
+    }
 
     let generated = render::generated_paths(&config);
     theme.set_globals(&render::context::globals(&config, &site.artifacts));

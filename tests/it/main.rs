@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod build;
+mod contrib;
 mod errors;
 mod init;
 mod properties;

@@ -1,0 +1,186 @@
+//! `check --since <rev>`: published records are frozen. A record that was `published` at the
+//! given git revision may not change its version, files, claim or acceptance (a new version is
+//! a new record), nor lose a file it pinned by digest. The old records are read from git
+//! (`git show <rev>:<path>`); each change is reported at its place in the current record.
+
+use std::ops::Range;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
+use crate::error::{Error, Result};
+use crate::load::ArtifactFile;
+
+/// The fields a published record may not change.
+const FROZEN: [&str; 4] = ["version", "files", "claim", "acceptance"];
+
+/// Compares every record that was published at `rev` with `current`. A missing git, a bad
+/// revision or a failed git command is an error (exit 2); changes are diagnostics.
+pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnostics> {
+    let commit = git(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .map_err(|e| Error::Usage(format!("`--since {rev}`: {e}")))?;
+    let commit = commit.trim();
+    let listing = git(
+        root,
+        &["ls-tree", "-r", "--name-only", commit, "--", "artifacts"],
+    )
+    .map_err(|e| Error::Usage(format!("`--since {rev}`: {e}")))?;
+    let mut ds = Diagnostics::new();
+    for path in listing.lines() {
+        let Some(dir) = path
+            .strip_prefix("artifacts/")
+            .and_then(|p| p.strip_suffix("/artifact.toml"))
+            .filter(|d| !d.contains('/'))
+        else {
+            continue;
+        };
+        let text = git(root, &["show", &format!("{commit}:./{path}")])
+            .map_err(|e| Error::Usage(format!("`--since {rev}`: {e}")))?;
+        // A record that did not parse then was not published then.
+        let Ok(old) = toml::from_str::<toml::Table>(&text) else {
+            continue;
+        };
+        if old.get("status").and_then(toml::Value::as_str) != Some("published") {
+            continue;
+        }
+        let version = old
+            .get("version")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("?");
+        let name = format!("`{dir}@{version}`");
+        let Some(file) = current.iter().find(|f| f.dir == dir) else {
+            ds.push(
+                Diagnostic::error(format!("published record {name} was deleted"))
+                    .in_file(path.to_owned())
+                    .help(format!(
+                        "published records are frozen; restore it from `{rev}` and mark it `superseded` or `retracted`"
+                    )),
+            );
+            continue;
+        };
+        compare(&old, &name, rev, file, &mut ds);
+    }
+    Ok(ds)
+}
+
+fn compare(old: &toml::Table, name: &str, rev: &str, file: &ArtifactFile, ds: &mut Diagnostics) {
+    let source = &file.source;
+    // A record that no longer parses is reported by the registry.
+    let Ok(new) = toml::from_str::<toml::Table>(&source.text) else {
+        return;
+    };
+    let Ok(doc) = toml_edit::Document::parse(source.text.to_string()) else {
+        return;
+    };
+    let help = "published records are frozen; a new version is a new record (and this one becomes `superseded`)";
+    for key in FROZEN {
+        let (before, after) = (old.get(key), new.get(key));
+        let same = match key {
+            "files" => file_pins(before) == file_pins(after),
+            _ => before == after,
+        };
+        if same {
+            continue;
+        }
+        let message = match after {
+            None => format!("`{key}` of published record {name} was removed"),
+            Some(_) => format!("`{key}` of published record {name} changed since `{rev}`"),
+        };
+        ds.push(locate(
+            Diagnostic::error(message).help(help),
+            &doc,
+            key,
+            source,
+        ));
+    }
+    for (path, _) in file_pins(old.get("files"))
+        .into_iter()
+        .filter_map(|(path, _, sha, _)| path.zip(sha))
+    {
+        if !file.folder.join(&path).exists() {
+            ds.push(locate(
+                Diagnostic::error(format!(
+                    "file `{path}` of published record {name} was deleted"
+                ))
+                .help(format!(
+                    "it was pinned by digest at `{rev}`; restore it from there"
+                )),
+                &doc,
+                "files",
+                source,
+            ));
+        }
+    }
+}
+
+type Pin = (Option<String>, Option<String>, Option<String>, Option<i64>);
+
+/// What a `[[files]]` list pins: path, url, sha256 and size of each entry, in order.
+fn file_pins(files: Option<&toml::Value>) -> Vec<Pin> {
+    let Some(files) = files.and_then(toml::Value::as_array) else {
+        return vec![];
+    };
+    let s = |t: &toml::Table, k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_owned);
+    files
+        .iter()
+        .filter_map(toml::Value::as_table)
+        .map(|t| {
+            (
+                s(t, "path"),
+                s(t, "url"),
+                s(t, "sha256"),
+                t.get("size").and_then(toml::Value::as_integer),
+            )
+        })
+        .collect()
+}
+
+/// Points at the key's value in the current record, or at `status` when the key is gone.
+fn locate(
+    d: Diagnostic,
+    doc: &toml_edit::Document<String>,
+    key: &str,
+    source: &Arc<SourceText>,
+) -> Diagnostic {
+    let span = |k: &str| -> Option<Range<usize>> {
+        let item = doc.get(k)?;
+        match item {
+            toml_edit::Item::ArrayOfTables(a) => a.get(0).and_then(toml_edit::Table::span),
+            toml_edit::Item::Table(t) => t.span(),
+            _ => item.span(),
+        }
+    };
+    match span(key).or_else(|| span("status")) {
+        Some(span) => d.at(source, span),
+        None => d.in_file(source.path.clone()),
+    }
+}
+
+/// Runs git in `root`; its stdout, or why it failed.
+fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .map_err(|e| format!("could not run git: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let why = stderr.trim();
+        return Err(if why.is_empty() {
+            format!("`git {}` failed (not a revision?)", args.join(" "))
+        } else {
+            format!("`git {}` failed: {why}", args.join(" "))
+        });
+    }
+    String::from_utf8(out.stdout).map_err(|_| "git printed something that is not UTF-8".to_owned())
+}

@@ -1,0 +1,187 @@
+//! `ancapex artifact hash <id>`: fills in `sha256` and `size` of every local file of a record,
+//! editing the TOML in place (toml_edit) so the contributor's comments, key order and layout
+//! stay as they wrote them. Paths are checked as the build checks them: nothing outside the
+//! artifact's folder is ever read.
+
+use std::path::Path;
+
+use toml_edit::{DocumentMut, Item, TableLike, Value};
+
+use super::integrity;
+use crate::error::{Error, Result};
+
+/// One file whose digest or size was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashChange {
+    /// The `path` as written in the record.
+    pub path: String,
+    /// The digest now in the record.
+    pub sha256: String,
+    /// The size now in the record.
+    pub size: u64,
+    /// What the record said before, if anything.
+    pub was: Option<(Option<String>, Option<i64>)>,
+}
+
+/// Hashes the local files of `artifacts/<id>/artifact.toml` under `root` and writes digests and
+/// sizes that are missing or wrong; returns what changed (nothing is written when nothing did).
+/// Refuses the whole record, writing nothing, when a path is missing or leads out of its folder.
+pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
+    let folder = root.join("artifacts").join(id);
+    let record = folder.join("artifact.toml");
+    if !record.is_file() {
+        return Err(Error::Usage(format!(
+            "no artifact `{id}`: `{}` does not exist",
+            record.display()
+        )));
+    }
+    let text = std::fs::read_to_string(&record).map_err(|source| Error::Io {
+        action: "could not read",
+        path: record.clone(),
+        source,
+    })?;
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        Error::Usage(format!(
+            "`{}` is not valid TOML: {}",
+            record.display(),
+            e.message()
+        ))
+    })?;
+    let folder = std::fs::canonicalize(&folder).map_err(|source| Error::Io {
+        action: "could not read",
+        path: folder.clone(),
+        source,
+    })?;
+    let mut changes = vec![];
+    for entry in file_tables(&mut doc) {
+        let Some(rel) = entry.get("path").and_then(Item::as_str).map(str::to_owned) else {
+            continue;
+        };
+        let real = integrity::resolve(&folder, &rel).map_err(|problem| {
+            Error::Usage(format!(
+                "artifact `{id}`: file `{rel}` {}; nothing was written",
+                integrity::describe(&problem)
+            ))
+        })?;
+        let (sha256, size) = integrity::sha256_file(&real).map_err(|source| Error::Io {
+            action: "could not read",
+            path: real.clone(),
+            source,
+        })?;
+        let old_sha = entry
+            .get("sha256")
+            .and_then(Item::as_str)
+            .map(str::to_owned);
+        let old_size = entry.get("size").and_then(Item::as_integer);
+        let size_i64 = i64::try_from(size)
+            .map_err(|_| Error::Usage(format!("file `{rel}` is too large for a TOML integer")))?;
+        if old_sha.as_deref() == Some(sha256.as_str()) && old_size == Some(size_i64) {
+            continue;
+        }
+        set(entry, "sha256", Value::from(sha256.clone()));
+        set(entry, "size", Value::from(size_i64));
+        changes.push(HashChange {
+            path: rel,
+            sha256,
+            size,
+            was: (old_sha.is_some() || old_size.is_some()).then_some((old_sha, old_size)),
+        });
+    }
+    if !changes.is_empty() {
+        std::fs::write(&record, doc.to_string()).map_err(|source| Error::Io {
+            action: "could not write",
+            path: record.clone(),
+            source,
+        })?;
+    }
+    Ok(changes)
+}
+
+/// The `[[files]]` tables (or `files = [{ .. }]` inline tables) of a record.
+fn file_tables(doc: &mut DocumentMut) -> Vec<&mut dyn TableLike> {
+    match doc.get_mut("files") {
+        Some(Item::ArrayOfTables(tables)) => {
+            tables.iter_mut().map(|t| t as &mut dyn TableLike).collect()
+        }
+        Some(Item::Value(Value::Array(array))) => array
+            .iter_mut()
+            .filter_map(Value::as_inline_table_mut)
+            .map(|t| t as &mut dyn TableLike)
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Sets a key, keeping the spaces and comment around the old value when there was one.
+fn set(table: &mut dyn TableLike, key: &str, mut value: Value) {
+    if let Some(old) = table.get(key).and_then(Item::as_value) {
+        *value.decor_mut() = old.decor().clone();
+    }
+    match table.get_mut(key) {
+        Some(item) => *item = Item::Value(value),
+        None => {
+            table.insert(key, Item::Value(value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORD: &str = r#"# top comment
+schema = "ancapex.artifact/1"   # trailing
+id = "r"
+
+# the report
+[[files]]
+path = "a.txt"    # the file
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"  # stale
+role = "primary"
+
+# a url file is left alone
+[[files]]
+url = "https://example.org/x"
+role = "data"
+"#;
+
+    #[test]
+    fn fills_digests_keeping_comments_and_layout() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("artifacts/r");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.txt"), "abc").unwrap();
+        std::fs::write(dir.join("artifact.toml"), RECORD).unwrap();
+        let changes = fill(tmp.path(), "r").unwrap();
+        assert_eq!(changes.len(), 1);
+        let digest = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let text = std::fs::read_to_string(dir.join("artifact.toml")).unwrap();
+        assert_eq!(
+            text,
+            RECORD.replace(
+                "sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"  # stale\nrole = \"primary\"\n",
+                &format!("sha256 = \"{digest}\"  # stale\nrole = \"primary\"\nsize = 3\n")
+            )
+        );
+        assert!(fill(tmp.path(), "r").unwrap().is_empty());
+    }
+
+    #[test]
+    fn refuses_a_path_out_of_the_folder_and_writes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("artifacts/r");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(tmp.path().join("artifacts/secret"), "x").unwrap();
+        let text = RECORD.replace("\"a.txt\"", "\"../secret\"");
+        std::fs::write(dir.join("artifact.toml"), &text).unwrap();
+        let err = fill(tmp.path(), "r").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "artifact `r`: file `../secret` leads out of the artifact's folder; nothing was written"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("artifact.toml")).unwrap(),
+            text
+        );
+    }
+}

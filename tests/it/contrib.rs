@@ -1,0 +1,236 @@
+//! What contributors use besides `build`: `check` reports for machines (JSON, GitHub
+//! annotations).
+
+use crate::support::SiteTest;
+
+#[test]
+fn check_format_json_is_one_document_on_stdout() {
+    let site = SiteTest::fixture("invalid/several_mistakes");
+    let out = site
+        .run(["check", "--format", "json"])
+        .fails_with(1)
+        .stdout_snapshot();
+    assert_eq!(out.stderr(), "");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_eq!(v["errors"], 3);
+}
+
+#[test]
+fn check_format_github_annotates_each_problem_and_keeps_the_human_report() {
+    let site = SiteTest::fixture("invalid/several_mistakes");
+    let human = site.run(["check"]).fails_with(1).stderr();
+    let out = site
+        .run(["check", "--format", "github"])
+        .fails_with(1)
+        .stdout_snapshot();
+    assert_eq!(out.stderr(), human);
+}
+
+#[test]
+fn check_format_github_reports_warnings_as_warnings() {
+    SiteTest::fixture("invalid/broken_link_as_warning")
+        .run(["check", "--format", "github"])
+        .succeeds()
+        .stdout_snapshot();
+}
+
+#[test]
+fn check_format_json_on_a_clean_site_has_no_diagnostics() {
+    let site = SiteTest::fixture("build/basic");
+    let out = site.run(["check", "--format", "json"]).succeeds();
+    assert_eq!(
+        out.stdout(),
+        "{\n  \"errors\": 0,\n  \"warnings\": 0,\n  \"diagnostics\": []\n}\n"
+    );
+}
+
+#[test]
+fn new_artifact_writes_a_record_that_passes_check() {
+    let site = SiteTest::fixture("build/basic");
+    site.run([
+        "new",
+        "artifact",
+        "eval-suite",
+        "--kind",
+        "eval-suite",
+        "--title",
+        "Eval \"Suite\" v0",
+    ])
+    .succeeds()
+    .stdout_snapshot();
+    let text = site.file("artifacts/eval-suite/artifact.toml");
+    assert!(text.contains("status  = \"planned\""), "{text}");
+    assert!(text.contains("# [[files]]"), "{text}");
+    site.run(["check"]).succeeds();
+}
+
+#[test]
+fn new_artifact_refuses_an_existing_id() {
+    let site = SiteTest::fixture("build/basic");
+    site.run(["new", "artifact", "eval-suite"]).succeeds();
+    let before = site.file("artifacts/eval-suite/artifact.toml");
+    site.run(["new", "artifact", "eval-suite", "--kind", "model"])
+        .fails_with(2)
+        .stderr_snapshot();
+    assert_eq!(site.file("artifacts/eval-suite/artifact.toml"), before);
+}
+
+#[test]
+fn new_artifact_refuses_an_invalid_id_or_kind() {
+    let site = SiteTest::fixture("build/basic");
+    site.run(["new", "artifact", "Eval_Suite"])
+        .fails_with(2)
+        .stderr_snapshot();
+    site.run(["new", "artifact", "ok", "--kind", "paper"])
+        .fails_with(2);
+    assert!(!site.exists("artifacts"));
+}
+
+const DRAFT: &str = r#"# A record with comments everywhere.
+schema  = "ancapex.artifact/1"
+id      = "report-draft"     # the folder name
+version = "0.1.0"
+title   = "Report draft"
+kind    = "report"
+status  = "drafting"
+summary = "a draft"
+
+# The report itself.
+[[files]]
+path = "report.txt"   # hashed by `artifact hash`
+role = "primary"
+
+# Its data, with a stale digest.
+[[files]]
+path   = "data.csv"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+size   = 1
+role   = "data"
+"#;
+
+#[test]
+fn artifact_hash_fills_digests_keeping_comments_then_check_passes() {
+    let site = SiteTest::fixture("build/basic");
+    site.write("artifacts/report-draft/artifact.toml", DRAFT)
+        .write("artifacts/report-draft/report.txt", "abc")
+        .write("artifacts/report-draft/data.csv", "a,b\n1,2\n");
+    site.run(["check"]).fails_with(1);
+    site.run(["artifact", "hash", "report-draft"])
+        .succeeds()
+        .stdout_snapshot();
+    let text = site.file("artifacts/report-draft/artifact.toml");
+    let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    let csv = "492d5ea496056f1a6a6592241032fab764c321596317930b4fa0e1e8bc3b7470";
+    let expected = DRAFT
+        .replace(
+            "role = \"primary\"\n",
+            &format!("role = \"primary\"\nsha256 = \"{abc}\"\nsize = 3\n"),
+        )
+        .replace(
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            csv,
+        )
+        .replace("size   = 1", "size   = 8");
+    assert_eq!(text, expected);
+    site.run(["check"]).succeeds();
+    let again = site.run(["artifact", "hash", "report-draft"]).succeeds();
+    assert_eq!(
+        again.stdout(),
+        "artifacts/report-draft/artifact.toml: every digest and size is already right\n"
+    );
+}
+
+#[test]
+fn artifact_hash_refuses_a_path_out_of_the_folder() {
+    let site = SiteTest::fixture("build/basic");
+    let text = DRAFT.replace("\"report.txt\"", "\"../secret.txt\"");
+    site.write("artifacts/report-draft/artifact.toml", &text)
+        .write("artifacts/secret.txt", "secret")
+        .write("artifacts/report-draft/data.csv", "a,b\n1,2\n");
+    site.run(["artifact", "hash", "report-draft"])
+        .fails_with(2)
+        .stderr_snapshot();
+    assert_eq!(site.file("artifacts/report-draft/artifact.toml"), text);
+}
+
+const PUBLISHED: &str = r#"schema  = "ancapex.artifact/1"
+id      = "eval"
+version = "1.0.0"
+title   = "Eval"
+kind    = "eval-suite"
+status  = "published"
+summary = "an evaluation"
+license = "CC-BY-4.0"
+
+[[authors]]
+name = "A Reviewer"
+role = "reviewer"
+
+[[files]]
+path   = "report.txt"
+sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+size   = 3
+role   = "primary"
+
+[[files]]
+path   = "data.csv"
+sha256 = "492d5ea496056f1a6a6592241032fab764c321596317930b4fa0e1e8bc3b7470"
+size   = 8
+role   = "data"
+"#;
+
+fn git(site: &SiteTest, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(site.root())
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// A site in a git repository whose first commit has a published record.
+fn published_in_git() -> SiteTest {
+    let site = SiteTest::fixture("build/basic");
+    site.write("artifacts/eval/artifact.toml", PUBLISHED)
+        .write("artifacts/eval/report.txt", "abc")
+        .write("artifacts/eval/data.csv", "a,b\n1,2\n");
+    git(&site, &["init", "-q", "-b", "main"]);
+    git(&site, &["add", "."]);
+    git(&site, &["commit", "-q", "-m", "published eval"]);
+    site
+}
+
+#[test]
+fn check_since_passes_when_published_records_are_unchanged() {
+    let site = published_in_git();
+    site.write(
+        "artifacts/eval/artifact.toml",
+        &PUBLISHED.replace("an evaluation", "an evaluation suite"),
+    );
+    site.run(["check", "--since", "HEAD"]).succeeds();
+}
+
+#[test]
+fn check_since_fails_when_a_published_record_changed_or_lost_a_file() {
+    let site = published_in_git();
+    let i = PUBLISHED
+        .find("\n[[files]]\npath   = \"data.csv\"")
+        .unwrap();
+    let changed = PUBLISHED[..=i].replace("version = \"1.0.0\"", "version = \"1.1.0\"");
+    site.write("artifacts/eval/artifact.toml", &changed)
+        .remove("artifacts/eval/data.csv");
+    site.run(["check"]).succeeds();
+    site.run(["check", "--since", "HEAD"])
+        .fails_with(1)
+        .stderr_snapshot();
+}
+
+#[test]
+fn check_since_a_bad_revision_is_a_usage_error() {
+    let site = published_in_git();
+    site.run(["check", "--since", "no-such-rev"])
+        .fails_with(2)
+        .stderr_snapshot();
+}
