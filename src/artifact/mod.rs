@@ -158,6 +158,9 @@ pub struct Artifact {
     /// The record's text.
     #[serde(skip)]
     pub source: Arc<SourceText>,
+    /// The record's folder on disk, where its `path` files are.
+    #[serde(skip)]
+    pub folder: std::path::PathBuf,
 }
 
 /// Parses and checks every record, hashes its files and resolves references between records.
@@ -305,6 +308,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
         signatures: record.signatures,
         links: record.links,
         source: Arc::clone(source),
+        folder: file.folder.clone(),
     };
     Parsed {
         artifact: Some(artifact),

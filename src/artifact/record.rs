@@ -59,6 +59,13 @@ pub(crate) struct Record {
 #[serde(transparent)]
 pub struct Date(String);
 
+impl Date {
+    /// `2026-11-01`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let dt = toml::value::Datetime::deserialize(d)?;

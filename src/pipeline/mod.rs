@@ -71,8 +71,15 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
     }
 
-    let generated = render::generated_paths(&config);
+    let generated = render::generated_paths(&config, &site.artifacts);
     theme.set_globals(&render::context::globals(&config, &site.artifacts));
+    let _ = theme.lookups.artifacts.set(
+        site.artifacts
+            .iter()
+            .map(|a| a.id.clone())
+            .zip(render::context::artifact_views(&site.artifacts))
+            .collect(),
+    );
     let _ = theme.lookups.urls.set(site.urls.clone());
     let files = site.files.keys().cloned();
     let _ = theme.lookups.files.set(

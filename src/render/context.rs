@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use tera::Value;
 
-use crate::artifact::Artifact;
+use crate::artifact::{Artifact, FileEntry, LinkRel, Status};
 use crate::config::Config;
 use crate::model::{Document, Page, Section, Site};
 
@@ -194,7 +194,7 @@ pub(crate) fn paginator(
     Value::from(v)
 }
 
-/// What every template sees: `config`, `artifacts`, `serve`.
+/// What every template sees: `config`, `artifacts`, `artifact_filters`, `serve`.
 pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'static str, Value> {
     let mut c = Map::new();
     c.insert("title", Value::from(config.title.as_str()));
@@ -205,10 +205,289 @@ pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'sta
     c.insert("contact", Value::from_serializable(&config.contact));
     let mut g = BTreeMap::new();
     g.insert("config", Value::from(c));
-    g.insert("artifacts", Value::from_serializable(artifacts));
+    g.insert("artifacts", Value::from(artifact_views(artifacts)));
+    let filters: Vec<Value> = artifact_filters(artifacts)
+        .iter()
+        .map(ArtifactFilter::value)
+        .collect();
+    g.insert("artifact_filters", Value::from(filters));
     g.insert(
         "serve",
         Value::from(config.mode == crate::config::Mode::Serve),
     );
     g
+}
+
+/// Every artifact's template value, by id.
+pub(crate) fn artifact_views(artifacts: &[Artifact]) -> Vec<Value> {
+    artifacts.iter().map(|a| artifact(a, artifacts)).collect()
+}
+
+/// An artifact's page URL.
+pub(crate) fn artifact_url(id: &str) -> String {
+    format!("/artifacts/{id}/")
+}
+
+/// Where a file of the artifact's folder is published: the digest is in the path, so the URL
+/// never changes meaning and may be cached forever. `None` for `url` files and undigested ones.
+pub(crate) fn artifact_file_url(a: &Artifact, file: &FileEntry) -> Option<String> {
+    let path = file.path.as_ref()?.get_ref();
+    let sha = file.sha256.as_ref()?.get_ref();
+    let name = path.rsplit('/').next().unwrap_or(path);
+    Some(format!("/artifacts/{}/files/{sha}/{name}", a.id))
+}
+
+/// An `artifact:<id>@<version>` target's page, a web URL as it is, anything else no link (a
+/// contributor's `javascript:` never becomes a link).
+fn target_href(target: &str) -> Option<String> {
+    if let Some(rest) = target.strip_prefix("artifact:") {
+        let id = rest.split('@').next().unwrap_or(rest);
+        return Some(artifact_url(id));
+    }
+    (target.starts_with("https://") || target.starts_with("http://")).then(|| target.to_owned())
+}
+
+fn link_rel(rel: LinkRel) -> Value {
+    Value::from_serializable(&rel)
+}
+
+/// The `artifact` value templates see, built from the record; records citing it are found in
+/// `all`. Text is left for Tera to escape; only the claim is rendered, as untrusted markdown.
+pub(crate) fn artifact(a: &Artifact, all: &[Artifact]) -> Value {
+    let mut v = Map::new();
+    v.insert("id", Value::from(a.id.as_str()));
+    v.insert("version", Value::from(a.version.as_str()));
+    v.insert("title", Value::from(a.title.as_str()));
+    v.insert("kind", Value::from_serializable(&a.kind));
+    v.insert("status", Value::from(a.status.as_str()));
+    v.insert("badge", Value::from(a.badge.as_str()));
+    v.insert("summary", Value::from(a.summary.as_str()));
+    v.insert(
+        "claim",
+        a.claim.as_deref().map_or_else(Value::none, |c| {
+            Value::safe_string(&crate::markdown::untrusted(c))
+        }),
+    );
+    v.insert("license", opt_str(a.license.as_deref()));
+    v.insert(
+        "phase",
+        a.phase
+            .map_or_else(Value::none, |p| Value::from(usize::from(p))),
+    );
+    v.insert("created", Value::from_serializable(&a.created));
+    v.insert("updated", Value::from_serializable(&a.updated));
+    v.insert("owners", Value::from_serializable(&a.owners));
+    v.insert(
+        "superseded_by",
+        a.superseded_by
+            .as_ref()
+            .map_or_else(Value::none, |s| target_value(s.get_ref())),
+    );
+    v.insert("reason", opt_str(a.reason.as_deref()));
+    v.insert("authors", Value::from_serializable(&a.authors));
+    v.insert(
+        "acceptance",
+        a.acceptance.as_ref().map_or_else(Value::none, |acc| {
+            let mut m = Map::new();
+            m.insert("registered", Value::from_serializable(&acc.registered));
+            let criteria: Vec<Value> = acc
+                .criteria
+                .iter()
+                .map(|c| {
+                    let c = c.get_ref();
+                    let mut cm = Map::new();
+                    cm.insert("text", Value::from(c.text.as_str()));
+                    let evidence: Vec<Value> = c
+                        .evidence
+                        .iter()
+                        .map(|e| evidence_value(a, e.get_ref()))
+                        .collect();
+                    cm.insert("evidence", Value::from(evidence));
+                    Value::from(cm)
+                })
+                .collect();
+            m.insert("criteria", Value::from(criteria));
+            Value::from(m)
+        }),
+    );
+    let files: Vec<Value> = a.files.iter().map(|f| file_value(a, f.get_ref())).collect();
+    v.insert("files", Value::from(files));
+    v.insert("provenance", Value::from_serializable(&a.provenance));
+    v.insert("signatures", Value::from_serializable(&a.signatures));
+    let links: Vec<Value> = a
+        .links
+        .iter()
+        .map(|l| {
+            let mut m = Map::new();
+            m.insert("rel", link_rel(l.rel));
+            m.insert("target", Value::from(l.target.get_ref().as_str()));
+            m.insert(
+                "url",
+                target_href(l.target.get_ref()).map_or_else(Value::none, Value::from),
+            );
+            Value::from(m)
+        })
+        .collect();
+    v.insert("links", Value::from(links));
+    let cited_by: Vec<Value> = all
+        .iter()
+        .flat_map(|other| {
+            other
+                .links
+                .iter()
+                .filter(|l| cites(l.target.get_ref(), &a.id))
+                .map(move |l| {
+                    let mut m = Map::new();
+                    m.insert("id", Value::from(other.id.as_str()));
+                    m.insert("version", Value::from(other.version.as_str()));
+                    m.insert("title", Value::from(other.title.as_str()));
+                    m.insert("rel", link_rel(l.rel));
+                    m.insert("url", Value::from(artifact_url(&other.id)));
+                    Value::from(m)
+                })
+        })
+        .collect();
+    v.insert("cited_by", Value::from(cited_by));
+    v.insert("url", Value::from(artifact_url(&a.id)));
+    v.insert(
+        "json_url",
+        Value::from(format!("/artifacts/{}/artifact.json", a.id)),
+    );
+    v.insert(
+        "intoto_url",
+        Value::from(format!("/artifacts/{}/{}.intoto.json", a.id, a.version)),
+    );
+    Value::from(v)
+}
+
+/// Whether a link target names the artifact `id` (any version).
+fn cites(target: &str, id: &str) -> bool {
+    target
+        .strip_prefix("artifact:")
+        .and_then(|rest| rest.split('@').next())
+        == Some(id)
+}
+
+fn target_value(target: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("target", Value::from(target));
+    m.insert(
+        "url",
+        target_href(target).map_or_else(Value::none, Value::from),
+    );
+    Value::from(m)
+}
+
+/// One piece of evidence: `file:<path>` links to the published file when the record lists it.
+fn evidence_value(a: &Artifact, evidence: &str) -> Value {
+    let url = evidence.strip_prefix("file:").and_then(|path| {
+        a.files
+            .iter()
+            .map(toml::Spanned::get_ref)
+            .find(|f| f.path.as_ref().is_some_and(|p| p.get_ref() == path))
+            .and_then(|f| artifact_file_url(a, f))
+    });
+    let mut m = Map::new();
+    m.insert("text", Value::from(evidence));
+    m.insert("url", url.map_or_else(Value::none, Value::from));
+    Value::from(m)
+}
+
+fn file_value(a: &Artifact, f: &FileEntry) -> Value {
+    let name = f
+        .path
+        .as_ref()
+        .or(f.url.as_ref())
+        .map(|p| {
+            let p = p.get_ref();
+            p.rsplit('/').next().unwrap_or(p).to_owned()
+        })
+        .unwrap_or_default();
+    let sha = f.sha256.as_ref().map(|s| s.get_ref().clone());
+    let mut m = Map::new();
+    m.insert("name", Value::from(name.as_str()));
+    m.insert(
+        "path",
+        opt_str(f.path.as_ref().map(|p| p.get_ref().as_str())),
+    );
+    let url =
+        artifact_file_url(a, f).or_else(|| f.url.as_ref().and_then(|u| target_href(u.get_ref())));
+    m.insert("url", url.map_or_else(Value::none, Value::from));
+    m.insert("sha256", opt_str(sha.as_deref()));
+    m.insert(
+        "size",
+        f.size
+            .as_ref()
+            .map_or_else(Value::none, |s| Value::from(*s.get_ref())),
+    );
+    m.insert("media_type", opt_str(f.media_type.as_deref()));
+    m.insert("role", Value::from_serializable(&f.role));
+    m.insert("license", opt_str(f.license.as_deref()));
+    m.insert(
+        "check",
+        sha.map_or_else(Value::none, |s| {
+            Value::from(format!("echo \"{s}  {name}\" | sha256sum -c"))
+        }),
+    );
+    Value::from(m)
+}
+
+/// A pre-rendered view of the registry: the records of one status, kind or phase.
+pub(crate) struct ArtifactFilter {
+    /// `status`, `kind` or `phase`.
+    pub(crate) by: &'static str,
+    /// The status, kind or phase number.
+    pub(crate) value: String,
+    /// Indexes of the records in the view, by id.
+    pub(crate) members: Vec<usize>,
+}
+
+impl ArtifactFilter {
+    /// `/artifacts/<by>/<value>/`.
+    pub(crate) fn url(&self) -> String {
+        format!("/artifacts/{}/{}/", self.by, self.value)
+    }
+
+    /// What templates see of the view: `by`, `value`, `url`, `count`.
+    pub(crate) fn value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("by", Value::from(self.by));
+        m.insert("value", Value::from(self.value.as_str()));
+        m.insert("url", Value::from(self.url()));
+        m.insert("count", Value::from(self.members.len()));
+        Value::from(m)
+    }
+}
+
+fn kind_name(a: &Artifact) -> String {
+    serde_json::to_value(a.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Every filter view with at least one record: statuses in lifecycle order, kinds by name,
+/// phases by number.
+pub(crate) fn artifact_filters(artifacts: &[Artifact]) -> Vec<ArtifactFilter> {
+    let group = |by: &'static str, key: &dyn Fn(&Artifact) -> Option<String>| {
+        let mut groups: Vec<(String, Vec<usize>)> = vec![];
+        for (i, a) in artifacts.iter().enumerate() {
+            let Some(k) = key(a) else { continue };
+            match groups.iter_mut().find(|(g, _)| *g == k) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((k, vec![i])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(value, members)| ArtifactFilter { by, value, members })
+            .collect::<Vec<_>>()
+    };
+    let mut statuses = group("status", &|a: &Artifact| Some(a.status.as_str().to_owned()));
+    statuses.sort_by_key(|f| Status::ALL.iter().position(|s| s.as_str() == f.value));
+    let mut kinds = group("kind", &|a: &Artifact| Some(kind_name(a)));
+    kinds.sort_by(|a, b| a.value.cmp(&b.value));
+    let mut phases = group("phase", &|a: &Artifact| a.phase.map(|p| p.to_string()));
+    phases.sort_by_key(|f| f.value.parse::<u8>().unwrap_or(u8::MAX));
+    statuses.into_iter().chain(kinds).chain(phases).collect()
 }

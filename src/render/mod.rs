@@ -3,12 +3,14 @@
 
 pub(crate) mod context;
 pub(crate) mod feeds;
+pub(crate) mod machine;
 
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use tera::{Context, Value};
 
+use crate::artifact::Artifact;
 use crate::config::Config;
 use std::ops::Range;
 use std::sync::Arc;
@@ -23,7 +25,7 @@ use crate::theme::Theme;
 
 /// Paths the build writes besides pages, sections, aliases and static files; links to them are
 /// valid.
-pub fn generated_paths(config: &Config) -> Vec<String> {
+pub fn generated_paths(config: &Config, artifacts: &[Artifact]) -> Vec<String> {
     let mut out = vec![
         "/404.html".to_owned(),
         "/robots.txt".to_owned(),
@@ -34,6 +36,25 @@ pub fn generated_paths(config: &Config) -> Vec<String> {
     }
     if config.build.feed {
         out.push("/atom.xml".to_owned());
+    }
+    if !artifacts.is_empty() {
+        out.push("/artifacts/index.json".to_owned());
+        out.push("/artifacts/atom.xml".to_owned());
+    }
+    out.extend(
+        context::artifact_filters(artifacts)
+            .iter()
+            .map(context::ArtifactFilter::url),
+    );
+    for a in artifacts {
+        out.push(context::artifact_url(&a.id));
+        out.push(format!("/artifacts/{}/artifact.json", a.id));
+        out.push(format!("/artifacts/{}/{}.intoto.json", a.id, a.version));
+        out.extend(
+            a.files
+                .iter()
+                .filter_map(|f| context::artifact_file_url(a, f.get_ref())),
+        );
     }
     out
 }
@@ -55,6 +76,12 @@ enum Job {
     Redirects,
     SyntaxCss,
     Static(Origin),
+    Artifact(usize),
+    ArtifactJson(usize),
+    ArtifactIntoto(usize),
+    ArtifactIndex,
+    ArtifactList(usize),
+    ArtifactFeed,
 }
 
 /// Renders the site into `sink`. Template problems come back as diagnostics; a sink failure
@@ -88,7 +115,16 @@ pub fn site(
     let _ = theme.lookups.documents.set(documents);
 
     let syntax_css = syntax_css(config, theme_config, &mut diagnostics);
-    let jobs = plan(site, config, &mut diagnostics);
+    let filters = context::artifact_filters(&site.artifacts);
+    let mut jobs = plan(site, config, &filters, &mut diagnostics);
+    // A theme without the artifact templates has no artifact pages; the JSON mirrors stay.
+    let has = |name: &str| theme.has(name) || theme.is_broken(name);
+    let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
+    jobs.retain(|(_, job)| match job {
+        Job::Artifact(_) => pages,
+        Job::ArtifactList(_) => lists,
+        _ => true,
+    });
     let results: Vec<Result<Option<Diagnostic>>> = jobs
         .par_iter()
         .map(|(path, job)| {
@@ -115,6 +151,14 @@ pub fn site(
                 Job::Redirects => Ok(Body::Bytes(feeds::redirects(site).into_bytes())),
                 Job::SyntaxCss => Ok(Body::Bytes(syntax_css.clone().into_bytes())),
                 Job::Static(origin) => Ok(Body::Copy(origin.clone())),
+                Job::Artifact(i) => render_artifact(site, *i, theme),
+                Job::ArtifactJson(i) => Ok(Body::Bytes(machine::record(&site.artifacts[*i]))),
+                Job::ArtifactIntoto(i) => Ok(Body::Bytes(machine::intoto(&site.artifacts[*i]))),
+                Job::ArtifactIndex => Ok(Body::Bytes(machine::index(&site.artifacts))),
+                Job::ArtifactFeed => Ok(Body::Bytes(
+                    feeds::artifact_atom(&site.artifacts, config).into_bytes(),
+                )),
+                Job::ArtifactList(i) => render_artifact_list(site, &filters[*i], theme),
             };
             match body {
                 Ok(body) => sink(Rendered {
@@ -180,7 +224,12 @@ impl Claim {
 
 /// Every output path and what makes it. Generated files are claimed first, so a page that
 /// lands on one (or on one's folder) is the one reported.
-fn plan(site: &Site, config: &Config, diagnostics: &mut Diagnostics) -> Vec<(String, Job)> {
+fn plan(
+    site: &Site,
+    config: &Config,
+    filters: &[context::ArtifactFilter],
+    diagnostics: &mut Diagnostics,
+) -> Vec<(String, Job)> {
     let mut claims: Vec<(String, Job, Claim)> = vec![
         (
             "404.html".into(),
@@ -257,6 +306,58 @@ fn plan(site: &Site, config: &Config, diagnostics: &mut Diagnostics) -> Vec<(Str
             at: Some((Arc::clone(&alias.source), alias.span.clone())),
         };
         claims.push((output_file(&alias.from), Job::Alias(i), claim));
+    }
+    if !site.artifacts.is_empty() {
+        claims.push((
+            "artifacts/index.json".into(),
+            Job::ArtifactIndex,
+            Claim::generated("artifacts/index.json"),
+        ));
+        claims.push((
+            "artifacts/atom.xml".into(),
+            Job::ArtifactFeed,
+            Claim::generated("artifacts/atom.xml"),
+        ));
+    }
+    for (i, f) in filters.iter().enumerate() {
+        let url = f.url();
+        claims.push((
+            output_file(&url),
+            Job::ArtifactList(i),
+            Claim::generated(&url),
+        ));
+    }
+    for (i, a) in site.artifacts.iter().enumerate() {
+        let what = format!("artifact `{}`", a.id);
+        let claim = || Claim {
+            what: format!("the page of {what}"),
+            at: Some((Arc::clone(&a.source), 0..0)),
+        };
+        claims.push((
+            output_file(&context::artifact_url(&a.id)),
+            Job::Artifact(i),
+            claim(),
+        ));
+        claims.push((
+            format!("artifacts/{}/artifact.json", a.id),
+            Job::ArtifactJson(i),
+            claim(),
+        ));
+        claims.push((
+            format!("artifacts/{}/{}.intoto.json", a.id, a.version),
+            Job::ArtifactIntoto(i),
+            claim(),
+        ));
+        for f in &a.files {
+            let f = f.get_ref();
+            if let (Some(url), Some(path)) = (context::artifact_file_url(a, f), &f.path) {
+                claims.push((
+                    url.trim_start_matches('/').to_owned(),
+                    Job::Static(Origin::Disk(a.folder.join(path.get_ref()))),
+                    claim(),
+                ));
+            }
+        }
     }
     for (path, origin) in &site.files {
         let shown = match origin {
@@ -501,6 +602,51 @@ fn render_section(
         );
     }
     theme.render(name, &ctx).map(Body::Html).map_err(Some)
+}
+
+fn render_artifact(site: &Site, i: usize, theme: &Theme) -> Result<Body, Option<Diagnostic>> {
+    let a = &site.artifacts[i];
+    require_template(theme, "artifact.html")
+        .map_err(|d| d.map(|d| d.in_file(a.source.path.clone())))?;
+    let mut ctx = base_context(&context::artifact_url(&a.id), theme);
+    ctx.insert_value("artifact", context::artifact(a, &site.artifacts));
+    theme
+        .render("artifact.html", &ctx)
+        .map(Body::Html)
+        .map_err(Some)
+}
+
+fn require_template(theme: &Theme, name: &str) -> Result<(), Option<Diagnostic>> {
+    if theme.is_broken(name) {
+        return Err(None);
+    }
+    if theme.has(name) {
+        Ok(())
+    } else {
+        Err(Some(Diagnostic::error(format!(
+            "template `{name}` not found in the site or theme"
+        ))))
+    }
+}
+
+fn render_artifact_list(
+    site: &Site,
+    filter: &context::ArtifactFilter,
+    theme: &Theme,
+) -> Result<Body, Option<Diagnostic>> {
+    require_template(theme, "artifact_list.html")?;
+    let mut ctx = base_context(&filter.url(), theme);
+    ctx.insert_value("filter", filter.value());
+    let listed: Vec<Value> = filter
+        .members
+        .iter()
+        .map(|&i| context::artifact(&site.artifacts[i], &site.artifacts))
+        .collect();
+    ctx.insert_value("listed", Value::from(listed));
+    theme
+        .render("artifact_list.html", &ctx)
+        .map(Body::Html)
+        .map_err(Some)
 }
 
 fn render_404(theme: &Theme) -> Result<Body, Option<Diagnostic>> {

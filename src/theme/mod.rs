@@ -20,6 +20,8 @@ pub(crate) struct Lookups {
     pub(crate) files: OnceLock<BTreeSet<String>>,
     /// Content path to the page or section's template value.
     pub(crate) documents: OnceLock<BTreeMap<String, Value>>,
+    /// Artifact id to its template value, for `get_artifact`.
+    pub(crate) artifacts: OnceLock<BTreeMap<String, Value>>,
 }
 
 /// The compiled templates.
@@ -245,6 +247,26 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
             },
         );
     }
+    let l = Arc::clone(lookups);
+    tera.register_function(
+        "get_artifact",
+        move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
+            let id = kwargs.must_get::<&str>("id")?;
+            let artifacts = l
+                .artifacts
+                .get()
+                .ok_or_else(|| tera::Error::message("artifacts are not known yet"))?;
+            artifacts.get(id).cloned().ok_or_else(|| {
+                let ids: Vec<&str> = artifacts.keys().map(String::as_str).collect();
+                let hint = crate::text::did_you_mean(id, &ids)
+                    .map(|best| format!("; did you mean `{best}`?"))
+                    .unwrap_or_default();
+                tera::Error::message(format!(
+                    "`get_artifact`: no artifact `{id}` in `artifacts/`{hint}"
+                ))
+            })
+        },
+    );
     tera.register_filter(
         "date",
         |value: &str, kwargs: Kwargs, _: &State| -> tera::TeraResult<String> {

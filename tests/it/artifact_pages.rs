@@ -1,0 +1,234 @@
+//! What the site shows of the registry: a page per artifact, its files under content-addressed
+//! URLs, filter views, the `artifact` shortcode and the machine-readable mirrors.
+
+use std::fmt::Write as _;
+
+use sha2::{Digest, Sha256};
+
+use crate::support::{SiteTest, snapshot};
+
+/// The artifacts fixture, on the built-in theme (its own `index.html` and `page.html` win).
+fn fixture() -> SiteTest {
+    let site = SiteTest::fixture("build/artifacts");
+    let toml = site.file("site.toml");
+    // Not minified, so the assertions read like the templates.
+    site.write(
+        "site.toml",
+        &format!("theme = \"ancapex\"\n{toml}\n[build]\nminify = false\n"),
+    );
+    site
+}
+
+/// The `<article>` of a page: what the artifact template makes, without the theme's frame.
+fn article(html: &str) -> &str {
+    let start = html.find("<article").expect("an <article>");
+    let end = html.rfind("</article>").expect("an </article>") + "</article>".len();
+    &html[start..end]
+}
+
+/// The ids of the artifacts a listing links to, in order.
+fn listed_ids(html: &str) -> Vec<String> {
+    html.split("<h2 class=\"post-title\"><a href=\"/artifacts/")
+        .skip(1)
+        .map(|rest| rest.split('/').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_artifact_gets_a_page_with_claim_files_and_links() {
+    let site = fixture();
+    site.run(["build"]).succeeds();
+    for id in [
+        "abandoned-model",
+        "drafting-memo",
+        "forming-report",
+        "planned-suite",
+        "published-eval",
+        "published-unproven",
+        "retracted-dataset",
+        "review-matrix",
+        "superseded-eval",
+    ] {
+        assert!(
+            site.exists(&format!("public/artifacts/{id}/index.html")),
+            "{id}"
+        );
+    }
+    snapshot(
+        "published-eval",
+        article(&site.file("public/artifacts/published-eval/index.html")),
+    );
+    // Cited by: published-eval links to review-matrix and supersedes superseded-eval.
+    let matrix = site.file("public/artifacts/review-matrix/index.html");
+    assert!(
+        matrix.contains(
+            "cited by (evaluates)</span> <a href=\"/artifacts/published-eval/\">Published Eval</a>"
+        ),
+        "{matrix}"
+    );
+}
+
+#[test]
+fn path_files_are_published_under_their_digest() {
+    let site = fixture();
+    site.run(["build"]).succeeds();
+    let files: Vec<(String, Vec<u8>)> = site
+        .tree("public/artifacts")
+        .into_iter()
+        .filter(|(p, _)| p.contains("/files/"))
+        .collect();
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    // drafting-memo's `memo.md` has no digest in its record yet, so it has no immutable URL.
+    assert_eq!(
+        paths,
+        [
+            "forming-report/files/d7533c7d669f62113917bf1239070925401106670a6d4a486871d76021d70be6/capacity.csv",
+            "published-eval/files/763f88cdb21aa39d64862bf9f6249d9363c97df210714a7c9c3d8994ff347801/scores.json",
+            "review-matrix/files/386353b135b10ed87b3659807101e4f8aef12992e3af3e51a1a6faf52f4f1707/matrix.csv",
+        ]
+    );
+    for (path, bytes) in &files {
+        let digest = path.split('/').nth(2).unwrap();
+        let actual = Sha256::digest(bytes)
+            .iter()
+            .fold(String::new(), |mut hex, b| {
+                let _ = write!(hex, "{b:02x}");
+                hex
+            });
+        assert_eq!(digest, actual, "{path}");
+    }
+    let page = site.file("public/artifacts/published-eval/index.html");
+    assert!(page.contains("<a href=\"/artifacts/published-eval/files/763f88cdb21aa39d64862bf9f6249d9363c97df210714a7c9c3d8994ff347801/scores.json\">scores.json</a>"));
+    assert!(
+        page.contains(
+            "<a href=\"https://blobs.example/published-eval/weights.bin\">weights.bin</a>"
+        )
+    );
+    assert!(page.contains(
+        "echo &quot;763f88cdb21aa39d64862bf9f6249d9363c97df210714a7c9c3d8994ff347801  scores.json&quot; | sha256sum -c"
+    ));
+}
+
+#[test]
+fn a_script_in_a_summary_or_claim_comes_out_escaped() {
+    let site = fixture();
+    let path = "artifacts/planned-suite/artifact.toml";
+    let record = site.file(path).replace(
+        "summary = \"announced, nothing to show yet\"\nclaim   = \"the suite separates models that differ by five points\"",
+        "summary = \"<script>alert(1)</script> summary\"\nclaim   = \"<script>alert(2)</script> *claim*\"",
+    );
+    assert!(record.contains("alert(2)"));
+    site.write(path, &record);
+    site.run(["build"]).succeeds();
+    for page in [
+        "public/artifacts/planned-suite/index.html",
+        "public/artifacts/status/planned/index.html",
+    ] {
+        let text = site.file(page);
+        assert!(!text.contains("<script>"), "{page}\n{text}");
+    }
+    let page = site.file("public/artifacts/planned-suite/index.html");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt; summary"),
+        "{page}"
+    );
+    // The claim is markdown whose raw HTML (here the whole line) is shown as text.
+    assert!(
+        page.contains("&lt;script&gt;alert(2)&lt;/script&gt; *claim*"),
+        "{page}"
+    );
+}
+
+#[test]
+fn filter_pages_list_the_right_records() {
+    let site = fixture();
+    site.run(["build"]).succeeds();
+    for (url, ids) in [
+        (
+            "status/published",
+            &["published-eval", "published-unproven"][..],
+        ),
+        ("status/planned", &["planned-suite"]),
+        (
+            "kind/eval-suite",
+            &["planned-suite", "published-eval", "superseded-eval"],
+        ),
+        ("kind/matrix", &["review-matrix"]),
+        ("phase/2", &["planned-suite"]),
+    ] {
+        let html = site.file(&format!("public/artifacts/{url}/index.html"));
+        assert_eq!(listed_ids(&html), ids, "{url}");
+        assert!(
+            html.contains(&format!("href=\"/artifacts/{url}/\" aria-current=\"page\"")),
+            "{url}"
+        );
+    }
+    // No view for what no record has.
+    assert!(!site.exists("public/artifacts/status/review-ready"));
+    assert!(!site.exists("public/artifacts/kind/checkpoint"));
+    assert!(!site.exists("public/artifacts/phase/1"));
+}
+
+#[test]
+fn the_artifact_shortcode_renders_a_card_and_an_unknown_id_fails() {
+    let site = fixture();
+    site.write(
+        "content/card.md",
+        "+++\ntitle = \"Card\"\n+++\n{{ artifact(id=\"published-eval\") }}\n",
+    );
+    site.run(["build"]).succeeds();
+    let html = site.file("public/card/index.html");
+    assert!(
+        html.contains("<h3 class=\"artifact-card-title\"><a href=\"/artifacts/published-eval/\">Published Eval</a></h3><p class=\"artifact-meta\"><span class=\"artifact-version\">v2.0.0</span> <span class=\"badge status-published\">published</span> <span class=\"verdict verdict-supported\">supported</span></p>"),
+        "{html}"
+    );
+
+    site.write(
+        "content/card.md",
+        "+++\ntitle = \"Card\"\n+++\n{{ artifact(id=\"published-evl\") }}\n",
+    );
+    let stderr = site.run(["build"]).fails_with(1).stderr();
+    assert!(
+        stderr.contains("`get_artifact`: no artifact `published-evl` in `artifacts/`; did you mean `published-eval`?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("content/card.md"), "{stderr}");
+}
+
+#[test]
+fn records_are_mirrored_as_json_and_in_toto_statements() {
+    let site = fixture();
+    site.run(["build"]).succeeds();
+    snapshot(
+        "artifact.json",
+        &site.file("public/artifacts/published-eval/artifact.json"),
+    );
+    snapshot(
+        "intoto",
+        &site.file("public/artifacts/published-eval/2.0.0.intoto.json"),
+    );
+    let index: serde_json::Value =
+        serde_json::from_str(&site.file("public/artifacts/index.json")).unwrap();
+    let ids: Vec<&str> = index["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 9);
+    assert!(ids.is_sorted());
+    // The same records give the same bytes.
+    let again = fixture();
+    again.run(["build"]).succeeds();
+    assert_eq!(
+        site.bytes("public/artifacts/index.json"),
+        again.bytes("public/artifacts/index.json")
+    );
+}
+
+#[test]
+fn the_artifact_feed_has_one_entry_per_record_newest_first() {
+    let site = fixture().env("SOURCE_DATE_EPOCH", "0");
+    site.run(["build"]).succeeds();
+    snapshot("atom", &site.file("public/artifacts/atom.xml"));
+}
