@@ -49,7 +49,14 @@ pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnos
         let Ok(old) = toml::from_str::<toml::Table>(&text) else {
             continue;
         };
-        if old.get("status").and_then(toml::Value::as_str) != Some("published") {
+        let old_status = old
+            .get("status")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("");
+        if let Some(file) = current.iter().find(|f| f.dir == dir) {
+            check_transition(old_status, rev, file, &mut ds);
+        }
+        if old_status != "published" {
             continue;
         }
         let version = old
@@ -70,6 +77,49 @@ pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnos
         compare(&old, &name, rev, file, &mut ds);
     }
     Ok(ds)
+}
+
+/// The lifecycle: `planned -> drafting | forming -> review -> published -> superseded |
+/// retracted`, forward only (steps may be skipped), and `abandoned` from any state before
+/// `published`. Superseded, retracted and abandoned are final.
+fn transition_allowed(from: &str, to: &str) -> bool {
+    let rank = |s: &str| match s {
+        "planned" => Some(0),
+        "drafting" | "forming" => Some(1),
+        "review" => Some(2),
+        "published" => Some(3),
+        "superseded" | "retracted" => Some(4),
+        "abandoned" => Some(5),
+        _ => None,
+    };
+    let (Some(a), Some(b)) = (rank(from), rank(to)) else {
+        // An unknown status is reported by the record check itself.
+        return true;
+    };
+    if from == to {
+        return true;
+    }
+    match (a, b) {
+        // Between drafting and forming, from before publication to abandoned, from published
+        // to superseded or retracted.
+        (1, 1) | (0..=2, 5) | (3, 4) => true,
+        (3..=5, _) | (_, 4 | 5) => false,
+        _ => b > a,
+    }
+}
+
+fn check_transition(from: &str, rev: &str, file: &ArtifactFile, ds: &mut Diagnostics) {
+    let Ok(doc) = file.source.text.parse::<toml_edit::Document<String>>() else {
+        return;
+    };
+    let Some(to) = doc.get("status").and_then(|s| s.as_str()) else {
+        return;
+    };
+    if !transition_allowed(from, to) {
+        let d = Diagnostic::error(format!("status went from `{from}` at `{rev}` to `{to}`, which the lifecycle does not allow"))
+            .help("planned -> drafting | forming -> review -> published -> superseded | retracted; abandoned only before published");
+        ds.push(locate(d, &doc, "status", &file.source));
+    }
 }
 
 fn compare(old: &toml::Table, name: &str, rev: &str, file: &ArtifactFile, ds: &mut Diagnostics) {
@@ -183,4 +233,40 @@ fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
         });
     }
     String::from_utf8(out.stdout).map_err(|_| "git printed something that is not UTF-8".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transition_allowed;
+
+    #[test]
+    fn lifecycle_moves_forward_only() {
+        let allowed = [
+            ("planned", "forming"),
+            ("drafting", "forming"),
+            ("forming", "review"),
+            ("planned", "review"),
+            ("review", "published"),
+            ("published", "superseded"),
+            ("published", "retracted"),
+            ("drafting", "abandoned"),
+            ("review", "review"),
+        ];
+        for (from, to) in allowed {
+            assert!(transition_allowed(from, to), "{from} -> {to}");
+        }
+        let refused = [
+            ("published", "abandoned"),
+            ("published", "review"),
+            ("review", "drafting"),
+            ("abandoned", "planned"),
+            ("superseded", "published"),
+            ("retracted", "superseded"),
+            ("planned", "superseded"),
+            ("review", "retracted"),
+        ];
+        for (from, to) in refused {
+            assert!(!transition_allowed(from, to), "{from} -> {to}");
+        }
+    }
 }

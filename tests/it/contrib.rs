@@ -234,3 +234,21 @@ fn check_since_a_bad_revision_is_a_usage_error() {
         .fails_with(2)
         .stderr_snapshot();
 }
+
+#[test]
+fn check_since_refuses_a_status_moving_backwards_in_the_lifecycle() {
+    let site = published_in_git();
+    let text = site.file("artifacts/eval/artifact.toml");
+    site.write(
+        "artifacts/eval/artifact.toml",
+        &text
+            .replacen("status  = \"published\"", "status  = \"review\"", 1)
+            .replacen("status = \"published\"", "status = \"review\"", 1),
+    );
+    let err = site
+        .run(["check", "--since", "HEAD"])
+        .fails_with(1)
+        .stderr();
+    assert!(err.contains("error: status went from `published` at `HEAD` to `review`, which the lifecycle does not allow"), "{err}");
+    assert!(err.contains(" --> artifacts/eval/artifact.toml:"), "{err}");
+}
