@@ -500,14 +500,30 @@ fn unknown_theme_highlight_is_reported_in_theme_toml() {
 }
 
 #[test]
-fn rebuilding_unchanged_sources_rewrites_no_file_once_a_spare_output_exists() {
-    // The first build has no earlier output; the second keeps the first aside as its spare;
+fn rebuilding_unchanged_sources_writes_no_file() {
+    use std::os::unix::fs::MetadataExt;
+    // The first build has no earlier output; the second starts from hard links to the first;
     // from the third on, the folder written into is the build before last.
     let site = basic();
+    let inodes = |s: &SiteTest| -> std::collections::BTreeMap<String, u64> {
+        s.tree("public")
+            .keys()
+            .map(|k| {
+                let meta = std::fs::metadata(s.root().join("public").join(k)).unwrap();
+                (k.clone(), meta.ino())
+            })
+            .collect()
+    };
+    let first = inodes(&site);
     let second = site.run(["build"]).succeeds().stdout();
-    assert!(second.contains("23 files (0 unchanged)"), "{second}");
+    assert!(second.contains("23 files (23 unchanged)"), "{second}");
+    assert_eq!(first, inodes(&site), "the second build wrote files");
     let third = site.run(["build"]).succeeds().stdout();
     assert!(third.contains("23 files (23 unchanged)"), "{third}");
+    assert_eq!(first, inodes(&site), "the third build wrote files");
+
+    // A change replaces the file, never writes through it: the output set aside keeps its bytes.
+    let before = site.file("public/about/index.html");
     site.write(
         "content/about.md",
         &site.file("content/about.md").replace("About", "About us"),
@@ -518,4 +534,6 @@ fn rebuilding_unchanged_sources_rewrites_no_file_once_a_spare_output_exists() {
         "{fourth}"
     );
     assert!(site.file("public/about/index.html").contains("About us"));
+    assert_eq!(site.file(".public.spare/about/index.html"), before);
+    assert_no_leftovers(&site);
 }
