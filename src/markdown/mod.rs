@@ -90,7 +90,7 @@ pub(crate) fn document(doc: &Document, env: &Env<'_>) -> (Content, Diagnostics) 
     names.sort();
     (
         Content {
-            html,
+            html: crate::model::Packed::new(&html),
             summary,
             toc: toc(headings),
             word_count: words,

@@ -62,7 +62,7 @@ fn render_with(text: &str, title: Option<&str>, urls: &[(&str, &str)]) -> (Conte
 fn html(text: &str) -> String {
     let (c, ds) = render_with(text, Some("T"), &[]);
     assert!(ds.is_empty(), "{ds:?}");
-    c.html
+    c.html.unpack()
 }
 
 #[test]
@@ -72,9 +72,9 @@ fn headings_get_unique_ids_anchors_and_a_nested_toc() {
         Some("T"),
         &[],
     );
-    assert!(c.html.contains("<h2 id=\"intro\">Intro <a class=\"anchor\" href=\"#intro\" aria-label=\"Link to this section: Intro\">#</a></h2>"), "{}", c.html);
-    assert!(c.html.contains("<h2 id=\"intro-1\">"));
-    assert!(c.html.contains("<h2 id=\"mine\">"));
+    assert!(c.html.unpack().contains("<h2 id=\"intro\">Intro <a class=\"anchor\" href=\"#intro\" aria-label=\"Link to this section: Intro\">#</a></h2>"), "{}", c.html.unpack());
+    assert!(c.html.unpack().contains("<h2 id=\"intro-1\">"));
+    assert!(c.html.unpack().contains("<h2 id=\"mine\">"));
     assert_eq!(c.toc.len(), 3);
     assert_eq!(c.toc[0].children[0].id, "deep-code");
     assert_eq!(c.anchors, ["intro", "deep-code", "intro-1", "mine"]);
@@ -83,8 +83,12 @@ fn headings_get_unique_ids_anchors_and_a_nested_toc() {
 #[test]
 fn first_heading_becomes_the_title_and_leaves_the_body() {
     let (c, _) = render_with("# The Title\n\nText\n\n# Second\n", None, &[]);
-    assert!(!c.html.contains("The Title"), "{}", c.html);
-    assert!(c.html.contains("<h1 id=\"second\">"));
+    assert!(
+        !c.html.unpack().contains("The Title"),
+        "{}",
+        c.html.unpack()
+    );
+    assert!(c.html.unpack().contains("<h1 id=\"second\">"));
     assert_eq!(
         first_heading("intro\n\n# The *Title*\n").as_deref(),
         Some("The Title")
@@ -103,10 +107,14 @@ fn content_links_are_rewritten_to_urls() {
         &urls,
     );
     assert!(ds.is_empty(), "{ds:?}");
-    assert!(c.html.contains("href=\"/roadmap/#phase-1\""), "{}", c.html);
-    assert!(c.html.contains("href=\"/blog/other/\""));
-    assert!(c.html.contains("href=\"/roadmap/\""));
-    assert!(c.html.contains("href=\"https://x.org/a.md\""));
+    assert!(
+        c.html.unpack().contains("href=\"/roadmap/#phase-1\""),
+        "{}",
+        c.html.unpack()
+    );
+    assert!(c.html.unpack().contains("href=\"/blog/other/\""));
+    assert!(c.html.unpack().contains("href=\"/roadmap/\""));
+    assert!(c.html.unpack().contains("href=\"https://x.org/a.md\""));
     assert_eq!(
         c.links[0],
         InternalLink {

@@ -1,5 +1,7 @@
 //! The view structs templates see: built once per page and shared (template values are
-//! reference-counted), so a section listing a thousand pages clones no page.
+//! reference-counted), so a section listing a thousand pages clones no page. A view's body
+//! (`content`) is kept packed beside it and added only for the outputs that show it, so the
+//! rendered site is never held in memory whole.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +9,7 @@ use tera::Value;
 
 use crate::artifact::{Artifact, FileEntry, LinkRel, Status};
 use crate::config::Config;
-use crate::model::{Document, Page, Section, Site};
+use crate::model::{Document, Packed, Page, Section, Site};
 
 type Map = BTreeMap<&'static str, Value>;
 
@@ -37,7 +39,6 @@ fn document(doc: &Document, config: &Config) -> Map {
         "permalink",
         Value::from(format!("{}{}", config.base_url, doc.url)),
     );
-    v.insert("content", Value::safe_string(&doc.content.html));
     v.insert(
         "summary",
         doc.content
@@ -120,19 +121,69 @@ fn section_ref(section: &Section, config: &Config) -> Value {
     Value::from(v)
 }
 
-/// A section's view, its pages taken from the already built page views.
-pub(crate) fn section(site: &Site, section: &Section, pages: &[Value], config: &Config) -> Value {
+/// A document's view without its body, and its body, packed.
+#[derive(Clone)]
+pub(crate) struct View {
+    pub(crate) base: Value,
+    pub(crate) content: Packed,
+}
+
+impl View {
+    /// The view as templates see it, with `content`.
+    pub(crate) fn full(&self) -> Value {
+        with(
+            &self.base,
+            [("content", Value::safe_string(&self.content.unpack()))],
+        )
+    }
+}
+
+/// A section's view and its pages'.
+#[derive(Clone)]
+pub(crate) struct SectionView {
+    pub(crate) own: View,
+    pub(crate) pages: Vec<View>,
+}
+
+impl SectionView {
+    /// The view as templates see it: `content`, and `pages` each with their `content`.
+    pub(crate) fn full(&self) -> Value {
+        let pages: Vec<Value> = self.pages.iter().map(View::full).collect();
+        with(
+            &self.own.base,
+            [
+                ("content", Value::safe_string(&self.own.content.unpack())),
+                ("pages", Value::from(pages)),
+            ],
+        )
+    }
+
+    /// The view of a paginated listing: its `pages` without their bodies, which come with the
+    /// paginator's pages, so that each listing page does not unpack the whole section.
+    pub(crate) fn listing(&self) -> Value {
+        let pages: Vec<Value> = self.pages.iter().map(|p| p.base.clone()).collect();
+        with(
+            &self.own.base,
+            [
+                ("content", Value::safe_string(&self.own.content.unpack())),
+                ("pages", Value::from(pages)),
+            ],
+        )
+    }
+}
+
+/// `base` (a map) with `entries` added.
+fn with<const N: usize>(base: &Value, entries: [(&'static str, Value); N]) -> Value {
+    let mut map = base.as_map().cloned().unwrap_or_default();
+    for (key, value) in entries {
+        map.insert(key.into(), value);
+    }
+    Value::from(map)
+}
+
+/// A section's view without its body and pages (see `SectionView`).
+pub(crate) fn section(site: &Site, section: &Section, config: &Config) -> Value {
     let mut v = document(&section.doc, config);
-    v.insert(
-        "pages",
-        Value::from(
-            section
-                .pages
-                .iter()
-                .map(|&i| pages[i].clone())
-                .collect::<Vec<_>>(),
-        ),
-    );
     v.insert(
         "subsections",
         Value::from(
@@ -149,17 +200,17 @@ pub(crate) fn section(site: &Site, section: &Section, pages: &[Value], config: &
 /// The paginator for listing page `index` (1-based) of a section.
 pub(crate) fn paginator(
     section: &Section,
-    pages: &[Value],
+    view: &SectionView,
     by: usize,
     index: usize,
     total: usize,
 ) -> Value {
-    let chunk: Vec<Value> = section
+    let chunk: Vec<Value> = view
         .pages
         .iter()
         .skip((index - 1) * by)
         .take(by)
-        .map(|&i| pages[i].clone())
+        .map(View::full)
         .collect();
     let url_of = |k: usize| {
         if k == 1 {

@@ -93,12 +93,16 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
         if let Some(desc) = &d.meta.description {
             let _ = writeln!(out, "    <summary>{}</summary>", escape_html(desc));
         }
-        let content = d.content.summary.as_deref().unwrap_or(&d.content.html);
+        let content = d
+            .content
+            .summary
+            .clone()
+            .unwrap_or_else(|| d.content.html.unpack());
         // Relative links in the content resolve against the page, not the feed.
         let _ = writeln!(
             out,
             "    <content type=\"html\" xml:base=\"{link}\">{}</content>",
-            escape_html(content)
+            escape_html(&content)
         );
         out.push_str("  </entry>\n");
     }

@@ -21,7 +21,8 @@ use crate::load::Origin;
 use crate::markdown::highlight;
 use crate::model::{Body, Rendered, Site};
 use crate::parse::url::output_file;
-use crate::theme::Theme;
+use crate::theme::{Lazy, Theme};
+use context::{SectionView, View};
 
 /// Paths the build writes besides pages, sections, aliases and static files; links to them are
 /// valid.
@@ -94,25 +95,34 @@ pub fn site(
     sink: &(dyn Fn(Rendered) -> Result<()> + Sync),
 ) -> Result<Diagnostics> {
     let mut diagnostics = Diagnostics::new();
-    let page_values: Vec<Value> = site
+    let page_values: Vec<View> = site
         .pages
         .par_iter()
-        .map(|p| context::page(site, p, config))
+        .map(|p| View {
+            base: context::page(site, p, config),
+            content: p.doc.content.html.clone(),
+        })
         .collect();
-    let section_values: Vec<Value> = site
+    let section_values: Vec<SectionView> = site
         .sections
         .iter()
-        .map(|s| context::section(site, s, &page_values, config))
+        .map(|s| SectionView {
+            own: View {
+                base: context::section(site, s, config),
+                content: s.doc.content.html.clone(),
+            },
+            pages: s.pages.iter().map(|&i| page_values[i].clone()).collect(),
+        })
         .collect();
-    let documents: BTreeMap<String, Value> = site
-        .sections
-        .iter()
-        .map(|s| &s.doc.rel)
-        .zip(&section_values)
-        .chain(site.pages.iter().map(|p| &p.doc.rel).zip(&page_values))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let _ = theme.lookups.documents.set(documents);
+    let sections = site.sections.iter().zip(&section_values).map(|(s, v)| {
+        let v = v.clone();
+        (s.doc.rel.clone(), Lazy::new(move || v.full()))
+    });
+    let pages = site.pages.iter().zip(&page_values).map(|(p, v)| {
+        let v = v.clone();
+        (p.doc.rel.clone(), Lazy::new(move || v.full()))
+    });
+    let _ = theme.lookups.documents.set(sections.chain(pages).collect());
 
     let syntax_css = syntax_css(config, theme_config, &mut diagnostics);
     let filters = context::artifact_filters(&site.artifacts);
@@ -134,15 +144,7 @@ pub fn site(
                     index,
                     pager,
                     total,
-                } => render_section(
-                    site,
-                    *index,
-                    *pager,
-                    *total,
-                    &page_values,
-                    &section_values,
-                    theme,
-                ),
+                } => render_section(site, *index, *pager, *total, &section_values, theme),
                 Job::NotFound => render_404(theme),
                 Job::Alias(i) => Ok(Body::Html(feeds::alias_page(&site.aliases[*i].to, config))),
                 Job::Sitemap => Ok(Body::Bytes(feeds::sitemap(site, config).into_bytes())),
@@ -549,7 +551,7 @@ fn pick_template<'a>(
 fn render_page(
     site: &Site,
     i: usize,
-    pages: &[Value],
+    pages: &[View],
     theme: &Theme,
 ) -> Result<Body, Option<Diagnostic>> {
     let page = &site.pages[i];
@@ -561,7 +563,7 @@ fn render_page(
         "page.html",
     )?;
     let mut ctx = base_context(&page.doc.url, theme);
-    ctx.insert_value("page", pages[i].clone());
+    ctx.insert_value("page", pages[i].full());
     theme.render(name, &ctx).map(Body::Html).map_err(Some)
 }
 
@@ -570,8 +572,7 @@ fn render_section(
     index: usize,
     pager: usize,
     total: usize,
-    pages: &[Value],
-    sections: &[Value],
+    sections: &[SectionView],
     theme: &Theme,
 ) -> Result<Body, Option<Diagnostic>> {
     let section = &site.sections[index];
@@ -587,7 +588,7 @@ fn render_section(
         format!("{}page/{pager}/", section.doc.url)
     };
     let mut ctx = base_context(&url, theme);
-    ctx.insert_value("section", sections[index].clone());
+    let view = &sections[index];
     if let Some(by) = section
         .doc
         .meta
@@ -596,10 +597,13 @@ fn render_section(
         .map(|b| *b.get_ref())
         .filter(|b| *b > 0)
     {
+        ctx.insert_value("section", view.listing());
         ctx.insert_value(
             "paginator",
-            context::paginator(section, pages, by, pager, total),
+            context::paginator(section, view, by, pager, total),
         );
+    } else {
+        ctx.insert_value("section", view.full());
     }
     theme.render(name, &ctx).map(Body::Html).map_err(Some)
 }

@@ -19,9 +19,30 @@ pub(crate) struct Lookups {
     /// Output paths of static files.
     pub(crate) files: OnceLock<BTreeSet<String>>,
     /// Content path to the page or section's template value.
-    pub(crate) documents: OnceLock<BTreeMap<String, Value>>,
+    pub(crate) documents: OnceLock<BTreeMap<String, Lazy>>,
     /// Artifact id to its template value, for `get_artifact`.
     pub(crate) artifacts: OnceLock<BTreeMap<String, Value>>,
+}
+
+/// A template value made the first time a template asks for it, then kept: `get_page` and
+/// `get_section` values carry the document's rendered body, which the build otherwise holds
+/// only packed.
+pub(crate) struct Lazy {
+    value: OnceLock<Value>,
+    make: Box<dyn Fn() -> Value + Send + Sync>,
+}
+
+impl Lazy {
+    pub(crate) fn new(make: impl Fn() -> Value + Send + Sync + 'static) -> Self {
+        Self {
+            value: OnceLock::new(),
+            make: Box::new(make),
+        }
+    }
+
+    pub(crate) fn get(&self) -> Value {
+        self.value.get_or_init(&self.make).clone()
+    }
 }
 
 /// The compiled templates.
@@ -242,7 +263,7 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
                     tera::Error::message("pages are not available yet in shortcodes")
                 })?;
                 docs.get(&path)
-                    .cloned()
+                    .map(Lazy::get)
                     .ok_or_else(|| tera::Error::message(format!("no `content/{path}`")))
             },
         );

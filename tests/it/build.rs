@@ -537,3 +537,57 @@ fn rebuilding_unchanged_sources_writes_no_file() {
     assert_eq!(site.file(".public.spare/about/index.html"), before);
     assert_no_leftovers(&site);
 }
+
+#[test]
+fn templates_see_every_body_where_they_list_it() {
+    // Bodies are held packed and added per output: a page, an unpaginated listing, a
+    // paginator, `get_page` and `get_section` each get them; a paginated section's own
+    // `pages` list leaves them out (each listing page would otherwise unpack the section).
+    let site = SiteTest::empty();
+    site.write(
+        "site.toml",
+        "title = \"T\"\nbase_url = \"https://e.org\"\n[build]\nminify = false\n",
+    )
+    .write("content/_index.md", "+++\ntitle = \"Home\"\n+++\nHome body.\n")
+    .write(
+        "content/a/_index.md",
+        "+++\ntitle = \"A\"\npaginate_by = 1\n+++\nA body.\n",
+    )
+    .write("content/a/one.md", "+++\ntitle = \"One\"\nweight = 1\n+++\nOne body.\n")
+    .write("content/a/two.md", "+++\ntitle = \"Two\"\nweight = 2\n+++\nTwo body.\n")
+    .write("content/b.md", "+++\ntitle = \"B\"\n+++\nB body.\n")
+    .write(
+        "templates/page.html",
+        "{% set one = get_page(path=\"a/one.md\") %}{% set a = get_section(path=\"a/_index.md\") %}\
+         page[{{ page.content }}] get_page[{{ one.content }}] \
+         get_section[{% for p in a.pages %}{{ p.content }}{% endfor %}]",
+    )
+    .write(
+        "templates/section.html",
+        "own[{{ section.content }}] pages[{% for p in section.pages %}{{ p.content | default(value=\"none\") }};{% endfor %}] \
+         pager[{% for p in paginator.pages %}{{ p.content }}{% endfor %}]",
+    )
+    .write(
+        "templates/index.html",
+        "own[{{ section.content }}] pages[{% for p in section.pages %}{{ p.content }}{% endfor %}]",
+    );
+    site.run(["build"]).succeeds();
+    let squash = |s: String| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(" ]", "]")
+    };
+    assert_eq!(
+        squash(site.file("public/b/index.html")),
+        "page[<p>B body.</p>] get_page[<p>One body.</p>] get_section[<p>One body.</p> <p>Two body.</p>]"
+    );
+    assert_eq!(
+        squash(site.file("public/index.html")),
+        "own[<p>Home body.</p>] pages[<p>B body.</p>]"
+    );
+    assert_eq!(
+        squash(site.file("public/a/page/2/index.html")),
+        "own[<p>A body.</p>] pages[none;none;] pager[<p>Two body.</p>]"
+    );
+}
