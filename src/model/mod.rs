@@ -169,6 +169,21 @@ pub struct Site {
 }
 
 impl Site {
+    /// Once the markdown stage has rendered every body: keeps of each document's source text
+    /// only the front matter, which is all that later diagnostics point at.
+    pub fn keep_front_matter_only(&mut self) {
+        let docs = self
+            .sections
+            .iter_mut()
+            .map(|s| &mut s.doc)
+            .chain(self.pages.iter_mut().map(|p| &mut p.doc));
+        for doc in docs {
+            let end = doc.body.start.min(doc.source.text.len());
+            doc.source = SourceText::new(doc.source.path.clone(), &doc.source.text[..end]);
+            doc.body = end..end;
+        }
+    }
+
     /// All documents, sections first.
     pub fn documents(&self) -> impl Iterator<Item = &Document> {
         self.sections

@@ -55,7 +55,7 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let config = config::load(root, overrides)?;
     let mut diagnostics = Diagnostics::new();
 
-    let (sources, ds) = load::sources(&config)?;
+    let (mut sources, ds) = load::sources(&config)?;
     diagnostics.extend(ds);
     let (mut theme, ds) = theme::load(&sources, &config.base_url);
     diagnostics.extend(ds);
@@ -98,6 +98,10 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         shortcodes: &theme,
     };
     diagnostics.extend(markdown::site(&mut site, &env, &generated));
+    // Every body is rendered (and held packed): from here on only front matter is pointed at,
+    // so the markdown text, most of a large site's memory, is let go.
+    sources.content.clear();
+    site.keep_front_matter_only();
 
     let written = if config.mode == Mode::Check {
         diagnostics.extend(render::site(
