@@ -88,6 +88,9 @@ pub struct BuildConfig {
     pub sitemap: bool,
     /// Where the site is written, relative to the root.
     pub output_dir: String,
+    /// Static files that keep their names instead of being fingerprinted: paths inside
+    /// `static/`, or folders ending with `/`.
+    pub unhashed: Vec<String>,
 }
 
 impl Default for BuildConfig {
@@ -98,6 +101,7 @@ impl Default for BuildConfig {
             feed_limit: 20,
             sitemap: true,
             output_dir: "public".to_owned(),
+            unhashed: vec![],
         }
     }
 }
@@ -192,6 +196,8 @@ pub struct Config {
     pub mode: Mode,
     /// The text of site.toml, for diagnostics that point into it.
     pub source: Arc<SourceText>,
+    /// The source commit and date (filled in by the pipeline).
+    pub provenance: crate::provenance::Provenance,
 }
 
 /// What the command line says on top of site.toml.
@@ -329,6 +335,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
         drafts: overrides.drafts,
         mode: overrides.mode,
         source,
+        provenance: crate::provenance::Provenance::default(),
     })
 }
 
