@@ -115,7 +115,7 @@ fn machine_read_files_list_the_site() {
     );
     snapshot("robots.txt", &site.file("public/robots.txt"));
     snapshot("404.html", &site.file("public/404.html"));
-    let css = site.file("public/css/syntax.css");
+    let css = site.file(&site.fingerprinted("public/css/syntax.css"));
     assert!(css.contains(".z-"), "{css}");
 }
 
@@ -450,7 +450,7 @@ fn syntax_stylesheet_comes_from_the_theme_unless_the_site_names_one() {
         &config.replacen("[build]", "theme = \"lab\"\n[build]", 1),
     );
     site.run(["build"]).succeeds();
-    let css = site.file("public/css/syntax.css");
+    let css = site.file(&site.fingerprinted("public/css/syntax.css"));
     // syntect's InspiredGitHub names itself "GitHub".
     assert!(css.starts_with("/*\n * theme \"GitHub\""), "{css}");
     assert!(
@@ -469,7 +469,7 @@ fn syntax_stylesheet_comes_from_the_theme_unless_the_site_names_one() {
     );
     site.run(["build"]).succeeds();
     assert!(
-        site.file("public/css/syntax.css")
+        site.file(&site.fingerprinted("public/css/syntax.css"))
             .starts_with("/*\n * theme \"Solarized (dark)\"")
     );
 }
@@ -505,16 +505,16 @@ fn rebuilding_unchanged_sources_rewrites_no_file_once_a_spare_output_exists() {
     // from the third on, the folder written into is the build before last.
     let site = basic();
     let second = site.run(["build"]).succeeds().stdout();
-    assert!(second.contains("23 files (0 unchanged)"), "{second}");
+    assert!(second.contains("25 files (0 unchanged)"), "{second}");
     let third = site.run(["build"]).succeeds().stdout();
-    assert!(third.contains("23 files (23 unchanged)"), "{third}");
+    assert!(third.contains("25 files (25 unchanged)"), "{third}");
     site.write(
         "content/about.md",
         &site.file("content/about.md").replace("About", "About us"),
     );
     let fourth = site.run(["build"]).succeeds().stdout();
     assert!(
-        !fourth.contains("(23 unchanged)") && fourth.contains(" unchanged)"),
+        !fourth.contains("(25 unchanged)") && fourth.contains(" unchanged)"),
         "{fourth}"
     );
     assert!(site.file("public/about/index.html").contains("About us"));
