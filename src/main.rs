@@ -123,7 +123,6 @@ enum Format {
 
 #[expect(
     clippy::print_stdout,
-    clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
 fn main() -> ExitCode {
@@ -285,13 +284,13 @@ fn verify(
             ..Overrides::default()
         };
         match ancapex::pipeline::rebuild_and_verify(root, dir, &overrides) {
-            Ok(r) => match r.outcome {
-                Some(o) => (o, "a fresh build of the sources"),
-                None => {
+            Ok(r) => {
+                let Some(o) = r.outcome else {
                     report_diagnostics(&r.build.diagnostics, Format::Human, style);
                     return ExitCode::from(1);
-                }
-            },
+                };
+                (o, "a fresh build of the sources")
+            }
             Err(e) => return operational_failure(&e, Format::Human, style),
         }
     } else {

@@ -249,7 +249,12 @@ impl FormTargets {
 
 /// The headers every response carries.
 pub fn security_headers(inline: &Inline, forms: &FormTargets) -> Vec<(&'static str, String)> {
-    let list = |set: &BTreeSet<String>| set.iter().map(|s| format!(" {s}")).collect::<String>();
+    let list = |set: &BTreeSet<String>| {
+        set.iter().fold(String::new(), |mut out, s| {
+            let _ = write!(out, " {s}");
+            out
+        })
+    };
     let mut style = format!("'self'{}", list(&inline.styles));
     if !inline.style_attributes.is_empty() {
         let _ = write!(style, " 'unsafe-hashes'{}", list(&inline.style_attributes));

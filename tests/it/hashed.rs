@@ -11,7 +11,11 @@ use sha2::{Digest as _, Sha256, Sha384};
 use crate::support::{SiteTest, assert_same_tree, snapshot};
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// `name.<16 hex>.ext` -> the hex.
@@ -39,15 +43,12 @@ fn tags(html: &str, tag: &str) -> Vec<BTreeMap<String, String>> {
             let key = rest[..key_end].to_owned();
             rest = &rest[key_end..];
             let value = if let Some(v) = rest.strip_prefix('=') {
-                let (value, after) = match v.chars().next() {
-                    Some(q @ ('"' | '\'')) => {
-                        let end = v[1..].find(q).map_or(v.len(), |e| e + 1);
-                        (v[1..end].to_owned(), &v[(end + 1).min(v.len())..])
-                    }
-                    _ => {
-                        let end = v.find(char::is_whitespace).unwrap_or(v.len());
-                        (v[..end].to_owned(), &v[end..])
-                    }
+                let (value, after) = if let Some(q @ ('"' | '\'')) = v.chars().next() {
+                    let end = v[1..].find(q).map_or(v.len(), |e| e + 1);
+                    (v[1..end].to_owned(), &v[(end + 1).min(v.len())..])
+                } else {
+                    let end = v.find(char::is_whitespace).unwrap_or(v.len());
+                    (v[..end].to_owned(), &v[end..])
                 };
                 rest = after;
                 value
