@@ -242,24 +242,8 @@ fn resolve(sheet: &str, url: &str) -> Option<String> {
         // A scheme: data:, https:, …
         return None;
     }
-    let mut parts: Vec<&str> = if path.starts_with('/') {
-        vec![]
-    } else {
-        sheet.split('/').collect::<Vec<_>>()
-    };
-    if !path.starts_with('/') {
-        parts.pop();
-    }
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/"))
+    let resolved = crate::parse::url::resolve(&format!("/{sheet}"), path)?;
+    Some(resolved.trim_start_matches('/').to_owned())
 }
 
 /// The stylesheet with every reference to a fingerprinted file renamed: only the file name
