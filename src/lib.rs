@@ -26,6 +26,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod provenance;
 pub mod render;
+pub mod signing;
 mod text;
 pub mod theme;
 pub mod verify;

@@ -67,6 +67,10 @@ enum Command {
         /// With `--rebuild`: the base URL the site was built with, when not site.toml's.
         #[arg(long, value_name = "URL", requires = "rebuild")]
         base_url: Option<String>,
+        /// Also check `site-manifest.json.minisig` against this minisign public key (a `.pub`
+        /// file, or its base64 key line).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
     },
     /// Create a new site in DIR that builds with the built-in theme.
     Init {
@@ -200,8 +204,14 @@ fn main() -> ExitCode {
             dir,
             rebuild,
             base_url,
+            key,
         } => {
-            return verify(&cli.root, &dir, rebuild, base_url, style);
+            let how = Verify {
+                rebuild,
+                base_url,
+                key,
+            };
+            return verify(&cli.root, &dir, how, style);
         }
         Command::Init { dir } => ancapex::init::site(&dir).map(|files| {
             println!("created a site in {}: {}", dir.display(), files.join(", "));
@@ -266,21 +276,28 @@ fn operational_failure(e: &ancapex::Error, format: Format, style: Style) -> Exit
     ExitCode::from(2)
 }
 
-/// `verify`: one line per differing file, then a summary; exit 1 on any difference.
+/// What `verify` compares against.
+struct Verify {
+    rebuild: bool,
+    base_url: Option<String>,
+    key: Option<String>,
+}
+
+/// `verify`: one line per differing file, the signature when a key is pinned, then a summary;
+/// exit 1 on any difference or a missing or bad signature.
 #[expect(
     clippy::print_stdout,
     reason = "the binary is where reports are printed"
 )]
-fn verify(
-    root: &std::path::Path,
-    dir: &std::path::Path,
-    rebuild: bool,
-    base_url: Option<String>,
-    style: Style,
-) -> ExitCode {
-    let (outcome, against) = if rebuild {
+fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Style) -> ExitCode {
+    let signature = match how.key.as_deref().map(|k| ancapex::signing::check(dir, k)) {
+        None => None,
+        Some(Ok(check)) => Some(check),
+        Some(Err(e)) => return operational_failure(&e, Format::Human, style),
+    };
+    let (outcome, against) = if how.rebuild {
         let overrides = Overrides {
-            base_url,
+            base_url: how.base_url,
             ..Overrides::default()
         };
         match ancapex::pipeline::rebuild_and_verify(root, dir, &overrides) {
@@ -308,18 +325,36 @@ fn verify(
             ancapex::manifest::FILE
         );
     }
+    let signed = match &signature {
+        None => true,
+        Some(ancapex::signing::Check::Good(comment)) => {
+            println!("signature: good ({comment})");
+            true
+        }
+        Some(ancapex::signing::Check::Missing) => {
+            println!("signature: missing: no {}", ancapex::manifest::SIGNATURE);
+            false
+        }
+        Some(ancapex::signing::Check::Bad(why)) => {
+            println!("signature: bad: {why}");
+            false
+        }
+    };
     if outcome.is_clean() {
         println!(
             "verified {} files against {against}: site digest {}",
             outcome.files, outcome.site_digest
         );
-        ExitCode::SUCCESS
     } else {
         println!(
             "{} differences from {against} (site digest {})",
             outcome.differences.len() + usize::from(outcome.digest_mismatch),
             outcome.site_digest
         );
+    }
+    if outcome.is_clean() && signed {
+        ExitCode::SUCCESS
+    } else {
         ExitCode::from(1)
     }
 }

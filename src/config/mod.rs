@@ -23,6 +23,16 @@ pub enum Drafts {
     Include,
 }
 
+/// Whether a build signs its manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signing {
+    /// With the key `[signing]` or `ANCAPEX_SIGNING_KEY` gives, if any (the default).
+    #[default]
+    AsConfigured,
+    /// Never: `verify --rebuild` compares digests and needs no secret key.
+    Skip,
+}
+
 /// What a broken internal link is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -136,6 +146,14 @@ impl Default for ContactConfig {
     }
 }
 
+/// `[signing]`: sign `site-manifest.json` with minisign.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningConfig {
+    /// A minisign secret key file, relative to the root (`ANCAPEX_SIGNING_KEY` wins over it).
+    pub key: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -155,6 +173,8 @@ struct RawConfig {
     links: LinksConfig,
     #[serde(default)]
     contact: ContactConfig,
+    #[serde(default)]
+    signing: SigningConfig,
     #[serde(default)]
     extra: toml::Table,
 }
@@ -188,6 +208,8 @@ pub struct Config {
     pub links: LinksConfig,
     /// `[contact]`.
     pub contact: ContactConfig,
+    /// `[signing]`.
+    pub signing: SigningConfig,
     /// `[extra]`, for themes.
     pub extra: toml::Table,
     /// Whether drafts are built.
@@ -213,6 +235,8 @@ pub struct Overrides {
     pub mode: Mode,
     /// `check --since REV`: published records must be as they were at this git revision.
     pub since: Option<String>,
+    /// Whether the manifest is signed.
+    pub signing: Signing,
 }
 
 /// Reads and validates `site.toml` under `root`.
@@ -331,6 +355,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
         build: raw.build,
         links: raw.links,
         contact: raw.contact,
+        signing: raw.signing,
         extra: raw.extra,
         drafts: overrides.drafts,
         mode: overrides.mode,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::config::{self, Mode, Overrides};
+use crate::config::{self, Mode, Overrides, Signing};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
 use crate::fingerprint::Assets;
@@ -11,8 +11,8 @@ use crate::model::{Body, Rendered};
 use crate::output::{Staging, Summary};
 use crate::policy::{self, Naming};
 use crate::{
-    artifact, fingerprint, load, manifest, markdown, output, parse, provenance, render, theme,
-    verify,
+    artifact, fingerprint, load, manifest, markdown, output, parse, provenance, render, signing,
+    theme, verify,
 };
 
 /// What a build or check did.
@@ -62,6 +62,11 @@ pub fn check(root: &Path, overrides: &Overrides) -> Result<Report> {
 fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let mut config = config::load(root, overrides)?;
     config.provenance = provenance::of(root);
+    // A bad key fails before anything is built.
+    let signer = match (config.mode, overrides.signing) {
+        (Mode::Build, Signing::AsConfigured) => signing::signer(&config)?,
+        _ => None,
+    };
     let mut diagnostics = Diagnostics::new();
 
     let (sources, ds) = load::sources(&config)?;
@@ -134,7 +139,13 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         let digest = if diagnostics.has_errors() {
             None
         } else {
-            seal(&staging, &assets, &config, &mut diagnostics)?
+            seal(
+                &staging,
+                &assets,
+                &config,
+                signer.as_ref(),
+                &mut diagnostics,
+            )?
         };
         match digest {
             // Dropping the staging folder removes it; the previous output stays as it was.
@@ -153,12 +164,14 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
 }
 
 /// Writes what describes the rendered files, once they are all written: `_headers` from the
-/// serving policy, then `site-manifest.json` with the digest of every other file. Returns the
-/// site digest, or none when a rendered file took one of those names.
+/// serving policy, then `site-manifest.json` with the digest of every other file, and its
+/// signature when a key is configured. Returns the site digest, or none when a rendered file
+/// took one of those names.
 fn seal(
     staging: &Staging,
     assets: &Assets,
     config: &config::Config,
+    signer: Option<&signing::Signer>,
     diagnostics: &mut Diagnostics,
 ) -> Result<Option<String>> {
     let files = staging.written();
@@ -193,7 +206,8 @@ fn seal(
         .keys()
         .map(String::as_str)
         .filter(|p| *p != "_redirects")
-        .chain([manifest::FILE]);
+        // The signature's rule is there signed or not, so signing changes no other file.
+        .chain([manifest::FILE, manifest::SIGNATURE]);
     let headers = policy::headers_file(served.map(|p| (p, policy::file(p, naming(p)))), &security);
     staging.write(Rendered {
         path: HEADERS.to_owned(),
@@ -205,9 +219,16 @@ fn seal(
         &config.provenance,
         &config.base_url,
     );
+    let json = statement.to_json();
+    if let Some(signer) = signer {
+        staging.write(Rendered {
+            path: manifest::SIGNATURE.to_owned(),
+            body: Body::Bytes(signer.sign(&json, &statement.predicate.site_digest)?),
+        })?;
+    }
     staging.write(Rendered {
         path: manifest::FILE.to_owned(),
-        body: Body::Bytes(statement.to_json()),
+        body: Body::Bytes(json),
     })?;
     Ok(Some(statement.predicate.site_digest))
 }
@@ -226,7 +247,8 @@ pub struct Rebuilt {
 }
 
 /// Builds the sources under `root` into a temporary folder and compares the site in `dir` with
-/// what it wrote, the manifest included.
+/// what it wrote, the manifest included (unsigned: a signature is checked with `--key`, and
+/// minisign's differ from one signing to the next).
 pub fn rebuild_and_verify(root: &Path, dir: &Path, overrides: &Overrides) -> Result<Rebuilt> {
     let temp = tempfile::Builder::new()
         .prefix("ancapex-verify-")
@@ -241,6 +263,7 @@ pub fn rebuild_and_verify(root: &Path, dir: &Path, overrides: &Overrides) -> Res
         root,
         &Overrides {
             output_dir: Some(out.clone()),
+            signing: Signing::Skip,
             ..overrides.clone()
         },
     )?;

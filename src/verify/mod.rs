@@ -100,7 +100,12 @@ fn compare(
             continue;
         }
         let rel = crate::fs::rel_path(dir, entry.path());
-        if scope == Scope::WithoutManifest && manifest::is_manifest(&rel) {
+        let skipped = match scope {
+            Scope::WithoutManifest => manifest::is_manifest(&rel),
+            // A signature is checked against a key, not a build.
+            Scope::WithManifest => rel == manifest::SIGNATURE,
+        };
+        if skipped {
             continue;
         }
         match expected.get(&rel) {

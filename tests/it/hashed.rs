@@ -368,3 +368,80 @@ fn a_stylesheet_import_cycle_fails_the_build() {
         "{err}"
     );
 }
+
+#[test]
+fn a_signed_manifest_verifies_against_its_pinned_key_only() {
+    let pair = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+    let other = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+    let site = SiteTest::fixture("build/basic");
+    site.write(
+        "keys/site.key",
+        &pair.sk.to_box(None).unwrap().into_string(),
+    );
+    site.write("keys/site.pub", &pair.pk.to_box().unwrap().into_string());
+    let config = site.file("site.toml");
+    site.write(
+        "site.toml",
+        &format!("{config}\n[signing]\nkey = \"keys/site.key\"\n"),
+    );
+    let built = site.run(["build"]).succeeds().stdout();
+    assert!(site.exists("public/site-manifest.json.minisig"));
+    let digest = digest_line(&built).replace("site digest: ", "");
+
+    let public = site.path("public");
+    let pinned = |key: &str| {
+        vec![
+            "verify".to_owned(),
+            public.to_string_lossy().into_owned(),
+            "--key".to_owned(),
+            key.to_owned(),
+        ]
+    };
+    let file = site.path("keys/site.pub").to_string_lossy().into_owned();
+    let out = site.run(pinned(&file)).succeeds().stdout();
+    assert!(
+        out.contains(&format!("signature: good (site digest {digest})")),
+        "{out}"
+    );
+    site.run(pinned(&pair.pk.to_base64())).succeeds();
+    // Checking digests needs no key, and the rebuild is not signed.
+    site.run(["verify".as_ref(), "--rebuild".as_ref(), public.as_os_str()])
+        .succeeds();
+
+    let out = site
+        .run(pinned(&other.pk.to_base64()))
+        .fails_with(1)
+        .stdout();
+    assert!(out.contains("signature: bad: "), "{out}");
+    site.run(pinned("not a key")).fails_with(2);
+    site.remove("public/site-manifest.json.minisig");
+    let out = site.run(pinned(&file)).fails_with(1).stdout();
+    assert!(
+        out.contains("signature: missing: no site-manifest.json.minisig"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_signing_key_from_the_environment_wins_and_a_broken_one_stops_the_build() {
+    let pair = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+    let key = pair.sk.to_box(None).unwrap().into_string();
+    let site = SiteTest::fixture("build/basic").env("ANCAPEX_SIGNING_KEY", &key);
+    site.run(["build"]).succeeds();
+    let public = site.path("public");
+    let b64 = pair.pk.to_base64();
+    site.run([
+        "verify".as_ref(),
+        public.as_os_str(),
+        "--key".as_ref(),
+        b64.as_ref(),
+    ])
+    .succeeds();
+    let broken = SiteTest::fixture("build/basic").env("ANCAPEX_SIGNING_KEY", "nonsense");
+    let err = broken.run(["build"]).fails_with(2).stderr();
+    assert!(
+        err.starts_with("error: `ANCAPEX_SIGNING_KEY` does not hold a minisign secret key"),
+        "{err}"
+    );
+    assert!(!broken.exists("public"));
+}
