@@ -417,6 +417,22 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn the_same_bytes_always_get_the_same_name(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+            stem in "[a-z]{1,8}",
+        ) {
+            let path = format!("img/{stem}.png");
+            let one = apply(&BTreeMap::new(), vec![(path.clone(), bytes.clone())], &[]).unwrap().0;
+            let two = apply(&BTreeMap::new(), vec![(path.clone(), bytes.clone())], &[]).unwrap().0;
+            let a = one.get(&path).unwrap();
+            proptest::prop_assert_eq!(a, two.get(&path).unwrap());
+            let sha = crate::text::hex(&Sha256::digest(&bytes));
+            proptest::prop_assert_eq!(&a.path, &format!("img/{stem}.{}.png", &sha[..HASH_LEN]));
+        }
+    }
+
     #[test]
     fn well_known_names_keep_their_names() {
         let none: &[String] = &[];

@@ -445,3 +445,43 @@ fn a_signing_key_from_the_environment_wins_and_a_broken_one_stops_the_build() {
     );
     assert!(!broken.exists("public"));
 }
+
+#[test]
+fn content_addressed_artifact_files_are_cached_forever() {
+    let site = SiteTest::fixture("build/artifacts");
+    site.run(["build"]).succeeds();
+    let headers = site.file("public/_headers");
+    let tree = site.tree("public");
+    let files: Vec<&String> = tree.keys().filter(|k| k.contains("/files/")).collect();
+    assert!(!files.is_empty());
+    for path in files {
+        let sha = path.split('/').nth(3).unwrap();
+        assert_eq!(sha, hex(&Sha256::digest(&tree[path])), "{path}");
+        let rule = format!("/{path}\n  Cache-Control: public, max-age=31536000, immutable\n");
+        assert!(headers.contains(&rule), "{path}");
+    }
+}
+
+#[test]
+fn verify_notices_a_manifest_whose_digest_was_edited() {
+    let site = SiteTest::fixture("build/basic");
+    site.run(["build"]).succeeds();
+    let manifest = site.file("public/site-manifest.json");
+    let digest = manifest.split("\"siteDigest\": \"").nth(1).unwrap()[..64].to_owned();
+    let forged = "0".repeat(64);
+    site.write(
+        "public/site-manifest.json",
+        &manifest.replace(&digest, &forged),
+    );
+    let public = site.path("public");
+    let out = site
+        .run(["verify".as_ref(), public.as_os_str()])
+        .fails_with(1)
+        .stdout();
+    assert!(
+        out.lines()
+            .any(|l| l
+                == "edited: site-manifest.json: its site digest is not the one its files give"),
+        "{out}"
+    );
+}
