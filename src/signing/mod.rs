@@ -122,14 +122,9 @@ pub fn check(dir: &Path, key: &str) -> Result<Check> {
     )
 }
 
+/// A minisign error message in our style: lowercase first, no full stop.
 fn lowercase(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect::<String>(),
-        None => String::new(),
-    }
-    .trim_end_matches('.')
-    .to_owned()
+    crate::text::lowercase_first(s.trim_end_matches('.'))
 }
 
 #[cfg(test)]

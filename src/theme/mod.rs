@@ -158,7 +158,7 @@ impl Shortcodes for Theme {
 fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> Diagnostic {
     match e.kind() {
         ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
-            let mut message = lowercase_first(r.message().trim_end_matches('.'));
+            let mut message = crate::text::lowercase_first(r.message().trim_end_matches('.'));
             if let Some(source) = std::error::Error::source(e) {
                 message = format!("{message}: {source}");
             }
@@ -194,15 +194,9 @@ fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> D
                 None => d,
             }
         }
-        other => Diagnostic::error(lowercase_first(other.to_string().trim_end_matches('.'))),
-    }
-}
-
-fn lowercase_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
+        other => Diagnostic::error(crate::text::lowercase_first(
+            other.to_string().trim_end_matches('.'),
+        )),
     }
 }
 
