@@ -3,24 +3,33 @@
 //! The build is a pipeline of stages, each a module with one entry function and plain data out:
 //! `load::sources` (files, sorted) -> `parse::site` (front matter, URLs, sections) ->
 //! `markdown::site` (bodies to HTML, links checked) -> `render::site` (templates, feeds) ->
-//! `output::stage` (written into a staging folder, swapped in atomically).
+//! `output::stage` (written into a staging folder, swapped in atomically). Static assets are
+//! fingerprinted before rendering (`fingerprint::apply`); after it, `_headers` (`policy`) and
+//! `site-manifest.json` (`manifest`) are written from the digests of what was written.
 //! `pipeline` is the only module that knows that order: start reading there.
 
 pub mod artifact;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod fingerprint;
 mod fs;
 pub mod init;
 pub mod load;
+pub mod manifest;
 pub mod markdown;
+mod merkle;
 pub mod model;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
+pub mod policy;
+pub mod provenance;
 pub mod render;
+pub mod signing;
 mod text;
 pub mod theme;
+pub mod verify;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use error::{Error, Result};

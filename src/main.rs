@@ -55,6 +55,23 @@ enum Command {
         #[arg(long, value_name = "GIT-REV")]
         since: Option<String>,
     },
+    /// Check a built site against its manifest: every file's digest, nothing missing or added
+    /// (exit 1 on any difference).
+    Verify {
+        /// The built site (a folder holding `site-manifest.json`).
+        dir: PathBuf,
+        /// Build the sources (`--root`) into a temporary folder and compare with that instead
+        /// of the site's own manifest.
+        #[arg(long)]
+        rebuild: bool,
+        /// With `--rebuild`: the base URL the site was built with, when not site.toml's.
+        #[arg(long, value_name = "URL", requires = "rebuild")]
+        base_url: Option<String>,
+        /// Also check `site-manifest.json.minisig` against this minisign public key (a `.pub`
+        /// file, or its base64 key line).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+    },
     /// Create a new site in DIR that builds with the built-in theme.
     Init {
         /// Where to create the site.
@@ -110,7 +127,6 @@ enum Format {
 
 #[expect(
     clippy::print_stdout,
-    clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
 fn main() -> ExitCode {
@@ -184,6 +200,19 @@ fn main() -> ExitCode {
             }
             None
         }),
+        Command::Verify {
+            dir,
+            rebuild,
+            base_url,
+            key,
+        } => {
+            let how = Verify {
+                rebuild,
+                base_url,
+                key,
+            };
+            return verify(&cli.root, &dir, how, style);
+        }
         Command::Init { dir } => ancapex::init::site(&dir).map(|files| {
             println!("created a site in {}: {}", dir.display(), files.join(", "));
             println!("next: ancapex --root {} build", dir.display());
@@ -202,10 +231,15 @@ fn main() -> ExitCode {
             }
             let ms = started.elapsed().as_millis();
             match report.written {
-                Some(w) => println!(
-                    "built {} pages and {} sections: {} files ({} unchanged), {} bytes in {ms} ms",
-                    report.pages, report.sections, w.files, w.unchanged, w.bytes
-                ),
+                Some(w) => {
+                    println!(
+                        "built {} pages and {} sections: {} files ({} unchanged), {} bytes in {ms} ms",
+                        report.pages, report.sections, w.files, w.unchanged, w.bytes
+                    );
+                    if let Some(digest) = &report.site_digest {
+                        println!("site digest: {digest}");
+                    }
+                }
                 None => println!(
                     "checked {} pages and {} sections in {ms} ms: no errors",
                     report.pages, report.sections
@@ -213,24 +247,115 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            if let ancapex::Error::Config { diagnostics, .. } = &e {
-                report_diagnostics(diagnostics, format, style);
-            } else {
-                let mut msg = format!("error: {e}");
-                let mut source = std::error::Error::source(&e);
-                while let Some(s) = source {
-                    msg = format!("{msg}: {s}");
-                    source = s.source();
-                }
-                if format == Format::Github {
-                    let failure = ancapex::Diagnostic::error(msg.as_str());
-                    print!("{}", diagnostic::github(&[failure].into_iter().collect()));
-                }
-                eprintln!("{msg}");
-            }
-            ExitCode::from(2)
+        Err(e) => operational_failure(&e, format, style),
+    }
+}
+
+/// Reports an operational failure (exit 2).
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the binary is where reports are printed"
+)]
+fn operational_failure(e: &ancapex::Error, format: Format, style: Style) -> ExitCode {
+    if let ancapex::Error::Config { diagnostics, .. } = e {
+        report_diagnostics(diagnostics, format, style);
+    } else {
+        let mut msg = format!("error: {e}");
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            msg = format!("{msg}: {s}");
+            source = s.source();
         }
+        if format == Format::Github {
+            let failure = ancapex::Diagnostic::error(msg.as_str());
+            print!("{}", diagnostic::github(&[failure].into_iter().collect()));
+        }
+        eprintln!("{msg}");
+    }
+    ExitCode::from(2)
+}
+
+/// What `verify` compares against.
+struct Verify {
+    rebuild: bool,
+    base_url: Option<String>,
+    key: Option<String>,
+}
+
+/// `verify`: one line per differing file, the signature when a key is pinned, then a summary;
+/// exit 1 on any difference or a missing or bad signature.
+#[expect(
+    clippy::print_stdout,
+    reason = "the binary is where reports are printed"
+)]
+fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Style) -> ExitCode {
+    let signature = match how.key.as_deref().map(|k| ancapex::signing::check(dir, k)) {
+        None => None,
+        Some(Ok(check)) => Some(check),
+        Some(Err(e)) => return operational_failure(&e, Format::Human, style),
+    };
+    let (outcome, against) = if how.rebuild {
+        let overrides = Overrides {
+            base_url: how.base_url,
+            ..Overrides::default()
+        };
+        match ancapex::pipeline::rebuild_and_verify(root, dir, &overrides) {
+            Ok(r) => {
+                let Some(o) = r.outcome else {
+                    report_diagnostics(&r.build.diagnostics, Format::Human, style);
+                    return ExitCode::from(1);
+                };
+                (o, "a fresh build of the sources")
+            }
+            Err(e) => return operational_failure(&e, Format::Human, style),
+        }
+    } else {
+        match ancapex::verify::dir(dir) {
+            Ok(o) => (o, "its manifest"),
+            Err(e) => return operational_failure(&e, Format::Human, style),
+        }
+    };
+    for (change, path) in &outcome.differences {
+        println!("{}: {path}", change.as_str());
+    }
+    if outcome.digest_mismatch {
+        println!(
+            "edited: {}: its site digest is not the one its files give",
+            ancapex::manifest::FILE
+        );
+    }
+    let signed = match &signature {
+        None => true,
+        Some(ancapex::signing::Check::Good(comment)) => {
+            println!("signature: good ({comment})");
+            true
+        }
+        Some(ancapex::signing::Check::Missing) => {
+            println!("signature: missing: no {}", ancapex::manifest::SIGNATURE);
+            false
+        }
+        Some(ancapex::signing::Check::Bad(why)) => {
+            println!("signature: bad: {why}");
+            false
+        }
+    };
+    if outcome.is_clean() {
+        println!(
+            "verified {} files against {against}: site digest {}",
+            outcome.files, outcome.site_digest
+        );
+    } else {
+        println!(
+            "{} differences from {against} (site digest {})",
+            outcome.differences.len() + usize::from(outcome.digest_mismatch),
+            outcome.site_digest
+        );
+    }
+    if outcome.is_clean() && signed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -29,15 +29,7 @@ pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
         hasher.update(&buf[..n]);
         size += n as u64;
     }
-    Ok((hex(&hasher.finalize()), size))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    Ok((crate::text::hex(&hasher.finalize()), size))
 }
 
 fn is_sha256(s: &str) -> bool {

@@ -24,6 +24,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::ArtifactFile;
 pub use frozen::since as frozen_since;
 pub use hash::{HashChange, fill as hash_files};
+pub(crate) use integrity::sha256_file;
 use record::Record;
 pub use record::{
     Acceptance, Author, AuthorRole, Criterion, Date, FileEntry, FileRole, Input, Link, LinkRel,

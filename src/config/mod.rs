@@ -23,6 +23,16 @@ pub enum Drafts {
     Include,
 }
 
+/// Whether a build signs its manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signing {
+    /// With the key `[signing]` or `ANCAPEX_SIGNING_KEY` gives, if any (the default).
+    #[default]
+    AsConfigured,
+    /// Never: `verify --rebuild` compares digests and needs no secret key.
+    Skip,
+}
+
 /// What a broken internal link is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -88,6 +98,9 @@ pub struct BuildConfig {
     pub sitemap: bool,
     /// Where the site is written, relative to the root.
     pub output_dir: String,
+    /// Static files that keep their names instead of being fingerprinted: paths inside
+    /// `static/`, or folders ending with `/`.
+    pub unhashed: Vec<String>,
 }
 
 impl Default for BuildConfig {
@@ -98,6 +111,7 @@ impl Default for BuildConfig {
             feed_limit: 20,
             sitemap: true,
             output_dir: "public".to_owned(),
+            unhashed: vec![],
         }
     }
 }
@@ -132,6 +146,14 @@ impl Default for ContactConfig {
     }
 }
 
+/// `[signing]`: sign `site-manifest.json` with minisign.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningConfig {
+    /// A minisign secret key file, relative to the root (`ANCAPEX_SIGNING_KEY` wins over it).
+    pub key: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -151,6 +173,8 @@ struct RawConfig {
     links: LinksConfig,
     #[serde(default)]
     contact: ContactConfig,
+    #[serde(default)]
+    signing: SigningConfig,
     #[serde(default)]
     extra: toml::Table,
 }
@@ -184,6 +208,8 @@ pub struct Config {
     pub links: LinksConfig,
     /// `[contact]`.
     pub contact: ContactConfig,
+    /// `[signing]`.
+    pub signing: SigningConfig,
     /// `[extra]`, for themes.
     pub extra: toml::Table,
     /// Whether drafts are built.
@@ -192,6 +218,8 @@ pub struct Config {
     pub mode: Mode,
     /// The text of site.toml, for diagnostics that point into it.
     pub source: Arc<SourceText>,
+    /// The source commit and date (filled in by the pipeline).
+    pub provenance: crate::provenance::Provenance,
 }
 
 /// What the command line says on top of site.toml.
@@ -207,6 +235,8 @@ pub struct Overrides {
     pub mode: Mode,
     /// `check --since REV`: published records must be as they were at this git revision.
     pub since: Option<String>,
+    /// Whether the manifest is signed.
+    pub signing: Signing,
 }
 
 /// Reads and validates `site.toml` under `root`.
@@ -325,10 +355,12 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
         build: raw.build,
         links: raw.links,
         contact: raw.contact,
+        signing: raw.signing,
         extra: raw.extra,
         drafts: overrides.drafts,
         mode: overrides.mode,
         source,
+        provenance: crate::provenance::Provenance::default(),
     })
 }
 

@@ -44,6 +44,8 @@ pub(crate) struct Env<'a> {
     /// Content path to URL.
     pub(crate) urls: &'a BTreeMap<String, String>,
     pub(crate) shortcodes: &'a dyn Shortcodes,
+    /// Fingerprinted static files: a link to one gets its hashed URL.
+    pub(crate) assets: &'a crate::fingerprint::Assets,
 }
 
 /// Renders the body of every page and section, in parallel, and checks every internal link.
@@ -547,11 +549,20 @@ impl Renderer<'_, '_> {
             };
         }
         match url::resolve(self.url, path) {
-            Some(resolved) => self.state.links.push(InternalLink {
-                path: resolved,
-                anchor,
-                span,
-            }),
+            Some(resolved) => {
+                let asset = self.env.assets.get(&resolved).map(|a| {
+                    let rest = &d[path.len()..];
+                    format!("{}{rest}", a.url())
+                });
+                self.state.links.push(InternalLink {
+                    path: resolved,
+                    anchor,
+                    span,
+                });
+                if let Some(url) = asset {
+                    return url.into();
+                }
+            }
             None => self.state.diagnostics.push(
                 self.error_or_warning(format!("broken link: `{d}` climbs above the site root"))
                     .at(self.source, span),

@@ -43,6 +43,7 @@ fn render_with(text: &str, title: Option<&str>, urls: &[(&str, &str)]) -> (Conte
         config: &config,
         urls: &urls,
         shortcodes: &Fake,
+        assets: &crate::fingerprint::Assets::default(),
     };
     let doc = Document {
         rel: "blog/post.md".into(),

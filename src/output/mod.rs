@@ -2,14 +2,17 @@
 //! swapped into place only when the whole build succeeded, so a failed build leaves the
 //! previous site untouched and a good one leaves no stale file behind.
 
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use sha2::{Digest as _, Sha256};
+
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{Body, Rendered};
+use crate::policy::Inline;
 
 /// A build being written.
 ///
@@ -27,7 +30,7 @@ pub struct Staging {
     reused: bool,
     minify: bool,
     committed: bool,
-    written: Mutex<HashSet<String>>,
+    written: Mutex<BTreeMap<String, Written>>,
     files: AtomicUsize,
     bytes: AtomicU64,
     unchanged: AtomicUsize,
@@ -42,6 +45,18 @@ pub struct Summary {
     pub bytes: u64,
     /// Files that were already there with the same bytes, and so not written.
     pub unchanged: usize,
+}
+
+/// What was written at one path: the digest of the final bytes (after minifying), for the site
+/// manifest, and what a page has inline, for the Content-Security-Policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// SHA-256 of the bytes on disk.
+    pub sha256: [u8; 32],
+    /// Their length.
+    pub size: u64,
+    /// Inline scripts and styles of an HTML page.
+    pub inline: Inline,
 }
 
 /// Starts a build's output next to `config.output_dir`.
@@ -68,7 +83,7 @@ pub fn stage(config: &Config) -> Result<Staging> {
         reused,
         minify: config.build.minify,
         committed: false,
-        written: Mutex::new(HashSet::new()),
+        written: Mutex::new(BTreeMap::new()),
         files: AtomicUsize::new(0),
         bytes: AtomicU64::new(0),
         unchanged: AtomicUsize::new(0),
@@ -113,11 +128,30 @@ impl Staging {
         }
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let inline = if rendered.path.ends_with(".html") {
+            crate::policy::inline_sources(&bytes)
+        } else {
+            Inline::default()
+        };
+        let written = Written {
+            sha256: Sha256::digest(&bytes).into(),
+            size: bytes.len() as u64,
+            inline,
+        };
+        self.lock().insert(rendered.path, written);
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Written>> {
         self.written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(rendered.path);
-        Ok(())
+    }
+
+    /// Every file written so far, by path, with its digest: the same whatever order the
+    /// threads wrote in.
+    pub fn written(&self) -> BTreeMap<String, Written> {
+        self.lock().clone()
     }
 
     fn put(&self, path: &Path, bytes: &[u8]) -> Result<()> {
@@ -161,12 +195,7 @@ impl Staging {
             unchanged: self.unchanged.load(Ordering::Relaxed),
         };
         if self.reused {
-            let written = std::mem::take(
-                &mut *self
-                    .written
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            );
+            let written = std::mem::take(&mut *self.lock());
             remove_stale(&self.dir, &written)?;
         }
         if self.target.exists() {
@@ -228,7 +257,7 @@ fn clear_way(root: &Path, path: &Path) {
 }
 
 /// Deletes files of a reused folder that this build did not produce, and folders left empty.
-fn remove_stale(root: &Path, written: &HashSet<String>) -> Result<()> {
+fn remove_stale(root: &Path, written: &BTreeMap<String, Written>) -> Result<()> {
     let mut dirs = vec![];
     for entry in walkdir::WalkDir::new(root)
         .min_depth(1)
@@ -241,7 +270,7 @@ fn remove_stale(root: &Path, written: &HashSet<String>) -> Result<()> {
         let rel = crate::fs::rel_path(root, entry.path());
         if entry.file_type().is_dir() {
             dirs.push(entry.into_path());
-        } else if !written.contains(&rel) {
+        } else if !written.contains_key(&rel) {
             std::fs::remove_file(entry.path()).map_err(|source| Error::Io {
                 action: "could not remove",
                 path: entry.path().to_path_buf(),

@@ -3,11 +3,17 @@
 
 use std::path::Path;
 
-use crate::config::{self, Mode, Overrides};
-use crate::diagnostic::Diagnostics;
-use crate::error::Result;
-use crate::output::Summary;
-use crate::{artifact, load, markdown, output, parse, render, theme};
+use crate::config::{self, Mode, Overrides, Signing};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::error::{Error, Result};
+use crate::fingerprint::Assets;
+use crate::model::{Body, Rendered};
+use crate::output::{Staging, Summary};
+use crate::policy::{self, Naming};
+use crate::{
+    artifact, fingerprint, load, manifest, markdown, output, parse, provenance, render, signing,
+    theme, verify,
+};
 
 /// What a build or check did.
 #[derive(Debug)]
@@ -20,6 +26,8 @@ pub struct Report {
     pub sections: usize,
     /// What was written; none for a check, or when the build failed.
     pub written: Option<Summary>,
+    /// The site digest of what was written (see `manifest`).
+    pub site_digest: Option<String>,
 }
 
 impl Report {
@@ -52,7 +60,13 @@ pub fn check(root: &Path, overrides: &Overrides) -> Result<Report> {
 }
 
 fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
-    let config = config::load(root, overrides)?;
+    let mut config = config::load(root, overrides)?;
+    config.provenance = provenance::of(root);
+    // A bad key fails before anything is built.
+    let signer = match (config.mode, overrides.signing) {
+        (Mode::Build, Signing::AsConfigured) => signing::signer(&config)?,
+        _ => None,
+    };
     let mut diagnostics = Diagnostics::new();
 
     let (mut sources, ds) = load::sources(&config)?;
@@ -70,6 +84,20 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     if let Some(rev) = &overrides.since {
         diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
     }
+
+    let syntax_css = render::syntax_css(&config, sources.theme_config.as_ref(), &mut diagnostics);
+    let (assets, ds) = fingerprint::apply(
+        &sources.statics,
+        vec![(render::SYNTAX_CSS.to_owned(), syntax_css.into_bytes())],
+        &config.build.unhashed,
+    )?;
+    diagnostics.extend(ds);
+    let _ = theme.lookups.assets.set(
+        assets
+            .iter()
+            .map(|(k, a)| (k.clone(), (a.url(), a.integrity.clone())))
+            .collect(),
+    );
 
     let generated = render::generated_paths(&config, &site.artifacts);
     theme.set_globals(&render::context::globals(&config, &site.artifacts));
@@ -96,6 +124,7 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         config: &config,
         urls: &site.urls.clone(),
         shortcodes: &theme,
+        assets: &assets,
     };
     diagnostics.extend(markdown::site(&mut site, &env, &generated));
     // Every body is rendered (and held packed): from here on only front matter is pointed at,
@@ -103,29 +132,29 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     sources.content.clear();
     site.keep_front_matter_only();
 
-    let written = if config.mode == Mode::Check {
-        diagnostics.extend(render::site(
-            &site,
-            &theme,
-            &config,
-            sources.theme_config.as_ref(),
-            &|_| Ok(()),
-        )?);
-        None
+    let (written, site_digest) = if config.mode == Mode::Check {
+        diagnostics.extend(render::site(&site, &theme, &config, &assets, &|_| Ok(()))?);
+        (None, None)
     } else {
         let staging = output::stage(&config)?;
-        diagnostics.extend(render::site(
-            &site,
-            &theme,
-            &config,
-            sources.theme_config.as_ref(),
-            &|r| staging.write(r),
-        )?);
-        if diagnostics.has_errors() {
-            // Dropping the staging folder removes it; the previous output stays as it was.
+        diagnostics.extend(render::site(&site, &theme, &config, &assets, &|r| {
+            staging.write(r)
+        })?);
+        let digest = if diagnostics.has_errors() {
             None
         } else {
-            Some(staging.commit()?)
+            seal(
+                &staging,
+                &assets,
+                &config,
+                signer.as_ref(),
+                &mut diagnostics,
+            )?
+        };
+        match digest {
+            // Dropping the staging folder removes it; the previous output stays as it was.
+            None => (None, None),
+            Some(d) => (Some(staging.commit()?), Some(d)),
         }
     };
     diagnostics.normalize();
@@ -134,5 +163,118 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         pages: site.pages.len(),
         sections: site.sections.len(),
         written,
+        site_digest,
     })
+}
+
+/// Writes what describes the rendered files, once they are all written: `_headers` from the
+/// serving policy, then `site-manifest.json` with the digest of every other file, and its
+/// signature when a key is configured. Returns the site digest, or none when a rendered file
+/// took one of those names.
+fn seal(
+    staging: &Staging,
+    assets: &Assets,
+    config: &config::Config,
+    signer: Option<&signing::Signer>,
+    diagnostics: &mut Diagnostics,
+) -> Result<Option<String>> {
+    let files = staging.written();
+    for reserved in [HEADERS, manifest::FILE, manifest::SIGNATURE] {
+        if files.contains_key(reserved) {
+            diagnostics.push(Diagnostic::error(format!(
+                "a file of the site would be written over the generated `{reserved}`"
+            )));
+        }
+    }
+    if diagnostics.has_errors() {
+        return Ok(None);
+    }
+    let fingerprinted = assets.output_paths();
+    let naming = |path: &str| {
+        if fingerprinted.contains(path) {
+            Naming::Fingerprinted
+        } else {
+            Naming::Stable
+        }
+    };
+    let mut inline = policy::Inline::default();
+    for w in files.values() {
+        inline.extend(w.inline.clone());
+    }
+    let security = policy::security_headers(
+        &inline,
+        &policy::FormTargets::contact(&config.contact.action),
+    );
+    // Hosts do not serve `_redirects` (nor `_headers`); the manifest is served.
+    let served = files
+        .keys()
+        .map(String::as_str)
+        .filter(|p| *p != "_redirects")
+        // The signature's rule is there signed or not, so signing changes no other file.
+        .chain([manifest::FILE, manifest::SIGNATURE]);
+    let headers = policy::headers_file(served.map(|p| (p, policy::file(p, naming(p)))), &security);
+    staging.write(Rendered {
+        path: HEADERS.to_owned(),
+        body: Body::Bytes(headers.into_bytes()),
+    })?;
+    let statement = manifest::statement(
+        &staging.written(),
+        &fingerprinted,
+        &config.provenance,
+        &config.base_url,
+    );
+    let json = statement.to_json();
+    if let Some(signer) = signer {
+        staging.write(Rendered {
+            path: manifest::SIGNATURE.to_owned(),
+            body: Body::Bytes(signer.sign(&json, &statement.predicate.site_digest)?),
+        })?;
+    }
+    staging.write(Rendered {
+        path: manifest::FILE.to_owned(),
+        body: Body::Bytes(json),
+    })?;
+    Ok(Some(statement.predicate.site_digest))
+}
+
+/// The headers file Netlify and Cloudflare Pages read.
+const HEADERS: &str = "_headers";
+
+/// What `verify --rebuild` found: the fresh build's report (its diagnostics, when the sources
+/// do not build) and, when it built, how the given site differs from it.
+#[derive(Debug)]
+pub struct Rebuilt {
+    /// The fresh build.
+    pub build: Report,
+    /// The comparison; none when the sources did not build.
+    pub outcome: Option<verify::Outcome>,
+}
+
+/// Builds the sources under `root` into a temporary folder and compares the site in `dir` with
+/// what it wrote, the manifest included (unsigned: a signature is checked with `--key`, and
+/// minisign's differ from one signing to the next).
+pub fn rebuild_and_verify(root: &Path, dir: &Path, overrides: &Overrides) -> Result<Rebuilt> {
+    let temp = tempfile::Builder::new()
+        .prefix("ancapex-verify-")
+        .tempdir()
+        .map_err(|source| Error::Io {
+            action: "could not create a temporary folder in",
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let out = temp.path().join("site");
+    let build = self::build(
+        root,
+        &Overrides {
+            output_dir: Some(out.clone()),
+            signing: Signing::Skip,
+            ..overrides.clone()
+        },
+    )?;
+    let outcome = if build.failed() {
+        None
+    } else {
+        Some(verify::against_build(dir, &out)?)
+    };
+    Ok(Rebuilt { build, outcome })
 }

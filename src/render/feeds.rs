@@ -30,7 +30,7 @@ pub(crate) fn sitemap(site: &Site, config: &Config) -> String {
 }
 
 /// `atom.xml`: the newest dated pages. The feed's own date is its newest entry's, so the same
-/// sources always give the same feed; with no dated page it is SOURCE_DATE_EPOCH, else 1970.
+/// sources always give the same feed; with no dated page it is the source date (see `provenance`).
 pub(crate) fn atom(site: &Site, config: &Config) -> String {
     let mut dated: Vec<&Document> = site
         .pages
@@ -50,7 +50,10 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
     let updated = dated
         .first()
         .and_then(|d| d.meta.updated.as_ref().or(d.meta.date.as_ref()))
-        .map_or_else(source_date, crate::parse::front_matter::Date::rfc3339);
+        .map_or_else(
+            || config.provenance.date(),
+            crate::parse::front_matter::Date::rfc3339,
+        );
     let base = &config.base_url;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = write!(
@@ -111,18 +114,20 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
 }
 
 /// `artifacts/atom.xml`: one entry per record, newest change first, dated by the record's
-/// `updated`, else `created`, else SOURCE_DATE_EPOCH; ties go by id, so the feed is the same for
+/// `updated`, else `created`, else the source date; ties go by id, so the feed is the same for
 /// the same records.
 pub(crate) fn artifact_atom(artifacts: &[Artifact], config: &Config) -> String {
     let date = |a: &Artifact| {
-        a.updated
-            .as_ref()
-            .or(a.created.as_ref())
-            .map_or_else(source_date, |d| format!("{}T00:00:00Z", d.as_str()))
+        a.updated.as_ref().or(a.created.as_ref()).map_or_else(
+            || config.provenance.date(),
+            |d| format!("{}T00:00:00Z", d.as_str()),
+        )
     };
     let mut entries: Vec<(String, &Artifact)> = artifacts.iter().map(|a| (date(a), a)).collect();
     entries.sort_by(|(da, a), (db, b)| db.cmp(da).then_with(|| a.id.cmp(&b.id)));
-    let updated = entries.first().map_or_else(source_date, |(d, _)| d.clone());
+    let updated = entries
+        .first()
+        .map_or_else(|| config.provenance.date(), |(d, _)| d.clone());
     let base = &config.base_url;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = write!(
@@ -148,15 +153,6 @@ pub(crate) fn artifact_atom(artifacts: &[Artifact], config: &Config) -> String {
     }
     out.push_str("</feed>\n");
     out
-}
-
-fn source_date() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .unwrap_or(0);
-    jiff::Timestamp::from_second(secs)
-        .map_or_else(|_| "1970-01-01T00:00:00Z".to_owned(), |t| t.to_string())
 }
 
 /// `robots.txt`: everything may be crawled; the sitemap is named.

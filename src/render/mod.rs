@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::error::Result;
+use crate::fingerprint::Assets;
 use crate::load::Origin;
 use crate::markdown::highlight;
 use crate::model::{Body, Rendered, Site};
@@ -30,7 +31,9 @@ pub fn generated_paths(config: &Config, artifacts: &[Artifact]) -> Vec<String> {
     let mut out = vec![
         "/404.html".to_owned(),
         "/robots.txt".to_owned(),
-        "/css/syntax.css".to_owned(),
+        format!("/{SYNTAX_CSS}"),
+        "/_headers".to_owned(),
+        format!("/{}", crate::manifest::FILE),
     ];
     if config.build.sitemap {
         out.push("/sitemap.xml".to_owned());
@@ -75,7 +78,8 @@ enum Job {
     Feed,
     Robots,
     Redirects,
-    SyntaxCss,
+    /// A fingerprinted file, by its unhashed path.
+    Asset(String),
     Static(Origin),
     Artifact(usize),
     ArtifactJson(usize),
@@ -91,7 +95,7 @@ pub fn site(
     site: &Site,
     theme: &Theme,
     config: &Config,
-    theme_config: Option<&Arc<SourceText>>,
+    assets: &Assets,
     sink: &(dyn Fn(Rendered) -> Result<()> + Sync),
 ) -> Result<Diagnostics> {
     let mut diagnostics = Diagnostics::new();
@@ -124,9 +128,8 @@ pub fn site(
     });
     let _ = theme.lookups.documents.set(sections.chain(pages).collect());
 
-    let syntax_css = syntax_css(config, theme_config, &mut diagnostics);
     let filters = context::artifact_filters(&site.artifacts);
-    let mut jobs = plan(site, config, &filters, &mut diagnostics);
+    let mut jobs = plan(site, config, &filters, assets, &mut diagnostics);
     // A theme without the artifact templates has no artifact pages; the JSON mirrors stay.
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
     let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
@@ -151,7 +154,12 @@ pub fn site(
                 Job::Feed => Ok(Body::Bytes(feeds::atom(site, config).into_bytes())),
                 Job::Robots => Ok(Body::Bytes(feeds::robots(config).into_bytes())),
                 Job::Redirects => Ok(Body::Bytes(feeds::redirects(site).into_bytes())),
-                Job::SyntaxCss => Ok(Body::Bytes(syntax_css.clone().into_bytes())),
+                Job::Asset(path) => Ok(Body::Bytes(
+                    assets
+                        .get(path)
+                        .map(|a| a.bytes.clone())
+                        .unwrap_or_default(),
+                )),
                 Job::Static(origin) => Ok(Body::Copy(origin.clone())),
                 Job::Artifact(i) => render_artifact(site, *i, theme),
                 Job::ArtifactJson(i) => Ok(Body::Bytes(machine::record(&site.artifacts[*i]))),
@@ -230,6 +238,7 @@ fn plan(
     site: &Site,
     config: &Config,
     filters: &[context::ArtifactFilter],
+    assets: &Assets,
     diagnostics: &mut Diagnostics,
 ) -> Vec<(String, Job)> {
     let mut claims: Vec<(String, Job, Claim)> = vec![
@@ -243,12 +252,16 @@ fn plan(
             Job::Robots,
             Claim::generated("robots.txt"),
         ),
-        (
-            "css/syntax.css".into(),
-            Job::SyntaxCss,
-            Claim::generated("css/syntax.css"),
-        ),
     ];
+    for generated in [SYNTAX_CSS] {
+        if let Some(a) = assets.get(generated) {
+            claims.push((
+                a.path.clone(),
+                Job::Asset(generated.to_owned()),
+                Claim::generated(generated),
+            ));
+        }
+    }
     if config.build.sitemap {
         claims.push((
             "sitemap.xml".into(),
@@ -366,11 +379,11 @@ fn plan(
             Origin::Disk(p) => crate::fs::rel_path(&config.root, p),
             Origin::Builtin(_) => format!("<builtin theme>/static/{path}"),
         };
-        claims.push((
-            path.clone(),
-            Job::Static(origin.clone()),
-            Claim::file(&shown),
-        ));
+        let (out, job) = match assets.get(path) {
+            Some(a) => (a.path.clone(), Job::Asset(path.clone())),
+            None => (path.clone(), Job::Static(origin.clone())),
+        };
+        claims.push((out, job, Claim::file(&shown)));
     }
 
     let mut jobs: BTreeMap<String, (Job, Claim)> = BTreeMap::new();
@@ -450,9 +463,12 @@ struct ThemeHighlight {
     light: Option<toml::Spanned<String>>,
 }
 
+/// The generated stylesheet of highlighted code, fingerprinted like the static ones.
+pub(crate) const SYNTAX_CSS: &str = "css/syntax.css";
+
 /// `css/syntax.css`: the syntect theme site.toml names, else the one the theme names, and a
 /// light one under `prefers-color-scheme: light` when either names one.
-fn syntax_css(
+pub(crate) fn syntax_css(
     config: &Config,
     theme_config: Option<&Arc<SourceText>>,
     diagnostics: &mut Diagnostics,

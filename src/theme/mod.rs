@@ -22,6 +22,8 @@ pub(crate) struct Lookups {
     pub(crate) documents: OnceLock<BTreeMap<String, Lazy>>,
     /// Artifact id to its template value, for `get_artifact`.
     pub(crate) artifacts: OnceLock<BTreeMap<String, Value>>,
+    /// Fingerprinted files by their unhashed path: URL and SRI value, for `asset`.
+    pub(crate) assets: OnceLock<BTreeMap<String, (String, String)>>,
 }
 
 /// A template value made the first time a template asks for it, then kept: `get_page` and
@@ -177,7 +179,7 @@ impl Shortcodes for Theme {
 fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> Diagnostic {
     match e.kind() {
         ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
-            let mut message = lowercase_first(r.message().trim_end_matches('.'));
+            let mut message = crate::text::lowercase_first(r.message().trim_end_matches('.'));
             if let Some(source) = std::error::Error::source(e) {
                 message = format!("{message}: {source}");
             }
@@ -213,15 +215,9 @@ fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> D
                 None => d,
             }
         }
-        other => Diagnostic::error(lowercase_first(other.to_string().trim_end_matches('.'))),
-    }
-}
-
-fn lowercase_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
+        other => Diagnostic::error(crate::text::lowercase_first(
+            other.to_string().trim_end_matches('.'),
+        )),
     }
 }
 
@@ -268,6 +264,30 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
             },
         );
     }
+    let l = Arc::clone(lookups);
+    tera.register_function(
+        "asset",
+        move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
+            let path = kwargs.must_get::<&str>("path")?.trim_start_matches('/');
+            let assets = l
+                .assets
+                .get()
+                .ok_or_else(|| tera::Error::message("assets are not known yet"))?;
+            let (url, integrity) = assets.get(path).ok_or_else(|| {
+                let paths: Vec<&str> = assets.keys().map(String::as_str).collect();
+                let hint = crate::text::did_you_mean(path, &paths)
+                    .map(|best| format!("; did you mean `{best}`?"))
+                    .unwrap_or_default();
+                tera::Error::message(format!(
+                    "`asset`: no fingerprinted file `{path}` in `static/` of the site or theme{hint}"
+                ))
+            })?;
+            let mut m: BTreeMap<&str, Value> = BTreeMap::new();
+            m.insert("url", Value::from(url.as_str()));
+            m.insert("integrity", Value::from(integrity.as_str()));
+            Ok(Value::from(m))
+        },
+    );
     let l = Arc::clone(lookups);
     tera.register_function(
         "get_artifact",
@@ -333,6 +353,10 @@ fn resolve_url(l: &Lookups, path: &str) -> Result<String, String> {
         && !trimmed.ends_with('/')
     {
         return Err(format!("`get_url`: no static file `{trimmed}`"));
+    }
+    // A fingerprinted file is only published under its hashed name.
+    if let Some((url, _)) = l.assets.get().and_then(|a| a.get(trimmed)) {
+        return Ok(url.clone());
     }
     Ok(format!("/{trimmed}"))
 }

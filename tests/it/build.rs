@@ -115,7 +115,7 @@ fn machine_read_files_list_the_site() {
     );
     snapshot("robots.txt", &site.file("public/robots.txt"));
     snapshot("404.html", &site.file("public/404.html"));
-    let css = site.file("public/css/syntax.css");
+    let css = site.file(&site.fingerprinted("public/css/syntax.css"));
     assert!(css.contains(".z-"), "{css}");
 }
 
@@ -450,7 +450,7 @@ fn syntax_stylesheet_comes_from_the_theme_unless_the_site_names_one() {
         &config.replacen("[build]", "theme = \"lab\"\n[build]", 1),
     );
     site.run(["build"]).succeeds();
-    let css = site.file("public/css/syntax.css");
+    let css = site.file(&site.fingerprinted("public/css/syntax.css"));
     // syntect's InspiredGitHub names itself "GitHub".
     assert!(css.starts_with("/*\n * theme \"GitHub\""), "{css}");
     assert!(
@@ -469,7 +469,7 @@ fn syntax_stylesheet_comes_from_the_theme_unless_the_site_names_one() {
     );
     site.run(["build"]).succeeds();
     assert!(
-        site.file("public/css/syntax.css")
+        site.file(&site.fingerprinted("public/css/syntax.css"))
             .starts_with("/*\n * theme \"Solarized (dark)\"")
     );
 }
@@ -516,10 +516,10 @@ fn rebuilding_unchanged_sources_writes_no_file() {
     };
     let first = inodes(&site);
     let second = site.run(["build"]).succeeds().stdout();
-    assert!(second.contains("23 files (23 unchanged)"), "{second}");
+    assert!(second.contains("25 files (25 unchanged)"), "{second}");
     assert_eq!(first, inodes(&site), "the second build wrote files");
     let third = site.run(["build"]).succeeds().stdout();
-    assert!(third.contains("23 files (23 unchanged)"), "{third}");
+    assert!(third.contains("25 files (25 unchanged)"), "{third}");
     assert_eq!(first, inodes(&site), "the third build wrote files");
 
     // A change replaces the file, never writes through it: the output set aside keeps its bytes.
@@ -530,7 +530,7 @@ fn rebuilding_unchanged_sources_writes_no_file() {
     );
     let fourth = site.run(["build"]).succeeds().stdout();
     assert!(
-        !fourth.contains("(23 unchanged)") && fourth.contains(" unchanged)"),
+        !fourth.contains("(25 unchanged)") && fourth.contains(" unchanged)"),
         "{fourth}"
     );
     assert!(site.file("public/about/index.html").contains("About us"));

@@ -13,7 +13,8 @@ fn new_site_builds_with_the_builtin_theme() {
     let index = tmp.file("site/public/index.html");
     assert!(index.contains("My site"), "{index}");
     assert!(tmp.exists("site/public/about/index.html"));
-    assert!(tmp.exists("site/public/css/site.css"));
+    tmp.fingerprinted("site/public/css/site.css");
+    assert!(!tmp.exists("site/public/css/site.css"));
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod artifacts;
 mod build;
 mod contrib;
 mod errors;
+mod hashed;
 mod init;
 mod properties;
 mod support;

@@ -104,6 +104,27 @@ impl SiteTest {
         std::fs::read(&path).unwrap_or_else(|e| panic!("could not read `{}`: {e}", path.display()))
     }
 
+    /// The path of the fingerprinted file published for `rel` (`public/css/site.css` ->
+    /// `public/css/site.<hash>.css`), found by listing its folder.
+    #[track_caller]
+    pub(crate) fn fingerprinted(&self, rel: &str) -> String {
+        let (dir, name) = rel.rsplit_once('/').unwrap();
+        let (stem, ext) = name.rsplit_once('.').unwrap();
+        let found: Vec<String> = std::fs::read_dir(self.root.join(dir))
+            .unwrap_or_else(|e| panic!("could not list `{dir}`: {e}"))
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| {
+                n.strip_prefix(stem)
+                    .and_then(|r| r.strip_prefix('.'))
+                    .and_then(|r| r.strip_suffix(ext))
+                    .and_then(|r| r.strip_suffix('.'))
+                    .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "fingerprinted `{rel}`: {found:?}");
+        format!("{dir}/{}", found[0])
+    }
+
     /// Whether a file or folder exists in the site.
     pub(crate) fn exists(&self, rel: &str) -> bool {
         self.root.join(rel).exists()
@@ -231,6 +252,10 @@ pub(crate) fn snapshot(what: &str, value: &str) {
     settings.set_omit_expression(true);
     settings.add_filter(r"in \d+ ms", "in [TIME]");
     settings.add_filter(r"\d+ bytes", "[BYTES] bytes");
+    // Digests change with every byte of the theme; the tests in `hashed` check them.
+    settings.add_filter(r"site digest:? [0-9a-f]{64}", "site digest [DIGEST]");
+    settings.add_filter(r"\.[0-9a-f]{16}\.([A-Za-z0-9]+)\b", ".[HASH].$1");
+    settings.add_filter(r"sha384-[A-Za-z0-9+/]{64}", "sha384-[SRI]");
     settings.bind(|| insta::assert_snapshot!(name, value));
 }
 
