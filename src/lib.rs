@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod error;
 mod fs;
 pub mod init;
+pub mod ledger;
 pub mod load;
 pub mod markdown;
 pub mod model;

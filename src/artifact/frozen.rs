@@ -216,7 +216,7 @@ fn locate(
 }
 
 /// Runs git in `root`; its stdout, or why it failed.
-fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
+pub(crate) fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(root)

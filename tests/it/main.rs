@@ -6,5 +6,6 @@ mod build;
 mod contrib;
 mod errors;
 mod init;
+mod ledger;
 mod properties;
 mod support;
