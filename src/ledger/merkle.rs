@@ -403,7 +403,7 @@ mod tests {
 
         #[test]
         fn any_consistency_proof_verifies(size in 1usize..70, pick in any::<prop::sample::Index>()) {
-            let leaves: Vec<Hash> = (0..size).map(|i| leaf_hash(&[i as u8])).collect();
+            let leaves: Vec<Hash> = (0..size).map(|i| leaf_hash(&i.to_be_bytes())).collect();
             let m = pick.index(size) + 1;
             let proof = consistency_proof(&leaves, m);
             prop_assert!(verify_consistency(m as u64, size as u64, &proof, &root(&leaves[..m]), &root(&leaves)));

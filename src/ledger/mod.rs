@@ -129,15 +129,15 @@ struct Config {
 }
 
 /// Verifies every ledger: the config, each line's schema, the seq, `prev` and time order, and
-/// every checkpoint's signature, tree and consistency. Ledgers with errors are left out.
+/// every checkpoint's signature, tree and consistency. Only checkpoints that verify are kept.
 pub fn check(files: &[LedgerFiles], known: &Known<'_>) -> (Vec<Ledger>, Diagnostics) {
     let mut ledgers = vec![];
     let mut ds = Diagnostics::new();
     for f in files {
+        // A ledger with errors stays in, so its pages and excerpts report nothing more; the
+        // errors fail the build anyway.
         let (ledger, mine) = verify(f, known);
-        if let (Some(l), false) = (ledger, mine.has_errors()) {
-            ledgers.push(l);
-        }
+        ledgers.extend(ledger);
         ds.extend(mine);
     }
     (ledgers, ds)
@@ -248,6 +248,7 @@ fn check_entries(
     let mut start = 0;
     let mut prev_leaf: Option<Hash> = None;
     let mut prev_time: Option<jiff::Timestamp> = None;
+    let mut prev_seq: Option<u64> = None;
     let mut kinds: BTreeMap<u64, String> = BTreeMap::new();
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let line_start = start;
@@ -260,7 +261,8 @@ fn check_entries(
         };
         let leaf = merkle::leaf_hash(line.as_bytes());
         lines.leaves.push(leaf);
-        let expected_seq = i as u64;
+        // Each seq follows the one before, so one removed line is one error, not one per line.
+        let expected_seq = prev_seq.map_or(0, |s| s + 1);
         let env = match schema::check(&at, &config.origin) {
             Ok(env) => env,
             Err(errors) => {
@@ -268,6 +270,7 @@ fn check_entries(
                     ds.push(e);
                 }
                 prev_leaf = Some(leaf);
+                prev_seq = Some(prev_seq.map_or(0, |s| s + 1));
                 continue;
             }
         };
@@ -296,10 +299,7 @@ fn check_entries(
                 Some(_) => at
                     .error(
                         "prev",
-                        format!(
-                            "`prev` does not match the leaf hash of line {}",
-                            i
-                        ),
+                        format!("`prev` does not match the leaf hash of line {i}"),
                     )
                     .label(format!("line {i} was changed, removed or moved after this line was written"))
                     .help("ledger lines are never edited: revert the change and append a `correction`"),
@@ -331,6 +331,7 @@ fn check_entries(
         kinds.insert(env.seq, env.kind.clone());
         prev_leaf = Some(leaf);
         prev_time = Some(env.time);
+        prev_seq = Some(env.seq);
         entries.push(Entry {
             seq: env.seq,
             ts: env.ts,
@@ -432,7 +433,7 @@ pub fn artifact_id(r: &str) -> Option<&str> {
 }
 
 fn check_checkpoints(
-    f: &LedgerFiles,
+    files: &LedgerFiles,
     ledger: &Ledger,
     lines: &Lines,
     entries_src: &Arc<SourceText>,
@@ -443,10 +444,10 @@ fn check_checkpoints(
     let mut matching: Vec<u64> = vec![0];
     let mut out: Vec<SignedCheckpoint> = vec![];
     let mut parsed: Vec<(u64, &Arc<SourceText>, Checkpoint, bool)> = vec![];
-    for (file, src) in &f.checkpoints {
+    for (file, src) in &files.checkpoints {
         let err = |m: String| Diagnostic::error(m).in_file(src.path.clone());
         let note = match note::parse(&src.text) {
-            Ok(n) => n,
+            Ok(parsed) => parsed,
             Err(why) => {
                 ds.push(err(format!("checkpoint is not a signed note: {why}")));
                 continue;
@@ -508,7 +509,7 @@ fn check_checkpoints(
             matching.push(*size);
             continue;
         }
-        if (*size as usize) > leaves.len() {
+        if usize::try_from(*size).ok().is_none_or(|s| s > leaves.len()) {
             continue;
         }
         let mut from = matching.last().copied().unwrap_or(0);
@@ -516,10 +517,14 @@ fn check_checkpoints(
             let text: &str = &entries_src.text;
             let start: usize = text
                 .split_inclusive('\n')
-                .take(seq as usize)
+                .take(usize::try_from(seq).unwrap_or(usize::MAX))
                 .map(str::len)
                 .sum();
-            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            // The first character: the caret line stays short however long the line is.
+            let end = text[start..]
+                .chars()
+                .next()
+                .map_or(start, |c| start + c.len_utf8());
             start..end
         };
         let what = match lines.chain_break.map(|b| b as u64) {
@@ -542,18 +547,22 @@ fn check_checkpoints(
     }
     // Successive checkpoints must be consistent: each must be a prefix of the next.
     for pair in parsed.windows(2) {
-        let ((m, _, a, _), (n, src_b, b, b_ok)) = (&pair[0], &pair[1]);
-        if !b_ok {
+        let ((old_size, _, old, _), (new_size, new_src, new, new_ok)) = (&pair[0], &pair[1]);
+        if !new_ok {
             continue;
         }
-        let proof = merkle::consistency_proof(&leaves[..*n as usize], *m as usize);
-        if !merkle::verify_consistency(*m, *n, &proof, &a.root, &b.root) {
+        let (Ok(new_len), Ok(old_len)) = (usize::try_from(*new_size), usize::try_from(*old_size))
+        else {
+            continue;
+        };
+        let proof = merkle::consistency_proof(&leaves[..new_len], old_len);
+        if !merkle::verify_consistency(*old_size, *new_size, &proof, &old.root, &new.root) {
             ds.push(
                 Diagnostic::error(format!(
-                    "checkpoint `{}` is not consistent with the earlier checkpoint of size {m}",
-                    src_b.path
+                    "checkpoint `{}` is not consistent with the earlier checkpoint of size {old_size}",
+                    new_src.path
                 ))
-                .in_file(src_b.path.clone())
+                .in_file(new_src.path.clone())
                 .help("the history was rewritten after the earlier checkpoint was signed"),
             );
         }

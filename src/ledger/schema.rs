@@ -278,7 +278,7 @@ pub fn check(at: &At<'_>, origin: &str) -> Result<Envelope, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    if obj["v"] != Value::from(1) {
+    if obj["v"].as_u64() != Some(1) {
         errors.push(at.error("v", "unknown ledger line version; expected `1`".into()));
     }
     if obj["log"].as_str() != Some(origin) {
@@ -323,12 +323,11 @@ pub fn check(at: &At<'_>, origin: &str) -> Result<Envelope, Vec<Diagnostic>> {
             vec![]
         }
     };
-    let body = match obj.remove("body") {
-        Some(Value::Object(b)) => b,
-        _ => {
-            errors.push(at.error("body", "`body` is not a JSON object".into()));
-            Map::new()
-        }
+    let body = if let Some(Value::Object(b)) = obj.remove("body") {
+        b
+    } else {
+        errors.push(at.error("body", "`body` is not a JSON object".into()));
+        Map::new()
     };
     match TYPES.iter().find(|(t, _)| *t == kind) {
         None => {

@@ -5,7 +5,7 @@
 use super::merkle::{self, Hash};
 
 /// Hashes (or entries) in a full tile.
-pub const WIDTH: u64 = 256;
+pub const WIDTH: usize = 256;
 
 /// The tile index `n` as path segments: groups of three digits, all but the last with an
 /// `x` prefix (`1234067` is `x001/x234/067`).
@@ -20,11 +20,11 @@ pub fn index_path(n: u64) -> String {
     groups.join("/")
 }
 
-fn tile_path(prefix: &str, n: u64, width: u64) -> String {
+fn tile_path(prefix: &str, n: usize, width: usize) -> String {
     if width == WIDTH {
-        format!("{prefix}/{}", index_path(n))
+        format!("{prefix}/{}", index_path(n as u64))
     } else {
-        format!("{prefix}/{}.p/{width}", index_path(n))
+        format!("{prefix}/{}.p/{width}", index_path(n as u64))
     }
 }
 
@@ -35,17 +35,14 @@ pub fn hash_tiles(leaves: &[Hash]) -> Vec<(String, Vec<u8>)> {
     let mut level: Vec<Hash> = leaves.to_vec();
     let mut l = 0;
     while !level.is_empty() {
-        for (n, chunk) in level.chunks(WIDTH as usize).enumerate() {
+        for (n, chunk) in level.chunks(WIDTH).enumerate() {
             out.push((
-                tile_path(&format!("tile/{l}"), n as u64, chunk.len() as u64),
+                tile_path(&format!("tile/{l}"), n, chunk.len()),
                 chunk.concat(),
             ));
         }
         // The next level's tiles hold the roots of full 256-leaf subtrees of this level.
-        level = level
-            .chunks_exact(WIDTH as usize)
-            .map(merkle::root)
-            .collect();
+        level = level.chunks_exact(WIDTH).map(merkle::root).collect();
         l += 1;
     }
     out
@@ -54,7 +51,7 @@ pub fn hash_tiles(leaves: &[Hash]) -> Vec<(String, Vec<u8>)> {
 /// The entry bundles: each entry as a big-endian u16 length then its bytes.
 pub fn entry_bundles(entries: &[&[u8]]) -> Vec<(String, Vec<u8>)> {
     entries
-        .chunks(WIDTH as usize)
+        .chunks(WIDTH)
         .enumerate()
         .map(|(n, chunk)| {
             let mut bytes = vec![];
@@ -63,10 +60,7 @@ pub fn entry_bundles(entries: &[&[u8]]) -> Vec<(String, Vec<u8>)> {
                 bytes.extend_from_slice(&len.to_be_bytes());
                 bytes.extend_from_slice(e);
             }
-            (
-                tile_path("tile/entries", n as u64, chunk.len() as u64),
-                bytes,
-            )
+            (tile_path("tile/entries", n, chunk.len()), bytes)
         })
         .collect()
 }
@@ -78,7 +72,7 @@ mod tests {
     #[test]
     fn index_paths_follow_the_spec_examples() {
         assert_eq!(index_path(0), "000");
-        assert_eq!(index_path(1234067), "x001/x234/067");
+        assert_eq!(index_path(1_234_067), "x001/x234/067");
         assert_eq!(index_path(1000), "x001/000");
     }
 

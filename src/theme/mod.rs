@@ -400,6 +400,41 @@ pub(crate) fn format_date(value: &str, format: &str) -> Result<String, String> {
     jiff::fmt::strtime::format(format, civil).map_err(|e| format!("date format `{format}`: {e}"))
 }
 
+/// Which entries a `get_ledger` call shows: `from`..=`to` by seq, only `types`, then the
+/// `last` N of those.
+struct Selection {
+    last: Option<u64>,
+    from: Option<u64>,
+    to: Option<u64>,
+    types: Option<Vec<String>>,
+}
+
+impl Selection {
+    fn apply(&self, view: &serde_json::Value) -> serde_json::Value {
+        let mut view = view.clone();
+        let entries = view["entries"].as_array().cloned().unwrap_or_default();
+        let mut kept: Vec<serde_json::Value> = entries
+            .into_iter()
+            .filter(|e| {
+                let seq = e["seq"].as_u64().unwrap_or(0);
+                let kind = e["type"].as_str().unwrap_or("");
+                self.from.is_none_or(|f| seq >= f)
+                    && self.to.is_none_or(|t| seq <= t)
+                    && self
+                        .types
+                        .as_ref()
+                        .is_none_or(|ts| ts.iter().any(|t| t == kind))
+            })
+            .collect();
+        if let Some(n) = self.last {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            kept = kept.split_off(kept.len().saturating_sub(n));
+        }
+        view["entries"] = serde_json::Value::from(kept);
+        view
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,40 +491,5 @@ mod tests {
             "2026-11-01T10:20"
         );
         assert!(format_date("soon", "%Y").is_err());
-    }
-}
-
-/// Which entries a `get_ledger` call shows: `from`..=`to` by seq, only `types`, then the
-/// `last` N of those.
-struct Selection {
-    last: Option<u64>,
-    from: Option<u64>,
-    to: Option<u64>,
-    types: Option<Vec<String>>,
-}
-
-impl Selection {
-    fn apply(&self, view: &serde_json::Value) -> serde_json::Value {
-        let mut view = view.clone();
-        let entries = view["entries"].as_array().cloned().unwrap_or_default();
-        let mut kept: Vec<serde_json::Value> = entries
-            .into_iter()
-            .filter(|e| {
-                let seq = e["seq"].as_u64().unwrap_or(0);
-                let kind = e["type"].as_str().unwrap_or("");
-                self.from.is_none_or(|f| seq >= f)
-                    && self.to.is_none_or(|t| seq <= t)
-                    && self
-                        .types
-                        .as_ref()
-                        .is_none_or(|ts| ts.iter().any(|t| t == kind))
-            })
-            .collect();
-        if let Some(n) = self.last {
-            let n = usize::try_from(n).unwrap_or(usize::MAX);
-            kept = kept.split_off(kept.len().saturating_sub(n));
-        }
-        view["entries"] = serde_json::Value::from(kept);
-        view
     }
 }
