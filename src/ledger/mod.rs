@@ -249,6 +249,7 @@ fn check_entries(
     let mut prev_leaf: Option<Hash> = None;
     let mut prev_time: Option<jiff::Timestamp> = None;
     let mut prev_seq: Option<u64> = None;
+    let mut pending = Pending::new();
     let mut kinds: BTreeMap<u64, String> = BTreeMap::new();
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let line_start = start;
@@ -327,7 +328,7 @@ fn check_entries(
                 .help(format!("`ledger.toml` allows {}", quoted(&config.actors))),
             );
         }
-        cross_check(&at, &env, &kinds, known, ds);
+        cross_check(&at, &env, &kinds, known, &mut pending, ds);
         kinds.insert(env.seq, env.kind.clone());
         prev_leaf = Some(leaf);
         prev_time = Some(env.time);
@@ -343,6 +344,9 @@ fn check_entries(
             leaf,
         });
     }
+    for warning in pending.into_values() {
+        ds.push(warning);
+    }
     (entries, lines)
 }
 
@@ -357,11 +361,16 @@ fn quoted(list: &[String]) -> String {
 }
 
 /// Checks that need earlier entries or the rest of the site.
+/// Warnings for `failure` entries whose report is still `pending`, by seq; a later
+/// `correction` of the entry (naming the report in its reason) settles one.
+type Pending = BTreeMap<u64, Diagnostic>;
+
 fn cross_check(
     at: &schema::At<'_>,
     env: &schema::Envelope,
     kinds: &BTreeMap<u64, String>,
     known: &Known<'_>,
+    pending: &mut Pending,
     ds: &mut Diagnostics,
 ) {
     let earlier = |field: &str, want: &str, ds: &mut Diagnostics| {
@@ -383,7 +392,12 @@ fn cross_check(
     match env.kind.as_str() {
         "eval" => earlier("checkpoint_seq", "checkpoint", ds),
         "restart" => earlier("failure_seq", "failure", ds),
-        "correction" => earlier("target_seq", "*", ds),
+        "correction" => {
+            earlier("target_seq", "*", ds);
+            if let Some(target) = env.body.get("target_seq").and_then(Value::as_u64) {
+                pending.remove(&target);
+            }
+        }
         "failure" => {
             let report = env
                 .body
@@ -391,10 +405,14 @@ fn cross_check(
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if report == "pending" {
-                ds.push(
+                pending.insert(
+                    env.seq,
                     Diagnostic::warning(format!("failure at seq {} has no report yet", env.seq))
                         .at(at.source, at.key("failure_report", 0))
-                        .help("write `artifacts/failures/<id>.md` and name it in a `correction`"),
+                        .help(format!(
+                            "write `artifacts/failures/<id>.md`, then append a `correction` with `target_seq` {} that names it",
+                            env.seq
+                        )),
                 );
             } else if !known.failure_reports.contains(report) {
                 ds.push(
@@ -530,18 +548,23 @@ fn check_checkpoints(
         let what = match lines.chain_break.map(|b| b as u64) {
             Some(b) if (from..*size).contains(&b) => {
                 from = b;
-                format!("the chain breaks after line {}: a line was", b + 1)
+                format!(
+                    "the chain breaks after line {}: a line was changed, removed or moved",
+                    b + 1
+                )
             }
-            _ if from + 1 == *size => format!("line {size} was"),
-            _ => format!("a line from {} to {size} was", from + 1),
+            _ if from + 1 == *size => format!("line {size} was changed"),
+            _ => format!("a line from {} to {size} was changed", from + 1),
         };
         ds.push(
             Diagnostic::error(format!(
-                "`{}` does not match the signed checkpoint `{}`: {what} changed after it was signed",
+                "`{}` does not match the signed checkpoint `{}`: {what} after it was signed",
                 entries_src.path, src.path
             ))
             .at(entries_src, line_span(from))
-            .label(format!("the tree of the first {size} lines has another root"))
+            .label(format!(
+                "the tree of the first {size} lines has another root"
+            ))
             .help("signed lines are never edited: revert the change and append a `correction`"),
         );
     }
@@ -723,5 +746,21 @@ mod tests {
         let (ledger, ds) = run(&files, &[]);
         assert!(!ds.has_errors() && !ds.is_empty());
         assert!(ledger.is_some());
+        let files = ledger_files(
+            &[
+                ("log.genesis", r#"{"title":"T"}"#),
+                ("failure", &pending),
+                (
+                    "correction",
+                    r#"{"target_seq":1,"reason":"report: gpu-loss"}"#,
+                ),
+            ],
+            None,
+        );
+        let (_, ds) = run(&files, &[]);
+        assert!(
+            ds.is_empty(),
+            "a correction of the failure settles the warning: {ds:?}"
+        );
     }
 }
