@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::artifact::frozen::git;
+use crate::artifact::frozen::{commit, git};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
 use crate::load::LedgerFiles;
@@ -13,17 +13,8 @@ use crate::load::LedgerFiles;
 /// Compares every ledger file tracked at `rev` with `current`.
 pub fn since(root: &Path, rev: &str, current: &[LedgerFiles]) -> Result<Diagnostics> {
     let usage = |e: String| Error::Usage(format!("`--since {rev}`: {e}"));
-    let commit = git(
-        root,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{rev}^{{commit}}"),
-        ],
-    )
-    .map_err(usage)?;
-    let commit = commit.trim();
+    let commit = commit(root, rev)?;
+    let commit = commit.as_str();
     let listing = git(
         root,
         &[

@@ -216,55 +216,39 @@ fn checkpoint_for_a_rewritten_history_fails_the_build() {
     snapshot("headlines", &headlines(&err));
 }
 
+/// Runs `ledger append demo-run --type <kind> --actor <actor> --body <body>`, expects it
+/// refused (exit 1) and returns its error headlines.
+fn refused_append(site: &SiteTest, kind: &str, actor: &str, body: &str) -> String {
+    let out = site
+        .run([
+            "ledger", "append", "demo-run", "--type", kind, "--actor", actor, "--body", body,
+        ])
+        .fails_with(1)
+        .stderr();
+    headlines(&out)
+}
+
 #[test]
 fn unknown_types_and_missing_fields_are_refused_by_append() {
     let site = fixture();
     let before = site.file(ENTRIES);
-    let out = site
-        .run([
-            "ledger",
-            "append",
-            "demo-run",
-            "--type",
-            "loss.spike",
-            "--actor",
-            "trainer",
-            "--body",
-            "{}",
-        ])
-        .fails_with(1)
-        .stderr();
-    snapshot("unknown_type", &headlines(&out));
-    let out = site
-        .run([
-            "ledger",
-            "append",
-            "demo-run",
-            "--type",
+    snapshot(
+        "unknown_type",
+        &refused_append(&site, "loss.spike", "trainer", "{}"),
+    );
+    snapshot(
+        "bad_failure",
+        &refused_append(
+            &site,
             "failure",
-            "--actor",
             "trainer",
-            "--body",
             r#"{"class":"hardware","severity":"bad","step":3,"impact":"x","action":"y","failure_report":"no-such-report"}"#,
-        ])
-        .fails_with(1)
-        .stderr();
-    snapshot("bad_failure", &headlines(&out));
-    let out = site
-        .run([
-            "ledger",
-            "append",
-            "demo-run",
-            "--type",
-            "note",
-            "--actor",
-            "stranger",
-            "--body",
-            r#"{"text":"hi"}"#,
-        ])
-        .fails_with(1)
-        .stderr();
-    snapshot("stranger", &headlines(&out));
+        ),
+    );
+    snapshot(
+        "stranger",
+        &refused_append(&site, "note", "stranger", r#"{"text":"hi"}"#),
+    );
     assert_eq!(
         site.file(ENTRIES),
         before,
