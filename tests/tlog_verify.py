@@ -91,7 +91,8 @@ def ed25519_verify(public, message, signature):
 
 # --- C2SP signed note, checkpoint and tlog-proof --------------------------------------------
 def parse_key(line):
-    name, key_id, key = line.strip().rsplit("+", 2)
+    # Names have no "+", but base64 may: split from the left.
+    name, key_id, key = line.strip().split("+", 2)
     raw = base64.b64decode(key, validate=True)
     if raw[0] != 1 or len(raw) != 33:
         raise ValueError("not an Ed25519 verifier key")

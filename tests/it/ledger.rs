@@ -160,14 +160,7 @@ fn checkpoint_for_a_rewritten_history_fails_the_build() {
     let site = fixture();
     // Someone with the key rewrites history from scratch (new lines, a new chain), signs it,
     // and keeps the old, already published checkpoint of size 4.
-    let key_line = site
-        .file(&format!("{LEDGER}/ledger.toml"))
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("keys = [\"")
-                .map(|k| k.trim_end_matches("\"]").to_owned())
-        })
-        .unwrap();
+    let key_line = key_line(&site.file(&format!("{LEDGER}/ledger.toml")));
     site.run([
         "ledger",
         "init",
@@ -397,13 +390,7 @@ fn independent_python_verifier_accepts_our_checkpoint_and_proof() {
     let site = fixture();
     site.run(["build"]).succeeds();
     let toml = site.file(&format!("{LEDGER}/ledger.toml"));
-    let key = toml
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("keys = [\"")
-                .map(|k| k.trim_end_matches("\"]").to_owned())
-        })
-        .unwrap();
+    let key = key_line(&toml);
     let script = manifest_dir().join("tests/tlog_verify.py");
     let run = |seq: usize, line: &str| {
         site.write("line.txt", line);
@@ -428,6 +415,37 @@ fn independent_python_verifier_accepts_our_checkpoint_and_proof() {
     assert!(!altered.status.success(), "an altered line must not verify");
     let wrong_entry = run(1, &l[2]);
     assert!(!wrong_entry.status.success());
+
+    // The real Model Run #1 ledger and its checkpoint, signed with the real key.
+    let repo = SiteTest::repo_site();
+    repo.run(["build"]).succeeds();
+    let dir = "artifacts/ledgers/model-run-1";
+    let key = key_line(&repo.file(&format!("{dir}/ledger.toml")));
+    let entries = repo.file(&format!("{dir}/entries.jsonl"));
+    for (seq, line) in entries.lines().enumerate() {
+        repo.write("line.txt", line);
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(&key)
+            .arg(repo.path(&format!(
+                "public/ledgers/model-run-1/proof/{seq}.tlog-proof"
+            )))
+            .arg(repo.path("line.txt"))
+            .arg(repo.path(&format!("{dir}/entries.jsonl")))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "seq {seq}: {out:?}");
+    }
+}
+
+/// The first verifier key line in a `ledger.toml`.
+fn key_line(toml: &str) -> String {
+    toml.lines()
+        .find_map(|l| {
+            l.strip_prefix("keys = [\"")
+                .map(|k| k.trim_end_matches("\"]").to_owned())
+        })
+        .unwrap()
 }
 
 fn which_python() -> Result<String, ()> {
