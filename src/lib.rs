@@ -15,6 +15,7 @@ pub mod error;
 pub mod fingerprint;
 mod fs;
 pub mod init;
+pub mod ledger;
 pub mod load;
 pub mod manifest;
 pub mod markdown;

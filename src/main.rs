@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         what: ArtifactCommand,
     },
+    /// Keep a run ledger: keys, appends, checkpoints, verification.
+    Ledger {
+        #[command(subcommand)]
+        what: LedgerCommand,
+    },
     /// Create something new in the site.
     New {
         #[command(subcommand)]
@@ -95,6 +100,68 @@ enum ArtifactCommand {
     Hash {
         /// The artifact's id (its folder under `artifacts/`).
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Generate an Ed25519 signing key: the private key goes to FILE, the verifier key line is
+    /// printed for `ledger init --key` or `ledger.toml`.
+    Keygen {
+        /// Where to write the private key (must not exist; keep it out of the repository).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The key name, usually the ledger's origin.
+        #[arg(long, value_name = "NAME", default_value = "ancapex.org/ledgers")]
+        name: String,
+    },
+    /// Create `artifacts/ledgers/<NAME>/` with ledger.toml and its `log.genesis` line.
+    Init {
+        /// The ledger's folder name.
+        name: String,
+        /// The log's origin, e.g. `ancapex.org/ledgers/model-run-1`.
+        #[arg(long, value_name = "ORIGIN")]
+        origin: String,
+        /// The verifier key line printed by `ledger keygen`.
+        #[arg(long, value_name = "KEY")]
+        key: String,
+        /// Who appends; the only actor allowed until ledger.toml says otherwise.
+        #[arg(long, value_name = "ACTOR", default_value = "ancapex")]
+        actor: String,
+        /// The genesis title (the name when none).
+        #[arg(long, value_name = "TITLE")]
+        title: Option<String>,
+    },
+    /// Append one entry: seq, prev and ts are filled in; the line is checked, then written
+    /// under a lock and fsynced.
+    Append {
+        /// The ledger's folder name.
+        name: String,
+        /// The entry type, e.g. `note` or `artifact.status`.
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: String,
+        /// The body, a JSON object.
+        #[arg(long, value_name = "JSON")]
+        body: String,
+        /// Who appends.
+        #[arg(long, value_name = "ACTOR", default_value = "ancapex")]
+        actor: String,
+        /// An artifact reference, `artifact:<id>@<version>`; repeatable.
+        #[arg(long = "ref", value_name = "REF")]
+        refs: Vec<String>,
+    },
+    /// Sign a checkpoint of the whole ledger into `checkpoints/<size>`.
+    Sign {
+        /// The ledger's folder name.
+        name: String,
+        /// The private key file written by `ledger keygen`.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+    /// Check a ledger as the build does and report on it.
+    Verify {
+        /// The ledger's folder name.
+        name: String,
     },
 }
 
@@ -213,6 +280,7 @@ fn main() -> ExitCode {
             };
             return verify(&cli.root, &dir, how, style);
         }
+        Command::Ledger { what } => ledger(&cli.root, what, style),
         Command::Init { dir } => ancapex::init::site(&dir).map(|files| {
             println!("created a site in {}: {}", dir.display(), files.join(", "));
             println!("next: ancapex --root {} build", dir.display());
@@ -375,4 +443,107 @@ fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style:
     if format != Format::Json && !diagnostics.is_empty() {
         eprint!("{}", diagnostic::render(diagnostics, style));
     }
+}
+
+/// Runs a `ledger` subcommand; content problems are printed as diagnostics (exit 1 through
+/// the returned report).
+#[expect(
+    clippy::print_stdout,
+    reason = "the binary is where reports are printed"
+)]
+fn ledger(
+    root: &std::path::Path,
+    what: LedgerCommand,
+    style: Style,
+) -> ancapex::error::Result<Option<ancapex::pipeline::Report>> {
+    use ancapex::ledger::command;
+    let now = jiff::Timestamp::now();
+    let outcome = match what {
+        LedgerCommand::Keygen { out, name } => {
+            let line = command::keygen(&out, &name)?;
+            println!(
+                "wrote the private key to {} (keep it secret, out of git)",
+                out.display()
+            );
+            println!("verifier key (for `ledger init --key` or ledger.toml):");
+            println!("{line}");
+            return Ok(None);
+        }
+        LedgerCommand::Init {
+            name,
+            origin,
+            key,
+            actor,
+            title,
+        } => {
+            let title = title.unwrap_or_else(|| name.clone());
+            let init = command::Init {
+                name: &name,
+                origin: &origin,
+                key: &key,
+                actor: &actor,
+                title: &title,
+            };
+            let dir = command::init(root, &init, now)?;
+            let rel = dir.strip_prefix(root).unwrap_or(&dir);
+            println!("created {} with its log.genesis line", rel.display());
+            return Ok(None);
+        }
+        LedgerCommand::Append {
+            name,
+            kind,
+            body,
+            actor,
+            refs,
+        } => {
+            let new = command::Append {
+                kind: &kind,
+                body: &body,
+                actor: &actor,
+                refs: &refs,
+            };
+            let outcome = command::append(root, &name, &new, now)?;
+            if let Some(e) = outcome.ledger.as_ref().and_then(|l| l.entries.last()) {
+                println!("appended seq {} ({}) to ledger `{name}`", e.seq, e.kind);
+            }
+            outcome
+        }
+        LedgerCommand::Sign { name, key } => {
+            let (outcome, signed) = command::sign(root, &name, &key)?;
+            match signed {
+                Some(command::Signed::Wrote(path, size)) => {
+                    let rel = path.strip_prefix(root).unwrap_or(&path);
+                    println!("signed {} ({size} entries)", rel.display());
+                }
+                Some(command::Signed::Already(size)) => {
+                    println!("checkpoint {size} already covers every entry of `{name}`");
+                }
+                None => {}
+            }
+            outcome
+        }
+        LedgerCommand::Verify { name } => {
+            let outcome = command::verify(root, &name)?;
+            if let Some(l) = outcome
+                .ledger
+                .as_ref()
+                .filter(|_| !outcome.diagnostics.has_errors())
+            {
+                print!("{}", command::summary(l));
+            }
+            outcome
+        }
+    };
+    if !outcome.diagnostics.has_errors() {
+        // Warnings only: print them here so the build's "checked" line does not follow.
+        report_diagnostics(&outcome.diagnostics, Format::Human, style);
+        return Ok(None);
+    }
+    Ok(Some(ancapex::pipeline::Report {
+        diagnostics: outcome.diagnostics,
+        pages: 0,
+        sections: 0,
+        written: None,
+        site_digest: None,
+    }))
 }

@@ -18,17 +18,8 @@ const FROZEN: [&str; 4] = ["version", "files", "claim", "acceptance"];
 /// Compares every record that was published at `rev` with `current`. A missing git, a bad
 /// revision or a failed git command is an error (exit 2); changes are diagnostics.
 pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnostics> {
-    let commit = git(
-        root,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{rev}^{{commit}}"),
-        ],
-    )
-    .map_err(|e| Error::Usage(format!("`--since {rev}`: {e}")))?;
-    let commit = commit.trim();
+    let commit = commit(root, rev)?;
+    let commit = commit.as_str();
     let listing = git(
         root,
         &["ls-tree", "-r", "--name-only", commit, "--", "artifacts"],
@@ -216,7 +207,22 @@ fn locate(
 }
 
 /// Runs git in `root`; its stdout, or why it failed.
-fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
+/// The commit `rev` names, or a usage error naming `--since`.
+pub(crate) fn commit(root: &Path, rev: &str) -> Result<String> {
+    let out = git(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .map_err(|e| Error::Usage(format!("`--since {rev}`: {e}")))?;
+    Ok(out.trim().to_owned())
+}
+
+pub(crate) fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(root)

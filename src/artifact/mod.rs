@@ -4,7 +4,7 @@
 //! every build and resolves references between records, `rules` gates claims by status and
 //! computes the badge a visitor sees.
 
-mod frozen;
+pub(crate) mod frozen;
 mod hash;
 mod integrity;
 mod record;
@@ -164,6 +164,9 @@ pub struct Artifact {
     pub folder: std::path::PathBuf,
 }
 
+/// Ids whose folders and URLs belong to run ledgers and failure reports.
+const RESERVED_IDS: [&str; 2] = ["ledgers", "failures"];
+
 /// Parses and checks every record, hashes its files and resolves references between records.
 /// Records that do not parse, or whose schema, id, version or status is wrong, are reported and
 /// left out; the others stay in (with their problems reported) so references to them resolve.
@@ -189,7 +192,15 @@ pub fn registry(files: &[ArtifactFile]) -> (Vec<Artifact>, Diagnostics) {
         diagnostics.extend(p.diagnostics.iter().cloned());
         let Some((id, span)) = &p.id else { continue };
         let owner = owners[id.as_str()];
-        if owner != i {
+        if RESERVED_IDS.contains(&id.as_str()) {
+            diagnostics.push(
+                Diagnostic::error(format!("artifact id `{id}` is reserved"))
+                    .at(&file.source, span.clone())
+                    .label(format!("`/artifacts/{id}/` holds the site's {id}"))
+                    .help("choose another id"),
+            );
+            broken.insert(id.clone());
+        } else if owner != i {
             diagnostics.push(
                 Diagnostic::error(format!("duplicate artifact id `{id}`"))
                     .at(&file.source, span.clone())

@@ -4,7 +4,10 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
+pub(crate) fn io(
+    action: &'static str,
+    path: &Path,
+) -> impl FnOnce(std::io::Error) -> Error + use<> {
     let path = path.to_path_buf();
     move |source| Error::Io {
         action,

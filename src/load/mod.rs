@@ -75,6 +75,19 @@ pub struct ArtifactFile {
     pub source: Arc<SourceText>,
 }
 
+/// The files of one ledger under `artifacts/ledgers/<name>/`.
+#[derive(Debug, Clone)]
+pub struct LedgerFiles {
+    /// The folder name.
+    pub name: String,
+    /// `ledger.toml`, if there is one.
+    pub config: Option<Arc<SourceText>>,
+    /// `entries.jsonl`, if there is one.
+    pub entries: Option<Arc<SourceText>>,
+    /// Each file in `checkpoints/`: its name and text, sorted by name.
+    pub checkpoints: Vec<(String, Arc<SourceText>)>,
+}
+
 /// Every input of a build.
 #[derive(Debug, Clone, Default)]
 pub struct SourceSet {
@@ -90,6 +103,10 @@ pub struct SourceSet {
     pub artifacts: Vec<ArtifactFile>,
     /// The theme's `theme.toml`, if it has one.
     pub theme_config: Option<Arc<SourceText>>,
+    /// Run ledgers, sorted by folder.
+    pub ledgers: Vec<LedgerFiles>,
+    /// Ids of the failure reports (`artifacts/failures/<id>.md`).
+    pub failure_report_ids: std::collections::BTreeSet<String>,
 }
 
 /// Finds and reads the site's inputs.
@@ -150,7 +167,66 @@ pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
             }
         }
     }
+    set.ledgers = ledgers(root, &mut diagnostics)?;
+    set.failure_report_ids = failure_report_ids(root)?;
     Ok((set, diagnostics))
+}
+
+/// Reads every ledger folder under `artifacts/ledgers/`.
+pub(crate) fn ledgers(root: &Path, diagnostics: &mut Diagnostics) -> Result<Vec<LedgerFiles>> {
+    let dir = root.join("artifacts").join("ledgers");
+    let mut out = vec![];
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for folder in sorted_dir(&dir)? {
+        let name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push(ledger(root, &folder, name, diagnostics)?);
+    }
+    Ok(out)
+}
+
+/// Reads one ledger folder.
+pub(crate) fn ledger(
+    root: &Path,
+    folder: &Path,
+    name: String,
+    diagnostics: &mut Diagnostics,
+) -> Result<LedgerFiles> {
+    let optional = |file: &str, diagnostics: &mut Diagnostics| {
+        let path = folder.join(file);
+        if path.is_file() {
+            text_or_report(root, &path, diagnostics)
+        } else {
+            Ok(None)
+        }
+    };
+    let config = optional("ledger.toml", diagnostics)?;
+    let entries = optional("entries.jsonl", diagnostics)?;
+    let mut checkpoints = vec![];
+    for (rel, path) in walk(&folder.join("checkpoints"))? {
+        if let Some(text) = text_or_report(root, &path, diagnostics)? {
+            checkpoints.push((rel, text));
+        }
+    }
+    Ok(LedgerFiles {
+        name,
+        config,
+        entries,
+        checkpoints,
+    })
+}
+
+/// The stems of `artifacts/failures/*.md`.
+pub(crate) fn failure_report_ids(root: &Path) -> Result<std::collections::BTreeSet<String>> {
+    Ok(walk(&root.join("artifacts").join("failures"))?
+        .into_iter()
+        .filter_map(|(rel, _)| rel.strip_suffix(".md").map(str::to_owned))
+        .filter(|id| !id.contains('/'))
+        .collect())
 }
 
 fn load_theme(config: &Config, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {

@@ -166,6 +166,8 @@ pub struct Site {
     pub files: BTreeMap<String, crate::load::Origin>,
     /// The artifact registry.
     pub artifacts: Vec<crate::artifact::Artifact>,
+    /// The run ledgers that verified.
+    pub ledgers: Vec<crate::ledger::Ledger>,
 }
 
 impl Site {

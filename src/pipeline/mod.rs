@@ -11,8 +11,8 @@ use crate::model::{Body, Rendered};
 use crate::output::{Staging, Summary};
 use crate::policy::{self, Naming};
 use crate::{
-    artifact, fingerprint, load, manifest, markdown, output, parse, provenance, render, signing,
-    theme, verify,
+    artifact, fingerprint, ledger, load, manifest, markdown, output, parse, provenance, render,
+    signing, theme, verify,
 };
 
 /// What a build or check did.
@@ -78,11 +78,20 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let (artifacts, ds) = artifact::registry(&sources.artifacts);
     diagnostics.extend(ds);
     site.artifacts = artifacts;
+    let artifact_ids = site.artifacts.iter().map(|a| a.id.clone()).collect();
+    let known = ledger::Known {
+        failure_reports: &sources.failure_report_ids,
+        artifacts: &artifact_ids,
+    };
+    let (ledgers, ds) = ledger::check(&sources.ledgers, &known);
+    diagnostics.extend(ds);
+    site.ledgers = ledgers;
     let record_dirs = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
     let cited = sources.content.iter().map(|c| &c.source);
     diagnostics.extend(artifact::in_content(cited, &site.artifacts, &record_dirs));
     if let Some(rev) = &overrides.since {
         diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
+        diagnostics.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
     }
 
     let syntax_css = render::syntax_css(&config, sources.theme_config.as_ref(), &mut diagnostics);
@@ -99,7 +108,7 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
             .collect(),
     );
 
-    let generated = render::generated_paths(&config, &site.artifacts);
+    let generated = render::generated_paths(&config, &site.artifacts, &site.ledgers);
     theme.set_globals(&render::context::globals(&config, &site.artifacts));
     let _ = theme.lookups.artifacts.set(
         site.artifacts
@@ -108,6 +117,10 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
             .zip(render::context::artifact_views(&site.artifacts))
             .collect(),
     );
+    let _ = theme
+        .lookups
+        .ledgers
+        .set(render::ledger_views(&site.ledgers));
     let _ = theme.lookups.urls.set(site.urls.clone());
     let files = site.files.keys().cloned();
     let _ = theme.lookups.files.set(

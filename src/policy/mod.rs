@@ -81,8 +81,16 @@ pub fn file(path: &str, naming: Naming) -> FilePolicy {
 /// `artifacts/<id>/files/<sha256>/<name>`: artifact files are published under their digest.
 fn is_content_addressed(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
-    matches!(parts.as_slice(), ["artifacts", _, "files", sha, _]
-        if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()))
+    match parts.as_slice() {
+        ["artifacts", _, "files", sha, _] => {
+            sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())
+        }
+        // A run ledger's signed checkpoint for a tree size never changes, nor does a full
+        // tile (C2SP tlog-tiles); a partial tile (`.p/<width>`) is replaced as the log grows.
+        ["ledgers", _, "checkpoints", size] => size.bytes().all(|b| b.is_ascii_digit()),
+        ["ledgers", _, "tile", rest @ ..] => !rest.iter().any(|p| *p == ".p" || p.ends_with(".p")),
+        _ => false,
+    }
 }
 
 /// The media type of a file, by its name.
@@ -104,7 +112,7 @@ pub fn media_type(path: &str) -> &'static str {
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "json" | "map" => "application/json",
         "xml" => "application/xml; charset=utf-8",
-        "txt" | "minisig" | "sha256" | "sig" => "text/plain; charset=utf-8",
+        "txt" | "minisig" | "sha256" | "sig" | "tlog-proof" => "text/plain; charset=utf-8",
         "md" => "text/markdown; charset=utf-8",
         "csv" => "text/csv; charset=utf-8",
         "toml" => "application/toml",
@@ -127,6 +135,12 @@ pub fn media_type(path: &str) -> &'static str {
         "gz" | "tgz" => "application/gzip",
         "tar" => "application/x-tar",
         _ if name == "_headers" || name == "_redirects" => "text/plain; charset=utf-8",
+        // A run ledger's checkpoints are signed notes (C2SP), which are text.
+        _ if path.starts_with("ledgers/")
+            && (name == "checkpoint" || path.contains("/checkpoints/")) =>
+        {
+            "text/plain; charset=utf-8"
+        }
         _ => "application/octet-stream",
     }
 }
@@ -333,6 +347,40 @@ mod tests {
         assert_eq!(
             file("artifacts/x/files/short/w.bin", Naming::Stable).cache,
             CacheClass::Revalidate
+        );
+    }
+
+    #[test]
+    fn ledger_checkpoints_and_full_tiles_are_immutable_the_rest_revalidates() {
+        let class = |p: &str| file(p, Naming::Stable).cache;
+        assert_eq!(class("ledgers/run/checkpoints/7"), CacheClass::Immutable);
+        assert_eq!(class("ledgers/run/tile/0/000"), CacheClass::Immutable);
+        assert_eq!(
+            class("ledgers/run/tile/entries/x001/234"),
+            CacheClass::Immutable
+        );
+        assert_eq!(class("ledgers/run/tile/0/000.p/7"), CacheClass::Revalidate);
+        assert_eq!(
+            class("ledgers/run/tile/entries/000.p/7"),
+            CacheClass::Revalidate
+        );
+        assert_eq!(class("ledgers/run/checkpoint"), CacheClass::Revalidate);
+        assert_eq!(class("ledgers/run/entries.jsonl"), CacheClass::Revalidate);
+        assert_eq!(
+            class("ledgers/run/proof/3.tlog-proof"),
+            CacheClass::Revalidate
+        );
+        assert_eq!(
+            media_type("ledgers/run/checkpoint"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            media_type("ledgers/run/checkpoints/7"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            media_type("ledgers/run/proof/3.tlog-proof"),
+            "text/plain; charset=utf-8"
         );
     }
 

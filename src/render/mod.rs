@@ -3,6 +3,7 @@
 
 pub(crate) mod context;
 pub(crate) mod feeds;
+pub(crate) mod ledgers;
 pub(crate) mod machine;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use tera::{Context, Value};
 
 use crate::artifact::Artifact;
 use crate::config::Config;
+use crate::ledger::Ledger;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -27,7 +29,7 @@ use context::{SectionView, View};
 
 /// Paths the build writes besides pages, sections, aliases and static files; links to them are
 /// valid.
-pub fn generated_paths(config: &Config, artifacts: &[Artifact]) -> Vec<String> {
+pub fn generated_paths(config: &Config, artifacts: &[Artifact], ledgers: &[Ledger]) -> Vec<String> {
     let mut out = vec![
         "/404.html".to_owned(),
         "/robots.txt".to_owned(),
@@ -60,7 +62,16 @@ pub fn generated_paths(config: &Config, artifacts: &[Artifact]) -> Vec<String> {
                 .filter_map(|f| context::artifact_file_url(a, f.get_ref())),
         );
     }
+    out.extend(ledgers::generated_paths(ledgers));
     out
+}
+
+/// Every ledger's template view by name, for `get_ledger`.
+pub fn ledger_views(ledgers: &[Ledger]) -> BTreeMap<String, serde_json::Value> {
+    ledgers
+        .iter()
+        .map(|l| (l.name.clone(), ledgers::view(l)))
+        .collect()
 }
 
 /// One output file to produce.
@@ -87,6 +98,12 @@ enum Job {
     ArtifactIndex,
     ArtifactList(usize),
     ArtifactFeed,
+    LedgerPage {
+        index: usize,
+        pager: usize,
+        total: usize,
+    },
+    LedgerFile(Arc<Vec<u8>>),
 }
 
 /// Renders the site into `sink`. Template problems come back as diagnostics; a sink failure
@@ -133,8 +150,10 @@ pub fn site(
     // A theme without the artifact templates has no artifact pages; the JSON mirrors stay.
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
     let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
+    let run_pages = has("ledger.html");
     jobs.retain(|(_, job)| match job {
         Job::Artifact(_) => pages,
+        Job::LedgerPage { .. } => run_pages,
         Job::ArtifactList(_) => lists,
         _ => true,
     });
@@ -169,6 +188,12 @@ pub fn site(
                     feeds::artifact_atom(&site.artifacts, config).into_bytes(),
                 )),
                 Job::ArtifactList(i) => render_artifact_list(site, &filters[*i], theme),
+                Job::LedgerPage {
+                    index,
+                    pager,
+                    total,
+                } => render_ledger(&site.ledgers[*index], *pager, *total, theme),
+                Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
             };
             match body {
                 Ok(body) => sink(Rendered {
@@ -372,6 +397,28 @@ fn plan(
                     claim(),
                 ));
             }
+        }
+    }
+    for (index, l) in site.ledgers.iter().enumerate() {
+        let claim = || Claim::generated(&format!("ledgers/{}/", l.name));
+        let total = ledgers::pages(l);
+        for pager in 1..=total {
+            claims.push((
+                output_file(&ledgers::page_url(&l.name, pager)),
+                Job::LedgerPage {
+                    index,
+                    pager,
+                    total,
+                },
+                claim(),
+            ));
+        }
+        for (path, bytes) in l.published() {
+            claims.push((
+                format!("ledgers/{}/{path}", l.name),
+                Job::LedgerFile(Arc::new(bytes)),
+                claim(),
+            ));
         }
     }
     for (path, origin) in &site.files {
@@ -630,8 +677,45 @@ fn render_artifact(site: &Site, i: usize, theme: &Theme) -> Result<Body, Option<
         .map_err(|d| d.map(|d| d.in_file(a.source.path.clone())))?;
     let mut ctx = base_context(&context::artifact_url(&a.id), theme);
     ctx.insert_value("artifact", context::artifact(a, &site.artifacts));
+    ctx.insert_value(
+        "status_history",
+        Value::from_serializable(&ledgers::status_history(&site.ledgers, &a.id)),
+    );
     theme
         .render("artifact.html", &ctx)
+        .map(Body::Html)
+        .map_err(Some)
+}
+
+fn render_ledger(
+    l: &Ledger,
+    pager: usize,
+    total: usize,
+    theme: &Theme,
+) -> Result<Body, Option<Diagnostic>> {
+    require_template(theme, "ledger.html")?;
+    let mut view = ledgers::view(l);
+    let all = view["entries"].as_array().cloned().unwrap_or_default();
+    let start = (pager - 1) * ledgers::PER_PAGE;
+    view["entries"] = serde_json::Value::from(
+        all.into_iter()
+            .skip(start)
+            .take(ledgers::PER_PAGE)
+            .collect::<Vec<_>>(),
+    );
+    let mut ctx = base_context(&ledgers::page_url(&l.name, pager), theme);
+    ctx.insert_value("ledger", Value::from_serializable(&view));
+    ctx.insert_value(
+        "pager",
+        Value::from_serializable(&serde_json::json!({
+            "current": pager,
+            "total": total,
+            "previous": (pager > 1).then(|| ledgers::page_url(&l.name, pager - 1)),
+            "next": (pager < total).then(|| ledgers::page_url(&l.name, pager + 1)),
+        })),
+    );
+    theme
+        .render("ledger.html", &ctx)
         .map(Body::Html)
         .map_err(Some)
 }

@@ -24,6 +24,8 @@ pub(crate) struct Lookups {
     pub(crate) artifacts: OnceLock<BTreeMap<String, Value>>,
     /// Fingerprinted files by their unhashed path: URL and SRI value, for `asset`.
     pub(crate) assets: OnceLock<BTreeMap<String, (String, String)>>,
+    /// Ledger name to its view with every entry, for `get_ledger`.
+    pub(crate) ledgers: OnceLock<BTreeMap<String, serde_json::Value>>,
 }
 
 /// A template value made the first time a template asks for it, then kept: `get_page` and
@@ -290,6 +292,63 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
     );
     let l = Arc::clone(lookups);
     tera.register_function(
+        "get_ledger",
+        move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
+            let name = kwargs.must_get::<&str>("name")?;
+            let ledgers = l
+                .ledgers
+                .get()
+                .ok_or_else(|| tera::Error::message("ledgers are not known yet"))?;
+            let Some(view) = ledgers.get(name) else {
+                let names: Vec<&str> = ledgers.keys().map(String::as_str).collect();
+                let hint = crate::text::did_you_mean(name, &names)
+                    .map(|best| format!("; did you mean `{best}`?"))
+                    .unwrap_or_default();
+                return Err(tera::Error::message(format!(
+                    "`get_ledger`: no ledger `{name}` in `artifacts/ledgers/`{hint}"
+                )));
+            };
+            // Shortcodes pass `none` for arguments the editor left out.
+            let given = |k: &str| -> tera::TeraResult<Option<Value>> {
+                Ok(kwargs
+                    .get::<Value>(k)?
+                    .filter(|v| !v.is_none() && !v.is_undefined()))
+            };
+            let count = |k: &str| -> tera::TeraResult<Option<u64>> {
+                given(k)?
+                    .map(|v| {
+                        v.as_u64().ok_or_else(|| {
+                            tera::Error::message(format!(
+                                "`get_ledger`: `{k}` is not a non-negative integer"
+                            ))
+                        })
+                    })
+                    .transpose()
+            };
+            let types = given("types")?
+                .map(|v| {
+                    v.as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|t| t.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .ok_or_else(|| {
+                            tera::Error::message("`get_ledger`: `types` is not a list of types")
+                        })
+                })
+                .transpose()?;
+            let select = Selection {
+                last: count("last")?,
+                from: count("from")?,
+                to: count("to")?,
+                types,
+            };
+            Ok(Value::from_serializable(&select.apply(view)))
+        },
+    );
+    let l = Arc::clone(lookups);
+    tera.register_function(
         "get_artifact",
         move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
             let id = kwargs.must_get::<&str>("id")?;
@@ -384,6 +443,41 @@ pub(crate) fn format_date(value: &str, format: &str) -> Result<String, String> {
     )
     .map_err(|e| format!("`{value}`: {e}"))?;
     jiff::fmt::strtime::format(format, civil).map_err(|e| format!("date format `{format}`: {e}"))
+}
+
+/// Which entries a `get_ledger` call shows: `from`..=`to` by seq, only `types`, then the
+/// `last` N of those.
+struct Selection {
+    last: Option<u64>,
+    from: Option<u64>,
+    to: Option<u64>,
+    types: Option<Vec<String>>,
+}
+
+impl Selection {
+    fn apply(&self, view: &serde_json::Value) -> serde_json::Value {
+        let mut view = view.clone();
+        let entries = view["entries"].as_array().cloned().unwrap_or_default();
+        let mut kept: Vec<serde_json::Value> = entries
+            .into_iter()
+            .filter(|e| {
+                let seq = e["seq"].as_u64().unwrap_or(0);
+                let kind = e["type"].as_str().unwrap_or("");
+                self.from.is_none_or(|f| seq >= f)
+                    && self.to.is_none_or(|t| seq <= t)
+                    && self
+                        .types
+                        .as_ref()
+                        .is_none_or(|ts| ts.iter().any(|t| t == kind))
+            })
+            .collect();
+        if let Some(n) = self.last {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            kept = kept.split_off(kept.len().saturating_sub(n));
+        }
+        view["entries"] = serde_json::Value::from(kept);
+        view
+    }
 }
 
 #[cfg(test)]

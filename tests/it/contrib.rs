@@ -1,7 +1,7 @@
 //! What contributors use besides `build`: `check` reports for machines (JSON, GitHub
 //! annotations).
 
-use crate::support::SiteTest;
+use crate::support::{SiteTest, git};
 
 #[test]
 fn check_format_json_is_one_document_on_stdout() {
@@ -178,17 +178,6 @@ sha256 = "492d5ea496056f1a6a6592241032fab764c321596317930b4fa0e1e8bc3b7470"
 size   = 8
 role   = "data"
 "#;
-
-fn git(site: &SiteTest, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(site.root())
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "{out:?}");
-}
 
 /// A site in a git repository whose first commit has a published record.
 fn published_in_git() -> SiteTest {

@@ -7,5 +7,6 @@ mod contrib;
 mod errors;
 mod hashed;
 mod init;
+mod ledger;
 mod properties;
 mod support;

@@ -380,3 +380,15 @@ fn unescape(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Runs git in the site's folder, as a fixed test user; any failure fails the test.
+pub(crate) fn git(site: &SiteTest, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(site.root())
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "{out:?}");
+}

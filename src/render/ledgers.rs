@@ -1,0 +1,207 @@
+//! Views of run ledgers for templates: the run page (`ledger.html`, paginated), the excerpts
+//! `get_ledger` hands the `ledger` shortcode, and the `artifact.status` history on artifact
+//! pages. Each entry keeps its exact stored line so the browser can hash it as the build did.
+
+use serde_json::{Value, json};
+
+use crate::ledger::{Entry, Ledger, merkle};
+
+/// Entries per run page.
+pub(crate) const PER_PAGE: usize = 50;
+
+/// The run page of a ledger.
+pub(crate) fn url(name: &str) -> String {
+    format!("/ledgers/{name}/")
+}
+
+/// How many run pages a ledger has.
+pub(crate) fn pages(l: &Ledger) -> usize {
+    l.entries.len().div_ceil(PER_PAGE).max(1)
+}
+
+/// The URL of run page `pager` (1-based).
+pub(crate) fn page_url(name: &str, pager: usize) -> String {
+    if pager == 1 {
+        url(name)
+    } else {
+        format!("{}page/{pager}/", url(name))
+    }
+}
+
+/// Every path the build writes for the ledgers, for link checks.
+pub(crate) fn generated_paths(ledgers: &[Ledger]) -> Vec<String> {
+    let mut out = vec![];
+    for l in ledgers {
+        out.extend((1..=pages(l)).map(|p| page_url(&l.name, p)));
+        out.extend(
+            l.published()
+                .into_iter()
+                .map(|(p, _)| format!("{}{p}", url(&l.name))),
+        );
+    }
+    out
+}
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "none".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// A one-line reading of an entry's body.
+pub(crate) fn summary(e: &Entry) -> String {
+    let b = |k: &str| text(e.body.get(k));
+    match e.kind.as_str() {
+        "log.genesis" => format!("Ledger opened: {}", b("title")),
+        "run.start" => format!("Run {} started with config {}", b("run"), b("config")),
+        "config.change" => format!(
+            "{}: {} → {} ({})",
+            b("key"),
+            b("from"),
+            b("to"),
+            b("reason")
+        ),
+        "node.join" => match e.body.get("gpus") {
+            Some(g) => format!("Node {} joined with {g} GPUs", b("node")),
+            None => format!("Node {} joined", b("node")),
+        },
+        "node.leave" => format!("Node {} left: {}", b("node"), b("reason")),
+        "checkpoint" => format!(
+            "Checkpoint at step {}, {} tokens, {} file(s)",
+            b("step"),
+            b("tokens"),
+            e.body
+                .get("files")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
+        ),
+        "eval" => {
+            let metrics = e
+                .body
+                .get("metrics")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k} {}", text(v.get("value"))))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            format!(
+                "Eval of checkpoint #{} on {} ({}): {metrics}",
+                b("checkpoint_seq"),
+                b("suite"),
+                b("harness")
+            )
+        }
+        "failure" => format!(
+            "{} {} failure at step {}: {}. Action: {}. Report: {}",
+            b("severity"),
+            b("class"),
+            b("step"),
+            b("impact"),
+            b("action"),
+            b("failure_report")
+        ),
+        "restart" => format!("Restarted from step {}: {}", b("from_step"), b("reason")),
+        "artifact.status" => format!("{}: {} → {}", b("ref"), b("from"), b("to")),
+        "claim.registered" => format!("Claim {} registered for {}", b("claim"), b("artifact")),
+        "note" => b("text"),
+        "correction" => format!("Correction to #{}: {}", b("target_seq"), b("reason")),
+        "run.end" => format!("Run ended ({}): {}", b("outcome"), b("summary")),
+        _ => String::new(),
+    }
+}
+
+/// One entry for a template.
+pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
+    let signed = l.latest().is_some_and(|c| e.seq < c.checkpoint.size);
+    json!({
+        "seq": e.seq,
+        "ts": e.ts,
+        "type": e.kind,
+        "actor": e.actor,
+        "summary": summary(e),
+        "body": e.body,
+        "refs": e.refs,
+        "line": e.line,
+        "leaf": merkle::hex(&e.leaf),
+        "signed": signed,
+        "proof_url": signed.then(|| format!("{}proof/{}.tlog-proof", url(&l.name), e.seq)),
+        "url": format!("{}#seq-{}", page_url(&l.name, usize::try_from(e.seq).unwrap_or(0) / PER_PAGE + 1), e.seq),
+    })
+}
+
+/// A ledger for templates, with every entry.
+pub(crate) fn view(l: &Ledger) -> Value {
+    let mut counts = serde_json::Map::new();
+    for e in &l.entries {
+        let n = counts.get(&e.kind).and_then(Value::as_u64).unwrap_or(0);
+        counts.insert(e.kind.clone(), Value::from(n + 1));
+    }
+    let base = url(&l.name);
+    let closed: Vec<u64> = l
+        .entries
+        .iter()
+        .filter(|e| e.kind == "restart")
+        .filter_map(|e| e.body.get("failure_seq").and_then(Value::as_u64))
+        .collect();
+    let open: Vec<Value> = l
+        .entries
+        .iter()
+        .filter(|e| e.kind == "failure" && !closed.contains(&e.seq))
+        .map(|e| entry(l, e))
+        .collect();
+    let signed = l.latest().map_or(0, |c| c.checkpoint.size);
+    let key = l.keys.first().map(|k| {
+        use base64::Engine as _;
+        json!({
+            "name": k.name,
+            "line": k.line(),
+            "id": format!("{:08x}", k.id),
+            "public": base64::engine::general_purpose::STANDARD.encode(k.public_key()),
+        })
+    });
+    json!({
+        "name": l.name,
+        "title": l.title,
+        "origin": l.origin,
+        "url": base,
+        "entries_url": format!("{base}entries.jsonl"),
+        "checkpoint_url": l.latest().map(|_| format!("{base}checkpoint")),
+        "keys": l.keys.iter().map(crate::ledger::note::Verifier::line).collect::<Vec<_>>(),
+        "key": key,
+        "size": l.entries.len(),
+        "signed": signed,
+        "unsigned": l.entries.len() as u64 - signed,
+        "counts": counts,
+        "checkpoints": l.checkpoints.iter().map(|c| json!({
+            "size": c.checkpoint.size,
+            "root": merkle::hex(&c.checkpoint.root),
+            "url": format!("{base}checkpoints/{}", c.checkpoint.size),
+        })).collect::<Vec<_>>(),
+        "checkpoint_note": l.latest().map(|c| c.note.clone()),
+        "open_failures": open,
+        "entries": l.entries.iter().map(|e| entry(l, e)).collect::<Vec<_>>(),
+    })
+}
+
+/// The `artifact.status` entries, in every ledger, whose `ref` names artifact `id`.
+pub(crate) fn status_history(ledgers: &[Ledger], id: &str) -> Vec<Value> {
+    let mut out = vec![];
+    for l in ledgers {
+        for e in &l.entries {
+            let r = e.body.get("ref").and_then(Value::as_str).unwrap_or("");
+            if e.kind == "artifact.status" && crate::ledger::artifact_id(r) == Some(id) {
+                let mut v = entry(l, e);
+                v["ledger"] = json!({ "name": l.name, "title": l.title, "url": url(&l.name) });
+                v["from"] = e.body.get("from").cloned().unwrap_or(Value::Null);
+                v["to"] = e.body.get("to").cloned().unwrap_or(Value::Null);
+                out.push(v);
+            }
+        }
+    }
+    out
+}
