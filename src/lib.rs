@@ -10,6 +10,7 @@ pub mod artifact;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod failure;
 mod fs;
 pub mod init;
 pub mod load;

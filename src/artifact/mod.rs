@@ -24,6 +24,9 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::ArtifactFile;
 pub use frozen::since as frozen_since;
 pub use hash::{HashChange, fill as hash_files};
+pub(crate) use integrity::{
+    PathProblem, describe as describe_path, is_sha256, resolve as resolve_path, sha256_file,
+};
 use record::Record;
 pub use record::{
     Acceptance, Author, AuthorRole, Criterion, Date, FileEntry, FileRole, Input, Link, LinkRel,
@@ -161,6 +164,9 @@ pub struct Artifact {
     /// The record's folder on disk, where its `path` files are.
     #[serde(skip)]
     pub folder: std::path::PathBuf,
+    /// Where `status` is written in the record, for problems found by other modules.
+    #[serde(skip)]
+    pub status_span: Range<usize>,
 }
 
 /// Parses and checks every record, hashes its files and resolves references between records.
@@ -309,6 +315,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
         links: record.links,
         source: Arc::clone(source),
         folder: file.folder.clone(),
+        status_span: record.status.span(),
     };
     Parsed {
         artifact: Some(artifact),

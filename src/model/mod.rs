@@ -133,6 +133,8 @@ pub struct Site {
     pub files: BTreeMap<String, crate::load::Origin>,
     /// The artifact registry.
     pub artifacts: Vec<crate::artifact::Artifact>,
+    /// The failure reports published by this build, by id.
+    pub failures: Vec<crate::failure::FailureReport>,
 }
 
 impl Site {
@@ -142,6 +144,11 @@ impl Site {
             .iter()
             .map(|s| &s.doc)
             .chain(self.pages.iter().map(|p| &p.doc))
+    }
+
+    /// Every document with a rendered markdown body: sections, pages, then failure reports.
+    pub fn bodies(&self) -> impl Iterator<Item = &Document> {
+        self.documents().chain(self.failures.iter().map(|f| &f.doc))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::config::{self, Mode, Overrides};
 use crate::diagnostic::Diagnostics;
 use crate::error::Result;
 use crate::output::Summary;
-use crate::{artifact, load, markdown, output, parse, render, theme};
+use crate::{artifact, failure, load, markdown, output, parse, render, theme};
 
 /// What a build or check did.
 #[derive(Debug)]
@@ -67,11 +67,21 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let record_dirs = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
     let cited = sources.content.iter().map(|c| &c.source);
     diagnostics.extend(artifact::in_content(cited, &site.artifacts, &record_dirs));
+    // No run ledgers yet: every `runs` and `ledger_refs` entry of a report is unknown.
+    let (failures, ds) = failure::reports(
+        &sources.failures,
+        &site.artifacts,
+        &failure::NoLedgers,
+        config.drafts,
+    );
+    diagnostics.extend(ds);
+    site.failures = failures;
     if let Some(rev) = &overrides.since {
         diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
     }
 
-    let generated = render::generated_paths(&config, &site.artifacts);
+    let mut generated = render::generated_paths(&config, &site.artifacts);
+    generated.extend(render::failure_paths(&site.failures, &theme));
     theme.set_globals(&render::context::globals(&config, &site.artifacts));
     let _ = theme.lookups.artifacts.set(
         site.artifacts
