@@ -82,15 +82,15 @@ fn runs_and_ledger_refs_resolve_through_the_lookup() {
     assert_eq!(
         msgs,
         [
-            ("unknown run `run-2`".to_owned(), Some((9, 19))),
+            ("unknown run `run-2`".to_owned(), Some((9, 18))),
             (
                 "dangling ledger reference `ledger:run-1#3`".to_owned(),
-                Some((10, 33))
+                Some((10, 34))
             ),
-            ("unknown run `run-9`".to_owned(), Some((10, 51))),
+            ("unknown run `run-9`".to_owned(), Some((10, 52))),
             (
                 "malformed ledger reference `run-1#1`".to_owned(),
-                Some((10, 69))
+                Some((10, 70))
             ),
         ]
     );
