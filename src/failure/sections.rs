@@ -93,14 +93,20 @@ mod tests {
 
     fn all_but(skip: &str, extra: &str) -> String {
         let mut s = String::from("# Title\n\n");
-        for r in REQUIRED.iter().filter(|r| **r != skip) {
-            s.push_str(&format!("## {r}\n\ntext\n\n"));
-        }
+        s.extend(
+            REQUIRED
+                .iter()
+                .filter(|r| **r != skip)
+                .map(|r| format!("## {r}\n\ntext\n\n")),
+        );
         s.push_str(extra);
         s
     }
 
-    fn run(text: &str) -> Vec<(String, Option<(usize, usize)>, Option<String>)> {
+    /// Message, line and column, help.
+    type Found = (String, Option<(usize, usize)>, Option<String>);
+
+    fn run(text: &str) -> Vec<Found> {
         let src = SourceText::new("artifacts/failures/x.md", text);
         check(&src, 0..text.len())
             .iter()

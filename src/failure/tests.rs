@@ -21,9 +21,11 @@ impl LedgerLookup for FakeLedgers {
 
 fn body() -> String {
     let mut s = String::from("\n# Title\n\n");
-    for r in REQUIRED_SECTIONS {
-        s.push_str(&format!("## {r}\n\ntext\n\n"));
-    }
+    s.extend(
+        REQUIRED_SECTIONS
+            .iter()
+            .map(|r| format!("## {r}\n\ntext\n\n")),
+    );
     s
 }
 
@@ -40,11 +42,14 @@ fn file(stem: &str, front: &str) -> FailureFile {
 
 const HEAD: &str = "schema = \"ancapex.failure-report/1\"\nid = \"r\"\ntitle = \"T\"\nreport_type = \"incident\"\nstatus = \"review\"\nseverity = \"S2\"\ndetected = 2026-11-01\n";
 
+/// A message with its line and column.
+type Located = (String, Option<(usize, usize)>);
+
 fn run_with(
     files: &[FailureFile],
     artifacts: &[Artifact],
     ledgers: &dyn LedgerLookup,
-) -> (Vec<FailureReport>, Vec<(String, Option<(usize, usize)>)>) {
+) -> (Vec<FailureReport>, Vec<Located>) {
     let (reports, ds) = reports(files, artifacts, ledgers, Drafts::Exclude);
     let msgs = ds
         .iter()

@@ -2,14 +2,7 @@
 //! and an index with totals; one run over reports with one mistake each reports all of them; the
 //! real failure report template passes the same checks.
 
-use crate::support::{SiteTest, snapshot};
-
-/// The `<article>` of a page: what the failure templates make, without the theme's frame.
-fn article(html: &str) -> &str {
-    let start = html.find("<article").expect("an <article>");
-    let end = html.rfind("</article>").expect("an </article>") + "</article>".len();
-    &html[start..end]
-}
+use crate::support::{SiteTest, article, snapshot};
 
 #[test]
 fn every_published_report_gets_a_page_and_drafts_do_not() {
