@@ -12,6 +12,7 @@ pub mod artifact;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod failure;
 pub mod fingerprint;
 mod fs;
 pub mod init;

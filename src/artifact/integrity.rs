@@ -32,7 +32,7 @@ pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((crate::text::hex(&hasher.finalize()), size))
 }
 
-fn is_sha256(s: &str) -> bool {
+pub(crate) fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 

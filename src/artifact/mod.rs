@@ -24,7 +24,9 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::ArtifactFile;
 pub use frozen::since as frozen_since;
 pub use hash::{HashChange, fill as hash_files};
-pub(crate) use integrity::sha256_file;
+pub(crate) use integrity::{
+    PathProblem, describe as describe_path, is_sha256, resolve as resolve_path, sha256_file,
+};
 use record::Record;
 pub use record::{
     Acceptance, Author, AuthorRole, Criterion, Date, FileEntry, FileRole, Input, Link, LinkRel,
@@ -162,6 +164,9 @@ pub struct Artifact {
     /// The record's folder on disk, where its `path` files are.
     #[serde(skip)]
     pub folder: std::path::PathBuf,
+    /// Where `status` is written in the record, for problems found by other modules.
+    #[serde(skip)]
+    pub status_span: Range<usize>,
 }
 
 /// Ids whose folders and URLs belong to run ledgers and failure reports.
@@ -321,6 +326,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
         links: record.links,
         source: Arc::clone(source),
         folder: file.folder.clone(),
+        status_span: record.status.span(),
     };
     Parsed {
         artifact: Some(artifact),

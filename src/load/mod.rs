@@ -88,6 +88,17 @@ pub struct LedgerFiles {
     pub checkpoints: Vec<(String, Arc<SourceText>)>,
 }
 
+/// A failure report, `artifacts/failures/<id>.md`.
+#[derive(Debug, Clone)]
+pub struct FailureFile {
+    /// The file name without `.md`, which must equal the report's id.
+    pub stem: String,
+    /// The folder the report is in (`artifacts/failures/`), where its evidence paths start.
+    pub folder: PathBuf,
+    /// The text, with its root-relative path for diagnostics.
+    pub source: Arc<SourceText>,
+}
+
 /// Every input of a build.
 #[derive(Debug, Clone, Default)]
 pub struct SourceSet {
@@ -101,6 +112,8 @@ pub struct SourceSet {
     pub templates: BTreeMap<String, TemplateFile>,
     /// Artifact records, sorted by folder.
     pub artifacts: Vec<ArtifactFile>,
+    /// Failure reports, sorted by file name.
+    pub failures: Vec<FailureFile>,
     /// The theme's `theme.toml`, if it has one.
     pub theme_config: Option<Arc<SourceText>>,
     /// Run ledgers, sorted by folder.
@@ -169,6 +182,20 @@ pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
     }
     set.ledgers = ledgers(root, &mut diagnostics)?;
     set.failure_report_ids = failure_report_ids(root)?;
+    // Only the reports themselves: files in subfolders are their evidence.
+    let failures_dir = artifacts_dir.join("failures");
+    for (rel, path) in walk(&failures_dir)? {
+        let Some(stem) = rel.strip_suffix(".md").filter(|s| !s.contains('/')) else {
+            continue;
+        };
+        if let Some(source) = text_or_report(root, &path, &mut diagnostics)? {
+            set.failures.push(FailureFile {
+                stem: stem.to_owned(),
+                folder: failures_dir.clone(),
+                source,
+            });
+        }
+    }
     Ok((set, diagnostics))
 }
 

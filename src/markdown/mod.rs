@@ -50,17 +50,20 @@ pub(crate) struct Env<'a> {
 
 /// Renders the body of every page and section, in parallel, and checks every internal link.
 pub(crate) fn site(site: &mut Site, env: &Env<'_>, extra_paths: &[String]) -> Diagnostics {
-    let docs: Vec<&Document> = site.documents().collect();
+    let docs: Vec<&Document> = site.bodies().collect();
     let rendered: Vec<(Content, Diagnostics)> =
         docs.par_iter().map(|doc| document(doc, env)).collect();
     let mut diagnostics = Diagnostics::new();
     let n_sections = site.sections.len();
+    let n_documents = n_sections + site.pages.len();
     for (i, (content, ds)) in rendered.into_iter().enumerate() {
         diagnostics.extend(ds);
         if i < n_sections {
             site.sections[i].doc.content = content;
-        } else {
+        } else if i < n_documents {
             site.pages[i - n_sections].doc.content = content;
+        } else {
+            site.failures[i - n_documents].doc.content = content;
         }
     }
     diagnostics.extend(check_links(site, env.config.links.internal, extra_paths));
@@ -132,6 +135,31 @@ pub(crate) fn first_heading(body: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Every heading of a markdown text: its level, its text and its byte range in `body`.
+pub(crate) fn headings(body: &str) -> Vec<(u8, String, Range<usize>)> {
+    let mut out = vec![];
+    let mut open: Option<(u8, String, Range<usize>)> = None;
+    for (event, range) in Parser::new_ext(body, options(false)).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                open = Some((level as u8, String::new(), range));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, title, range)) = open.take() {
+                    out.push((level, title.trim().to_owned(), range));
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, title, _)) = open.as_mut() {
+                    title.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn options(smart_punctuation: bool) -> Options {
@@ -651,7 +679,7 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
         LinkLevel::Warn => Severity::Warning,
     };
     let anchors: BTreeMap<&str, HashSet<&str>> = site
-        .documents()
+        .bodies()
         .map(|d| {
             (
                 d.url.as_str(),
@@ -663,7 +691,7 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
     paths.extend(site.aliases.iter().map(|a| a.from.clone()));
     paths.extend(extra_paths.iter().cloned());
     let mut out = Diagnostics::new();
-    for doc in site.documents() {
+    for doc in site.bodies() {
         for link in &doc.content.links {
             let page = lookup_page(&anchors, &link.path);
             let exists = page.is_some()

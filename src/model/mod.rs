@@ -168,6 +168,8 @@ pub struct Site {
     pub artifacts: Vec<crate::artifact::Artifact>,
     /// The run ledgers that verified.
     pub ledgers: Vec<crate::ledger::Ledger>,
+    /// The failure reports published by this build, by id.
+    pub failures: Vec<crate::failure::FailureReport>,
 }
 
 impl Site {
@@ -192,6 +194,11 @@ impl Site {
             .iter()
             .map(|s| &s.doc)
             .chain(self.pages.iter().map(|p| &p.doc))
+    }
+
+    /// Every document with a rendered markdown body: sections, pages, then failure reports.
+    pub fn bodies(&self) -> impl Iterator<Item = &Document> {
+        self.documents().chain(self.failures.iter().map(|f| &f.doc))
     }
 }
 

@@ -11,8 +11,8 @@ use crate::model::{Body, Rendered};
 use crate::output::{Staging, Summary};
 use crate::policy::{self, Naming};
 use crate::{
-    artifact, fingerprint, ledger, load, manifest, markdown, output, parse, provenance, render,
-    signing, theme, verify,
+    artifact, failure, fingerprint, ledger, load, manifest, markdown, output, parse, provenance,
+    render, signing, theme, verify,
 };
 
 /// What a build or check did.
@@ -89,6 +89,14 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let record_dirs = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
     let cited = sources.content.iter().map(|c| &c.source);
     diagnostics.extend(artifact::in_content(cited, &site.artifacts, &record_dirs));
+    let (failures, ds) = failure::reports(
+        &sources.failures,
+        &site.artifacts,
+        &site.ledgers,
+        config.drafts,
+    );
+    diagnostics.extend(ds);
+    site.failures = failures;
     if let Some(rev) = &overrides.since {
         diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
         diagnostics.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
@@ -108,7 +116,8 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
             .collect(),
     );
 
-    let generated = render::generated_paths(&config, &site.artifacts, &site.ledgers);
+    let mut generated = render::generated_paths(&config, &site.artifacts, &site.ledgers);
+    generated.extend(render::failure_paths(&site.failures, &theme));
     theme.set_globals(&render::context::globals(&config, &site.artifacts));
     let _ = theme.lookups.artifacts.set(
         site.artifacts

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::error::Result;
+use crate::failure::FailureReport;
 use crate::fingerprint::Assets;
 use crate::load::Origin;
 use crate::markdown::highlight;
@@ -74,6 +75,23 @@ pub fn ledger_views(ledgers: &[Ledger]) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
+/// The failure pages this theme makes (the index and one page per report) and the reports'
+/// evidence files; links to them are valid.
+pub fn failure_paths(failures: &[FailureReport], theme: &Theme) -> Vec<String> {
+    let has = |name: &str| theme.has(name) || theme.is_broken(name);
+    let mut out = vec![];
+    if has("failure_list.html") {
+        out.push("/failures/".to_owned());
+    }
+    for r in failures {
+        if has("failure.html") {
+            out.push(FailureReport::url(&r.id));
+        }
+        out.extend(r.evidence.iter().map(|e| r.evidence_url(e)));
+    }
+    out
+}
+
 /// One output file to produce.
 #[derive(Debug, Clone)]
 enum Job {
@@ -104,6 +122,8 @@ enum Job {
         total: usize,
     },
     LedgerFile(Arc<Vec<u8>>),
+    Failure(usize),
+    FailureList,
 }
 
 /// Renders the site into `sink`. Template problems come back as diagnostics; a sink failure
@@ -151,10 +171,14 @@ pub fn site(
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
     let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
     let run_pages = has("ledger.html");
+    // Likewise for failure reports; their evidence files are published either way.
+    let (failure_pages, failure_list) = (has("failure.html"), has("failure_list.html"));
     jobs.retain(|(_, job)| match job {
         Job::Artifact(_) => pages,
         Job::LedgerPage { .. } => run_pages,
         Job::ArtifactList(_) => lists,
+        Job::Failure(_) => failure_pages,
+        Job::FailureList => failure_list,
         _ => true,
     });
     let results: Vec<Result<Option<Diagnostic>>> = jobs
@@ -194,6 +218,8 @@ pub fn site(
                     total,
                 } => render_ledger(&site.ledgers[*index], *pager, *total, theme),
                 Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
+                Job::Failure(i) => render_failure(site, *i, theme),
+                Job::FailureList => render_failure_list(site, theme),
             };
             match body {
                 Ok(body) => sink(Rendered {
@@ -419,6 +445,31 @@ fn plan(
                 Job::LedgerFile(Arc::new(bytes)),
                 claim(),
             ));
+        }
+    }
+    claims.push((
+        "failures/index.html".into(),
+        Job::FailureList,
+        Claim::generated("failures/index.html"),
+    ));
+    for (i, r) in site.failures.iter().enumerate() {
+        let claim = || Claim {
+            what: format!("the page of failure report `{}`", r.id),
+            at: Some((Arc::clone(&r.doc.source), 0..0)),
+        };
+        claims.push((
+            output_file(&FailureReport::url(&r.id)),
+            Job::Failure(i),
+            claim(),
+        ));
+        for e in &r.evidence {
+            if let Some(file) = &e.file {
+                claims.push((
+                    r.evidence_url(e).trim_start_matches('/').to_owned(),
+                    Job::Static(Origin::Disk(file.clone())),
+                    claim(),
+                ));
+            }
         }
     }
     for (path, origin) in &site.files {
@@ -749,6 +800,30 @@ fn render_artifact_list(
     ctx.insert_value("listed", Value::from(listed));
     theme
         .render("artifact_list.html", &ctx)
+        .map(Body::Html)
+        .map_err(Some)
+}
+
+fn render_failure(site: &Site, i: usize, theme: &Theme) -> Result<Body, Option<Diagnostic>> {
+    let r = &site.failures[i];
+    require_template(theme, "failure.html")
+        .map_err(|d| d.map(|d| d.in_file(r.doc.source.path.clone())))?;
+    let mut ctx = base_context(&FailureReport::url(&r.id), theme);
+    ctx.insert_value("report", context::failure(r));
+    theme
+        .render("failure.html", &ctx)
+        .map(Body::Html)
+        .map_err(Some)
+}
+
+fn render_failure_list(site: &Site, theme: &Theme) -> Result<Body, Option<Diagnostic>> {
+    require_template(theme, "failure_list.html")?;
+    let mut ctx = base_context("/failures/", theme);
+    let reports: Vec<Value> = site.failures.iter().map(context::failure).collect();
+    ctx.insert_value("reports", Value::from(reports));
+    ctx.insert_value("totals", context::failure_totals(&site.failures));
+    theme
+        .render("failure_list.html", &ctx)
         .map(Body::Html)
         .map_err(Some)
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
-use crate::support::{SiteTest, snapshot};
+use crate::support::{SiteTest, article, snapshot};
 
 /// The artifacts fixture, on the built-in theme (its own `index.html` and `page.html` win).
 fn fixture() -> SiteTest {
@@ -17,13 +17,6 @@ fn fixture() -> SiteTest {
         &format!("theme = \"ancapex\"\n{toml}\n[build]\nminify = false\n"),
     );
     site
-}
-
-/// The `<article>` of a page: what the artifact template makes, without the theme's frame.
-fn article(html: &str) -> &str {
-    let start = html.find("<article").expect("an <article>");
-    let end = html.rfind("</article>").expect("an </article>") + "</article>".len();
-    &html[start..end]
 }
 
 /// The ids of the artifacts a listing links to, in order.

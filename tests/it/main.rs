@@ -5,6 +5,7 @@ mod artifacts;
 mod build;
 mod contrib;
 mod errors;
+mod failures;
 mod hashed;
 mod init;
 mod ledger;

@@ -259,6 +259,13 @@ pub(crate) fn snapshot(what: &str, value: &str) {
     settings.bind(|| insta::assert_snapshot!(name, value));
 }
 
+/// The `<article>` of a page: what a generated page's template makes, without the theme's frame.
+pub(crate) fn article(html: &str) -> &str {
+    let start = html.find("<article").expect("an <article>");
+    let end = html.rfind("</article>").expect("an </article>") + "</article>".len();
+    &html[start..end]
+}
+
 /// Every file under `dir`, by `/`-separated relative path, with its bytes.
 pub(crate) fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();

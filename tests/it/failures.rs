@@ -1,0 +1,135 @@
+//! Failure reports: a site with a valid report of every type builds a page per published report
+//! and an index with totals; one run over reports with one mistake each reports all of them; the
+//! real failure report template passes the same checks.
+
+use crate::support::{SiteTest, article, snapshot};
+
+#[test]
+fn every_published_report_gets_a_page_and_drafts_do_not() {
+    let site = SiteTest::fixture("failures/valid");
+    let out = site.run(["build"]).succeeds();
+    assert_eq!(out.stderr(), "");
+    for id in [
+        "bigger-batch",
+        "loss-spike",
+        "score-drift",
+        "warmup",
+        "web-crawl-retraction",
+    ] {
+        assert!(
+            site.exists(&format!("public/failures/{id}/index.html")),
+            "{id}"
+        );
+    }
+    assert!(!site.exists("public/failures/unfinished"));
+    snapshot(
+        "loss-spike",
+        article(&site.file("public/failures/loss-spike/index.html")),
+    );
+}
+
+#[test]
+fn drafts_are_published_with_the_drafts_flag() {
+    let site = SiteTest::fixture("failures/valid");
+    site.run(["build", "--drafts"]).succeeds();
+    assert!(site.exists("public/failures/unfinished/index.html"));
+}
+
+#[test]
+fn evidence_is_published_under_its_digest() {
+    let site = SiteTest::fixture("failures/valid");
+    site.run(["build"]).succeeds();
+    let csv = site.file("artifacts/failures/loss-spike/loss.csv");
+    let files: Vec<(String, Vec<u8>)> = site
+        .tree("public/failures/loss-spike/files")
+        .into_iter()
+        .collect();
+    assert_eq!(files.len(), 1);
+    let (path, bytes) = &files[0];
+    assert!(path.ends_with("/loss.csv"), "{path}");
+    assert_eq!(bytes, csv.as_bytes());
+    let page = site.file("public/failures/loss-spike/index.html");
+    assert!(page.contains(&format!("href=\"/failures/loss-spike/files/{path}\"")));
+}
+
+#[test]
+fn the_index_lists_reports_with_totals_per_type() {
+    let site = SiteTest::fixture("failures/valid");
+    site.run(["build"]).succeeds();
+    snapshot("index", article(&site.file("public/failures/index.html")));
+}
+
+#[test]
+fn a_broken_anchor_into_a_report_is_reported() {
+    let site = SiteTest::fixture("failures/valid");
+    site.write(
+        "content/_index.md",
+        "+++\ntitle = \"Failures\"\n+++\n\n[x](/failures/loss-spike/#timelime)\n",
+    );
+    let err = site.run(["check"]).fails_with(1).stderr();
+    assert!(
+        err.starts_with("error: broken anchor: `/failures/loss-spike/` has no `#timelime`\n"),
+        "{err}"
+    );
+    assert!(err.contains("help: did you mean `#timeline`?"), "{err}");
+}
+
+#[test]
+fn every_failure_report_mistake_is_reported_in_one_run() {
+    let site = SiteTest::fixture("invalid/failures_all_mistakes");
+    site.run(["build"]).fails_with(1).stderr_snapshot();
+    assert!(!site.exists("public"));
+}
+
+#[test]
+fn the_real_site_without_reports_has_an_empty_failure_index() {
+    let site = SiteTest::repo_site();
+    site.run(["build"]).succeeds();
+    let index = site.file("public/failures/index.html");
+    assert!(index.contains("No failures reported yet."), "{index}");
+}
+
+/// The template of the real `failure-report-template` artifact, placed as a report of the real
+/// site, passes every check and renders (it is a draft, so with `--drafts`).
+#[test]
+fn the_failure_report_template_passes_validation() {
+    let site = SiteTest::repo_site();
+    let template = site.file("artifacts/failure-report-template/template/failure-report.md");
+    site.write("artifacts/failures/failure-report.md", &template);
+    let out = site.run(["build", "--drafts"]).succeeds();
+    assert_eq!(out.stderr(), "");
+    let page = site.file("public/failures/failure-report/index.html");
+    assert!(page.contains("id=context-and-expectation"), "{page}");
+}
+
+#[test]
+fn reports_resolve_their_runs_and_entries_against_the_run_ledgers() {
+    // The ledger fixture's run has `failure` entries at seq 7 and 10; a report about the first
+    // names the run and the entry, and both resolve. An entry past the end does not.
+    let site = SiteTest::fixture("ledger/site");
+    let valid = SiteTest::fixture("failures/valid");
+    let text = valid.file("artifacts/failures/bigger-batch.md");
+    let body = &text[text.rfind("+++").unwrap() + 3..];
+    let report = |refs: &str| {
+        format!(
+            "+++\nschema = \"ancapex.failure-report/1\"\nid = \"node-loss\"\ntitle = \"A node lost two GPUs\"\n\
+             report_type = \"incident\"\nstatus = \"published\"\nseverity = \"S3\"\ndetected = 2026-11-25\n\
+             published = 2026-11-26\nreviewers = [\"Grace\"]\nruns = [\"demo-run\"]\nledger_refs = [{refs}]\n+++{body}"
+        )
+    };
+    site.write(
+        "artifacts/failures/node-loss.md",
+        &report("\"ledger:demo-run#7\""),
+    );
+    site.run(["build"]).succeeds();
+    let page = site.file("public/failures/node-loss/index.html");
+    assert!(page.contains("ledger:demo-run#7"), "{page}");
+
+    site.write(
+        "artifacts/failures/node-loss.md",
+        &report("\"ledger:demo-run#7\", \"ledger:demo-run#999\""),
+    );
+    let err = site.run(["build"]).fails_with(1).stderr();
+    assert!(err.contains("demo-run#999"), "{err}");
+    assert!(err.contains("artifacts/failures/node-loss.md:"), "{err}");
+}
