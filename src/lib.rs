@@ -20,7 +20,7 @@ pub mod ledger;
 pub mod load;
 pub mod manifest;
 pub mod markdown;
-mod merkle;
+pub mod merkle;
 pub mod model;
 pub mod output;
 pub mod parse;

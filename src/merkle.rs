@@ -1,40 +1,206 @@
-//! The RFC 6962 (Certificate Transparency) Merkle tree hash: the site digest is the root over
-//! the manifest's sorted file lines. Self-contained on purpose, so that one implementation can
-//! serve both the site manifest and the run ledger.
+//! The RFC 6962 / RFC 9162 Merkle tree: leaf and node hashes, the tree head, inclusion and
+//! consistency proofs, and their verification. Run ledgers are trees over their lines; the site
+//! digest is the tree head over the manifest's sorted file lines. Small and exactly as specified
+//! so any Certificate Transparency or C2SP client computes the same hashes.
 
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest, Sha256};
 
-/// The Merkle tree hash of `leaves` in order (RFC 6962 §2.1): a leaf is
-/// `SHA-256(0x00 || leaf)`, a node `SHA-256(0x01 || left || right)`, the split at the largest
-/// power of two smaller than the count, and the empty tree `SHA-256("")`.
-pub(crate) fn root(leaves: &[&[u8]]) -> [u8; 32] {
-    match leaves {
-        [] => Sha256::digest([]).into(),
-        [one] => {
-            let mut h = Sha256::new();
-            h.update([0x00]);
-            h.update(one);
-            h.finalize().into()
-        }
-        _ => {
-            let split = leaves.len().next_power_of_two() / 2;
-            let (left, right) = leaves.split_at(split);
-            let mut h = Sha256::new();
-            h.update([0x01]);
-            h.update(root(left));
-            h.update(root(right));
-            h.finalize().into()
+/// A SHA-256 hash.
+pub type Hash = [u8; 32];
+
+/// The hash of a leaf: SHA-256(0x00 || leaf).
+pub fn leaf_hash(leaf: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x00]);
+    h.update(leaf);
+    h.finalize().into()
+}
+
+/// The hash of an interior node: SHA-256(0x01 || left || right).
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x01]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// The largest power of two smaller than `n` (for `n >= 2`).
+fn split(n: usize) -> usize {
+    let mut k = 1;
+    while k << 1 < n {
+        k <<= 1;
+    }
+    k
+}
+
+/// The tree head MTH over leaf hashes; the empty tree's is SHA-256 of nothing.
+pub fn root(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => Sha256::digest([]).into(),
+        1 => leaves[0],
+        n => {
+            let k = split(n);
+            node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
         }
     }
 }
 
+/// The audit path PATH(index, leaves) (RFC 6962 section 2.1.1). `index` must be in range.
+pub fn inclusion_proof(leaves: &[Hash], index: usize) -> Vec<Hash> {
+    let n = leaves.len();
+    if n <= 1 {
+        return vec![];
+    }
+    let k = split(n);
+    if index < k {
+        let mut p = inclusion_proof(&leaves[..k], index);
+        p.push(root(&leaves[k..]));
+        p
+    } else {
+        let mut p = inclusion_proof(&leaves[k..], index - k);
+        p.push(root(&leaves[..k]));
+        p
+    }
+}
+
+/// The consistency proof PROOF(m, leaves) between the first `m` leaves and all of them
+/// (RFC 6962 section 2.1.2). Empty when `m` is 0 or the whole tree.
+pub fn consistency_proof(leaves: &[Hash], m: usize) -> Vec<Hash> {
+    fn sub(m: usize, leaves: &[Hash], complete: bool) -> Vec<Hash> {
+        let n = leaves.len();
+        if m == n {
+            return if complete { vec![] } else { vec![root(leaves)] };
+        }
+        let k = split(n);
+        if m <= k {
+            let mut p = sub(m, &leaves[..k], complete);
+            p.push(root(&leaves[k..]));
+            p
+        } else {
+            let mut p = sub(m - k, &leaves[k..], false);
+            p.push(root(&leaves[..k]));
+            p
+        }
+    }
+    if m == 0 || m > leaves.len() {
+        return vec![];
+    }
+    sub(m, leaves, true)
+}
+
+/// Whether `proof` shows the leaf with hash `leaf` at `index` in the tree of `size` leaves
+/// with head `root` (RFC 9162 section 2.1.3.2).
+pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut f, mut s) = (index, size - 1);
+    let mut r = *leaf;
+    for p in proof {
+        if s == 0 {
+            return false;
+        }
+        if f & 1 == 1 || f == s {
+            r = node_hash(p, &r);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    s == 0 && r == *root
+}
+
+/// Whether `proof` shows the tree of `second_size` leaves with head `second` extends the
+/// tree of `first_size` leaves with head `first` (RFC 9162 section 2.1.4.2).
+pub fn verify_consistency(
+    first_size: u64,
+    second_size: u64,
+    proof: &[Hash],
+    first: &Hash,
+    second: &Hash,
+) -> bool {
+    if first_size > second_size {
+        return false;
+    }
+    if first_size == second_size {
+        return proof.is_empty() && first == second;
+    }
+    if first_size == 0 {
+        // The empty tree is a prefix of every tree.
+        return proof.is_empty();
+    }
+    if proof.is_empty() {
+        return false;
+    }
+    let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
+    if first_size.is_power_of_two() {
+        path.push(*first);
+    }
+    path.extend_from_slice(proof);
+    let (mut f, mut s) = (first_size - 1, second_size - 1);
+    while f & 1 == 1 {
+        f >>= 1;
+        s >>= 1;
+    }
+    let (mut fr, mut sr) = (path[0], path[0]);
+    for c in &path[1..] {
+        if s == 0 {
+            return false;
+        }
+        if f & 1 == 1 || f == s {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    fr == *first && sr == *second && s == 0
+}
+
+/// Lowercase hex of a hash.
+pub fn hex(h: &Hash) -> String {
+    crate::text::hex(h)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::root;
+    use super::*;
+    use proptest::prelude::*;
 
-    fn hex(bytes: &[u8]) -> String {
-        crate::text::hex(bytes)
-    }
+    /// The leaves of the Certificate Transparency reference tree (RFC 6962 test data).
+    const LEAVES: [&str; 8] = [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ];
+    /// Its heads after 1..=8 leaves.
+    const ROOTS: [&str; 8] = [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ];
 
     fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())
@@ -43,46 +209,20 @@ mod tests {
             .collect()
     }
 
-    /// The test vectors of the Certificate Transparency reference implementation
-    /// (`merkle_tree_test.cc`): the root of the first n of eight leaves.
-    #[test]
-    fn matches_the_rfc_6962_known_answers() {
-        let leaves: Vec<Vec<u8>> = [
-            "",
-            "00",
-            "10",
-            "2021",
-            "3031",
-            "40414243",
-            "5051525354555657",
-            "606162636465666768696a6b6c6d6e6f",
-        ]
-        .iter()
-        .map(|s| unhex(s))
-        .collect();
-        let roots = [
-            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-            "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-            "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-            "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-            "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-        ];
-        for (n, want) in roots.iter().enumerate() {
-            let refs: Vec<&[u8]> = leaves[..=n].iter().map(Vec::as_slice).collect();
-            assert_eq!(
-                hex(&root(&refs)),
-                *want,
-                "root of the first {} leaves",
-                n + 1
-            );
-        }
+    fn h(s: &str) -> Hash {
+        unhex(s).try_into().unwrap()
+    }
+
+    fn reference_leaves() -> Vec<Hash> {
+        LEAVES.iter().map(|l| leaf_hash(&unhex(l))).collect()
+    }
+
+    fn proof_hex(p: &[Hash]) -> Vec<String> {
+        p.iter().map(hex).collect()
     }
 
     #[test]
-    fn the_empty_tree_is_the_hash_of_nothing() {
+    fn empty_tree_head_is_sha256_of_nothing() {
         assert_eq!(
             hex(&root(&[])),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -90,15 +230,180 @@ mod tests {
     }
 
     #[test]
-    fn any_changed_leaf_changes_the_root() {
-        let leaves: Vec<Vec<u8>> = (0u8..7).map(|i| vec![i; 3]).collect();
-        let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
-        let base = root(&refs);
-        for i in 0..leaves.len() {
-            let mut changed = leaves.clone();
-            changed[i][0] ^= 1;
-            let refs: Vec<&[u8]> = changed.iter().map(Vec::as_slice).collect();
-            assert_ne!(root(&refs), base, "leaf {i}");
+    fn tree_heads_match_the_rfc_6962_reference_vectors() {
+        let leaves = reference_leaves();
+        for (n, want) in ROOTS.iter().enumerate() {
+            assert_eq!(hex(&root(&leaves[..=n])), *want, "tree of {} leaves", n + 1);
+        }
+    }
+
+    #[test]
+    fn inclusion_proofs_match_the_reference_vectors() {
+        let leaves = reference_leaves();
+        // (index, tree size, path) from the Certificate Transparency test suite.
+        let cases: [(usize, usize, &[&str]); 4] = [
+            (
+                0,
+                8,
+                &[
+                    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+            (
+                5,
+                8,
+                &[
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+            (
+                2,
+                3,
+                &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+            ),
+            (
+                1,
+                5,
+                &[
+                    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                ],
+            ),
+        ];
+        for (index, size, want) in cases {
+            let proof = inclusion_proof(&leaves[..size], index);
+            assert_eq!(proof_hex(&proof), want, "leaf {index} of {size}");
+            let head = h(ROOTS[size - 1]);
+            assert!(verify_inclusion(
+                index as u64,
+                size as u64,
+                &leaves[index],
+                &proof,
+                &head
+            ));
+            assert!(!verify_inclusion(
+                index as u64 + 1,
+                size as u64,
+                &leaves[index],
+                &proof,
+                &head
+            ));
+            assert!(!verify_inclusion(
+                index as u64,
+                size as u64 * 2,
+                &leaves[index],
+                &proof,
+                &head
+            ));
+        }
+    }
+
+    #[test]
+    fn consistency_proofs_match_the_reference_vectors() {
+        let leaves = reference_leaves();
+        let cases: [(usize, usize, &[&str]); 4] = [
+            (
+                1,
+                8,
+                &[
+                    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+            (
+                6,
+                8,
+                &[
+                    "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+            (
+                2,
+                5,
+                &[
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                ],
+            ),
+            (
+                3,
+                8,
+                &[
+                    "0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7",
+                    "07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7",
+                    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+        ];
+        for (m, n, want) in cases {
+            let proof = consistency_proof(&leaves[..n], m);
+            assert_eq!(proof_hex(&proof), want, "{m} to {n}");
+            let (a, b) = (h(ROOTS[m - 1]), h(ROOTS[n - 1]));
+            assert!(verify_consistency(m as u64, n as u64, &proof, &a, &b));
+            assert!(!verify_consistency(m as u64, n as u64, &proof, &b, &a));
+            assert!(!verify_consistency(m as u64 + 1, n as u64, &proof, &a, &b));
+            assert!(!verify_consistency(m as u64, n as u64, &proof[1..], &a, &b));
+        }
+    }
+
+    #[test]
+    fn trivial_consistency_cases() {
+        let leaves = reference_leaves();
+        let one = root(&leaves[..1]);
+        assert!(verify_consistency(1, 1, &[], &one, &one));
+        assert!(verify_consistency(0, 3, &[], &one, &one));
+        assert!(!verify_consistency(1, 1, &[one], &one, &one));
+        assert!(!verify_consistency(2, 1, &[], &one, &one));
+        assert!(!verify_consistency(1, 2, &[], &one, &one));
+    }
+
+    fn flip(h: &mut Hash, bit: usize) {
+        h[bit / 8 % 32] ^= 1 << (bit % 8);
+    }
+
+    proptest! {
+        #[test]
+        fn any_inclusion_proof_verifies_and_any_flipped_bit_fails(
+            size in 1usize..70, pick in any::<prop::sample::Index>(),
+            bit in 0usize..256, which in any::<prop::sample::Index>(),
+        ) {
+            let leaves: Vec<Hash> = (0..size).map(|i| leaf_hash(format!("line {i}").as_bytes())).collect();
+            let index = pick.index(size);
+            let head = root(&leaves);
+            let proof = inclusion_proof(&leaves, index);
+            let (i, n) = (index as u64, size as u64);
+            prop_assert!(verify_inclusion(i, n, &leaves[index], &proof, &head));
+
+            let mut leaf = leaves[index];
+            flip(&mut leaf, bit);
+            prop_assert!(!verify_inclusion(i, n, &leaf, &proof, &head));
+
+            let mut bad_root = head;
+            flip(&mut bad_root, bit);
+            prop_assert!(!verify_inclusion(i, n, &leaves[index], &proof, &bad_root));
+
+            if !proof.is_empty() {
+                let mut bad = proof.clone();
+                flip(&mut bad[which.index(proof.len())], bit);
+                prop_assert!(!verify_inclusion(i, n, &leaves[index], &bad, &head));
+            }
+        }
+
+        #[test]
+        fn any_consistency_proof_verifies(size in 1usize..70, pick in any::<prop::sample::Index>()) {
+            let leaves: Vec<Hash> = (0..size).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+            let m = pick.index(size) + 1;
+            let proof = consistency_proof(&leaves, m);
+            prop_assert!(verify_consistency(m as u64, size as u64, &proof, &root(&leaves[..m]), &root(&leaves)));
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::load::LedgerFiles;
 pub mod checkpoint;
 pub mod command;
 mod frozen;
-pub mod merkle;
+pub use crate::merkle;
 pub mod note;
 pub mod proof;
 pub mod schema;

@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::merkle;
 use crate::output::Written;
 use crate::policy::{self, Naming};
 use crate::provenance::Provenance;
@@ -105,8 +106,11 @@ pub fn site_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> S
         .map(|(name, sha)| (name, leaf(sha, name)))
         .collect();
     lines.sort_by(|a, b| a.0.cmp(b.0));
-    let leaves: Vec<&[u8]> = lines.iter().map(|(_, l)| l.as_bytes()).collect();
-    crate::text::hex(&crate::merkle::root(&leaves))
+    let leaves: Vec<merkle::Hash> = lines
+        .iter()
+        .map(|(_, l)| merkle::leaf_hash(l.as_bytes()))
+        .collect();
+    merkle::hex(&merkle::root(&leaves))
 }
 
 /// The statement for the files written; the manifest and its signature are left out.
@@ -198,9 +202,9 @@ mod tests {
     fn the_digest_is_the_merkle_root_of_sha256sum_lines() {
         let a = "a".repeat(64);
         let b = "b".repeat(64);
-        let want = crate::text::hex(&crate::merkle::root(&[
-            format!("{a}  a.html\n").as_bytes(),
-            format!("{b}  b/index.html\n").as_bytes(),
+        let want = merkle::hex(&merkle::root(&[
+            merkle::leaf_hash(format!("{a}  a.html\n").as_bytes()),
+            merkle::leaf_hash(format!("{b}  b/index.html\n").as_bytes()),
         ]));
         assert_eq!(
             site_digest([("b/index.html", b.as_str()), ("a.html", a.as_str())]),

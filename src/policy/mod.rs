@@ -306,7 +306,10 @@ fn served_at(path: &str) -> String {
 
 /// `_headers`: the security headers for every path, then one `Cache-Control` rule per file.
 /// Hosts join the values of a header set by several matching rules, so `Cache-Control` is set
-/// by exactly one rule for each file and never on `/*`.
+/// by exactly one rule for each file and never on `/*`. Nor is it set on folders (`/css/*`):
+/// hosts apply a rule to every response on its paths, so a request for a fingerprinted name not
+/// (yet) there would get a 404 that caches cannot drop for a year. So this file lists every
+/// file, and a renamed asset changes it, as it changes the manifest.
 pub fn headers_file<'a>(
     files: impl IntoIterator<Item = (&'a str, FilePolicy)>,
     security: &[(&'static str, String)],

@@ -42,13 +42,7 @@ pub(crate) fn lowercase_first(s: &str) -> String {
 
 /// Lowercase hex of bytes (digests).
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    data_encoding::HEXLOWER.encode(bytes)
 }
 
 #[cfg(test)]
