@@ -18,8 +18,11 @@ by default in Hugo and Zola), so the ancapex copy sets `[build] minify = false`.
 The floor (examples/floor.rs: `cargo build --release --example floor`) reads every page, turns
 markdown into HTML with syntect highlighting and writes it: our libraries, nothing of ours.
 
---mode fresh: each run starts from an empty output folder (removed, then `sync` and a pause, so
-the file system's own clean-up of the removed files is not billed to the next run).
+--mode fresh: each run starts from an empty output folder. Every output is removed at the start of
+a round, then `sync` and a pause of more than a minute: ext4 can skip inodes freed less than 60 s
+ago (on this machine `recently_deleted` led a profile of a fresh build), and skipping thousands of
+them while creating thousands of files would bill the previous run's clean-up to the next one
+(see BENCHMARKS.md).
 --mode rebuild: each run builds over the output the previous run of the same tool left; for
 ancapex the files it wrote are reported (a rebuild with nothing changed writes none).
 """
@@ -77,7 +80,7 @@ def prepare(workdir, pages, minify):
 
 
 def clean(site):
-    for name in ("public", ".public.spare", "resources", "floor-out"):
+    for name in ("public", ".public.spare", "resources", "floor-out", "floor-out-nohl"):
         shutil.rmtree(os.path.join(site, name), ignore_errors=True)
 
 
@@ -125,7 +128,7 @@ def measure(size, a):
     cmds = {
         "ancapex": ([a.ancapex, "build"], sites["ancapex"]),
         "floor": ([a.floor, ".", floor_out], sites["floor"]),
-        "floor-nohl": ([a.floor, ".", floor_out, "--no-highlight"], sites["floor"]),
+        "floor-nohl": ([a.floor, ".", floor_out + "-nohl", "--no-highlight"], sites["floor"]),
     }
     if not a.no_hugo:
         hugo = hugo_binary()
@@ -135,13 +138,16 @@ def measure(size, a):
     order = [k for k in ("ancapex", "hugo", "floor", "floor-nohl") if k in cmds]
     results = {k: [] for k in order}
     written = []
-    for round_ in range(a.runs + 1):
+    first = 0 if a.warmup else 1
+    for round_ in range(first, a.runs + 1):
+        # Every output a run will write into fresh is removed now, long before the runs.
+        for kind in order:
+            if a.mode == "fresh" or kind.startswith("floor"):
+                clean(cmds[kind][1])
+        subprocess.run(["sync"], check=False)
+        time.sleep(a.pause)
         for kind in order:
             cmd, cwd = cmds[kind]
-            if a.mode == "fresh" or kind.startswith("floor"):
-                clean(cwd)
-                subprocess.run(["sync"], check=False)
-                time.sleep(a.pause)
             r = run(cmd, cwd)
             if round_ > 0:  # round 0 is the warm-up
                 results[kind].append(r[:3])
@@ -150,7 +156,8 @@ def measure(size, a):
                     if m:
                         written.append(int(m.group(1)) - int(m.group(2)))
     out_pages = {k: count_pages(os.path.join(sites[k], "public")) for k in ("ancapex", "hugo") if k in cmds}
-    print(f"\n## {size} pages, mode {a.mode}, {a.runs} runs each after a warm-up, interleaved; HTML pages out: {out_pages}")
+    warm = "after a warm-up" if a.warmup else "without a warm-up"
+    print(f"\n## {size} pages, mode {a.mode}, {a.runs} runs each {warm}, interleaved, {a.pause:.0f} s after removing outputs; HTML pages out: {out_pages}")
     print(f"{'tool':10} {'wall s':>8} {'CPU s':>8} {'RSS MB':>8}   {'wall ms/page':>12} {'CPU ms/page':>12} {'RSS KB/page':>12}")
     med = {}
     for kind in order:
@@ -181,7 +188,8 @@ def main():
     ap.add_argument("--mode", choices=("fresh", "rebuild"), default="fresh")
     ap.add_argument("--minify", action="store_true", help="ancapex with minify-html on")
     ap.add_argument("--no-hugo", action="store_true")
-    ap.add_argument("--pause", type=float, default=5.0, help="seconds after `sync` in fresh mode")
+    ap.add_argument("--pause", type=float, default=65.0, help="seconds after removing outputs and `sync`")
+    ap.add_argument("--no-warmup", dest="warmup", action="store_false", help="no warm-up round")
     ap.add_argument("--keep", action="store_true", help="keep the outputs")
     a = ap.parse_args()
     for exe in (a.ancapex, a.floor):
