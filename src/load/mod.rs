@@ -118,8 +118,6 @@ pub struct SourceSet {
     pub theme_config: Option<Arc<SourceText>>,
     /// Run ledgers, sorted by folder.
     pub ledgers: Vec<LedgerFiles>,
-    /// Ids of the failure reports (`artifacts/failures/<id>.md`).
-    pub failure_report_ids: std::collections::BTreeSet<String>,
 }
 
 /// Finds and reads the site's inputs.
@@ -181,11 +179,10 @@ pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
         }
     }
     set.ledgers = ledgers(root, &mut diagnostics)?;
-    set.failure_report_ids = failure_report_ids(root)?;
     // Only the reports themselves: files in subfolders are their evidence.
     let failures_dir = artifacts_dir.join("failures");
     for (rel, path) in walk(&failures_dir)? {
-        let Some(stem) = rel.strip_suffix(".md").filter(|s| !s.contains('/')) else {
+        let Some(stem) = report_id(&rel) else {
             continue;
         };
         if let Some(source) = text_or_report(root, &path, &mut diagnostics)? {
@@ -251,9 +248,14 @@ pub(crate) fn ledger(
 pub(crate) fn failure_report_ids(root: &Path) -> Result<std::collections::BTreeSet<String>> {
     Ok(walk(&root.join("artifacts").join("failures"))?
         .into_iter()
-        .filter_map(|(rel, _)| rel.strip_suffix(".md").map(str::to_owned))
-        .filter(|id| !id.contains('/'))
+        .filter_map(|(rel, _)| report_id(&rel).map(str::to_owned))
         .collect())
+}
+
+/// The report id of a file in `artifacts/failures/`: the stem of a `.md` file directly there
+/// (files in subfolders are evidence).
+fn report_id(rel: &str) -> Option<&str> {
+    rel.strip_suffix(".md").filter(|s| !s.contains('/'))
 }
 
 fn load_theme(config: &Config, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {

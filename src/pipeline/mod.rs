@@ -79,8 +79,9 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     diagnostics.extend(ds);
     site.artifacts = artifacts;
     let artifact_ids = site.artifacts.iter().map(|a| a.id.clone()).collect();
+    let report_ids = sources.failures.iter().map(|f| f.stem.clone()).collect();
     let known = ledger::Known {
-        failure_reports: &sources.failure_report_ids,
+        failure_reports: &report_ids,
         artifacts: &artifact_ids,
     };
     let (ledgers, ds) = ledger::check(&sources.ledgers, &known);
