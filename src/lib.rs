@@ -27,6 +27,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod policy;
 pub mod provenance;
+pub mod publish;
 pub mod render;
 pub mod signing;
 mod text;
