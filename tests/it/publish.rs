@@ -264,6 +264,76 @@ impl Drop for Weed {
     }
 }
 
+/// A TCP proxy in front of the server that keeps every byte clients send, so a test can see
+/// what went over the wire without trusting the publisher's own account.
+struct Wire {
+    port: u16,
+    sent: std::sync::Arc<Mutex<Vec<u8>>>,
+}
+
+impl Wire {
+    fn to(upstream: u16) -> Self {
+        use std::io::{Read as _, Write as _};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let sent = std::sync::Arc::new(Mutex::new(vec![]));
+        let log = sent.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let Ok(mut server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                    return;
+                };
+                let (mut client_r, mut server_w) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n) = client_r.read(&mut buf) {
+                        if n == 0 || server_w.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        log.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                    let _ = server_w.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server, &mut client);
+                    let _ = client.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Self { port, sent }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything sent so far, and forgets it.
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.sent.lock().unwrap())
+    }
+
+    /// The request lines (`PUT /site/www/x HTTP/1.1`) in what was sent.
+    fn requests(bytes: &[u8]) -> Vec<String> {
+        String::from_utf8_lossy(bytes)
+            .lines()
+            .filter(|l| {
+                ["GET ", "PUT ", "POST ", "HEAD ", "DELETE "]
+                    .iter()
+                    .any(|m| l.starts_with(m))
+                    && l.ends_with(" HTTP/1.1")
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 fn between(text: &str, open: &str, close: &str) -> String {
     let start = text.find(open).map_or(0, |i| i + open.len());
     let end = text[start..].find(close).map_or(text.len(), |i| start + i);
@@ -372,7 +442,15 @@ fn publishes_the_real_site_with_its_headers_and_a_second_publish_uploads_nothing
     );
 
     let listed = weed.list();
+    let wire = Wire::to(weed.ports[0]);
+    let site = site.env("AWS_ENDPOINT_URL", &wire.endpoint());
     let again = site.run(["publish", "--to", &s3_target()]).succeeds();
+    // On the wire: no PUT but of our own record and probe.
+    let puts: Vec<String> = Wire::requests(&wire.take())
+        .into_iter()
+        .filter(|r| r.starts_with("PUT ") && !r.contains("/.well-known/ancapex/"))
+        .collect();
+    assert_eq!(puts, Vec::<String>::new());
     assert_eq!(
         uploaded(&again.stderr()),
         BTreeSet::new(),
@@ -461,7 +539,29 @@ fn a_header_rule_change_replaces_headers_without_sending_bytes() {
 
     let before = weed.get("www/sitemap.xml").unwrap();
     assert_eq!(before.0["cache-control"], "public, max-age=300");
+    let wire = Wire::to(weed.ports[0]);
+    let site = site.env("AWS_ENDPOINT_URL", &wire.endpoint());
     let out = site.run(["publish", "--to", &s3_target()]).succeeds();
+    // On the wire: the manifest's bytes went, the sitemap's did not; the sitemap got one
+    // copy onto itself.
+    let sent = wire.take();
+    assert!(contains(&sent, &site.bytes("public/site-manifest.json")));
+    assert!(
+        !contains(&sent, &before.1),
+        "the sitemap's bytes were sent again"
+    );
+    let puts: Vec<String> = Wire::requests(&sent)
+        .into_iter()
+        .filter(|r| r.starts_with("PUT ") && !r.contains("/.well-known/"))
+        .collect();
+    assert_eq!(
+        puts,
+        [
+            "PUT /site/www/sitemap.xml HTTP/1.1",
+            "PUT /site/www/site-manifest.json HTTP/1.1"
+        ]
+    );
+    assert!(String::from_utf8_lossy(&sent).contains("x-amz-copy-source: site/www/sitemap.xml"));
     // Only the manifest itself has new bytes.
     assert_eq!(
         uploaded(&out.stderr()),
