@@ -315,23 +315,38 @@ impl Wire {
         std::mem::take(&mut *self.sent.lock().unwrap())
     }
 
-    /// The request lines (`PUT /site/www/x HTTP/1.1`) in what was sent.
+    /// The request lines (`PUT /site/www/x HTTP/1.1`) in what was sent (a request may follow
+    /// a binary body on the same "line").
     fn requests(bytes: &[u8]) -> Vec<String> {
-        String::from_utf8_lossy(bytes)
-            .lines()
-            .filter(|l| {
-                ["GET ", "PUT ", "POST ", "HEAD ", "DELETE "]
+        let text = String::from_utf8_lossy(bytes);
+        text.match_indices(" HTTP/1.1\r\n")
+            .filter_map(|(end, _)| {
+                let start = ["GET /", "PUT /", "POST /", "HEAD /", "DELETE /"]
                     .iter()
-                    .any(|m| l.starts_with(m))
-                    && l.ends_with(" HTTP/1.1")
+                    .filter_map(|m| text[..end].rfind(m))
+                    .max()?;
+                let line = &text[start..end + " HTTP/1.1".len()];
+                (!line.contains('\n')).then(|| line.to_owned())
             })
-            .map(str::to_owned)
             .collect()
     }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Asserts that `text` (a run's output) contains `needle`, showing the output when not.
+#[track_caller]
+fn has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "no `{needle}` in:\n{text}");
+}
+
+/// Adds a line to the roadmap page and rebuilds.
+fn edit_roadmap(site: &SiteTest, line: &str) {
+    let page = site.file("content/roadmap.md");
+    site.write("content/roadmap.md", &format!("{page}\n\n{line}\n"));
+    site.run(["build"]).succeeds();
 }
 
 fn between(text: &str, open: &str, close: &str) -> String {
@@ -426,11 +441,7 @@ fn publishes_the_real_site_with_its_headers_and_a_second_publish_uploads_nothing
         uploaded(&first.stderr()),
         site_files(&site).keys().cloned().collect::<BTreeSet<_>>()
     );
-    assert!(
-        first.stdout().contains(" 0 unchanged, 0 deleted"),
-        "{}",
-        first.stdout()
-    );
+    has(&first.stdout(), " 0 unchanged, 0 deleted");
     assert!(!first.stderr().contains("warning"), "{}", first.stderr());
     assert_bucket_holds(&weed, &site);
     let record: serde_json::Value =
@@ -482,9 +493,7 @@ fn a_changed_page_sends_only_the_files_that_changed_and_lists_them_for_the_cdn()
     let site = weed.env(built_site());
     site.run(["publish", "--to", &s3_target()]).succeeds();
     let before = site_files(&site);
-    let page = site.file("content/roadmap.md");
-    site.write("content/roadmap.md", &format!("{page}\n\nOne more line.\n"));
-    site.run(["build"]).succeeds();
+    edit_roadmap(&site, "One more line.");
     let after = site_files(&site);
     let changed: BTreeSet<String> = after
         .iter()
@@ -567,16 +576,8 @@ fn a_header_rule_change_replaces_headers_without_sending_bytes() {
         uploaded(&out.stderr()),
         BTreeSet::from(["site-manifest.json".to_owned()])
     );
-    assert!(
-        out.stderr().contains("headers   sitemap.xml (0 bytes)"),
-        "{}",
-        out.stderr()
-    );
-    assert!(
-        out.stdout().contains("1 header-only updates"),
-        "{}",
-        out.stdout()
-    );
+    has(&out.stderr(), "headers   sitemap.xml (0 bytes)");
+    has(&out.stdout(), "1 header-only updates");
     let after = weed.get("www/sitemap.xml").unwrap();
     assert_eq!(
         after.0["cache-control"],
@@ -586,11 +587,7 @@ fn a_header_rule_change_replaces_headers_without_sending_bytes() {
     assert_eq!(after.1, before.1);
     // And the new headers are recorded: nothing to do next time.
     let again = site.run(["publish", "--to", &s3_target()]).succeeds();
-    assert!(
-        again.stdout().contains(" 0 header-only updates"),
-        "{}",
-        again.stdout()
-    );
+    has(&again.stdout(), " 0 header-only updates");
 }
 
 #[test]
@@ -619,23 +616,16 @@ fn deletes_wait_for_the_new_pages_respect_the_cap_and_spare_foreign_objects() {
     let capped = site
         .run(["publish", "--to", &s3_target(), "--max-deletes", "0"])
         .succeeds();
-    assert!(
-        capped.stderr().contains(
-            "warning: not deleting 1 keys the site no longer has: more than --max-deletes 0"
-        ),
-        "{}",
-        capped.stderr()
+    has(
+        &capped.stderr(),
+        "warning: not deleting 1 keys the site no longer has: more than --max-deletes 0",
     );
     assert!(weed.get("www/first-act/index.html").is_some());
 
     let dry = site
         .run(["publish", "--to", &s3_target(), "--dry-run"])
         .succeeds();
-    assert!(
-        dry.stdout().contains("  delete    first-act/index.html"),
-        "{}",
-        dry.stdout()
-    );
+    has(&dry.stdout(), "  delete    first-act/index.html");
     assert!(weed.get("www/first-act/index.html").is_some());
 
     let out = site.run(["publish", "--to", &s3_target()]).succeeds();
@@ -663,30 +653,16 @@ fn a_dry_run_changes_nothing() {
     let empty = site
         .run(["publish", "--to", &s3_target(), "--dry-run"])
         .succeeds();
-    assert!(
-        empty.stdout().contains("  new       index.html"),
-        "{}",
-        empty.stdout()
-    );
-    assert!(
-        empty.stdout().contains("would publish generation 1"),
-        "{}",
-        empty.stdout()
-    );
+    has(&empty.stdout(), "  new       index.html");
+    has(&empty.stdout(), "would publish generation 1");
     assert!(weed.list().is_empty());
     site.run(["publish", "--to", &s3_target()]).succeeds();
-    let page = site.file("content/roadmap.md");
-    site.write("content/roadmap.md", &format!("{page}\n\nAnother line.\n"));
-    site.run(["build"]).succeeds();
+    edit_roadmap(&site, "Another line.");
     let listed = weed.list();
     let out = site
         .run(["publish", "--to", &s3_target(), "--dry-run"])
         .succeeds();
-    assert!(
-        out.stdout().contains("  changed   roadmap/index.html"),
-        "{}",
-        out.stdout()
-    );
+    has(&out.stdout(), "  changed   roadmap/index.html");
     assert_eq!(weed.list(), listed);
 }
 
@@ -853,9 +829,7 @@ fn of_two_publishes_at_once_the_later_record_write_loses_cleanly() {
     let site = weed.env(built_site());
     let dir = site.path("public");
     site.run(["publish", "--to", &s3_target()]).succeeds();
-    let page = site.file("content/roadmap.md");
-    site.write("content/roadmap.md", &format!("{page}\n\nRace.\n"));
-    site.run(["build"]).succeeds();
+    edit_roadmap(&site, "Race.");
 
     // While this publish sends its pages, another publish of the same site runs to the end.
     let raced = Mutex::new(false);
@@ -889,12 +863,11 @@ fn publishes_to_a_directory_with_the_same_plan_and_warns_it_cannot_lock() {
     let out_dir = tempfile::tempdir().unwrap();
     let target = format!("file://{}", out_dir.path().display());
     let first = site.run(["publish", "--to", &target]).succeeds();
-    assert!(
-        first.stderr().contains(&format!(
+    has(
+        &first.stderr(),
+        &format!(
             "warning: {target} ignores conditional writes: two publishes running at once could both write the publish record"
-        )),
-        "{}",
-        first.stderr()
+        ),
     );
     let mut published = tree(out_dir.path());
     let record = published
@@ -914,9 +887,7 @@ fn publishes_to_a_directory_with_the_same_plan_and_warns_it_cannot_lock() {
         again.stderr()
     );
 
-    let page = site.file("content/roadmap.md");
-    site.write("content/roadmap.md", &format!("{page}\n\nDirectory.\n"));
-    site.run(["build"]).succeeds();
+    edit_roadmap(&site, "Directory.");
     let third = site.run(["publish", "--to", &target]).succeeds();
     assert!(uploaded(&third.stderr()).contains("roadmap/index.html"));
     let mut published = tree(out_dir.path());
@@ -937,4 +908,50 @@ fn a_site_that_does_not_verify_is_not_published() {
         "error: `[ROOT]/public` does not verify against its manifest (modified `index.html`); rebuild it with `ancapex build` before publishing\n"
     );
     assert!(tree(out_dir.path()).is_empty());
+}
+
+#[test]
+fn a_large_file_goes_up_in_parts_and_arrives_whole() {
+    let weed = Weed::start();
+    let site = SiteTest::repo_site();
+    // 20 MB that do not compress: three parts of 8 MiB at most.
+    let mut big = Vec::with_capacity(20_000_000);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    while big.len() < 20_000_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        big.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::create_dir_all(site.path("static/data")).unwrap();
+    std::fs::write(site.path("static/data/big.bin"), &big).unwrap();
+    site.run(["build"]).succeeds();
+    let wire = Wire::to(weed.ports[0]);
+    let site = weed.env(site).env("AWS_ENDPOINT_URL", &wire.endpoint());
+    site.run(["publish", "--to", &s3_target()]).succeeds();
+    let requests = Wire::requests(&wire.take());
+    let big_requests: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.contains("/site/www/data/big.bin"))
+        .collect();
+    assert!(
+        big_requests
+            .iter()
+            .any(|r| r.starts_with("POST ") && r.contains("?uploads")),
+        "a multipart upload: {big_requests:?}"
+    );
+    let parts = big_requests
+        .iter()
+        .filter(|r| r.contains("partNumber="))
+        .count();
+    assert_eq!(parts, 3, "{big_requests:?}");
+    let (headers, body) = weed.get("www/data/big.bin").unwrap();
+    assert!(body == big, "the file arrived whole");
+    assert_eq!(headers["content-type"], "application/octet-stream");
+    let object = weed.curl(&["-I"], &format!("/{BUCKET}/www/data/big.bin")).1;
+    let sha = {
+        use sha2::Digest as _;
+        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&big))
+    };
+    assert_eq!(object.get("x-amz-meta-ancapex-sha256"), Some(&sha));
 }
