@@ -224,7 +224,23 @@ pub struct Report {
 /// Publishes the built site in `options.dir` to `options.target`.
 pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
     let plan = plan::site(&options.dir)?;
-    let store = Store::open(&options.target, &options.s3, options.tuning)?;
+    let access = match options.mode {
+        Mode::Publish => store::Access::ReadWrite,
+        Mode::DryRun => store::Access::ReadOnly,
+    };
+    // A dry run against a directory not there yet: nothing is there, and nothing is made
+    // (opening a directory store creates it).
+    let nothing_there = matches!(&options.target, Target::Dir(dir) if access == store::Access::ReadOnly && !dir.exists());
+    let store = if nothing_there {
+        None
+    } else {
+        Some(Store::open(
+            &options.target,
+            &options.s3,
+            options.tuning,
+            access,
+        )?)
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -234,10 +250,13 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
             &options.dir,
         ))?;
     let concurrency = options.concurrency.max(1);
-    let state = runtime.block_on(remote::state(&store, options.listing, concurrency))?;
+    let state = match &store {
+        Some(store) => runtime.block_on(remote::state(store, options.listing, concurrency))?,
+        None => remote::State::default(),
+    };
     let changes = diff::compute(&plan, &state, options.limits);
     let mut report = Report {
-        target: store.name().to_owned(),
+        target: options.target.to_string(),
         mode: options.mode,
         uploaded: changes.steps.iter().filter(|s| s.action.uploads()).count(),
         bytes: changes
@@ -270,9 +289,9 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
             changes.held_back, options.limits.max_deletes
         ));
     }
-    if options.mode == Mode::DryRun {
+    let Some(store) = store.filter(|_| options.mode == Mode::Publish) else {
         return Ok(report);
-    }
+    };
 
     let conditional = runtime.block_on(conditional_writes(&store, &state))?;
     if !conditional {

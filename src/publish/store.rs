@@ -80,6 +80,14 @@ pub(crate) enum HeaderUpdate {
     NotStored,
 }
 
+/// Whether the store may be changed: a dry run opens a directory target without creating
+/// anything in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
 pub(crate) struct Store {
     op: Operator,
     name: String,
@@ -105,7 +113,12 @@ struct S3Copy {
 
 impl Store {
     /// Opens the target (no request is made yet).
-    pub(crate) fn open(target: &Target, s3: &S3Config, tuning: Tuning) -> Result<Self> {
+    pub(crate) fn open(
+        target: &Target,
+        s3: &S3Config,
+        tuning: Tuning,
+        access: Access,
+    ) -> Result<Self> {
         let retry = RetryLayer::new()
             .with_max_times(tuning.retries)
             .with_min_delay(tuning.backoff)
@@ -178,10 +191,11 @@ impl Store {
                 })
             }
             Target::Dir(dir) => {
-                crate::fs::create_dir_all(dir)?;
-                let builder = opendal::services::Fs::default()
-                    .root(&dir.to_string_lossy())
-                    .atomic_write_dir(&dir.join(DIR_TMP).to_string_lossy());
+                let mut builder = opendal::services::Fs::default().root(&dir.to_string_lossy());
+                if access == Access::ReadWrite {
+                    crate::fs::create_dir_all(dir)?;
+                    builder = builder.atomic_write_dir(&dir.join(DIR_TMP).to_string_lossy());
+                }
                 let op = Operator::new(builder)
                     .map_err(failed)?
                     .layer(timeout)

@@ -224,13 +224,20 @@ impl Weed {
             .unwrap_or_else(|| panic!("curl {args:?} {path} failed"))
     }
 
-    /// An object's (headers, bytes), or none.
+    /// An object's (headers, bytes), or none. A 5xx is retried for a while: a server just
+    /// restarted lists before its volumes are back.
     fn get(&self, key: &str) -> Option<(BTreeMap<String, String>, Vec<u8>)> {
-        let (status, headers, body) = self.curl(&[], &format!("/{BUCKET}/{key}"));
-        match status {
-            200 => Some((headers, body)),
-            404 => None,
-            s => panic!("GET {key}: {s} {}", String::from_utf8_lossy(&body)),
+        let started = Instant::now();
+        loop {
+            let (status, headers, body) = self.curl(&[], &format!("/{BUCKET}/{key}"));
+            match status {
+                200 => return Some((headers, body)),
+                404 => return None,
+                500.. if started.elapsed() < Duration::from_secs(30) => {
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                s => panic!("GET {key}: {s} {}", String::from_utf8_lossy(&body)),
+            }
         }
     }
 
@@ -754,9 +761,10 @@ fn options(dir: &Path, target: &str, s3: publish::S3Config) -> publish::Options 
         },
         concurrency: 2,
         listing: publish::Listing::WhenNoRecord,
+        // Few, short retries: a killed server fails the publish within a second or two.
         tuning: publish::Tuning {
-            retries: 1,
-            backoff: Duration::from_millis(50),
+            retries: 3,
+            backoff: Duration::from_millis(100),
             timeout: Duration::from_secs(10),
         },
         invalidation_list: None,
@@ -899,7 +907,23 @@ fn of_two_publishes_at_once_the_later_record_write_loses_cleanly() {
 fn publishes_to_a_directory_with_the_same_plan_and_warns_it_cannot_lock() {
     let site = built_site();
     let out_dir = tempfile::tempdir().unwrap();
+    // A dry run makes nothing: not the folder, not its temporary folder.
+    let missing = out_dir.path().join("not-yet");
+    let dry = site
+        .run([
+            "publish",
+            "--to",
+            &format!("file://{}", missing.display()),
+            "--dry-run",
+        ])
+        .succeeds();
+    has(&dry.stdout(), "  new       index.html");
+    assert!(!missing.exists());
     let target = format!("file://{}", out_dir.path().display());
+    site.run(["publish", "--to", &target, "--dry-run"])
+        .succeeds();
+    assert!(tree(out_dir.path()).is_empty());
+    assert!(!out_dir.path().join(".well-known").exists());
     let first = site.run(["publish", "--to", &target]).succeeds();
     has(
         &first.stderr(),
