@@ -6,7 +6,8 @@
 //! `output::stage` (written into a staging folder, swapped in atomically). Static assets are
 //! fingerprinted before rendering (`fingerprint::apply`); after it, `_headers` (`policy`) and
 //! `site-manifest.json` (`manifest`) are written from the digests of what was written.
-//! `pipeline` is the only module that knows that order: start reading there.
+//! `pipeline` is the only module that knows that order: start reading there. `publish::run`
+//! puts a built site on an S3-compatible bucket or in a directory (plan, remote, diff, execute).
 
 pub mod artifact;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod policy;
 pub mod provenance;
+pub mod publish;
 pub mod render;
 pub mod signing;
 mod text;

@@ -72,6 +72,9 @@ enum Command {
         #[arg(long, value_name = "KEY")]
         key: Option<String>,
     },
+    /// Publish the built site to an S3-compatible bucket or a directory: only what changed,
+    /// assets before the pages that use them, then deletes.
+    Publish(PublishArgs),
     /// Create a new site in DIR that builds with the built-in theme.
     Init {
         /// Where to create the site.
@@ -92,6 +95,42 @@ enum Command {
         #[command(subcommand)]
         what: New,
     },
+}
+
+#[derive(clap::Args)]
+struct PublishArgs {
+    /// Where to: `s3://<bucket>/<prefix>` (endpoint, region and credentials from the AWS_*
+    /// variables or the flags below) or `file:///<path>`.
+    #[arg(long, value_name = "TARGET")]
+    to: String,
+    /// The built site to publish (the configured output folder of `--root` by default).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Print the plan; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// More deletes than this means no deletes (and a message).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_deletes: usize,
+    /// Keep the fingerprinted files of this many generations (this one included).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    keep_generations: u64,
+    /// Write the URL paths whose content changed to FILE, one a line, for a CDN purge.
+    #[arg(long, value_name = "FILE")]
+    invalidation_list: Option<PathBuf>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    concurrency: usize,
+    /// List the target and compare the SHA-256 stored with each object, not trusting the
+    /// publish record.
+    #[arg(long)]
+    verify_remote: bool,
+    /// The S3 endpoint URL (default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// The S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1; R2: auto).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -281,6 +320,7 @@ fn main() -> ExitCode {
             return verify(&cli.root, &dir, how, style);
         }
         Command::Ledger { what } => ledger(&cli.root, what, style),
+        Command::Publish(args) => return publish(&cli.root, args, style),
         Command::Init { dir } => ancapex::init::site(&dir).map(|files| {
             println!("created a site in {}: {}", dir.display(), files.join(", "));
             println!("next: ancapex --root {} build", dir.display());
@@ -424,6 +464,179 @@ fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Sty
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// `publish`: progress on stderr (a bar on a terminal, lines otherwise), the plan in a dry run,
+/// then a summary; exit 2 on a failure.
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the binary is where reports are printed"
+)]
+fn publish(root: &std::path::Path, args: PublishArgs, style: Style) -> ExitCode {
+    use ancapex::publish::{self, Action, Mode};
+    let target = match publish::Target::parse(&args.to) {
+        Ok(t) => t,
+        Err(e) => return operational_failure(&e, Format::Human, style),
+    };
+    let dir = match args.dir.map_or_else(|| publish::output_dir(root), Ok) {
+        Ok(d) => d,
+        Err(e) => return operational_failure(&e, Format::Human, style),
+    };
+    let mut s3 = publish::S3Config::from_env();
+    s3.endpoint = args.endpoint.or(s3.endpoint);
+    s3.region = args.region.or(s3.region);
+    let options = publish::Options {
+        dir,
+        target,
+        s3,
+        mode: if args.dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Publish
+        },
+        limits: publish::Limits {
+            max_deletes: args.max_deletes,
+            keep_generations: args.keep_generations.max(1),
+        },
+        concurrency: args.concurrency.max(1),
+        listing: if args.verify_remote {
+            publish::Listing::Always
+        } else {
+            publish::Listing::WhenNoRecord
+        },
+        tuning: publish::Tuning::default(),
+        invalidation_list: args.invalidation_list,
+    };
+    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let progress = PublishProgress::new(interactive);
+    let report = match publish::run(&options, &progress) {
+        Ok(r) => r,
+        Err(e) => {
+            progress.finish();
+            return operational_failure(&e, Format::Human, style);
+        }
+    };
+    progress.finish();
+    if report.mode == Mode::DryRun {
+        println!("plan for {} (dry run: nothing changed):", report.target);
+        for step in report
+            .steps
+            .iter()
+            .filter(|s| s.action != Action::Unchanged)
+        {
+            println!(
+                "  {:<9} {} ({} bytes, {})",
+                step.action.as_str(),
+                step.item.key,
+                step.item.size,
+                step.item.phase.as_str()
+            );
+        }
+        for key in &report.deleted {
+            println!("  delete    {key}");
+        }
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    let verb = if report.mode == Mode::DryRun {
+        "would publish"
+    } else {
+        "published"
+    };
+    println!(
+        "{verb} generation {} to {}: {} uploaded ({} bytes), {} header-only updates, {} unchanged, {} deleted, {} kept from earlier generations",
+        report.generation,
+        report.target,
+        report.uploaded,
+        report.bytes,
+        report.header_only,
+        report.unchanged,
+        report.deleted.len(),
+        report.kept
+    );
+    ExitCode::SUCCESS
+}
+
+/// How `publish` shows its progress: an indicatif bar (files and bytes) on a terminal, one
+/// line per file otherwise (CI logs).
+struct PublishProgress {
+    bar: Option<indicatif::ProgressBar>,
+    /// The phase's name, files done and files in all.
+    phase: std::sync::Mutex<(&'static str, usize, usize)>,
+}
+
+impl PublishProgress {
+    fn new(interactive: bool) -> Self {
+        let bar = interactive.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            let style = indicatif::ProgressStyle::with_template(
+                "{msg:<44} [{bar:30}] {bytes}/{total_bytes}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar
+        });
+        Self {
+            bar,
+            phase: std::sync::Mutex::new(("", 0, 0)),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl ancapex::publish::Progress for PublishProgress {
+    #[expect(
+        clippy::print_stderr,
+        reason = "the binary is where progress is printed"
+    )]
+    fn event(&self, event: &ancapex::publish::Event<'_>) {
+        use ancapex::publish::Event;
+        let Some(bar) = &self.bar else {
+            match event {
+                Event::Phase {
+                    phase,
+                    files,
+                    bytes,
+                } => eprintln!("{}: {files} files, {bytes} bytes", phase.as_str()),
+                Event::Done { key, action, bytes } => {
+                    eprintln!("  {:<9} {key} ({bytes} bytes)", action.as_str());
+                }
+                Event::Deleted { key } => eprintln!("  deleted   {key}"),
+                Event::Recorded => eprintln!("publish record written"),
+                Event::PhaseDone(_) => {}
+            }
+            return;
+        };
+        let mut phase = self
+            .phase
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match event {
+            Event::Phase {
+                phase: p,
+                files,
+                bytes,
+            } => {
+                *phase = (p.as_str(), 0, *files);
+                bar.reset();
+                bar.set_length(*bytes);
+            }
+            Event::Done { bytes, .. } => {
+                phase.1 += 1;
+                bar.inc(*bytes);
+            }
+            _ => return,
+        }
+        bar.set_message(format!("{}: {}/{} files", phase.0, phase.1, phase.2));
     }
 }
 

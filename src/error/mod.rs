@@ -37,6 +37,27 @@ pub enum Error {
         #[source]
         source: walkdir::Error,
     },
+    /// A publish target failed an operation (after retries).
+    #[error("{action} `{key}` on {target}")]
+    Store {
+        /// What was being done, e.g. "could not upload".
+        action: &'static str,
+        /// The object's key under the target's prefix (empty for the whole target).
+        key: String,
+        /// The target, e.g. `s3://bucket/prefix`.
+        target: String,
+        /// The store's error.
+        #[source]
+        source: opendal::Error,
+    },
+    /// Another publish wrote the publish record since this one read it.
+    #[error(
+        "another publish to {target} finished while this one ran: its record was kept and nothing was deleted; publish again to bring the target up to date"
+    )]
+    PublishConflict {
+        /// The target.
+        target: String,
+    },
 }
 
 /// The result of an operational step.

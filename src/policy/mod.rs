@@ -32,6 +32,13 @@ impl CacheClass {
         }
     }
 
+    /// The class named `name` in the manifest.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Immutable, Self::Revalidate, Self::Short]
+            .into_iter()
+            .find(|c| c.as_str() == name)
+    }
+
     /// The name in the manifest.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -297,7 +304,7 @@ pub fn security_headers(inline: &Inline, forms: &FormTargets) -> Vec<(&'static s
 }
 
 /// The path a host matches a file's headers on: a folder's `index.html` is served at the folder.
-fn served_at(path: &str) -> String {
+pub(crate) fn served_at(path: &str) -> String {
     match path.strip_suffix("index.html") {
         Some(dir) if dir.is_empty() || dir.ends_with('/') => format!("/{dir}"),
         _ => format!("/{path}"),

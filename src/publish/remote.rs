@@ -1,0 +1,138 @@
+//! What the target holds: the publish record of the last publish (which keys we own, their
+//! SHA-256 and header fingerprints, the generation each was last part of), and, when there is
+//! no record or the user asks, a listing compared by the SHA-256 stored with each object.
+
+use std::collections::BTreeMap;
+
+use futures::{StreamExt as _, TryStreamExt as _};
+use serde::{Deserialize, Serialize};
+
+use super::store::Store;
+use crate::error::{Error, Result};
+
+/// Our own keys under the prefix: never listed as site files, never deleted.
+pub const OWN_PREFIX: &str = ".well-known/ancapex/";
+/// The publish record, under the target's prefix.
+pub const RECORD: &str = ".well-known/ancapex/publish.json";
+/// What the record is.
+pub const FORMAT: &str = "https://ancapex.org/publish-record/v1";
+
+/// The publish record: every key a publish of ours wrote and has not deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// [`FORMAT`].
+    pub format: String,
+    /// Counts publishes: 1 for the first.
+    pub generation: u64,
+    /// The site digest of the last site published.
+    #[serde(rename = "siteDigest")]
+    pub site_digest: String,
+    /// `ancapex <version>`.
+    pub generator: String,
+    /// Every key we own, sorted.
+    pub objects: BTreeMap<String, Owned>,
+}
+
+/// One key we own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owned {
+    /// Its SHA-256, hex.
+    pub sha256: String,
+    /// Bytes.
+    pub size: u64,
+    /// The fingerprint of its headers.
+    pub headers: String,
+    /// Whether its bytes never change (kept for a few generations once unused).
+    pub immutable: bool,
+    /// The last generation whose site had it.
+    pub generation: u64,
+}
+
+impl Record {
+    /// The JSON stored: pretty, sorted, a final newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+}
+
+/// An object found by listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its SHA-256 from our metadata (or, in a directory, from its bytes); none for an
+    /// object we did not write.
+    pub sha256: Option<String>,
+    /// Its header fingerprint from our metadata.
+    pub headers: Option<String>,
+    /// Whether its `Cache-Control` says immutable.
+    pub immutable: bool,
+    /// Whether it carries our metadata, so an earlier publish of ours wrote it (an interrupted
+    /// one, whose record was never written).
+    pub ours: bool,
+}
+
+/// The target before a publish.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// The last publish's record, if any.
+    pub record: Option<Record>,
+    /// The record's ETag, for the conditional write of the next one.
+    pub etag: Option<String>,
+    /// Whether a record object exists (even one without an ETag).
+    pub has_record: bool,
+    /// Every key under the prefix with what it carries, when listed.
+    pub listed: Option<BTreeMap<String, Listed>>,
+}
+
+/// Whether to list the target even when there is a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Only without a record.
+    WhenNoRecord,
+    /// Always (`--verify-remote`).
+    Always,
+}
+
+/// Reads the record and, when needed, lists the target.
+pub(crate) async fn state(store: &Store, listing: Listing, concurrency: usize) -> Result<State> {
+    let stat = store.stat(RECORD).await?;
+    let mut state = State::default();
+    if let Some(stat) = stat {
+        state.has_record = true;
+        state.etag = stat.etag;
+        if let Some(bytes) = store.read(RECORD).await? {
+            let record: Record = serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Usage(format!(
+                    "`{RECORD}` on {} is not a publish record: {e}; move it away and publish with `--verify-remote`",
+                    store.name()
+                ))
+            })?;
+            state.record = Some(record);
+        }
+    }
+    if state.record.is_none() || listing == Listing::Always {
+        let keys = store.list().await?;
+        let listed: BTreeMap<String, Listed> = futures::stream::iter(keys)
+            .map(|key| async move {
+                let stat = store.stat(&key).await?.unwrap_or_default();
+                let ours = stat.sha256.is_some();
+                let sha256 = stat.sha256.or_else(|| store.local_sha256(&key));
+                let immutable = stat.cache_control.is_some_and(|c| c.contains("immutable"));
+                Ok::<_, Error>((
+                    key,
+                    Listed {
+                        sha256,
+                        headers: stat.headers,
+                        immutable,
+                        ours,
+                    },
+                ))
+            })
+            .buffer_unordered(concurrency.max(1))
+            .try_collect()
+            .await?;
+        state.listed = Some(listed);
+    }
+    Ok(state)
+}
