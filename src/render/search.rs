@@ -1,5 +1,5 @@
 //! The site search index: one small JSON file, built with the site, that a theme's search page
-//! loads in the browser. It lists every page, section, artifact and failure report with its
+//! loads in the browser. It lists every page, section, artifact, run ledger and failure report with its
 //! title, URL, kind, a one-line summary and the start of its text, cut at a word boundary so
 //! the file stays small enough to fetch on a phone.
 
@@ -26,7 +26,7 @@ pub(crate) struct Entry {
     pub(crate) title: String,
     /// Where it is, site-relative.
     pub(crate) url: String,
-    /// `page`, `section`, `artifact` or `failure`.
+    /// `page`, `section`, `artifact`, `ledger` or `failure`.
     pub(crate) kind: &'static str,
     /// One line under the title.
     pub(crate) summary: String,
@@ -42,7 +42,8 @@ struct Index<'a> {
     entries: &'a [Entry],
 }
 
-/// Every entry of the index, in a stable order: sections, pages, artifacts, failure reports.
+/// Every entry of the index, in a stable order: sections, pages, artifacts, run ledgers,
+/// failure reports.
 pub(crate) fn entries(site: &Site) -> Vec<Entry> {
     let mut out = Vec::new();
     let doc_entry = |doc: &Document, kind: &'static str, fallback: &str| {
@@ -88,6 +89,19 @@ pub(crate) fn entries(site: &Site) -> Vec<Entry> {
             kind: "artifact",
             summary: clip(&a.summary, SUMMARY_CHARS),
             text: clip(text.trim(), TEXT_CHARS),
+        });
+    }
+    for l in &site.ledgers {
+        out.push(Entry {
+            title: l.title.clone(),
+            url: super::ledgers::page_url(&l.name, 1),
+            kind: "ledger",
+            summary: format!(
+                "Run ledger `{}`: {} entries, each verifiable against its signed checkpoint",
+                l.name,
+                l.entries.len()
+            ),
+            text: clip(&format!("{} {}", l.origin, l.actors.join(" ")), TEXT_CHARS),
         });
     }
     if !site.failures.is_empty() {

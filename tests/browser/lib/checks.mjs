@@ -417,6 +417,7 @@ export const CHECKS = {
     const cases = [
       { query: 'manifesto', expect: '/manifesto/' },
       { query: 'ownership matrix', expect: '/artifacts/ownership-matrix/' },
+      { query: 'run ledger', expect: '/ledgers/model-run-1/' },
     ];
     const context = await ctx.browser.newContext();
     const page = await context.newPage();
