@@ -56,6 +56,8 @@ trap 'rm -rf "$work"' EXIT
 
 export LYCHEE="$lychee" TMPDIR="$work"
 status=0
+echo "== browser suite: the test server"
+node --test --test-reporter=spec "$here/server.test.mjs" || status=1
 if [ "$mode" != --self-test ]; then
     echo "== browser suite: the real site (every check must pass)"
     shots="$repo/target/browser-screenshots"
