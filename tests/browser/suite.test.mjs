@@ -47,7 +47,8 @@ for (const name of only) {
       }
     } else {
       assert.ok(failures.length > 0, `${name} passed on the broken fixture, so it cannot catch what it checks`);
-      console.log(`# ${name} caught: ${failures[0].split('\n')[0].slice(0, 200)}`);
+      const lines = failures.flatMap((f) => f.split('\n')).filter((l) => l.trim());
+      for (const line of lines.slice(0, 6)) console.log(`# ${name} caught: ${line.trim().slice(0, 200)}`);
     }
   });
 }
