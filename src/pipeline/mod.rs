@@ -119,6 +119,7 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
 
     let mut generated = render::generated_paths(&config, &site.artifacts, &site.ledgers);
     generated.extend(render::failure_paths(&site.failures, &theme));
+    generated.extend(render::search_paths(&theme));
     theme.set_globals(&render::context::globals(&config, &site.artifacts));
     let _ = theme.lookups.artifacts.set(
         site.artifacts

@@ -5,6 +5,7 @@ pub(crate) mod context;
 pub(crate) mod feeds;
 pub(crate) mod ledgers;
 pub(crate) mod machine;
+pub(crate) mod search;
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,7 @@ pub fn generated_paths(config: &Config, artifacts: &[Artifact], ledgers: &[Ledge
         format!("/{SYNTAX_CSS}"),
         "/_headers".to_owned(),
         format!("/{}", crate::manifest::FILE),
+        format!("/{}", search::FILE),
     ];
     if config.build.sitemap {
         out.push("/sitemap.xml".to_owned());
@@ -92,6 +94,22 @@ pub fn failure_paths(failures: &[FailureReport], theme: &Theme) -> Vec<String> {
     out
 }
 
+/// The search page, when the theme has its template; links to it are valid.
+pub fn search_paths(theme: &Theme) -> Vec<String> {
+    if theme.has(search::TEMPLATE) || theme.is_broken(search::TEMPLATE) {
+        vec![search::PAGE_URL.to_owned()]
+    } else {
+        vec![]
+    }
+}
+
+/// Whether the theme's search page is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchPage {
+    Build,
+    Skip,
+}
+
 /// One output file to produce.
 #[derive(Debug, Clone)]
 enum Job {
@@ -124,6 +142,8 @@ enum Job {
     LedgerFile(Arc<Vec<u8>>),
     Failure(usize),
     FailureList,
+    SearchIndex,
+    SearchPage,
 }
 
 /// Renders the site into `sink`. Template problems come back as diagnostics; a sink failure
@@ -166,9 +186,21 @@ pub fn site(
     let _ = theme.lookups.documents.set(sections.chain(pages).collect());
 
     let filters = context::artifact_filters(&site.artifacts);
-    let mut jobs = plan(site, config, &filters, assets, &mut diagnostics);
     // A theme without the artifact templates has no artifact pages; the JSON mirrors stay.
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
+    let search_page = if has(search::TEMPLATE) {
+        SearchPage::Build
+    } else {
+        SearchPage::Skip
+    };
+    let mut jobs = plan(
+        site,
+        config,
+        &filters,
+        assets,
+        search_page,
+        &mut diagnostics,
+    );
     let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
     let run_pages = has("ledger.html");
     // Likewise for failure reports; their evidence files are published either way.
@@ -220,6 +252,8 @@ pub fn site(
                 Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
                 Job::Failure(i) => render_failure(site, *i, theme),
                 Job::FailureList => render_failure_list(site, theme),
+                Job::SearchIndex => Ok(Body::Bytes(search::index(site))),
+                Job::SearchPage => render_search_page(theme),
             };
             match body {
                 Ok(body) => sink(Rendered {
@@ -290,6 +324,7 @@ fn plan(
     config: &Config,
     filters: &[context::ArtifactFilter],
     assets: &Assets,
+    search_page: SearchPage,
     diagnostics: &mut Diagnostics,
 ) -> Vec<(String, Job)> {
     let mut claims: Vec<(String, Job, Claim)> = vec![
@@ -303,7 +338,20 @@ fn plan(
             Job::Robots,
             Claim::generated("robots.txt"),
         ),
+        (
+            search::FILE.into(),
+            Job::SearchIndex,
+            Claim::generated(search::FILE),
+        ),
     ];
+    // Only a theme with a search page claims its URL; any other site may have its own there.
+    if search_page == SearchPage::Build {
+        claims.push((
+            output_file(search::PAGE_URL),
+            Job::SearchPage,
+            Claim::generated(search::PAGE_URL),
+        ));
+    }
     for generated in [SYNTAX_CSS] {
         if let Some(a) = assets.get(generated) {
             claims.push((
@@ -824,6 +872,16 @@ fn render_failure_list(site: &Site, theme: &Theme) -> Result<Body, Option<Diagno
     ctx.insert_value("totals", context::failure_totals(&site.failures));
     theme
         .render("failure_list.html", &ctx)
+        .map(Body::Html)
+        .map_err(Some)
+}
+
+fn render_search_page(theme: &Theme) -> Result<Body, Option<Diagnostic>> {
+    require_template(theme, search::TEMPLATE)?;
+    let mut ctx = base_context(search::PAGE_URL, theme);
+    ctx.insert("search_index", &format!("/{}", search::FILE));
+    theme
+        .render(search::TEMPLATE, &ctx)
         .map(Body::Html)
         .map_err(Some)
 }

@@ -11,4 +11,5 @@ mod init;
 mod ledger;
 mod properties;
 mod publish;
+mod search;
 mod support;
