@@ -28,6 +28,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod provenance;
 pub mod render;
+pub mod serve;
 pub mod signing;
 mod text;
 pub mod theme;

@@ -10,4 +10,5 @@ mod hashed;
 mod init;
 mod ledger;
 mod properties;
+mod serve;
 mod support;
