@@ -80,6 +80,14 @@ struct Body {
     diagnostics: Diagnostics,
 }
 
+impl Body {
+    /// Whether this is the rendering of `doc`'s body: the same text at the same URL.
+    fn renders(&self, doc: &Document) -> bool {
+        self.url == doc.url
+            && (Arc::ptr_eq(&self.text, &doc.source) || self.text.text == doc.source.text)
+    }
+}
+
 /// The last build's state.
 struct State {
     config: Config,
@@ -447,14 +455,23 @@ impl Session {
         let known = &self.bodies;
         let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
             let b = known.get(&doc.source.path)?;
-            (b.url == doc.url && b.text.text == doc.source.text)
+            b.renders(doc)
                 .then(|| (b.content.clone(), b.diagnostics.clone()))
         });
         let mut diagnostics = Diagnostics::new();
-        let mut bodies = HashMap::with_capacity(per_body.len());
+        let mut present = HashSet::with_capacity(per_body.len());
         for (doc, ds) in site.bodies().zip(per_body) {
             diagnostics.extend(ds.iter().cloned());
-            bodies.insert(
+            present.insert(doc.source.path.as_str());
+            // Most bodies were reused: only the new ones are kept anew.
+            if self
+                .bodies
+                .get(&doc.source.path)
+                .is_some_and(|b| Arc::ptr_eq(&b.text, &doc.source) && b.url == doc.url)
+            {
+                continue;
+            }
+            self.bodies.insert(
                 doc.source.path.clone(),
                 Body {
                     text: Arc::clone(&doc.source),
@@ -464,7 +481,9 @@ impl Session {
                 },
             );
         }
-        self.bodies = bodies;
+        if self.bodies.len() != present.len() {
+            self.bodies.retain(|path, _| present.contains(path.as_str()));
+        }
         diagnostics.extend(links);
         diagnostics
     }
@@ -557,16 +576,16 @@ impl Session {
 /// Whether an edit left the site's structure as it was: the same pages and sections in the
 /// same order, the same URLs, aliases and files. Then every output keeps its index and path.
 fn same_structure(old: &Site, new: &Site) -> bool {
-    let rels = |s: &Site| -> Vec<String> { s.documents().map(|d| d.rel.clone()).collect() };
-    let aliases = |s: &Site| -> Vec<(String, String)> {
-        s.aliases
-            .iter()
-            .map(|a| (a.from.clone(), a.to.clone()))
-            .collect()
-    };
-    rels(old) == rels(new)
+    old.pages.len() == new.pages.len()
+        && old.sections.len() == new.sections.len()
+        && old.documents().zip(new.documents()).all(|(a, b)| a.rel == b.rel)
         && old.urls == new.urls
-        && aliases(old) == aliases(new)
+        && old.aliases.len() == new.aliases.len()
+        && old
+            .aliases
+            .iter()
+            .zip(&new.aliases)
+            .all(|(a, b)| a.from == b.from && a.to == b.to)
         && old.files == new.files
         && old
             .pages
