@@ -482,7 +482,8 @@ impl Session {
             );
         }
         if self.bodies.len() != present.len() {
-            self.bodies.retain(|path, _| present.contains(path.as_str()));
+            self.bodies
+                .retain(|path, _| present.contains(path.as_str()));
         }
         diagnostics.extend(links);
         diagnostics
@@ -578,7 +579,10 @@ impl Session {
 fn same_structure(old: &Site, new: &Site) -> bool {
     old.pages.len() == new.pages.len()
         && old.sections.len() == new.sections.len()
-        && old.documents().zip(new.documents()).all(|(a, b)| a.rel == b.rel)
+        && old
+            .documents()
+            .zip(new.documents())
+            .all(|(a, b)| a.rel == b.rel)
         && old.urls == new.urls
         && old.aliases.len() == new.aliases.len()
         && old

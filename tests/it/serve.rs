@@ -635,3 +635,100 @@ fn a_body_edit_renders_only_its_page_its_listings_and_the_feeds() {
         );
     }
 }
+
+/// One random edit to a page of the fixture, or a page added or deleted.
+#[derive(Debug, Clone)]
+enum RandomEdit {
+    Body(usize, u16),
+    Title(usize, u16),
+    Date(usize, u8),
+    Draft(usize, bool),
+    Add(u8),
+    Delete(u8),
+}
+
+const PAGES: [&str; 3] = [
+    "content/blog/first.md",
+    "content/blog/second.md",
+    "content/blog/tutorials/basics.md",
+];
+
+fn apply(root: &Path, edit: &RandomEdit) -> Vec<PathBuf> {
+    // Every page's front matter opens with `+++\ntitle = "`; the edits insert after it.
+    let front = |rel: &str, line: String| {
+        rewrite(root, rel, |t| {
+            t.replacen("+++\n", &format!("+++\n{line}\n"), 1)
+        })
+    };
+    match *edit {
+        RandomEdit::Body(i, n) => vec![rewrite(root, PAGES[i], |t| format!("{t}\nWord {n}.\n"))],
+        RandomEdit::Title(i, n) => vec![rewrite(root, PAGES[i], |t| {
+            let start = t.find("title = \"").unwrap() + 9;
+            let end = start + t[start..].find('"').unwrap();
+            format!("{}Title {n}{}", &t[..start], &t[end..])
+        })],
+        RandomEdit::Date(i, d) => vec![rewrite(root, PAGES[i], |t| {
+            let kept: Vec<&str> = t.lines().filter(|l| !l.starts_with("updated = ")).collect();
+            let t = kept.join("\n") + "\n";
+            t.replacen(
+                "+++\n",
+                &format!("+++\nupdated = 2026-05-{:02}\n", d % 28 + 1),
+                1,
+            )
+        })],
+        RandomEdit::Draft(i, on) => {
+            let text = std::fs::read_to_string(root.join(PAGES[i])).unwrap();
+            let without = text.replace("draft = true\n", "");
+            if on {
+                write(root, PAGES[i], &without);
+                vec![front(PAGES[i], "draft = true".to_owned())]
+            } else {
+                vec![write(root, PAGES[i], &without)]
+            }
+        }
+        RandomEdit::Add(n) => vec![write(
+            root,
+            &format!("content/blog/extra-{}.md", n % 4),
+            &format!(
+                "+++\ntitle = \"Extra {n}\"\ndate = 2026-04-0{}\n+++\nSee [the first](@/blog/first.md).\n",
+                n % 9 + 1
+            ),
+        )],
+        RandomEdit::Delete(n) => {
+            let p = root.join(format!("content/blog/extra-{}.md", n % 4));
+            let _ = std::fs::remove_file(&p);
+            vec![p]
+        }
+    }
+}
+
+fn random_edit() -> impl proptest::strategy::Strategy<Value = RandomEdit> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0..PAGES.len(), any::<u16>()).prop_map(|(i, n)| RandomEdit::Body(i, n)),
+        (0..PAGES.len(), any::<u16>()).prop_map(|(i, n)| RandomEdit::Title(i, n)),
+        (0..PAGES.len(), any::<u8>()).prop_map(|(i, d)| RandomEdit::Date(i, d)),
+        (0..PAGES.len(), any::<bool>()).prop_map(|(i, on)| RandomEdit::Draft(i, on)),
+        any::<u8>().prop_map(RandomEdit::Add),
+        any::<u8>().prop_map(RandomEdit::Delete),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
+
+    #[test]
+    fn any_edit_sequence_rebuilds_to_the_full_build(
+        edits in proptest::collection::vec(random_edit(), 1..8)
+    ) {
+        let site = SiteTest::fixture("build/basic");
+        let root = site.root().to_path_buf();
+        let out = site.path("../full-build");
+        let (mut session, _) = start(&root);
+        for (i, edit) in edits.iter().enumerate() {
+            let touched = apply(&root, edit);
+            session.update(&touched).unwrap();
+            assert_same(&session, &root, &out, &format!("edit {i}: {edit:?}"));
+        }
+    }
+}
