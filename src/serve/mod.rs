@@ -103,7 +103,8 @@ pub fn base_url(addr: SocketAddr) -> String {
 }
 
 /// Serves the site until the process is stopped. Returns only when it cannot start: the port
-/// is taken, or the first build failed operationally before anything could be served.
+/// is taken, or `root` is not a site. Anything else (an invalid site.toml included) is shown
+/// and served around until fixed.
 pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
     let addr = SocketAddr::new(options.interface, options.port);
     let server = tiny_http::Server::http(addr).map_err(|e| {
@@ -147,6 +148,9 @@ pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(session);
         }
+        // Not a site (no site.toml): nothing to watch for.
+        Err(error @ Error::Usage(_)) => return Err(error),
+        // A site.toml with mistakes can be fixed while serving.
         Err(error) => {
             hub.lock().problems = Some(failure_json(&error));
             report(Event::Failed { error: &error });

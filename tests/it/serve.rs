@@ -732,3 +732,14 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn serving_a_folder_that_is_not_a_site_fails_at_once() {
+    let site = SiteTest::empty();
+    let run = site.run(["serve", "--port", "0"]).fails_with(2);
+    assert!(
+        run.stderr().starts_with("error: no `site.toml` in "),
+        "{}",
+        run.stderr()
+    );
+}
