@@ -48,16 +48,19 @@ class Events:
         self.buf = b""
 
     def next(self):
-        while b"\n\n" not in self.buf.split(b"\r\n\r\n", 1)[-1]:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise SystemExit("the event stream closed")
-            self.buf += chunk
-        if b"\r\n\r\n" in self.buf:
-            self.buf = self.buf.split(b"\r\n\r\n", 1)[1]
-        block, self.buf = self.buf.split(b"\n\n", 1)
-        m = re.search(rb"^event: (\S+)", block, re.M)
-        return m.group(1).decode() if m else None
+        """The next event's name (comments and the `retry` line are skipped)."""
+        while True:
+            while b"\n\n" not in self.buf.split(b"\r\n\r\n", 1)[-1]:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise SystemExit("the event stream closed")
+                self.buf += chunk
+            if b"\r\n\r\n" in self.buf:
+                self.buf = self.buf.split(b"\r\n\r\n", 1)[1]
+            block, self.buf = self.buf.split(b"\n\n", 1)
+            m = re.search(rb"^event: (\S+)", block, re.M)
+            if m:
+                return m.group(1).decode()
 
     def expect(self, name):
         while True:
@@ -83,7 +86,7 @@ def main():
         subprocess.run([sys.executable, os.path.join(SHARED, "bench", "gen_site.py"),
                         "--pages", str(a.pages), "--out", site], check=True)
         with open(os.path.join(site, "site.toml"), "w") as f:
-            f.write('title = "Benchmark site"\nbase_url = "https://example.org"\n')
+            f.write('title = "Benchmark site"\nbase_url = "https://example.org"\ntheme = "ancapex"\n')
     started = time.perf_counter()
     server = subprocess.Popen([a.binary, "--root", site, "serve", "--port", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -26,13 +26,28 @@ use crate::output::{self, Written};
 use crate::render::{self, Made, Views};
 use crate::{markdown, parse, provenance};
 
-/// One output file, in memory.
+/// One output file, in memory, LZ4-compressed: a large site's pages are most of what a serving
+/// session holds, and they pack to about a quarter.
 #[derive(Debug, Clone)]
 pub struct File {
-    /// The bytes as a build writes them.
-    pub bytes: Arc<[u8]>,
-    /// Their digest and inline sources.
+    packed: Box<[u8]>,
+    /// The digest of the bytes, their size and inline sources.
     pub written: Written,
+}
+
+impl File {
+    fn new(bytes: &[u8], written: Written) -> Self {
+        Self {
+            packed: lz4_flex::compress_prepend_size(bytes).into(),
+            written,
+        }
+    }
+
+    /// The bytes as a build writes them.
+    pub fn bytes(&self) -> Vec<u8> {
+        // Only `new` packs these bytes: they always unpack.
+        lz4_flex::decompress_size_prepended(&self.packed).expect("packed by `File::new`")
+    }
 }
 
 /// Every output of the site by path.
@@ -512,10 +527,7 @@ impl Session {
                     Ok(body) => match output::contents(body, minify) {
                         Ok(bytes) => {
                             let written = output::describe(&out.path, &bytes);
-                            let file = File {
-                                bytes: bytes.into_owned().into(),
-                                written,
-                            };
+                            let file = File::new(&bytes, written);
                             (Some(Arc::new(file)), None)
                         }
                         Err(e) => (None, Some(read_failure(&out.path, &e))),

@@ -95,7 +95,7 @@ fn file(request: Request, path: &str, hub: &Hub) {
         rel.to_owned()
     };
     if let Some(f) = files.get(&wanted) {
-        return send(request, &wanted, &f.bytes, 200);
+        return send(request, &wanted, &f.bytes(), 200);
     }
     if files.contains_key(&format!("{wanted}/index.html")) {
         // A folder asked for without its slash: where its links are relative to.
@@ -124,7 +124,7 @@ fn file(request: Request, path: &str, hub: &Hub) {
         }
     }
     if let Some(f) = files.get("404.html") {
-        send(request, "404.html", &f.bytes, 404);
+        send(request, "404.html", &f.bytes(), 404);
     } else {
         // Nothing built yet (the first build failed): a page for the overlay to show on.
         let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Not built</title></head><body><h1>The site has not built yet</h1></body></html>";
