@@ -59,24 +59,33 @@ pub(crate) fn site(site: &mut Site, env: &Env<'_>, extra_paths: &[String]) -> Di
     diagnostics
 }
 
-/// `site`, taking from `reuse` the rendering of a body it already has (an incremental
-/// rebuild). Returns each body's diagnostics, in `Site::bodies` order, and the link check's.
+/// `site`, leaving as they are the bodies `kept` says are already rendered (an incremental
+/// rebuild put them there) and returns their diagnostics for. Returns each body's
+/// diagnostics, in `Site::bodies` order, and the link check's.
 pub(crate) fn site_reusing(
     site: &mut Site,
     env: &Env<'_>,
     extra_paths: &[String],
-    reuse: &(dyn Fn(&Document) -> Option<(Content, Diagnostics)> + Sync),
+    kept: &(dyn Fn(&Document) -> Option<Diagnostics> + Sync),
 ) -> (Vec<Diagnostics>, Diagnostics) {
     let docs: Vec<&Document> = site.bodies().collect();
-    let rendered: Vec<(Content, Diagnostics)> = docs
+    let rendered: Vec<(Option<Content>, Diagnostics)> = docs
         .par_iter()
-        .map(|doc| reuse(doc).unwrap_or_else(|| document(doc, env)))
+        .map(|doc| {
+            if let Some(ds) = kept(doc) {
+                (None, ds)
+            } else {
+                let (content, ds) = document(doc, env);
+                (Some(content), ds)
+            }
+        })
         .collect();
     let mut per_body = Vec::with_capacity(rendered.len());
     let n_sections = site.sections.len();
     let n_documents = n_sections + site.pages.len();
     for (i, (content, ds)) in rendered.into_iter().enumerate() {
         per_body.push(ds);
+        let Some(content) = content else { continue };
         if i < n_sections {
             site.sections[i].doc.content = content;
         } else if i < n_documents {

@@ -86,12 +86,11 @@ struct Entry {
     problem: Option<Diagnostic>,
 }
 
-/// A rendered body and its problems, kept while its inputs stay the same.
+/// What a body was rendered from, and its problems (the rendering itself stays in the site).
 #[derive(Clone)]
 struct Body {
     text: Arc<SourceText>,
     url: String,
-    content: Content,
     diagnostics: Diagnostics,
 }
 
@@ -312,6 +311,7 @@ impl Session {
             &mut diagnostics,
         );
         diagnostics.extend(self.bodies(
+            Some(&mut state.site),
             &mut site,
             &state.config,
             &theme,
@@ -424,7 +424,16 @@ impl Session {
         if reset || !urls_same {
             self.bodies.clear();
         }
-        diagnostics.extend(self.bodies(&mut site, &config, &theme, &assets, &generated));
+        let mut old = self.state.take().map(|s| s.site);
+        diagnostics.extend(self.bodies(
+            old.as_mut(),
+            &mut site,
+            &config,
+            &theme,
+            &assets,
+            &generated,
+        ));
+        drop(old);
         let views = render::views(&site, &config, &|_| None);
         let update = self.render(
             &site,
@@ -452,15 +461,34 @@ impl Session {
         })
     }
 
-    /// The markdown stage, reusing every body whose text and URL are the same as last time.
+    /// The markdown stage, reusing every body whose text and URL are the same as last time:
+    /// the rendering is moved over from `old`, the last build's site, not copied.
     fn bodies(
         &mut self,
+        old: Option<&mut Site>,
         site: &mut Site,
         config: &Config,
         theme: &crate::theme::Theme,
         assets: &Assets,
         generated: &[String],
     ) -> Diagnostics {
+        let mut before: HashMap<String, Content> = HashMap::new();
+        if let Some(old) = old {
+            for doc in documents_mut(old) {
+                before.insert(doc.source.path.clone(), std::mem::take(&mut doc.content));
+            }
+        }
+        let mut kept = HashSet::new();
+        for doc in documents_mut(site) {
+            let known = self.bodies.get(&doc.source.path);
+            if known.is_some_and(|b| b.renders(doc)) {
+                if let Some(content) = before.remove(&doc.source.path) {
+                    doc.content = content;
+                    kept.insert(doc.source.path.clone());
+                }
+            }
+        }
+        drop(before);
         let env = markdown::Env {
             config,
             urls: &site.urls.clone(),
@@ -469,21 +497,17 @@ impl Session {
         };
         let known = &self.bodies;
         let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
-            let b = known.get(&doc.source.path)?;
-            b.renders(doc)
-                .then(|| (b.content.clone(), b.diagnostics.clone()))
+            if !kept.contains(&doc.source.path) {
+                return None;
+            }
+            known.get(&doc.source.path).map(|b| b.diagnostics.clone())
         });
         let mut diagnostics = Diagnostics::new();
         let mut present = HashSet::with_capacity(per_body.len());
         for (doc, ds) in site.bodies().zip(per_body) {
             diagnostics.extend(ds.iter().cloned());
             present.insert(doc.source.path.as_str());
-            // Most bodies were reused: only the new ones are kept anew.
-            if self
-                .bodies
-                .get(&doc.source.path)
-                .is_some_and(|b| Arc::ptr_eq(&b.text, &doc.source) && b.url == doc.url)
-            {
+            if kept.contains(&doc.source.path) {
                 continue;
             }
             self.bodies.insert(
@@ -491,7 +515,6 @@ impl Session {
                 Body {
                     text: Arc::clone(&doc.source),
                     url: doc.url.clone(),
-                    content: doc.content.clone(),
                     diagnostics: ds,
                 },
             );
@@ -584,6 +607,15 @@ impl Session {
             moved: vec![],
         }
     }
+}
+
+/// Every document with a body, to fill in.
+fn documents_mut(site: &mut Site) -> impl Iterator<Item = &mut Document> {
+    site.sections
+        .iter_mut()
+        .map(|s| &mut s.doc)
+        .chain(site.pages.iter_mut().map(|p| &mut p.doc))
+        .chain(site.failures.iter_mut().map(|f| &mut f.doc))
 }
 
 /// Whether an edit left the site's structure as it was: the same pages and sections in the
