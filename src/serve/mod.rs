@@ -131,11 +131,16 @@ pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
         }),
         session: Mutex::new(None),
     });
+    // Absolute: the watcher reports absolute paths, which are matched against it.
+    let root = options
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| options.root.clone());
     // Watch before the first build, so that no save during it is missed.
     let (tx, rx) = mpsc::channel();
-    let watcher = watch::Watcher::start(&options.root, tx);
+    let watcher = watch::Watcher::start(&root, tx);
     let started = Instant::now();
-    match Session::start(&options.root, &overrides) {
+    match Session::start(&root, &overrides) {
         Ok((session, update)) => {
             publish(&hub, &session, &update, &[]);
             report(Event::Built {
@@ -175,9 +180,9 @@ pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
                 std::thread::park();
             }
         };
-        let changed = watch::batch(first, &rx, &options.root);
+        let changed = watch::batch(first, &rx, &root);
         if let Some(w) = watcher.as_mut() {
-            w.rewatch(&options.root);
+            w.rewatch(&root);
         }
         if changed.is_empty() {
             continue;
@@ -189,7 +194,7 @@ pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let result = match guard.as_mut() {
             Some(session) => session.update(&changed),
-            None => Session::start(&options.root, &overrides).map(|(s, u)| {
+            None => Session::start(&root, &overrides).map(|(s, u)| {
                 *guard = Some(s);
                 u
             }),

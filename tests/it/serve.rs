@@ -27,9 +27,11 @@ struct Server {
 
 impl Server {
     fn start(site: &SiteTest) -> Self {
+        // A relative `--root`, as people type it.
         let mut child = Command::new(env!("CARGO_BIN_EXE_ancapex"))
+            .current_dir(site.root().parent().unwrap())
             .arg("--root")
-            .arg(site.root())
+            .arg(site.root().file_name().unwrap())
             .args(["serve", "--port", "0"])
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
