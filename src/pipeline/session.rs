@@ -260,10 +260,10 @@ impl Session {
     fn incremental(&mut self, edited: &[usize]) -> Option<Update> {
         let mut state = self.state.take()?;
         let mut changed_rels = BTreeSet::new();
-        let mut sources = state.sources.clone();
-        let mut parsed = state.parsed.clone();
+        // Changed in place: when this gives up, the full rebuild that follows replaces the
+        // state (or marks it stale).
         for &i in edited {
-            let file = &sources.content[i];
+            let file = &state.sources.content[i];
             let path = self.root.join("content").join(&file.rel);
             // Unreadable or not UTF-8 (or gone since): the full rebuild reports it.
             let Ok(Ok(source)) = load::read_text(&self.root, &path) else {
@@ -274,10 +274,11 @@ impl Session {
                 continue;
             }
             changed_rels.insert(file.rel.clone());
-            sources.content[i].source = source;
-            parsed[i] = parse::document(&sources.content[i]);
+            state.sources.content[i].source = source;
+            state.parsed[i] = parse::document(&state.sources.content[i]);
         }
-        let (mut site, structural) = parse::assemble(parsed.clone(), &sources, &state.config);
+        let (mut site, structural) =
+            parse::assemble(state.parsed.clone(), &state.sources, &state.config);
         if !same_structure(&state.site, &site) {
             self.state = Some(state);
             return None;
@@ -286,16 +287,18 @@ impl Session {
         site.ledgers = std::mem::take(&mut state.site.ledgers);
         site.failures = std::mem::take(&mut state.site.failures);
         for rel in &changed_rels {
-            let i = sources
+            let i = state
+                .sources
                 .content
                 .binary_search_by(|c| c.rel.as_str().cmp(rel))
                 .unwrap_or_default();
-            let cited = super::cited_records([&sources.content[i].source], &site, &sources);
+            let cited =
+                super::cited_records([&state.sources.content[i].source], &site, &state.sources);
             state.cited.insert(rel.clone(), cited);
         }
         let mut diagnostics = state.settled.clone();
         diagnostics.extend(structural);
-        for p in &parsed {
+        for p in &state.parsed {
             if let Err(d) = p {
                 diagnostics.push(d.clone());
             }
@@ -304,7 +307,7 @@ impl Session {
             diagnostics.extend(ds.iter().cloned());
         }
         let (theme, generated) = super::theme_for(
-            &sources,
+            &state.sources,
             &state.config,
             &site,
             &state.assets,
@@ -366,8 +369,6 @@ impl Session {
             &wanted,
             diagnostics,
         );
-        state.sources = sources;
-        state.parsed = parsed;
         state.site = site;
         state.views = views;
         self.state = Some(state);
