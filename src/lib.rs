@@ -30,6 +30,7 @@ pub mod policy;
 pub mod provenance;
 pub mod publish;
 pub mod render;
+pub mod serve;
 pub mod signing;
 mod text;
 pub mod theme;

@@ -55,6 +55,22 @@ enum Command {
         #[arg(long, value_name = "GIT-REV")]
         since: Option<String>,
     },
+    /// Build the site in memory and serve it with live reload, rebuilding what changed on every
+    /// save; problems show in the terminal and over the page in the browser.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+        interface: std::net::IpAddr,
+        /// The port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Build draft pages too.
+        #[arg(long)]
+        drafts: bool,
+        /// Open the site in a browser once it is served.
+        #[arg(long)]
+        open: bool,
+    },
     /// Check a built site against its manifest: every file's digest, nothing missing or added
     /// (exit 1 on any difference).
     Verify {
@@ -319,6 +335,25 @@ fn main() -> ExitCode {
             };
             return verify(&cli.root, &dir, how, style);
         }
+        Command::Serve {
+            interface,
+            port,
+            drafts,
+            open,
+        } => {
+            let options = ancapex::serve::Options {
+                root: cli.root.clone(),
+                interface,
+                port,
+                drafts: if drafts {
+                    Drafts::Include
+                } else {
+                    Drafts::Exclude
+                },
+            };
+            let report = |e: ancapex::serve::Event<'_>| serve_report(&e, style, open);
+            ancapex::serve::run(&options, &report).map(|()| None)
+        }
         Command::Ledger { what } => ledger(&cli.root, what, style),
         Command::Publish(args) => return publish(&cli.root, args, style),
         Command::Init { dir } => ancapex::init::site(&dir).map(|files| {
@@ -356,6 +391,72 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => operational_failure(&e, format, style),
+    }
+}
+
+/// Prints what the server reports: the URL, each rebuild with its problems (the same report
+/// as `build`), failures to rebuild. With `--open`, opens the URL in a browser once.
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the binary is where reports are printed"
+)]
+fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
+    use ancapex::serve::Event;
+    match event {
+        Event::Listening { url } => {
+            println!("serving at {url} (Ctrl+C stops)");
+            if open {
+                // No browser is not a reason to stop serving.
+                match std::process::Command::new("xdg-open")
+                    .arg(url)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                {
+                    Ok(_) => {}
+                    Err(e) => eprintln!("warning: could not open a browser: {e}"),
+                }
+            }
+        }
+        Event::Built {
+            update,
+            causes,
+            took,
+            diagnostics,
+        } => {
+            if !diagnostics.is_empty() {
+                eprint!("{}", diagnostic::render(diagnostics, style));
+            }
+            let how = match update.rebuild {
+                ancapex::pipeline::Rebuild::Incremental => "rebuilt",
+                ancapex::pipeline::Rebuild::Full => "built",
+            };
+            let cause = match causes {
+                [] => String::new(),
+                [one] => format!(" after a change to {}", one.display()),
+                many => format!(" after changes to {} files", many.len()),
+            };
+            let state = if diagnostics.has_errors() {
+                "; still serving the last good site"
+            } else {
+                ""
+            };
+            println!(
+                "{how}{cause} in {} ms: {} outputs rendered, {} changed, {} removed{state}",
+                took.as_millis(),
+                update.rendered,
+                update.changed.len(),
+                update.removed.len()
+            );
+        }
+        Event::Failed { error } => {
+            if let ancapex::Error::Config { diagnostics, .. } = error {
+                eprint!("{}", diagnostic::render(diagnostics, style));
+            }
+            eprintln!("error: {error}; still serving the last good site");
+        }
+        Event::WatchProblem { message } => eprintln!("warning: {message}"),
     }
 }
 

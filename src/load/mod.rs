@@ -348,7 +348,7 @@ pub(crate) fn walk(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-fn is_ignored(name: &std::ffi::OsStr) -> bool {
+pub(crate) fn is_ignored(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
     name.starts_with('.')
         || name.ends_with('~')
@@ -381,7 +381,7 @@ fn partition(files: Listing, pred: impl Fn(&str) -> bool) -> (Listing, Listing) 
 }
 
 /// Reads a text file; a file that is not UTF-8 is a content problem, not an I/O failure.
-fn read_text(root: &Path, path: &Path) -> Result<Result<Arc<SourceText>, Diagnostic>> {
+pub(crate) fn read_text(root: &Path, path: &Path) -> Result<Result<Arc<SourceText>, Diagnostic>> {
     let bytes = crate::fs::read(path)?;
     let shown = crate::fs::rel_path(root, path);
     Ok(match String::from_utf8(bytes) {

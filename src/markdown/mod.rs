@@ -50,14 +50,42 @@ pub(crate) struct Env<'a> {
 
 /// Renders the body of every page and section, in parallel, and checks every internal link.
 pub(crate) fn site(site: &mut Site, env: &Env<'_>, extra_paths: &[String]) -> Diagnostics {
-    let docs: Vec<&Document> = site.bodies().collect();
-    let rendered: Vec<(Content, Diagnostics)> =
-        docs.par_iter().map(|doc| document(doc, env)).collect();
+    let (per_body, links) = site_reusing(site, env, extra_paths, &|_| None);
     let mut diagnostics = Diagnostics::new();
+    for ds in per_body {
+        diagnostics.extend(ds);
+    }
+    diagnostics.extend(links);
+    diagnostics
+}
+
+/// `site`, leaving as they are the bodies `kept` says are already rendered (an incremental
+/// rebuild put them there) and returns their diagnostics for. Returns each body's
+/// diagnostics, in `Site::bodies` order, and the link check's.
+pub(crate) fn site_reusing(
+    site: &mut Site,
+    env: &Env<'_>,
+    extra_paths: &[String],
+    kept: &(dyn Fn(&Document) -> Option<Diagnostics> + Sync),
+) -> (Vec<Diagnostics>, Diagnostics) {
+    let docs: Vec<&Document> = site.bodies().collect();
+    let rendered: Vec<(Option<Content>, Diagnostics)> = docs
+        .par_iter()
+        .map(|doc| {
+            if let Some(ds) = kept(doc) {
+                (None, ds)
+            } else {
+                let (content, ds) = document(doc, env);
+                (Some(content), ds)
+            }
+        })
+        .collect();
+    let mut per_body = Vec::with_capacity(rendered.len());
     let n_sections = site.sections.len();
     let n_documents = n_sections + site.pages.len();
     for (i, (content, ds)) in rendered.into_iter().enumerate() {
-        diagnostics.extend(ds);
+        per_body.push(ds);
+        let Some(content) = content else { continue };
         if i < n_sections {
             site.sections[i].doc.content = content;
         } else if i < n_documents {
@@ -66,8 +94,8 @@ pub(crate) fn site(site: &mut Site, env: &Env<'_>, extra_paths: &[String]) -> Di
             site.failures[i - n_documents].doc.content = content;
         }
     }
-    diagnostics.extend(check_links(site, env.config.links.internal, extra_paths));
-    diagnostics
+    let links = check_links(site, env.config.links.internal, extra_paths);
+    (per_body, links)
 }
 
 /// Renders one document's body.

@@ -90,6 +90,36 @@ pub fn stage(config: &Config) -> Result<Staging> {
     })
 }
 
+/// The bytes of a rendered file as they are published: HTML minified when `minify`, a copied
+/// file read.
+pub fn contents(body: Body, minify: bool) -> Result<std::borrow::Cow<'static, [u8]>> {
+    Ok(match body {
+        Body::Html(html) => {
+            if minify {
+                self::minify(html.as_bytes()).into()
+            } else {
+                html.into_bytes().into()
+            }
+        }
+        Body::Bytes(bytes) => bytes.into(),
+        Body::Copy(origin) => origin.read()?,
+    })
+}
+
+/// What the manifest and the security headers need to know of a published file.
+pub fn describe(path: &str, bytes: &[u8]) -> Written {
+    let inline = if path.ends_with(".html") {
+        crate::policy::inline_sources(bytes)
+    } else {
+        Inline::default()
+    };
+    Written {
+        sha256: Sha256::digest(bytes).into(),
+        size: bytes.len() as u64,
+        inline,
+    }
+}
+
 /// Whether a relative output path stays inside the output folder.
 pub fn is_contained(path: &str) -> bool {
     !path.is_empty()
@@ -110,17 +140,7 @@ impl Staging {
             )));
         }
         let path = self.dir.join(&rendered.path);
-        let bytes: std::borrow::Cow<'_, [u8]> = match rendered.body {
-            Body::Html(html) => {
-                if self.minify {
-                    minify(html.as_bytes()).into()
-                } else {
-                    html.into_bytes().into()
-                }
-            }
-            Body::Bytes(bytes) => bytes.into(),
-            Body::Copy(origin) => origin.read()?,
-        };
+        let bytes = contents(rendered.body, self.minify)?;
         if self.reused && same_bytes(&path, &bytes) {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
         } else {
@@ -128,16 +148,7 @@ impl Staging {
         }
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let inline = if rendered.path.ends_with(".html") {
-            crate::policy::inline_sources(&bytes)
-        } else {
-            Inline::default()
-        };
-        let written = Written {
-            sha256: Sha256::digest(&bytes).into(),
-            size: bytes.len() as u64,
-            inline,
-        };
+        let written = describe(&rendered.path, &bytes);
         self.lock().insert(rendered.path, written);
         Ok(())
     }

@@ -17,8 +17,19 @@ use front_matter::{FrontMatter, SortBy};
 
 /// Parses every content file into the site's structure.
 pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
-    let mut diagnostics = Diagnostics::new();
     let parsed: Vec<_> = sources.content.par_iter().map(document).collect();
+    assemble(parsed, sources, config)
+}
+
+/// The site's structure from every content file's front matter as `document` parsed it (in
+/// the order of `sources.content`): what `site` does after parsing each file, for a caller
+/// that keeps the files it already parsed.
+pub(crate) fn assemble(
+    parsed: Vec<Result<Document, Diagnostic>>,
+    sources: &SourceSet,
+    config: &Config,
+) -> (Site, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
     let mut docs = vec![];
     for r in parsed {
         match r {
@@ -150,7 +161,8 @@ pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
     (site, diagnostics)
 }
 
-fn document(file: &crate::load::ContentFile) -> Result<Document, Diagnostic> {
+/// One content file's front matter and title.
+pub(crate) fn document(file: &crate::load::ContentFile) -> Result<Document, Diagnostic> {
     let source = &file.source;
     let split = front_matter::split(&source.text).map_err(|(msg, span)| {
         Diagnostic::error(msg)

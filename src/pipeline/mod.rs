@@ -1,6 +1,11 @@
 //! The one place that knows the order of the stages. `build`, `check` and (later) `serve` call
 //! these functions, never single stages.
 
+mod session;
+
+pub use session::{File, Files, Rebuild, Session, Update};
+
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::config::{self, Mode, Overrides, Signing};
@@ -8,7 +13,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
 use crate::fingerprint::Assets;
 use crate::model::{Body, Rendered};
-use crate::output::{Staging, Summary};
+use crate::output::{Summary, Written};
 use crate::policy::{self, Naming};
 use crate::{
     artifact, failure, fingerprint, ledger, load, manifest, markdown, output, parse, provenance,
@@ -71,78 +76,17 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
 
     let (mut sources, ds) = load::sources(&config)?;
     diagnostics.extend(ds);
-    let (mut theme, ds) = theme::load(&sources, &config.base_url);
-    diagnostics.extend(ds);
     let (mut site, ds) = parse::site(&sources, &config);
     diagnostics.extend(ds);
-    let (artifacts, ds) = artifact::registry(&sources.artifacts);
-    diagnostics.extend(ds);
-    site.artifacts = artifacts;
-    let artifact_ids = site.artifacts.iter().map(|a| a.id.clone()).collect();
-    let report_ids = sources.failures.iter().map(|f| f.stem.clone()).collect();
-    let known = ledger::Known {
-        failure_reports: &report_ids,
-        artifacts: &artifact_ids,
-    };
-    let (ledgers, ds) = ledger::check(&sources.ledgers, &known);
-    diagnostics.extend(ds);
-    site.ledgers = ledgers;
-    let record_dirs = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
+    records(&mut site, &sources, &config, &mut diagnostics);
     let cited = sources.content.iter().map(|c| &c.source);
-    diagnostics.extend(artifact::in_content(cited, &site.artifacts, &record_dirs));
-    let (failures, ds) = failure::reports(
-        &sources.failures,
-        &site.artifacts,
-        &site.ledgers,
-        config.drafts,
-    );
-    diagnostics.extend(ds);
-    site.failures = failures;
+    diagnostics.extend(cited_records(cited, &site, &sources));
     if let Some(rev) = &overrides.since {
         diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
         diagnostics.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
     }
-
-    let syntax_css = render::syntax_css(&config, sources.theme_config.as_ref(), &mut diagnostics);
-    let (assets, ds) = fingerprint::apply(
-        &sources.statics,
-        vec![(render::SYNTAX_CSS.to_owned(), syntax_css.into_bytes())],
-        &config.build.unhashed,
-    )?;
-    diagnostics.extend(ds);
-    let _ = theme.lookups.assets.set(
-        assets
-            .iter()
-            .map(|(k, a)| (k.clone(), (a.url(), a.integrity.clone())))
-            .collect(),
-    );
-
-    let mut generated = render::generated_paths(&config, &site.artifacts, &site.ledgers);
-    generated.extend(render::failure_paths(&site.failures, &theme));
-    generated.extend(render::search_paths(&theme));
-    theme.set_globals(&render::context::globals(&config, &site.artifacts));
-    let _ = theme.lookups.artifacts.set(
-        site.artifacts
-            .iter()
-            .map(|a| a.id.clone())
-            .zip(render::context::artifact_views(&site.artifacts))
-            .collect(),
-    );
-    let _ = theme
-        .lookups
-        .ledgers
-        .set(render::ledger_views(&site.ledgers));
-    let _ = theme.lookups.urls.set(site.urls.clone());
-    let files = site.files.keys().cloned();
-    let _ = theme.lookups.files.set(
-        files
-            .chain(
-                generated
-                    .iter()
-                    .map(|p| p.trim_start_matches('/').to_owned()),
-            )
-            .collect(),
-    );
+    let assets = static_files(&sources, &config, &mut diagnostics)?;
+    let (theme, generated) = theme_for(&sources, &config, &site, &assets, &mut diagnostics);
 
     let env = markdown::Env {
         config: &config,
@@ -168,7 +112,8 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
             None
         } else {
             seal(
-                &staging,
+                staging.written(),
+                &|r| staging.write(r),
                 &assets,
                 &config,
                 signer.as_ref(),
@@ -191,18 +136,122 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     })
 }
 
+/// The records stages, after parsing: the artifact registry, the run ledgers and the failure
+/// reports, checked against each other and put in the site.
+fn records(
+    site: &mut crate::model::Site,
+    sources: &load::SourceSet,
+    config: &config::Config,
+    diagnostics: &mut Diagnostics,
+) {
+    let (artifacts, ds) = artifact::registry(&sources.artifacts);
+    diagnostics.extend(ds);
+    site.artifacts = artifacts;
+    let artifact_ids = site.artifacts.iter().map(|a| a.id.clone()).collect();
+    let report_ids = sources.failures.iter().map(|f| f.stem.clone()).collect();
+    let known = ledger::Known {
+        failure_reports: &report_ids,
+        artifacts: &artifact_ids,
+    };
+    let (ledgers, ds) = ledger::check(&sources.ledgers, &known);
+    diagnostics.extend(ds);
+    site.ledgers = ledgers;
+    let (failures, ds) = failure::reports(
+        &sources.failures,
+        &site.artifacts,
+        &site.ledgers,
+        config.drafts,
+    );
+    diagnostics.extend(ds);
+    site.failures = failures;
+}
+
+/// The artifact references (`artifact:id@version`) in content files, checked against the
+/// registry.
+fn cited_records<'a>(
+    cited: impl IntoIterator<Item = &'a std::sync::Arc<crate::diagnostic::SourceText>>,
+    site: &crate::model::Site,
+    sources: &load::SourceSet,
+) -> Diagnostics {
+    let record_dirs = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
+    artifact::in_content(cited, &site.artifacts, &record_dirs)
+}
+
+/// The fingerprinted static files, the generated syntax stylesheet among them.
+fn static_files(
+    sources: &load::SourceSet,
+    config: &config::Config,
+    diagnostics: &mut Diagnostics,
+) -> Result<Assets> {
+    let syntax_css = render::syntax_css(config, sources.theme_config.as_ref(), diagnostics);
+    let (assets, ds) = fingerprint::apply(
+        &sources.statics,
+        vec![(render::SYNTAX_CSS.to_owned(), syntax_css.into_bytes())],
+        &config.build.unhashed,
+    )?;
+    diagnostics.extend(ds);
+    Ok(assets)
+}
+
+/// The theme, loaded and told what its functions look up (assets, records, ledgers, URLs,
+/// files), and the paths the build generates besides documents and files.
+fn theme_for(
+    sources: &load::SourceSet,
+    config: &config::Config,
+    site: &crate::model::Site,
+    assets: &Assets,
+    diagnostics: &mut Diagnostics,
+) -> (theme::Theme, Vec<String>) {
+    let (mut theme, ds) = theme::load(sources, &config.base_url);
+    diagnostics.extend(ds);
+    let _ = theme.lookups.assets.set(
+        assets
+            .iter()
+            .map(|(k, a)| (k.clone(), (a.url(), a.integrity.clone())))
+            .collect(),
+    );
+
+    let mut generated = render::generated_paths(config, &site.artifacts, &site.ledgers);
+    generated.extend(render::failure_paths(&site.failures, &theme));
+    generated.extend(render::search_paths(&theme));
+    theme.set_globals(&render::context::globals(config, &site.artifacts));
+    let _ = theme.lookups.artifacts.set(
+        site.artifacts
+            .iter()
+            .map(|a| a.id.clone())
+            .zip(render::context::artifact_views(&site.artifacts))
+            .collect(),
+    );
+    let _ = theme
+        .lookups
+        .ledgers
+        .set(render::ledger_views(&site.ledgers));
+    let _ = theme.lookups.urls.set(site.urls.clone());
+    let files = site.files.keys().cloned();
+    let _ = theme.lookups.files.set(
+        files
+            .chain(
+                generated
+                    .iter()
+                    .map(|p| p.trim_start_matches('/').to_owned()),
+            )
+            .collect(),
+    );
+    (theme, generated)
+}
+
 /// Writes what describes the rendered files, once they are all written: `_headers` from the
 /// serving policy, then `site-manifest.json` with the digest of every other file, and its
 /// signature when a key is configured. Returns the site digest, or none when a rendered file
 /// took one of those names.
 fn seal(
-    staging: &Staging,
+    mut files: BTreeMap<String, Written>,
+    put: &dyn Fn(Rendered) -> Result<()>,
     assets: &Assets,
     config: &config::Config,
     signer: Option<&signing::Signer>,
     diagnostics: &mut Diagnostics,
 ) -> Result<Option<String>> {
-    let files = staging.written();
     for reserved in [HEADERS, manifest::FILE, manifest::SIGNATURE] {
         if files.contains_key(reserved) {
             diagnostics.push(Diagnostic::error(format!(
@@ -237,24 +286,24 @@ fn seal(
         // The signature's rule is there signed or not, so signing changes no other file.
         .chain([manifest::FILE, manifest::SIGNATURE]);
     let headers = policy::headers_file(served.map(|p| (p, policy::file(p, naming(p)))), &security);
-    staging.write(Rendered {
+    files.insert(
+        HEADERS.to_owned(),
+        output::describe(HEADERS, headers.as_bytes()),
+    );
+    put(Rendered {
         path: HEADERS.to_owned(),
         body: Body::Bytes(headers.into_bytes()),
     })?;
-    let statement = manifest::statement(
-        &staging.written(),
-        &fingerprinted,
-        &config.provenance,
-        &config.base_url,
-    );
+    let statement =
+        manifest::statement(&files, &fingerprinted, &config.provenance, &config.base_url);
     let json = statement.to_json();
     if let Some(signer) = signer {
-        staging.write(Rendered {
+        put(Rendered {
             path: manifest::SIGNATURE.to_owned(),
             body: Body::Bytes(signer.sign(&json, &statement.predicate.site_digest)?),
         })?;
     }
-    staging.write(Rendered {
+    put(Rendered {
         path: manifest::FILE.to_owned(),
         body: Body::Bytes(json),
     })?;

@@ -155,16 +155,51 @@ pub fn site(
     assets: &Assets,
     sink: &(dyn Fn(Rendered) -> Result<()> + Sync),
 ) -> Result<Diagnostics> {
-    let mut diagnostics = Diagnostics::new();
-    let page_values: Vec<View> = site
+    let views = views(site, config, &|_| None);
+    let (diagnostics, _, results) = some(
+        site,
+        theme,
+        config,
+        assets,
+        &views,
+        &|_, _| true,
+        &|made| match made.body {
+            Ok(body) => sink(Rendered {
+                path: made.path,
+                body,
+            })
+            .map(|()| None),
+            Err(d) => Ok(d),
+        },
+    );
+    let mut diagnostics = diagnostics;
+    for r in results {
+        if let Some(d) = r? {
+            diagnostics.push(d);
+        }
+    }
+    Ok(diagnostics)
+}
+
+/// The template views of every page and section. `reuse` gives a page's view from an earlier
+/// build when its document did not change (see `pipeline::Session`).
+pub(crate) fn views(
+    site: &Site,
+    config: &Config,
+    reuse: &(dyn Fn(usize) -> Option<View> + Sync),
+) -> Views {
+    let pages: Vec<View> = site
         .pages
         .par_iter()
-        .map(|p| View {
-            base: context::page(site, p, config),
-            content: p.doc.content.html.clone(),
+        .enumerate()
+        .map(|(i, p)| {
+            reuse(i).unwrap_or_else(|| View {
+                base: context::page(site, p, config),
+                content: p.doc.content.html.clone(),
+            })
         })
         .collect();
-    let section_values: Vec<SectionView> = site
+    let sections: Vec<SectionView> = site
         .sections
         .iter()
         .map(|s| SectionView {
@@ -172,14 +207,61 @@ pub fn site(
                 base: context::section(site, s, config),
                 content: s.doc.content.html.clone(),
             },
-            pages: s.pages.iter().map(|&i| page_values[i].clone()).collect(),
+            pages: s.pages.iter().map(|&i| pages[i].clone()).collect(),
         })
         .collect();
-    let sections = site.sections.iter().zip(&section_values).map(|(s, v)| {
+    Views { pages, sections }
+}
+
+/// The views templates see, by page and section index.
+pub(crate) struct Views {
+    pub(crate) pages: Vec<View>,
+    pub(crate) sections: Vec<SectionView>,
+}
+
+/// What an output is made from, for incremental rebuilds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Made {
+    /// The page of this index.
+    Page(usize),
+    /// A listing page of the section of this index.
+    Section(usize),
+    /// From the theme, config, static files, records and ledgers only (besides the documents
+    /// its templates look up, which are tracked).
+    Fixed,
+    /// From the whole site (feeds, sitemap, indexes): made again whenever content changes.
+    Whole,
+}
+
+/// One output as `some` made it: its body or the template's problem, and the documents its
+/// templates looked up (`get_page`, `get_section`).
+pub(crate) struct Output {
+    pub(crate) path: String,
+    pub(crate) made: Made,
+    pub(crate) body: Result<Body, Option<Diagnostic>>,
+    pub(crate) reads: Vec<String>,
+}
+
+/// Plans every output (clashes are reported), then renders those `wanted` says to, in
+/// parallel, handing each to `sink`. Returns the plan's diagnostics, every planned output (so
+/// that a caller rendering only some knows which exist) and the sink's results.
+pub(crate) fn some<T: Send>(
+    site: &Site,
+    theme: &Theme,
+    config: &Config,
+    assets: &Assets,
+    views: &Views,
+    wanted: &(dyn Fn(&str, Made) -> bool + Sync),
+    sink: &(dyn Fn(Output) -> T + Sync),
+) -> (Diagnostics, Vec<(String, Made)>, Vec<T>) {
+    let mut diagnostics = Diagnostics::new();
+    let page_values = &views.pages;
+    let section_values = &views.sections;
+    let sections = site.sections.iter().zip(section_values).map(|(s, v)| {
         let v = v.clone();
         (s.doc.rel.clone(), Lazy::new(move || v.full()))
     });
-    let pages = site.pages.iter().zip(&page_values).map(|(p, v)| {
+    let pages = site.pages.iter().zip(page_values).map(|(p, v)| {
         let v = v.clone();
         (p.doc.rel.clone(), Lazy::new(move || v.full()))
     });
@@ -213,16 +295,20 @@ pub fn site(
         Job::FailureList => failure_list,
         _ => true,
     });
-    let results: Vec<Result<Option<Diagnostic>>> = jobs
+    let results: Vec<T> = jobs
         .par_iter()
-        .map(|(path, job)| {
-            let body = match job {
-                Job::Page(i) => render_page(site, *i, &page_values, theme),
+        .filter_map(|(path, job)| {
+            let made = made(job);
+            if !wanted(path, made) {
+                return None;
+            }
+            let (body, reads) = crate::theme::tracking_reads(|| match job {
+                Job::Page(i) => render_page(site, *i, page_values, theme),
                 Job::Section {
                     index,
                     pager,
                     total,
-                } => render_section(site, *index, *pager, *total, &section_values, theme),
+                } => render_section(site, *index, *pager, *total, section_values, theme),
                 Job::NotFound => render_404(theme),
                 Job::Alias(i) => Ok(Body::Html(feeds::alias_page(&site.aliases[*i].to, config))),
                 Job::Sitemap => Ok(Body::Bytes(feeds::sitemap(site, config).into_bytes())),
@@ -254,23 +340,46 @@ pub fn site(
                 Job::FailureList => render_failure_list(site, theme),
                 Job::SearchIndex => Ok(Body::Bytes(search::index(site))),
                 Job::SearchPage => render_search_page(theme),
-            };
-            match body {
-                Ok(body) => sink(Rendered {
-                    path: path.clone(),
-                    body,
-                })
-                .map(|()| None),
-                Err(d) => Ok(d),
-            }
+            });
+            Some(sink(Output {
+                path: path.clone(),
+                made,
+                body,
+                reads,
+            }))
         })
         .collect();
-    for r in results {
-        if let Some(d) = r? {
-            diagnostics.push(d);
-        }
+    let planned = jobs
+        .iter()
+        .map(|(path, job)| (path.clone(), made(job)))
+        .collect();
+    (diagnostics, planned, results)
+}
+
+fn made(job: &Job) -> Made {
+    match job {
+        Job::Page(i) => Made::Page(*i),
+        Job::Section { index, .. } => Made::Section(*index),
+        Job::NotFound
+        | Job::Alias(_)
+        | Job::Asset(_)
+        | Job::Static(_)
+        | Job::Artifact(_)
+        | Job::ArtifactJson(_)
+        | Job::ArtifactIntoto(_)
+        | Job::ArtifactList(_)
+        | Job::LedgerPage { .. }
+        | Job::LedgerFile(_)
+        | Job::Failure(_)
+        | Job::FailureList
+        | Job::SearchPage
+        // From the config, the aliases (which an incremental update keeps) or the records.
+        | Job::Robots
+        | Job::Redirects
+        | Job::ArtifactIndex
+        | Job::ArtifactFeed => Made::Fixed,
+        Job::Sitemap | Job::Feed | Job::SearchIndex => Made::Whole,
     }
-    Ok(diagnostics)
 }
 
 /// What claims an output path, for reporting a clash at its cause.

@@ -223,6 +223,25 @@ fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> D
     }
 }
 
+thread_local! {
+    /// The documents looked up while rendering one output on this thread, when tracked.
+    static READS: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `render` and returns with its result the content paths of the documents its templates
+/// looked up (`get_page`, `get_section`, found or not): what an output depends on besides its
+/// own document, for incremental rebuilds.
+pub(crate) fn tracking_reads<T>(render: impl FnOnce() -> T) -> (T, Vec<String>) {
+    let outer = READS.with(|r| r.borrow_mut().replace(vec![]));
+    let out = render();
+    let mut reads = READS
+        .with(|r| std::mem::replace(&mut *r.borrow_mut(), outer))
+        .unwrap_or_default();
+    reads.sort();
+    reads.dedup();
+    (out, reads)
+}
+
 fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
     let l = Arc::clone(lookups);
     let base = base_url.to_owned();
@@ -260,6 +279,11 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
                 let docs = l.documents.get().ok_or_else(|| {
                     tera::Error::message("pages are not available yet in shortcodes")
                 })?;
+                READS.with(|r| {
+                    if let Some(reads) = r.borrow_mut().as_mut() {
+                        reads.push(path.clone());
+                    }
+                });
                 docs.get(&path)
                     .map(Lazy::get)
                     .ok_or_else(|| tera::Error::message(format!("no `content/{path}`")))
@@ -523,6 +547,34 @@ mod tests {
         let (t, ds) = theme(&[("a.html", "{% if %}"), ("b.html", "{{ x"), ("c.html", "ok")]);
         assert_eq!(ds.iter().count(), 2);
         assert!(t.has("c.html") && !t.has("a.html"));
+    }
+
+    #[test]
+    fn documents_looked_up_while_rendering_are_tracked() {
+        let (t, ds) = theme(&[(
+            "page.html",
+            "{% set b = get_page(path=\"b.md\") %}{% set s = get_section(path=\"@/s/_index.md\") %}{% set c = get_page(path=\"b.md\") %}{{ b.title }}{{ s.title }}{{ c.title }}",
+        )]);
+        let docs = [("b.md", "B"), ("s/_index.md", "S")]
+            .into_iter()
+            .map(|(rel, title)| {
+                let v = Value::from_serializable(&serde_json::json!({ "title": title }));
+                (rel.to_owned(), Lazy::new(move || v.clone()))
+            })
+            .collect();
+        assert!(ds.is_empty(), "{ds:?}");
+        let _ = t.lookups.documents.set(docs);
+        let (html, reads) = tracking_reads(|| t.render("page.html", &Context::new()));
+        assert_eq!(html.unwrap(), "BSB");
+        assert_eq!(reads, ["b.md", "s/_index.md"]);
+        // Outside tracking nothing is kept, and a lookup that fails is still a dependency.
+        let _ = t.render("page.html", &Context::new());
+        let (_, reads) = tracking_reads(|| {
+            let (bad, _) = theme(&[("x.html", "{% set g = get_page(path=\"gone.md\") %}")]);
+            let _ = bad.lookups.documents.set(BTreeMap::new());
+            bad.render("x.html", &Context::new())
+        });
+        assert_eq!(reads, ["gone.md"]);
     }
 
     #[test]

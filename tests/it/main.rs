@@ -12,4 +12,5 @@ mod ledger;
 mod properties;
 mod publish;
 mod search;
+mod serve;
 mod support;

@@ -1,0 +1,751 @@
+//! `ancapex serve`: the real binary on a free port over a copy of a fixture site, driven with a
+//! plain HTTP client over `TcpStream` (every read has a timeout, so a hang fails the test),
+//! and the incremental session compared byte for byte with full builds after a series of
+//! edits.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use ancapex::config::{Overrides, Signing};
+use ancapex::pipeline::{self, Rebuild, Session};
+
+use crate::support::SiteTest;
+
+/// How long anything may take before the test fails.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running `ancapex serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    stdout: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(site: &SiteTest) -> Self {
+        // A relative `--root`, as people type it.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ancapex"))
+            .current_dir(site.root().parent().unwrap())
+            .arg("--root")
+            .arg(site.root().file_name().unwrap())
+            .args(["serve", "--port", "0"])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the ancapex binary runs");
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let line = loop {
+            let line = rx
+                .recv_timeout(TIMEOUT)
+                .expect("serve prints where it serves");
+            if line.starts_with("serving at ") {
+                break line;
+            }
+        };
+        let port = line
+            .strip_prefix("serving at http://127.0.0.1:")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+        Self {
+            child,
+            port,
+            stdout: rx,
+        }
+    }
+
+    fn get(&self, path: &str) -> Response {
+        get(self.port, path)
+    }
+
+    fn events(&self) -> Events {
+        Events::open(self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Response {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+fn get(port: u16, path: &str) -> Response {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = vec![];
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    Response {
+        status,
+        head: head.to_ascii_lowercase(),
+        body: body.to_owned(),
+    }
+}
+
+/// An open event stream.
+struct Events {
+    stream: TcpStream,
+    buffer: String,
+}
+
+impl Events {
+    fn open(port: u16) -> Self {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /__ancapex/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        Self {
+            stream,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (name, data), skipping comments and the `retry` line.
+    fn next(&mut self) -> (String, String) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let block = block
+                    .split_once("\r\n\r\n")
+                    .map_or(block.as_str(), |(_, b)| b);
+                let mut name = None;
+                let mut data = vec![];
+                for line in block.lines() {
+                    if let Some(n) = line.strip_prefix("event: ") {
+                        name = Some(n.to_owned());
+                    } else if let Some(d) = line.strip_prefix("data: ") {
+                        data.push(d);
+                    }
+                }
+                if let Some(name) = name {
+                    return (name, data.join("\n"));
+                }
+                continue;
+            }
+            assert!(Instant::now() < deadline, "no event within {TIMEOUT:?}");
+            let mut chunk = [0; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => panic!("the event stream closed"),
+                Ok(n) => self.buffer.push_str(&String::from_utf8_lossy(&chunk[..n])),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("reading the event stream: {e}"),
+            }
+        }
+    }
+
+    /// Waits for an event of this name, skipping others.
+    fn expect(&mut self, name: &str) -> String {
+        loop {
+            let (n, data) = self.next();
+            if n == name {
+                return data;
+            }
+        }
+    }
+}
+
+/// Asks until the answer is as wanted (at most `TIMEOUT`), and returns it.
+#[track_caller]
+fn eventually(ask: impl Fn() -> Response, wanted: impl Fn(&Response) -> bool) -> Response {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let r = ask();
+        if wanted(&r) {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never as wanted; last:\n{}",
+            r.body
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn edit_a_page_reloads_with_the_new_content() {
+    let site = SiteTest::fixture("build/basic");
+    let server = Server::start(&site);
+    let mut events = server.events();
+    assert_eq!(events.next().0, "ok");
+
+    let page = server.get("/blog/first/");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.head.contains("content-type: text/html"),
+        "{}",
+        page.head
+    );
+    assert!(page.body.contains("The rest of the first post."));
+    assert!(
+        page.body
+            .contains("<script src=\"/__ancapex/livereload.js\" defer></script>"),
+        "the live-reload script is injected"
+    );
+    let script = server.get("/__ancapex/livereload.js");
+    assert_eq!(script.status, 200);
+    assert!(script.head.contains("content-type: text/javascript"));
+    assert!(script.body.contains("EventSource(\"/__ancapex/events\")"));
+
+    let text = site.file("content/blog/first.md");
+    site.write(
+        "content/blog/first.md",
+        &text.replace("The rest of the first post.", "Edited while serving."),
+    );
+    events.expect("reload");
+    // A save may come as several events (the file truncated, then written): the last one's
+    // rebuild has the new text.
+    let page = eventually(
+        || server.get("/blog/first/"),
+        |p| p.body.contains("Edited while serving."),
+    );
+    assert!(!page.body.contains("The rest of the first post."));
+
+    // A new title reaches the feed that lists it.
+    site.write(
+        "content/blog/first.md",
+        &site
+            .file("content/blog/first.md")
+            .replace("title = \"First post\"", "title = \"Renamed post\""),
+    );
+    events.expect("reload");
+    let feed = eventually(
+        || server.get("/atom.xml"),
+        |p| p.body.contains("Renamed post"),
+    );
+    assert!(
+        feed.head.contains("content-type: application/atom+xml"),
+        "{}",
+        feed.head
+    );
+
+    // Folders get their index, a folder without its slash is redirected, the rest is the
+    // site's 404 page with status 404.
+    let missing = server.get("/no/such/page/");
+    assert_eq!(missing.status, 404);
+    assert!(missing.head.contains("content-type: text/html"));
+    assert_eq!(server.get("/blog").status, 308);
+    assert_eq!(server.get("/").status, 200);
+    let png = server.get("/blog/photos/pixel.png");
+    assert!(png.head.contains("content-type: image/png"), "{}", png.head);
+    // The terminal says what each save did.
+    let rebuilt = std::iter::from_fn(|| server.stdout.recv_timeout(TIMEOUT).ok())
+        .find(|l| l.starts_with("rebuilt after a change to "))
+        .unwrap();
+    assert!(rebuilt.contains("content/blog/first.md in "), "{rebuilt}");
+}
+
+#[test]
+fn a_broken_page_shows_the_overlay_until_fixed() {
+    let site = SiteTest::fixture("build/basic");
+    let server = Server::start(&site);
+    let mut events = server.events();
+    assert_eq!(events.next().0, "ok");
+    let good = site.file("content/blog/first.md");
+
+    // Half-written: the front matter is not closed.
+    site.write("content/blog/first.md", "+++\ntitle = \"First post\"\n");
+    let data = events.expect("problems");
+    assert!(
+        data.contains("\"file\":\"content/blog/first.md\"") && data.contains("\"line\":1"),
+        "{data}"
+    );
+    assert!(data.contains("\"column\":1"), "{data}");
+    assert!(
+        data.contains("front matter opened with `+++` is never closed"),
+        "{data}"
+    );
+    assert!(
+        data.contains("content/blog/first.md:1:1"),
+        "the terminal's report: {data}"
+    );
+    // The last good site is still served; a page loaded now gets the problems at once.
+    assert!(
+        server
+            .get("/blog/first/")
+            .body
+            .contains("The rest of the first post.")
+    );
+    assert_eq!(server.events().next().0, "problems");
+
+    site.write(
+        "content/blog/first.md",
+        &good.replace("post.", "post, fixed."),
+    );
+    events.expect("ok");
+    events.expect("reload");
+    assert_eq!(server.events().next().0, "ok");
+    eventually(
+        || server.get("/blog/first/"),
+        |p| p.body.contains("The rest of the first post, fixed."),
+    );
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let site = SiteTest::fixture("build/basic");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let run = site.run(["serve", "--port", &port]).fails_with(2);
+    assert_eq!(
+        run.stderr(),
+        format!(
+            "error: could not listen on `127.0.0.1:{port}`: Address already in use (os error 98); is \
+             another server using the port? pass another `--port` (0 picks a free one)\n"
+        )
+    );
+}
+
+/// Every output a full build writes, by path.
+fn full_build(root: &Path, out: &Path) -> (std::collections::BTreeMap<String, Vec<u8>>, String) {
+    let _ = std::fs::remove_dir_all(out);
+    let report = pipeline::build(
+        root,
+        &Overrides {
+            output_dir: Some(out.to_path_buf()),
+            base_url: Some(BASE.to_owned()),
+            signing: Signing::Skip,
+            ..Overrides::default()
+        },
+    )
+    .unwrap();
+    let shown = render(&report.diagnostics);
+    let files = if report.failed() {
+        std::collections::BTreeMap::default()
+    } else {
+        crate::support::tree(out)
+    };
+    (files, shown)
+}
+
+fn render(diagnostics: &ancapex::Diagnostics) -> String {
+    let mut lines: Vec<String> =
+        ancapex::diagnostic::render(diagnostics, ancapex::diagnostic::Style::Plain)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+const BASE: &str = "http://127.0.0.1:1111";
+
+/// The session's outputs with the seal, as a build writes them.
+fn session_files(session: &Session) -> std::collections::BTreeMap<String, Vec<u8>> {
+    if session.diagnostics().has_errors() {
+        return std::collections::BTreeMap::default();
+    }
+    let mut files: std::collections::BTreeMap<String, Vec<u8>> = session
+        .files()
+        .into_iter()
+        .map(|(p, f)| (p, f.bytes()))
+        .collect();
+    for r in session.sealed().unwrap() {
+        let ancapex::model::Body::Bytes(bytes) = r.body else {
+            panic!("the seal is bytes")
+        };
+        files.insert(r.path, bytes);
+    }
+    files
+}
+
+#[track_caller]
+fn assert_same(session: &Session, root: &Path, out: &Path, step: &str) {
+    let (full, shown) = full_build(root, out);
+    assert_eq!(
+        render(session.diagnostics()),
+        shown,
+        "diagnostics after {step}"
+    );
+    let inc = session_files(session);
+    let paths =
+        |m: &std::collections::BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(paths(&inc), paths(&full), "output paths after {step}");
+    for (path, bytes) in &full {
+        assert!(
+            inc[path] == *bytes,
+            "`{path}` differs after {step}:\n--- incremental\n{}\n--- full\n{}",
+            String::from_utf8_lossy(&inc[path]),
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+/// One edit of the series: what it does to the files, and the paths it touched.
+type Edit = (&'static str, fn(&Path) -> Vec<PathBuf>);
+
+fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn rewrite(root: &Path, rel: &str, how: impl Fn(&str) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    write(root, rel, &how(&text))
+}
+
+fn replace(root: &Path, rel: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    assert!(text.contains(from), "`{from}` in {rel}");
+    write(root, rel, &text.replacen(from, to, 1))
+}
+
+fn edits() -> Vec<Edit> {
+    vec![
+        ("edit a body", |r| {
+            vec![replace(
+                r,
+                "content/blog/first.md",
+                "The rest of",
+                "All the rest of",
+            )]
+        }),
+        ("edit a title", |r| {
+            vec![replace(
+                r,
+                "content/blog/first.md",
+                "First post",
+                "Post number one",
+            )]
+        }),
+        ("edit a date (the listing order)", |r| {
+            vec![replace(
+                r,
+                "content/blog/first.md",
+                "2026-01-01",
+                "2026-03-09",
+            )]
+        }),
+        ("edit a summary", |r| {
+            vec![replace(
+                r,
+                "content/blog/first.md",
+                "The summary of",
+                "A new summary of",
+            )]
+        }),
+        ("edit a section's text", |r| {
+            vec![rewrite(r, "content/blog/_index.md", |t| {
+                format!("{t}\nMore about the blog.\n")
+            })]
+        }),
+        ("add a page", |r| {
+            vec![write(
+                r,
+                "content/blog/added.md",
+                "+++\ntitle = \"Added\"\ndate = 2026-02-02\n+++\nA page [linking](@/blog/first.md#intro).\n",
+            )]
+        }),
+        ("edit the added page", |r| {
+            vec![replace(
+                r,
+                "content/blog/added.md",
+                "A page",
+                "An edited page",
+            )]
+        }),
+        ("rename a page", |r| {
+            let from = r.join("content/blog/added.md");
+            let to = r.join("content/blog/renamed.md");
+            std::fs::rename(&from, &to).unwrap();
+            vec![from, to]
+        }),
+        ("break a page", |r| {
+            vec![replace(
+                r,
+                "content/blog/renamed.md",
+                "+++\ntitle",
+                "+++\ntitle = = \"x\"\nt",
+            )]
+        }),
+        ("fix it", |r| {
+            vec![replace(
+                r,
+                "content/blog/renamed.md",
+                "title = = \"x\"\nt",
+                "title",
+            )]
+        }),
+        ("break a link", |r| {
+            vec![replace(
+                r,
+                "content/blog/renamed.md",
+                "#intro",
+                "#no-such-anchor",
+            )]
+        }),
+        ("fix the link", |r| {
+            vec![replace(
+                r,
+                "content/blog/renamed.md",
+                "#no-such-anchor",
+                "#intro",
+            )]
+        }),
+        ("delete a page", |r| {
+            let p = r.join("content/blog/renamed.md");
+            std::fs::remove_file(&p).unwrap();
+            vec![p]
+        }),
+        ("add a section", |r| {
+            vec![
+                write(
+                    r,
+                    "content/notes/_index.md",
+                    "+++\ntitle = \"Notes\"\n+++\n",
+                ),
+                write(
+                    r,
+                    "content/notes/one.md",
+                    "+++\ntitle = \"One\"\n+++\nNote one.\n",
+                ),
+            ]
+        }),
+        ("edit a page of the new section", |r| {
+            vec![replace(
+                r,
+                "content/notes/one.md",
+                "Note one.",
+                "Note one, edited.",
+            )]
+        }),
+        ("delete the section", |r| {
+            let dir = r.join("content/notes");
+            std::fs::remove_dir_all(&dir).unwrap();
+            vec![dir.join("_index.md"), dir.join("one.md"), dir]
+        }),
+        ("change a template", |r| {
+            vec![replace(
+                r,
+                "templates/page.html",
+                "<body>",
+                "<body class=\"changed\">",
+            )]
+        }),
+        ("change a shortcode", |r| {
+            vec![rewrite(r, "templates/shortcodes/note.html", |t| {
+                format!("<!-- n -->{t}")
+            })]
+        }),
+        ("change site.toml", |r| {
+            vec![replace(r, "site.toml", "title = ", "title = \"Renamed\" #")]
+        }),
+        ("edit a page without changing it", |r| {
+            vec![rewrite(r, "content/about.md", str::to_owned)]
+        }),
+    ]
+}
+
+fn start(root: &Path) -> (Session, ancapex::pipeline::Update) {
+    let overrides = Overrides {
+        base_url: Some(BASE.to_owned()),
+        ..Overrides::default()
+    };
+    Session::start(root, &overrides).unwrap()
+}
+
+#[test]
+fn incremental_rebuilds_equal_full_builds_after_every_edit() {
+    let site = SiteTest::fixture("build/basic");
+    let root = site.root().to_path_buf();
+    // Outside the site (a build refuses an output folder among its sources), and one per test.
+    let full = tempfile::tempdir().unwrap();
+    let out = full.path().join("public");
+    let (mut session, first) = start(&root);
+    assert_eq!(first.rebuild, Rebuild::Full);
+    assert_same(&session, &root, &out, "the first build");
+    let mut incremental = 0;
+    for (step, edit) in edits() {
+        let touched = edit(&root);
+        let update = session.update(&touched).unwrap();
+        if update.rebuild == Rebuild::Incremental {
+            incremental += 1;
+        }
+        assert_same(&session, &root, &out, step);
+    }
+    // Page edits are incremental, not full rebuilds in disguise.
+    assert!(incremental >= 6, "{incremental} incremental rebuilds");
+}
+
+#[test]
+fn a_body_edit_renders_only_its_page_its_listings_and_the_feeds() {
+    let site = SiteTest::fixture("build/basic");
+    let root = site.root().to_path_buf();
+    let (mut session, first) = start(&root);
+    let p = replace(
+        &root,
+        "content/blog/tour.md",
+        "Links: ",
+        "A new first line.\n\nLinks: ",
+    );
+    let update = session.update(&[p]).unwrap();
+    assert_eq!(update.rebuild, Rebuild::Incremental);
+    assert!(
+        update.rendered * 3 < first.rendered,
+        "{} of {}",
+        update.rendered,
+        first.rendered
+    );
+    assert!(
+        update.changed.contains(&"blog/tour/index.html".to_owned()),
+        "{:?}",
+        update.changed
+    );
+    for unchanged in ["about/index.html", "blog/first/index.html", "404.html"] {
+        assert!(
+            !update.changed.contains(&unchanged.to_owned()),
+            "{:?}",
+            update.changed
+        );
+    }
+}
+
+/// One random edit to a page of the fixture, or a page added or deleted.
+#[derive(Debug, Clone)]
+enum RandomEdit {
+    Body(usize, u16),
+    Title(usize, u16),
+    Date(usize, u8),
+    Draft(usize, bool),
+    Add(u8),
+    Delete(u8),
+}
+
+const PAGES: [&str; 3] = [
+    "content/blog/first.md",
+    "content/blog/second.md",
+    "content/blog/tutorials/basics.md",
+];
+
+fn apply(root: &Path, edit: &RandomEdit) -> Vec<PathBuf> {
+    // Every page's front matter opens with `+++\ntitle = "`; the edits insert after it.
+    let front = |rel: &str, line: String| {
+        rewrite(root, rel, |t| {
+            t.replacen("+++\n", &format!("+++\n{line}\n"), 1)
+        })
+    };
+    match *edit {
+        RandomEdit::Body(i, n) => vec![rewrite(root, PAGES[i], |t| format!("{t}\nWord {n}.\n"))],
+        RandomEdit::Title(i, n) => vec![rewrite(root, PAGES[i], |t| {
+            let start = t.find("title = \"").unwrap() + 9;
+            let end = start + t[start..].find('"').unwrap();
+            format!("{}Title {n}{}", &t[..start], &t[end..])
+        })],
+        RandomEdit::Date(i, d) => vec![rewrite(root, PAGES[i], |t| {
+            let kept: Vec<&str> = t.lines().filter(|l| !l.starts_with("updated = ")).collect();
+            let t = kept.join("\n") + "\n";
+            t.replacen(
+                "+++\n",
+                &format!("+++\nupdated = 2026-05-{:02}\n", d % 28 + 1),
+                1,
+            )
+        })],
+        RandomEdit::Draft(i, on) => {
+            let text = std::fs::read_to_string(root.join(PAGES[i])).unwrap();
+            let without = text.replace("draft = true\n", "");
+            if on {
+                write(root, PAGES[i], &without);
+                vec![front(PAGES[i], "draft = true".to_owned())]
+            } else {
+                vec![write(root, PAGES[i], &without)]
+            }
+        }
+        RandomEdit::Add(n) => vec![write(
+            root,
+            &format!("content/blog/extra-{}.md", n % 4),
+            &format!(
+                "+++\ntitle = \"Extra {n}\"\ndate = 2026-04-0{}\n+++\nSee [the first](@/blog/first.md).\n",
+                n % 9 + 1
+            ),
+        )],
+        RandomEdit::Delete(n) => {
+            let p = root.join(format!("content/blog/extra-{}.md", n % 4));
+            let _ = std::fs::remove_file(&p);
+            vec![p]
+        }
+    }
+}
+
+fn random_edit() -> impl proptest::strategy::Strategy<Value = RandomEdit> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0..PAGES.len(), any::<u16>()).prop_map(|(i, n)| RandomEdit::Body(i, n)),
+        (0..PAGES.len(), any::<u16>()).prop_map(|(i, n)| RandomEdit::Title(i, n)),
+        (0..PAGES.len(), any::<u8>()).prop_map(|(i, d)| RandomEdit::Date(i, d)),
+        (0..PAGES.len(), any::<bool>()).prop_map(|(i, on)| RandomEdit::Draft(i, on)),
+        any::<u8>().prop_map(RandomEdit::Add),
+        any::<u8>().prop_map(RandomEdit::Delete),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
+
+    #[test]
+    fn any_edit_sequence_rebuilds_to_the_full_build(
+        edits in proptest::collection::vec(random_edit(), 1..8)
+    ) {
+        let site = SiteTest::fixture("build/basic");
+        let root = site.root().to_path_buf();
+        // Outside the site (a build refuses an output folder among its sources), and one per test.
+    let full = tempfile::tempdir().unwrap();
+    let out = full.path().join("public");
+        let (mut session, _) = start(&root);
+        for (i, edit) in edits.iter().enumerate() {
+            let touched = apply(&root, edit);
+            session.update(&touched).unwrap();
+            assert_same(&session, &root, &out, &format!("edit {i}: {edit:?}"));
+        }
+    }
+}
+
+#[test]
+fn serving_a_folder_that_is_not_a_site_fails_at_once() {
+    let site = SiteTest::empty();
+    let run = site.run(["serve", "--port", "0"]).fails_with(2);
+    assert!(
+        run.stderr().starts_with("error: no `site.toml` in "),
+        "{}",
+        run.stderr()
+    );
+}
