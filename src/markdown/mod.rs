@@ -5,7 +5,7 @@
 pub(crate) mod highlight;
 pub(crate) mod shortcode;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
@@ -125,7 +125,7 @@ pub(crate) fn document(doc: &Document, env: &Env<'_>) -> (Content, Diagnostics) 
         Content {
             html: crate::model::Packed::new(&html),
             summary,
-            toc: toc(headings),
+            toc: toc(headings).into(),
             word_count: words,
             anchors,
             links,
@@ -701,50 +701,54 @@ fn toc(flat: Vec<(u8, String, String)>) -> Vec<Heading> {
 }
 
 /// Checks every internal link and anchor against the pages, files and redirects the site has.
+/// A serve session runs it on every save: it looks things up where the site keeps them rather
+/// than building sets of every anchor and file first.
 fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnostics {
     let severity = match level {
         LinkLevel::Error => Severity::Error,
         LinkLevel::Warn => Severity::Warning,
     };
-    let anchors: BTreeMap<&str, HashSet<&str>> = site
-        .bodies()
-        .map(|d| {
-            (
-                d.url.as_str(),
-                d.content.anchors.iter().map(String::as_str).collect(),
-            )
-        })
-        .collect();
-    let mut paths: HashSet<String> = site.files.keys().map(|k| format!("/{k}")).collect();
-    paths.extend(site.aliases.iter().map(|a| a.from.clone()));
-    paths.extend(extra_paths.iter().cloned());
+    let pages: HashMap<&str, &Document> = site.bodies().map(|d| (d.url.as_str(), d)).collect();
+    let published = |path: &str| {
+        let file = |p: &str| {
+            p.strip_prefix('/')
+                .is_some_and(|rel| site.files.contains_key(rel))
+                || site.aliases.iter().any(|a| a.from == p)
+                || extra_paths.iter().any(|e| e == p)
+        };
+        file(path) || file(&format!("{path}/"))
+    };
     let mut out = Diagnostics::new();
     for doc in site.bodies() {
         for link in &doc.content.links {
-            let page = lookup_page(&anchors, &link.path);
-            let exists = page.is_some()
-                || paths.contains(&link.path)
-                || paths.contains(&format!("{}/", link.path));
-            let mut diag = if !exists {
+            let page = lookup_page(&pages, &link.path);
+            let mut diag = if page.is_none() && !published(&link.path) {
                 let mut d = Diagnostic::error(format!(
                     "broken link: nothing is published at `{}`",
                     link.path
                 ))
                 .at(&doc.source, link.span.clone())
                 .label("no page or file here");
-                let candidates: Vec<&str> = anchors.keys().copied().collect();
+                let mut candidates: Vec<&str> = pages.keys().copied().collect();
+                candidates.sort_unstable();
                 if let Some(best) = crate::text::did_you_mean(&link.path, &candidates) {
                     d = d.help(format!("did you mean `{best}`?"));
                 }
                 d
-            } else if let (Some((url, ids)), Some(anchor)) = (page, &link.anchor) {
-                if ids.contains(anchor.as_str()) {
+            } else if let (Some(target), Some(anchor)) = (page, &link.anchor) {
+                if target.content.anchors.contains(anchor) {
                     continue;
                 }
-                let list: Vec<&str> = ids.iter().copied().collect();
-                let mut d = Diagnostic::error(format!("broken anchor: `{url}` has no `#{anchor}`"))
-                    .at(&doc.source, link.span.clone())
-                    .label("no heading with this id");
+                let mut list: Vec<&str> =
+                    target.content.anchors.iter().map(String::as_str).collect();
+                list.sort_unstable();
+                list.dedup();
+                let mut d = Diagnostic::error(format!(
+                    "broken anchor: `{}` has no `#{anchor}`",
+                    target.url
+                ))
+                .at(&doc.source, link.span.clone())
+                .label("no heading with this id");
                 if let Some(best) = crate::text::did_you_mean(anchor, &list) {
                     d = d.help(format!("did you mean `#{best}`?"));
                 }
@@ -759,18 +763,18 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
     out
 }
 
-fn lookup_page<'a>(
-    anchors: &'a BTreeMap<&str, HashSet<&str>>,
-    path: &str,
-) -> Option<(&'a str, &'a HashSet<&'a str>)> {
-    let candidates = [
-        path.to_owned(),
-        format!("{path}/"),
-        path.strip_suffix("index.html").unwrap_or("\0").to_owned(),
-    ];
-    candidates
-        .iter()
-        .find_map(|c| anchors.get_key_value(c.as_str()).map(|(k, v)| (*k, v)))
+/// The page or section a link's path leads to: its URL, that URL without the final `/`, or
+/// its `index.html`.
+fn lookup_page<'a>(pages: &HashMap<&str, &'a Document>, path: &str) -> Option<&'a Document> {
+    if let Some(d) = pages.get(path) {
+        return Some(d);
+    }
+    if let Some(dir) = path.strip_suffix("index.html") {
+        if let Some(d) = pages.get(dir) {
+            return Some(d);
+        }
+    }
+    pages.get(format!("{path}/").as_str()).copied()
 }
 
 #[cfg(test)]

@@ -39,8 +39,8 @@ pub struct Content {
     pub html: Packed,
     /// The HTML before `<!-- more -->`.
     pub summary: Option<String>,
-    /// Nested headings.
-    pub toc: Vec<Heading>,
+    /// Nested headings (shared with the template views that show them).
+    pub toc: Arc<[Heading]>,
     /// Words in the body.
     pub word_count: usize,
     /// Every id the body defines (headings, footnotes).

@@ -23,30 +23,59 @@ use crate::fingerprint::Assets;
 use crate::load::{self, SourceSet};
 use crate::model::{Content, Document, Rendered, Site};
 use crate::output::{self, Written};
-use crate::render::{self, Made, Views};
+use crate::render::{self, Made, Plan, Views};
+use crate::theme::Theme;
 use crate::{markdown, parse, provenance};
 
-/// One output file, in memory, LZ4-compressed: a large site's pages are most of what a serving
-/// session holds, and they pack to about a quarter.
+/// One output file, in memory, LZ4-compressed against a dictionary of the theme's markup (the
+/// site's 404 page): a large site's pages are most of what a serving session holds, and most
+/// of a page is its theme's header and footer, which then pack to almost nothing. Files over
+/// `PACK_LIMIT` are kept as they are: they are the few made from the whole site (the search
+/// index, the sitemap), made again on every save, where packing would cost more time than it
+/// saves memory.
 #[derive(Debug, Clone)]
 pub struct File {
-    packed: Box<[u8]>,
+    stored: Stored,
     /// The digest of the bytes, their size and inline sources.
     pub written: Written,
 }
 
+#[derive(Debug, Clone)]
+enum Stored {
+    Packed {
+        bytes: Box<[u8]>,
+        dictionary: Arc<[u8]>,
+    },
+    Raw(Box<[u8]>),
+}
+
+/// The size above which an output is kept unpacked.
+const PACK_LIMIT: usize = 256 * 1024;
+
 impl File {
-    fn new(bytes: &[u8], written: Written) -> Self {
-        Self {
-            packed: lz4_flex::compress_prepend_size(bytes).into(),
-            written,
-        }
+    fn new(bytes: Vec<u8>, written: Written, dictionary: &Arc<[u8]>) -> Self {
+        let stored = if bytes.len() > PACK_LIMIT {
+            Stored::Raw(bytes.into())
+        } else {
+            Stored::Packed {
+                bytes: lz4_flex::block::compress_prepend_size_with_dict(&bytes, dictionary).into(),
+                dictionary: Arc::clone(dictionary),
+            }
+        };
+        Self { stored, written }
     }
 
     /// The bytes as a build writes them.
-    pub fn bytes(&self) -> Vec<u8> {
-        // Only `new` packs these bytes: they always unpack.
-        lz4_flex::decompress_size_prepended(&self.packed).expect("packed by `File::new`")
+    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match &self.stored {
+            // Only `new` packs these bytes: they always unpack.
+            Stored::Packed { bytes, dictionary } => {
+                lz4_flex::block::decompress_size_prepended_with_dict(bytes, dictionary)
+                    .expect("packed by `File::new`")
+                    .into()
+            }
+            Stored::Raw(bytes) => bytes.as_ref().into(),
+        }
     }
 }
 
@@ -111,8 +140,20 @@ struct State {
     site: Site,
     assets: Assets,
     views: Views,
+    /// The templates and what their functions look up: the same while only markdown changes.
+    theme: Theme,
+    /// The paths generated besides documents and files (valid link targets).
+    generated: Vec<String>,
+    /// The theme's problems.
+    themed: Diagnostics,
+    /// Every output: the same while the site's structure is.
+    plan: Plan,
+    /// What outputs are packed against (see `File`): made by each full rebuild.
+    dictionary: Arc<[u8]>,
     /// Problems of the stages not redone incrementally (loading, records, static files).
     settled: Diagnostics,
+    /// Problems of the site's structure (`parse::assemble`).
+    structural: Diagnostics,
     /// Artifact references checked, per content file.
     cited: HashMap<String, Diagnostics>,
 }
@@ -124,6 +165,9 @@ pub struct Session {
     state: Option<State>,
     bodies: HashMap<String, Body>,
     outputs: BTreeMap<String, Entry>,
+    /// The outputs that rendered, as served: changed in place by each rebuild (copied only
+    /// when a request still holds the last one).
+    files: Arc<Files>,
     diagnostics: Diagnostics,
     /// A full rebuild failed (site.toml invalid, a folder unreadable): the next one must run
     /// every stage.
@@ -145,6 +189,7 @@ impl Session {
             state: None,
             bodies: HashMap::new(),
             outputs: BTreeMap::new(),
+            files: Arc::new(Files::new()),
             diagnostics: Diagnostics::new(),
             stale: false,
         };
@@ -158,11 +203,8 @@ impl Session {
     }
 
     /// Every output rendered from the current sources (with errors, those that rendered).
-    pub fn files(&self) -> Files {
-        self.outputs
-            .iter()
-            .filter_map(|(path, e)| e.file.clone().map(|f| (path.clone(), f)))
-            .collect()
+    pub fn files(&self) -> Arc<Files> {
+        Arc::clone(&self.files)
     }
 
     /// `_headers` and `site-manifest.json` for the current outputs, as a build writes them
@@ -260,6 +302,7 @@ impl Session {
     fn incremental(&mut self, edited: &[usize]) -> Option<Update> {
         let mut state = self.state.take()?;
         let mut changed_rels = BTreeSet::new();
+        let mut in_place = true;
         // Changed in place: when this gives up, the full rebuild that follows replaces the
         // state (or marks it stale).
         for &i in edited {
@@ -275,17 +318,42 @@ impl Session {
             }
             changed_rels.insert(file.rel.clone());
             state.sources.content[i].source = source;
-            state.parsed[i] = parse::document(&state.sources.content[i]);
+            let parsed = parse::document(&state.sources.content[i]);
+            in_place &= body_only(&state.parsed[i], &parsed);
+            state.parsed[i] = parsed;
         }
-        let (mut site, structural) =
-            parse::assemble(state.parsed.clone(), &state.sources, &state.config);
-        if !same_structure(&state.site, &site) {
-            self.state = Some(state);
-            return None;
-        }
-        site.artifacts = std::mem::take(&mut state.site.artifacts);
-        site.ledgers = std::mem::take(&mut state.site.ledgers);
-        site.failures = std::mem::take(&mut state.site.failures);
+        // An edit of bodies only (the front matter and the title as they were) leaves the
+        // site's structure as it is: the documents are changed in place, the site is not
+        // assembled again.
+        let (mut site, structural) = if in_place {
+            let mut site = std::mem::take(&mut state.site);
+            for doc in documents_mut(&mut site) {
+                if !changed_rels.contains(&doc.rel) {
+                    continue;
+                }
+                let i = state
+                    .sources
+                    .content
+                    .binary_search_by(|c| c.rel.as_str().cmp(&doc.rel))
+                    .unwrap_or_default();
+                if let Ok(new) = &state.parsed[i] {
+                    doc.source = Arc::clone(&new.source);
+                    doc.body = new.body.clone();
+                }
+            }
+            (site, state.structural.clone())
+        } else {
+            let (mut site, structural) =
+                parse::assemble(state.parsed.clone(), &state.sources, &state.config);
+            if !same_structure(&state.site, &site) {
+                self.state = Some(state);
+                return None;
+            }
+            site.artifacts = std::mem::take(&mut state.site.artifacts);
+            site.ledgers = std::mem::take(&mut state.site.ledgers);
+            site.failures = std::mem::take(&mut state.site.failures);
+            (site, structural)
+        };
         for rel in &changed_rels {
             let i = state
                 .sources
@@ -297,7 +365,8 @@ impl Session {
             state.cited.insert(rel.clone(), cited);
         }
         let mut diagnostics = state.settled.clone();
-        diagnostics.extend(structural);
+        diagnostics.extend(structural.iter().cloned());
+        state.structural = structural;
         for p in &state.parsed {
             if let Err(d) = p {
                 diagnostics.push(d.clone());
@@ -306,20 +375,21 @@ impl Session {
         for ds in state.cited.values() {
             diagnostics.extend(ds.iter().cloned());
         }
-        let (theme, generated) = super::theme_for(
-            &state.sources,
-            &state.config,
-            &site,
-            &state.assets,
-            &mut diagnostics,
-        );
+        diagnostics.extend(state.themed.iter().cloned());
+        // The markdown stage runs before the render stage: shortcodes find no documents.
+        let mut documents = state.theme.lookups.take_documents().unwrap_or_default();
+        let previous = if in_place {
+            Previous::InPlace(&changed_rels)
+        } else {
+            Previous::Site(&mut state.site)
+        };
         diagnostics.extend(self.bodies(
-            Some(&mut state.site),
+            previous,
             &mut site,
             &state.config,
-            &theme,
+            &state.theme,
             &state.assets,
-            &generated,
+            &state.generated,
         ));
 
         let dirty_page: Vec<bool> = site
@@ -330,10 +400,15 @@ impl Session {
                     || changed_rels.contains(&site.sections[p.section].doc.rel)
             })
             .collect();
+        let old_sections = if in_place {
+            &site.sections
+        } else {
+            &state.site.sections
+        };
         let dirty_section: Vec<bool> = site
             .sections
             .iter()
-            .zip(&state.site.sections)
+            .zip(old_sections)
             .map(|(s, old)| {
                 changed_rels.contains(&s.doc.rel)
                     || s.pages != old.pages
@@ -343,10 +418,17 @@ impl Session {
                         .any(|&i| changed_rels.contains(&site.sections[i].doc.rel))
             })
             .collect();
-        let old_views = &state.views;
-        let views = render::views(&site, &state.config, &|i| {
-            (!dirty_page[i]).then(|| old_views.pages[i].clone())
-        });
+        state
+            .views
+            .update(&site, &state.config, &dirty_page, &dirty_section);
+        state
+            .views
+            .update_documents(&site, &mut documents, &dirty_page, &dirty_section);
+        state.theme.lookups.set_documents(Some(documents));
+        // A clash is reported in a document that may have moved: plan again to point at it.
+        if !state.plan.diagnostics.is_empty() {
+            state.plan = render::outputs(&site, &state.theme, &state.config, &state.assets);
+        }
         // The outputs whose templates looked up an edited document.
         let looked_up: HashSet<String> = self
             .outputs
@@ -359,24 +441,12 @@ impl Session {
             Made::Section(i) => dirty_section[i] || looked_up.contains(path),
             Made::Fixed => looked_up.contains(path),
             Made::Whole => true,
+            Made::Matter => !in_place,
         };
-        let update = self.render(
-            &site,
-            &theme,
-            &state.config,
-            &state.assets,
-            &views,
-            &wanted,
-            diagnostics,
-        );
+        let update = self.render(&site, &state, Rebuild::Incremental, &wanted, diagnostics);
         state.site = site;
-        state.views = views;
         self.state = Some(state);
-        Some(Update {
-            rebuild: Rebuild::Incremental,
-            moved: vec![],
-            ..update
-        })
+        Some(update)
     }
 
     /// Runs every stage again. The rendered bodies are kept when only markdown files changed
@@ -403,7 +473,7 @@ impl Session {
             })
             .collect();
         let mut diagnostics = settled.clone();
-        diagnostics.extend(structural);
+        diagnostics.extend(structural.iter().cloned());
         for p in &parsed {
             if let Err(d) = p {
                 diagnostics.push(d.clone());
@@ -412,8 +482,9 @@ impl Session {
         for ds in cited.values() {
             diagnostics.extend(ds.iter().cloned());
         }
-        let (theme, generated) =
-            super::theme_for(&sources, &config, &site, &assets, &mut diagnostics);
+        let mut themed = Diagnostics::new();
+        let (theme, generated) = super::theme_for(&sources, &config, &site, &assets, &mut themed);
+        diagnostics.extend(themed.iter().cloned());
         let moved = match &self.state {
             Some(old) => moved(&old.assets, &assets),
             None => vec![],
@@ -426,70 +497,79 @@ impl Session {
             self.bodies.clear();
         }
         let mut old = self.state.take().map(|s| s.site);
-        diagnostics.extend(self.bodies(
-            old.as_mut(),
-            &mut site,
-            &config,
-            &theme,
-            &assets,
-            &generated,
-        ));
+        let previous = match old.as_mut() {
+            Some(site) => Previous::Site(site),
+            None => Previous::Nothing,
+        };
+        diagnostics.extend(self.bodies(previous, &mut site, &config, &theme, &assets, &generated));
         drop(old);
-        let views = render::views(&site, &config, &|_| None);
-        let update = self.render(
-            &site,
-            &theme,
-            &config,
-            &assets,
-            &views,
-            &|_, _| true,
-            diagnostics,
-        );
-        self.state = Some(State {
+        let views = render::views(&site, &config);
+        let plan = render::outputs(&site, &theme, &config, &assets);
+        theme.lookups.set_documents(Some(views.documents(&site)));
+        let dictionary = dictionary(&site, &theme, &config, &assets, &views, &plan);
+        let state = State {
             config,
             sources,
             parsed,
             site,
             assets,
             views,
+            theme,
+            generated,
+            themed,
+            plan,
+            dictionary,
             settled,
+            structural,
             cited,
-        });
-        Ok(Update {
-            rebuild: Rebuild::Full,
-            moved,
-            ..update
-        })
+        };
+        let update = self.render(
+            &state.site,
+            &state,
+            Rebuild::Full,
+            &|_, _| true,
+            diagnostics,
+        );
+        self.state = Some(state);
+        Ok(Update { moved, ..update })
     }
 
     /// The markdown stage, reusing every body whose text and URL are the same as last time:
     /// the rendering is moved over from `old`, the last build's site, not copied.
     fn bodies(
         &mut self,
-        old: Option<&mut Site>,
+        previous: Previous<'_>,
         site: &mut Site,
         config: &Config,
         theme: &crate::theme::Theme,
         assets: &Assets,
         generated: &[String],
     ) -> Diagnostics {
-        let mut before: HashMap<String, Content> = HashMap::new();
-        if let Some(old) = old {
-            for doc in documents_mut(old) {
-                before.insert(doc.source.path.clone(), std::mem::take(&mut doc.content));
-            }
-        }
         let mut kept = HashSet::new();
-        for doc in documents_mut(site) {
-            let known = self.bodies.get(&doc.source.path);
-            if known.is_some_and(|b| b.renders(doc)) {
-                if let Some(content) = before.remove(&doc.source.path) {
-                    doc.content = content;
-                    kept.insert(doc.source.path.clone());
+        let edited = match previous {
+            Previous::Nothing => None,
+            Previous::Site(old) => {
+                let mut before: HashMap<String, Content> = HashMap::new();
+                for doc in documents_mut(old) {
+                    before.insert(doc.source.path.clone(), std::mem::take(&mut doc.content));
                 }
+                for doc in documents_mut(site) {
+                    let known = self.bodies.get(&doc.source.path);
+                    if known.is_some_and(|b| b.renders(doc)) {
+                        if let Some(content) = before.remove(&doc.source.path) {
+                            doc.content = content;
+                            kept.insert(doc.source.path.clone());
+                        }
+                    }
+                }
+                None
             }
-        }
-        drop(before);
+            Previous::InPlace(edited) => Some(edited),
+        };
+        let is_kept = |doc: &Document| match edited {
+            Some(edited) => !edited.contains(&doc.rel),
+            None => kept.contains(&doc.source.path),
+        };
         let env = markdown::Env {
             config,
             urls: &site.urls.clone(),
@@ -498,7 +578,7 @@ impl Session {
         };
         let known = &self.bodies;
         let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
-            if !kept.contains(&doc.source.path) {
+            if !is_kept(doc) {
                 return None;
             }
             known.get(&doc.source.path).map(|b| b.diagnostics.clone())
@@ -507,8 +587,10 @@ impl Session {
         let mut present = HashSet::with_capacity(per_body.len());
         for (doc, ds) in site.bodies().zip(per_body) {
             diagnostics.extend(ds.iter().cloned());
-            present.insert(doc.source.path.as_str());
-            if kept.contains(&doc.source.path) {
+            if edited.is_none() {
+                present.insert(doc.source.path.as_str());
+            }
+            if is_kept(doc) {
                 continue;
             }
             self.bodies.insert(
@@ -520,7 +602,8 @@ impl Session {
                 },
             );
         }
-        if self.bodies.len() != present.len() {
+        // Changed in place, the site has the same documents.
+        if edited.is_none() && self.bodies.len() != present.len() {
             self.bodies
                 .retain(|path, _| present.contains(path.as_str()));
         }
@@ -528,30 +611,31 @@ impl Session {
         diagnostics
     }
 
-    /// Renders the `wanted` outputs, keeps the others, drops those no longer planned, and
-    /// records the rebuild's problems.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the render stage's inputs, as the pipeline passes them"
-    )]
+    /// Renders the `wanted` outputs of the state's plan, keeps the others, and records the
+    /// rebuild's problems. A full rebuild also drops the outputs no longer planned.
     fn render(
         &mut self,
         site: &Site,
-        theme: &crate::theme::Theme,
-        config: &Config,
-        assets: &Assets,
-        views: &Views,
+        state: &State,
+        rebuild: Rebuild,
         wanted: &(dyn Fn(&str, Made) -> bool + Sync),
         mut diagnostics: Diagnostics,
     ) -> Update {
-        let minify = config.build.minify;
-        let (plan_ds, planned, made) =
-            render::some(site, theme, config, assets, views, wanted, &|out| {
+        let minify = state.config.build.minify;
+        let made = render::some(
+            site,
+            &state.theme,
+            &state.config,
+            &state.assets,
+            &state.views,
+            &state.plan,
+            wanted,
+            &|out| {
                 let (file, problem) = match out.body {
                     Ok(body) => match output::contents(body, minify) {
                         Ok(bytes) => {
                             let written = output::describe(&out.path, &bytes);
-                            let file = File::new(&bytes, written);
+                            let file = File::new(bytes.into_owned(), written, &state.dictionary);
                             (Some(Arc::new(file)), None)
                         }
                         Err(e) => (None, Some(read_failure(&out.path, &e))),
@@ -565,10 +649,12 @@ impl Session {
                     problem,
                 };
                 (out.path, entry)
-            });
-        diagnostics.extend(plan_ds);
+            },
+        );
+        diagnostics.extend(state.plan.diagnostics.iter().cloned());
         let rendered = made.len();
         let mut changed = vec![];
+        let files = Arc::make_mut(&mut self.files);
         for (path, entry) in made {
             let before = self.outputs.get(&path).and_then(|e| e.file.as_ref());
             let same = match (before, &entry.file) {
@@ -579,21 +665,34 @@ impl Session {
             if !same && entry.file.is_some() {
                 changed.push(path.clone());
             }
+            match &entry.file {
+                Some(f) => {
+                    files.insert(path.clone(), Arc::clone(f));
+                }
+                None => {
+                    files.remove(&path);
+                }
+            }
             self.outputs.insert(path, entry);
         }
-        let keep: HashSet<&str> = planned.iter().map(|(p, _)| p.as_str()).collect();
-        let removed: Vec<String> = self
-            .outputs
-            .keys()
-            .filter(|p| !keep.contains(p.as_str()))
-            .cloned()
-            .collect();
-        for p in &removed {
-            self.outputs.remove(p);
-        }
-        for (path, made) in planned {
-            if let Some(e) = self.outputs.get_mut(&path) {
-                e.made = made;
+        let mut removed = vec![];
+        // An incremental rebuild keeps the plan: every output stays.
+        if rebuild == Rebuild::Full {
+            let keep: HashMap<&str, Made> = state.plan.planned().collect();
+            removed = self
+                .outputs
+                .keys()
+                .filter(|p| !keep.contains_key(p.as_str()))
+                .cloned()
+                .collect();
+            for p in &removed {
+                self.outputs.remove(p);
+                files.remove(p);
+            }
+            for (path, e) in &mut self.outputs {
+                if let Some(made) = keep.get(path.as_str()) {
+                    e.made = *made;
+                }
             }
         }
         diagnostics.extend(self.outputs.values().filter_map(|e| e.problem.clone()));
@@ -601,12 +700,40 @@ impl Session {
         self.diagnostics = diagnostics;
         changed.sort();
         Update {
-            rebuild: Rebuild::Full,
+            rebuild,
             changed,
             removed,
             rendered,
             moved: vec![],
         }
+    }
+}
+
+/// What the markdown stage can reuse bodies from.
+enum Previous<'a> {
+    /// Nothing: every body is rendered.
+    Nothing,
+    /// The last build's site, whose renderings are moved over where the text and URL are
+    /// the same.
+    Site(&'a mut Site),
+    /// The site itself, changed in place: only the documents at these content paths are
+    /// rendered again.
+    InPlace(&'a BTreeSet<String>),
+}
+
+/// Whether an edit changed only a document's body: both versions parse, with the same front
+/// matter text and the same title. Then the site's structure cannot have changed.
+fn body_only(
+    old: &std::result::Result<Document, Diagnostic>,
+    new: &std::result::Result<Document, Diagnostic>,
+) -> bool {
+    match (old, new) {
+        (Ok(old), Ok(new)) => {
+            old.body.start == new.body.start
+                && old.title == new.title
+                && old.source.text[..old.body.start] == new.source.text[..new.body.start]
+        }
+        _ => false,
     }
 }
 
@@ -641,6 +768,39 @@ fn same_structure(old: &Site, new: &Site) -> bool {
             .iter()
             .zip(&new.pages)
             .all(|(a, b)| a.section == b.section && a.assets == b.assets)
+        // The number of listing pages.
+        && old.sections.iter().zip(&new.sections).all(|(a, b)| {
+            a.doc.meta.paginate_by.as_ref().map(toml::Spanned::get_ref)
+                == b.doc.meta.paginate_by.as_ref().map(toml::Spanned::get_ref)
+        })
+}
+
+/// The dictionary outputs are packed against: the 404 page, which has the theme's markup and
+/// little else (empty when the theme has none).
+fn dictionary(
+    site: &Site,
+    theme: &Theme,
+    config: &Config,
+    assets: &Assets,
+    views: &Views,
+    plan: &Plan,
+) -> Arc<[u8]> {
+    let page = render::some(
+        site,
+        theme,
+        config,
+        assets,
+        views,
+        plan,
+        &|path, _| path == "404.html",
+        &|out| {
+            let body = out.body.ok()?;
+            output::contents(body, config.build.minify)
+                .ok()
+                .map(std::borrow::Cow::into_owned)
+        },
+    );
+    page.into_iter().flatten().next().unwrap_or_default().into()
 }
 
 /// Fingerprinted files whose name changed between two builds.
@@ -658,4 +818,66 @@ fn read_failure(path: &str, e: &Error) -> Diagnostic {
     Diagnostic::error(format!(
         "could not read the file published at `{path}`: {e}"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(bytes: &[u8]) -> Written {
+        output::describe("x.html", bytes)
+    }
+
+    #[test]
+    fn a_file_gives_back_its_bytes_packed_against_a_dictionary_or_kept_raw() {
+        let dictionary: Arc<[u8]> = Arc::from(&b"<html><head><title>Site</title></head>"[..]);
+        let small = b"<html><head><title>Site</title></head><body>page</body></html>".to_vec();
+        let file = File::new(small.clone(), written(&small), &dictionary);
+        assert!(matches!(file.stored, Stored::Packed { .. }));
+        assert_eq!(file.bytes(), small.as_slice());
+        // Another dictionary: what was packed against the first still unpacks.
+        let other: Arc<[u8]> = Arc::from(&b"nothing alike"[..]);
+        assert_eq!(
+            File::new(small.clone(), written(&small), &other).bytes(),
+            small.as_slice()
+        );
+        let large: Vec<u8> = (0..=PACK_LIMIT)
+            .map(|i| u8::try_from(i % 251).unwrap_or_default())
+            .collect();
+        let file = File::new(large.clone(), written(&large), &dictionary);
+        assert!(matches!(file.stored, Stored::Raw(_)));
+        assert_eq!(file.bytes(), large.as_slice());
+        let empty = File::new(vec![], written(&[]), &Arc::from(&[][..]));
+        assert!(empty.bytes().is_empty());
+    }
+
+    fn parsed(text: &str) -> std::result::Result<Document, Diagnostic> {
+        let file = load::ContentFile {
+            rel: "a.md".into(),
+            source: crate::diagnostic::SourceText::new("content/a.md", text),
+        };
+        parse::document(&file)
+    }
+
+    #[test]
+    fn only_an_edit_after_an_unchanged_front_matter_and_title_is_a_body_edit() {
+        let old = parsed("+++\ntitle = \"A\"\n+++\nOne.\n");
+        assert!(body_only(
+            &old,
+            &parsed("+++\ntitle = \"A\"\n+++\nTwo.\n\nThree.\n")
+        ));
+        assert!(!body_only(&old, &parsed("+++\ntitle = \"B\"\n+++\nOne.\n")));
+        assert!(!body_only(
+            &old,
+            &parsed("+++\ntitle = \"A\" \n+++\nOne.\n")
+        ));
+        assert!(!body_only(&old, &parsed("+++\ntitle = \n+++\nOne.\n")));
+        // Without a title in the front matter the first heading is the title.
+        let untitled = parsed("+++\n+++\n# Head\n\nOne.\n");
+        assert!(body_only(&untitled, &parsed("+++\n+++\n# Head\n\nTwo.\n")));
+        assert!(!body_only(
+            &untitled,
+            &parsed("+++\n+++\n# Other\n\nOne.\n")
+        ));
+    }
 }

@@ -4,13 +4,14 @@
 //! rendered site is never held in memory whole.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tera::Value;
 
 use crate::artifact::{Artifact, FileEntry, LinkRel, Status};
 use crate::config::Config;
 use crate::failure::{FailureReport, Named as _};
-use crate::model::{Document, Packed, Page, Section, Site};
+use crate::model::{Document, Heading, Packed, Page, Section, Site};
 
 type Map = BTreeMap<&'static str, Value>;
 
@@ -47,7 +48,6 @@ fn document(doc: &Document, config: &Config) -> Map {
             .as_deref()
             .map_or_else(Value::none, Value::safe_string),
     );
-    v.insert("toc", Value::from_serializable(&doc.content.toc));
     v.insert("word_count", Value::from(doc.content.word_count));
     v.insert(
         "reading_time",
@@ -122,19 +122,39 @@ fn section_ref(section: &Section, config: &Config) -> Value {
     Value::from(v)
 }
 
-/// A document's view without its body, and its body, packed.
+/// The template value of a table of contents.
+fn toc(headings: &[Heading]) -> Value {
+    Value::from_serializable(headings)
+}
+
+/// A document's view without its body, and its body, packed, and its table of contents. The
+/// `toc` is made into a template value only with the body: as values, the headings of a large
+/// site's pages take more memory than the rest of their views.
 #[derive(Clone)]
 pub(crate) struct View {
     pub(crate) base: Value,
     pub(crate) content: Packed,
+    pub(crate) toc: Arc<[Heading]>,
 }
 
 impl View {
-    /// The view as templates see it, with `content`.
+    /// A document's view: `base` without the body and the table of contents.
+    pub(crate) fn new(base: Value, content: &crate::model::Content) -> Self {
+        Self {
+            base,
+            content: content.html.clone(),
+            toc: Arc::clone(&content.toc),
+        }
+    }
+
+    /// The view as templates see it, with `content` and `toc`.
     pub(crate) fn full(&self) -> Value {
         with(
             &self.base,
-            [("content", Value::safe_string(&self.content.unpack()))],
+            [
+                ("content", Value::safe_string(&self.content.unpack())),
+                ("toc", toc(&self.toc)),
+            ],
         )
     }
 }
@@ -154,19 +174,22 @@ impl SectionView {
             &self.own.base,
             [
                 ("content", Value::safe_string(&self.own.content.unpack())),
+                ("toc", toc(&self.own.toc)),
                 ("pages", Value::from(pages)),
             ],
         )
     }
 
-    /// The view of a paginated listing: its `pages` without their bodies, which come with the
-    /// paginator's pages, so that each listing page does not unpack the whole section.
+    /// The view of a paginated listing: its `pages` without their bodies and tables of
+    /// contents, which come with the paginator's pages, so that each listing page does not
+    /// unpack the whole section.
     pub(crate) fn listing(&self) -> Value {
         let pages: Vec<Value> = self.pages.iter().map(|p| p.base.clone()).collect();
         with(
             &self.own.base,
             [
                 ("content", Value::safe_string(&self.own.content.unpack())),
+                ("toc", toc(&self.own.toc)),
                 ("pages", Value::from(pages)),
             ],
         )
@@ -618,7 +641,7 @@ pub(crate) fn failure(r: &FailureReport) -> Value {
     v.insert("actions", Value::from(actions));
     v.insert("open_actions", Value::from(r.open_actions()));
     v.insert("content", Value::safe_string(&r.doc.content.html.unpack()));
-    v.insert("toc", Value::from_serializable(&r.doc.content.toc));
+    v.insert("toc", toc(&r.doc.content.toc));
     Value::from(v)
 }
 

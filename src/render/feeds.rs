@@ -45,8 +45,17 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
             .or(d.meta.date.as_ref())
             .map_or(0, crate::parse::front_matter::Date::timestamp)
     };
-    dated.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.rel.cmp(&b.rel)));
-    dated.truncate(config.build.feed_limit);
+    let order = |a: &&Document, b: &&Document| key(b).cmp(&key(a)).then_with(|| a.rel.cmp(&b.rel));
+    // The newest `feed_limit` first, without sorting every page (a serve session makes the feed
+    // again on each save).
+    let limit = config.build.feed_limit;
+    if limit == 0 {
+        dated.clear();
+    } else if dated.len() > limit {
+        dated.select_nth_unstable_by(limit - 1, order);
+        dated.truncate(limit);
+    }
+    dated.sort_by(order);
     let updated = dated
         .first()
         .and_then(|d| d.meta.updated.as_ref().or(d.meta.date.as_ref()))

@@ -155,13 +155,16 @@ pub fn site(
     assets: &Assets,
     sink: &(dyn Fn(Rendered) -> Result<()> + Sync),
 ) -> Result<Diagnostics> {
-    let views = views(site, config, &|_| None);
-    let (diagnostics, _, results) = some(
+    let views = views(site, config);
+    let plan = outputs(site, theme, config, assets);
+    theme.lookups.set_documents(Some(views.documents(site)));
+    let results = some(
         site,
         theme,
         config,
         assets,
         &views,
+        &plan,
         &|_, _| true,
         &|made| match made.body {
             Ok(body) => sink(Rendered {
@@ -172,7 +175,7 @@ pub fn site(
             Err(d) => Ok(d),
         },
     );
-    let mut diagnostics = diagnostics;
+    let mut diagnostics = plan.diagnostics;
     for r in results {
         if let Some(d) = r? {
             diagnostics.push(d);
@@ -181,42 +184,124 @@ pub fn site(
     Ok(diagnostics)
 }
 
-/// The template views of every page and section. `reuse` gives a page's view from an earlier
-/// build when its document did not change (see `pipeline::Session`).
-pub(crate) fn views(
-    site: &Site,
-    config: &Config,
-    reuse: &(dyn Fn(usize) -> Option<View> + Sync),
-) -> Views {
-    let pages: Vec<View> = site
+/// The template views of every page and section, and their search index entries.
+pub(crate) fn views(site: &Site, config: &Config) -> Views {
+    let (pages, page_entries): (Vec<View>, Vec<Arc<str>>) = site
         .pages
         .par_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            reuse(i).unwrap_or_else(|| View {
-                base: context::page(site, p, config),
-                content: p.doc.content.html.clone(),
-            })
-        })
-        .collect();
-    let sections: Vec<SectionView> = site
+        .map(|p| page_view(site, p, config))
+        .unzip();
+    let mut views = Views {
+        pages,
+        sections: vec![],
+        page_entries,
+        section_entries: vec![],
+    };
+    (views.sections, views.section_entries) = site
         .sections
         .iter()
-        .map(|s| SectionView {
-            own: View {
-                base: context::section(site, s, config),
-                content: s.doc.content.html.clone(),
-            },
-            pages: s.pages.iter().map(|&i| pages[i].clone()).collect(),
-        })
-        .collect();
-    Views { pages, sections }
+        .map(|s| views.section_view(site, s, config))
+        .unzip();
+    views
 }
 
-/// The views templates see, by page and section index.
+fn page_view(site: &Site, p: &crate::model::Page, config: &Config) -> (View, Arc<str>) {
+    (
+        View::new(context::page(site, p, config), &p.doc.content),
+        search::document_entry(&p.doc, search::Kind::Page),
+    )
+}
+
+impl Views {
+    fn section_view(
+        &self,
+        site: &Site,
+        s: &crate::model::Section,
+        config: &Config,
+    ) -> (SectionView, Arc<str>) {
+        let view = SectionView {
+            own: View::new(context::section(site, s, config), &s.doc.content),
+            pages: s.pages.iter().map(|&i| self.pages[i].clone()).collect(),
+        };
+        (view, search::document_entry(&s.doc, search::Kind::Section))
+    }
+
+    /// Makes again, in place, the views of the pages and sections marked dirty (a section is
+    /// dirty when any of its pages is); the others are kept (see `pipeline::Session`).
+    pub(crate) fn update(
+        &mut self,
+        site: &Site,
+        config: &Config,
+        dirty_page: &[bool],
+        dirty_section: &[bool],
+    ) {
+        for (i, p) in site.pages.iter().enumerate() {
+            if dirty_page[i] {
+                (self.pages[i], self.page_entries[i]) = page_view(site, p, config);
+            }
+        }
+        for (i, s) in site.sections.iter().enumerate() {
+            if dirty_section[i] {
+                (self.sections[i], self.section_entries[i]) = self.section_view(site, s, config);
+            }
+        }
+    }
+
+    /// What `get_page` and `get_section` find: each document's view by content path, made
+    /// into a template value the first time a template asks for it.
+    pub(crate) fn documents(&self, site: &Site) -> BTreeMap<String, Lazy> {
+        let sections = site
+            .sections
+            .iter()
+            .zip(&self.sections)
+            .map(|(s, v)| (s.doc.rel.clone(), section_lookup(v)));
+        let pages = site
+            .pages
+            .iter()
+            .zip(&self.pages)
+            .map(|(p, v)| (p.doc.rel.clone(), page_lookup(v)));
+        sections.chain(pages).collect()
+    }
+
+    /// Replaces in `documents` the entries of the pages and sections marked dirty.
+    pub(crate) fn update_documents(
+        &self,
+        site: &Site,
+        documents: &mut BTreeMap<String, Lazy>,
+        dirty_page: &[bool],
+        dirty_section: &[bool],
+    ) {
+        for (i, s) in site.sections.iter().enumerate() {
+            if dirty_section[i] {
+                documents.insert(s.doc.rel.clone(), section_lookup(&self.sections[i]));
+            }
+        }
+        for (i, p) in site.pages.iter().enumerate() {
+            if dirty_page[i] {
+                documents.insert(p.doc.rel.clone(), page_lookup(&self.pages[i]));
+            }
+        }
+    }
+}
+
+fn section_lookup(view: &SectionView) -> Lazy {
+    let v = view.clone();
+    Lazy::new(move || v.full())
+}
+
+fn page_lookup(view: &View) -> Lazy {
+    let v = view.clone();
+    Lazy::new(move || v.full())
+}
+
+/// The views templates see, by page and section index, and the documents' search entries.
 pub(crate) struct Views {
     pub(crate) pages: Vec<View>,
     pub(crate) sections: Vec<SectionView>,
+    /// Each page's entry of the search index, as JSON.
+    page_entries: Vec<Arc<str>>,
+    /// Each section's entry of the search index, as JSON.
+    section_entries: Vec<Arc<str>>,
 }
 
 /// What an output is made from, for incremental rebuilds.
@@ -231,6 +316,9 @@ pub(crate) enum Made {
     Fixed,
     /// From the whole site (feeds, sitemap, indexes): made again whenever content changes.
     Whole,
+    /// From every document's URL and front matter, not their bodies (the sitemap): made again
+    /// when a front matter changes.
+    Matter,
 }
 
 /// One output as `some` made it: its body or the template's problem, and the documents its
@@ -242,31 +330,27 @@ pub(crate) struct Output {
     pub(crate) reads: Vec<String>,
 }
 
-/// Plans every output (clashes are reported), then renders those `wanted` says to, in
-/// parallel, handing each to `sink`. Returns the plan's diagnostics, every planned output (so
-/// that a caller rendering only some knows which exist) and the sink's results.
-pub(crate) fn some<T: Send>(
-    site: &Site,
-    theme: &Theme,
-    config: &Config,
-    assets: &Assets,
-    views: &Views,
-    wanted: &(dyn Fn(&str, Made) -> bool + Sync),
-    sink: &(dyn Fn(Output) -> T + Sync),
-) -> (Diagnostics, Vec<(String, Made)>, Vec<T>) {
-    let mut diagnostics = Diagnostics::new();
-    let page_values = &views.pages;
-    let section_values = &views.sections;
-    let sections = site.sections.iter().zip(section_values).map(|(s, v)| {
-        let v = v.clone();
-        (s.doc.rel.clone(), Lazy::new(move || v.full()))
-    });
-    let pages = site.pages.iter().zip(page_values).map(|(p, v)| {
-        let v = v.clone();
-        (p.doc.rel.clone(), Lazy::new(move || v.full()))
-    });
-    let _ = theme.lookups.documents.set(sections.chain(pages).collect());
+/// Every output of the site and what makes it, with the problems found planning them (two
+/// outputs at one path). A serve session keeps it while the site's structure stays the same.
+pub(crate) struct Plan {
+    jobs: Vec<(String, Job)>,
+    filters: Vec<context::ArtifactFilter>,
+    /// Clashes, reported at their cause.
+    pub(crate) diagnostics: Diagnostics,
+}
 
+impl Plan {
+    /// Every planned output's path and what it is made from.
+    pub(crate) fn planned(&self) -> impl Iterator<Item = (&str, Made)> {
+        self.jobs
+            .iter()
+            .map(|(path, job)| (path.as_str(), made(job)))
+    }
+}
+
+/// Plans every output; clashes are reported in the plan's diagnostics.
+pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Assets) -> Plan {
+    let mut diagnostics = Diagnostics::new();
     let filters = context::artifact_filters(&site.artifacts);
     // A theme without the artifact templates has no artifact pages; the JSON mirrors stay.
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
@@ -295,7 +379,34 @@ pub(crate) fn some<T: Send>(
         Job::FailureList => failure_list,
         _ => true,
     });
-    let results: Vec<T> = jobs
+    Plan {
+        jobs,
+        filters,
+        diagnostics,
+    }
+}
+
+/// Renders the outputs of `plan` that `wanted` says to, in parallel, handing each to `sink`,
+/// and returns the sink's results. The theme's lookups must hold `views.documents` (kept by
+/// the caller, which may update them in place).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the render stage's inputs, as the pipeline passes them"
+)]
+pub(crate) fn some<T: Send>(
+    site: &Site,
+    theme: &Theme,
+    config: &Config,
+    assets: &Assets,
+    views: &Views,
+    plan: &Plan,
+    wanted: &(dyn Fn(&str, Made) -> bool + Sync),
+    sink: &(dyn Fn(Output) -> T + Sync),
+) -> Vec<T> {
+    let page_values = &views.pages;
+    let section_values = &views.sections;
+    let filters = &plan.filters;
+    plan.jobs
         .par_iter()
         .filter_map(|(path, job)| {
             let made = made(job);
@@ -338,7 +449,7 @@ pub(crate) fn some<T: Send>(
                 Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
                 Job::Failure(i) => render_failure(site, *i, theme),
                 Job::FailureList => render_failure_list(site, theme),
-                Job::SearchIndex => Ok(Body::Bytes(search::index(site))),
+                Job::SearchIndex => Ok(Body::Bytes(search::index(site, views))),
                 Job::SearchPage => render_search_page(theme),
             });
             Some(sink(Output {
@@ -348,12 +459,7 @@ pub(crate) fn some<T: Send>(
                 reads,
             }))
         })
-        .collect();
-    let planned = jobs
-        .iter()
-        .map(|(path, job)| (path.clone(), made(job)))
-        .collect();
-    (diagnostics, planned, results)
+        .collect()
 }
 
 fn made(job: &Job) -> Made {
@@ -378,7 +484,8 @@ fn made(job: &Job) -> Made {
         | Job::Redirects
         | Job::ArtifactIndex
         | Job::ArtifactFeed => Made::Fixed,
-        Job::Sitemap | Job::Feed | Job::SearchIndex => Made::Whole,
+        Job::Feed | Job::SearchIndex => Made::Whole,
+        Job::Sitemap => Made::Matter,
     }
 }
 

@@ -34,44 +34,46 @@ pub(crate) struct Entry {
     pub(crate) text: String,
 }
 
-/// The index file's contents.
-#[derive(Debug, Serialize)]
-struct Index<'a> {
-    /// Bumped when the entries change shape, so a cached script can tell.
-    version: u32,
-    entries: &'a [Entry],
+/// What a document is in the index.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Section,
+    Page,
 }
 
-/// Every entry of the index, in a stable order: sections, pages, artifacts, run ledgers,
-/// failure reports.
-pub(crate) fn entries(site: &Site) -> Vec<Entry> {
-    let mut out = Vec::new();
-    let doc_entry = |doc: &Document, kind: &'static str, fallback: &str| {
-        let text = plain_text(&doc.content.html.unpack());
-        let summary = doc
-            .meta
-            .description
-            .clone()
-            .filter(|d| !d.trim().is_empty())
-            .unwrap_or_else(|| clip(&text, SUMMARY_CHARS));
-        Entry {
-            title: if doc.title.is_empty() {
-                fallback.to_owned()
-            } else {
-                doc.title.clone()
-            },
-            url: doc.url.clone(),
-            kind,
-            text: rest_of(&text, &summary),
-            summary,
-        }
+/// A page's or section's entry as JSON. Each is kept with the document's view, so a rebuild
+/// turns into text only the documents it re-rendered.
+pub(crate) fn document_entry(doc: &Document, kind: Kind) -> std::sync::Arc<str> {
+    let text = plain_text(&doc.content.html.unpack());
+    let summary = doc
+        .meta
+        .description
+        .clone()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| clip(&text, SUMMARY_CHARS));
+    let (kind, fallback) = match kind {
+        Kind::Section => ("section", "Home"),
+        Kind::Page => ("page", doc.url.as_str()),
     };
-    for s in &site.sections {
-        out.push(doc_entry(&s.doc, "section", "Home"));
-    }
-    for p in &site.pages {
-        out.push(doc_entry(&p.doc, "page", &p.doc.url));
-    }
+    let entry = Entry {
+        title: if doc.title.is_empty() {
+            fallback.to_owned()
+        } else {
+            doc.title.clone()
+        },
+        url: doc.url.clone(),
+        kind,
+        text: rest_of(&text, &summary),
+        summary,
+    };
+    serde_json::to_string(&entry)
+        .expect("plain strings always serialize")
+        .into()
+}
+
+/// The entries of the records, in a stable order: artifacts, run ledgers, failure reports.
+fn record_entries(site: &Site) -> Vec<Entry> {
+    let mut out = Vec::new();
     for a in &site.artifacts {
         let mut text = a.claim.clone().unwrap_or_default();
         let kind = serde_json::to_value(a.kind).unwrap_or_default();
@@ -131,14 +133,32 @@ pub(crate) fn entries(site: &Site) -> Vec<Entry> {
     out
 }
 
-/// `search-index.json`: the entries as compact JSON.
-pub(crate) fn index(site: &Site) -> Vec<u8> {
-    let entries = entries(site);
-    serde_json::to_vec(&Index {
-        version: 1,
-        entries: &entries,
-    })
-    .expect("plain strings always serialize")
+/// `search-index.json` (`{"version":1,"entries":[...]}`, compact): sections, pages, artifacts,
+/// run ledgers and failure reports. The documents' entries are the views', already JSON, so
+/// the index is mostly a concatenation. The version is bumped when the entries change shape,
+/// so a cached script can tell.
+pub(crate) fn index(site: &Site, views: &super::Views) -> Vec<u8> {
+    let records = record_entries(site);
+    let documents = views.section_entries.iter().chain(&views.page_entries);
+    let size: usize = documents.clone().map(|e| e.len() + 1).sum();
+    let mut out = Vec::with_capacity(size + 256 * records.len() + 32);
+    out.extend_from_slice(br#"{"version":1,"entries":["#);
+    let mut first = true;
+    let mut comma = |out: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+    };
+    for e in documents {
+        comma(&mut out);
+        out.extend_from_slice(e.as_bytes());
+    }
+    for e in &records {
+        comma(&mut out);
+        serde_json::to_writer(&mut out, e).expect("plain strings always serialize");
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
 /// The text of `text` after what the summary already says, clipped.

@@ -232,7 +232,7 @@ fn publish(hub: &Hub, session: &Session, update: &Update, causes: &[PathBuf]) {
     }
     let had_problems = {
         let mut shared = hub.lock();
-        shared.files = Arc::new(session.files());
+        shared.files = session.files();
         shared.problems.take().is_some()
     };
     if had_problems {

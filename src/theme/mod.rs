@@ -2,7 +2,7 @@
 //! functions and filters themes use, and Tera's errors turned into located diagnostics.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use tera::{Context, ErrorKind, Kwargs, State, Tera, Value};
 
@@ -18,14 +18,34 @@ pub(crate) struct Lookups {
     pub(crate) urls: OnceLock<BTreeMap<String, String>>,
     /// Output paths of static files.
     pub(crate) files: OnceLock<BTreeSet<String>>,
-    /// Content path to the page or section's template value.
-    pub(crate) documents: OnceLock<BTreeMap<String, Lazy>>,
+    /// Content path to the page or section's template value; none until the render stage (so
+    /// none in shortcodes). Replaced on every render: a serve session keeps the theme across
+    /// rebuilds.
+    pub(crate) documents: RwLock<Option<BTreeMap<String, Lazy>>>,
     /// Artifact id to its template value, for `get_artifact`.
     pub(crate) artifacts: OnceLock<BTreeMap<String, Value>>,
     /// Fingerprinted files by their unhashed path: URL and SRI value, for `asset`.
     pub(crate) assets: OnceLock<BTreeMap<String, (String, String)>>,
     /// Ledger name to its view with every entry, for `get_ledger`.
     pub(crate) ledgers: OnceLock<BTreeMap<String, serde_json::Value>>,
+}
+
+impl Lookups {
+    /// Replaces what `get_page` and `get_section` find (none: not available, as in shortcodes).
+    /// Takes the documents out (shortcodes then find none), to update them and set them again.
+    pub(crate) fn take_documents(&self) -> Option<BTreeMap<String, Lazy>> {
+        self.documents
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    pub(crate) fn set_documents(&self, documents: Option<BTreeMap<String, Lazy>>) {
+        *self
+            .documents
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = documents;
+    }
 }
 
 /// A template value made the first time a template asks for it, then kept: `get_page` and
@@ -276,7 +296,8 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
                     };
                     return Err(tera::Error::message(format!("`{path}`: {what}")));
                 }
-                let docs = l.documents.get().ok_or_else(|| {
+                let docs = l.documents.read().unwrap_or_else(PoisonError::into_inner);
+                let docs = docs.as_ref().ok_or_else(|| {
                     tera::Error::message("pages are not available yet in shortcodes")
                 })?;
                 READS.with(|r| {
@@ -563,7 +584,7 @@ mod tests {
             })
             .collect();
         assert!(ds.is_empty(), "{ds:?}");
-        let _ = t.lookups.documents.set(docs);
+        t.lookups.set_documents(Some(docs));
         let (html, reads) = tracking_reads(|| t.render("page.html", &Context::new()));
         assert_eq!(html.unwrap(), "BSB");
         assert_eq!(reads, ["b.md", "s/_index.md"]);
@@ -571,7 +592,7 @@ mod tests {
         let _ = t.render("page.html", &Context::new());
         let (_, reads) = tracking_reads(|| {
             let (bad, _) = theme(&[("x.html", "{% set g = get_page(path=\"gone.md\") %}")]);
-            let _ = bad.lookups.documents.set(BTreeMap::new());
+            bad.lookups.set_documents(Some(BTreeMap::new()));
             bad.render("x.html", &Context::new())
         });
         assert_eq!(reads, ["gone.md"]);

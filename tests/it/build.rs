@@ -373,6 +373,38 @@ fn feed_content(feed: &str, url: &str) -> String {
 }
 
 #[test]
+fn the_feed_keeps_the_newest_pages_up_to_its_limit_newest_first_ties_by_path() {
+    let site = SiteTest::fixture("build/basic");
+    let toml = site
+        .file("site.toml")
+        .replace("[build]\n", "[build]\nfeed_limit = 3\n");
+    site.write("site.toml", &toml);
+    // Same date as `tour.md`: the tie goes to the path that sorts first.
+    site.write(
+        "content/blog/also.md",
+        "+++\ntitle = \"Also\"\ndate = 2026-03-01\n+++\nAlso.\n",
+    );
+    site.run(["build"]).succeeds();
+    let feed = site.file("public/atom.xml");
+    let ids: Vec<&str> = feed
+        .split("<entry>")
+        .skip(1)
+        .map(|e| {
+            let start = e.find("<id>").unwrap() + 4;
+            &e[start..start + e[start..].find("</id>").unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "https://fixture.example/blog/also/",
+            "https://fixture.example/blog/tour/",
+            "https://fixture.example/blog/second-post/",
+        ]
+    );
+}
+
+#[test]
 fn feed_entries_hold_the_summary_or_the_whole_page() {
     let site = basic();
     let feed = site.file("public/atom.xml");

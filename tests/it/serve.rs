@@ -375,8 +375,8 @@ fn session_files(session: &Session) -> std::collections::BTreeMap<String, Vec<u8
     }
     let mut files: std::collections::BTreeMap<String, Vec<u8>> = session
         .files()
-        .into_iter()
-        .map(|(p, f)| (p, f.bytes()))
+        .iter()
+        .map(|(p, f)| (p.clone(), f.bytes().into_owned()))
         .collect();
     for r in session.sealed().unwrap() {
         let ancapex::model::Body::Bytes(bytes) = r.body else {
@@ -638,6 +638,35 @@ fn a_body_edit_renders_only_its_page_its_listings_and_the_feeds() {
             update.changed
         );
     }
+}
+
+#[test]
+fn a_front_matter_edit_also_remakes_the_sitemap_and_a_body_edit_does_not() {
+    let site = SiteTest::fixture("build/basic");
+    let root = site.root().to_path_buf();
+    let (mut session, _) = start(&root);
+    let body = replace(
+        &root,
+        "content/blog/tour.md",
+        "Links: ",
+        "Words.\n\nLinks: ",
+    );
+    let by_body = session.update(&[body]).unwrap();
+    let matter = replace(
+        &root,
+        "content/blog/tour.md",
+        "date = 2026-03-01",
+        "date = 2026-03-01\nupdated = 2026-03-02",
+    );
+    let by_matter = session.update(&[matter]).unwrap();
+    assert_eq!(by_body.rebuild, Rebuild::Incremental);
+    assert_eq!(by_matter.rebuild, Rebuild::Incremental);
+    assert_eq!(by_matter.rendered, by_body.rendered + 1);
+    assert!(
+        by_matter.changed.contains(&"sitemap.xml".to_owned()),
+        "{:?}",
+        by_matter.changed
+    );
 }
 
 /// One random edit to a page of the fixture, or a page added or deleted.
