@@ -120,6 +120,15 @@ pub struct SourceSet {
     pub ledgers: Vec<LedgerFiles>,
 }
 
+impl SourceSet {
+    /// The index in `content` of the markdown file at this `content/`-relative path.
+    pub(crate) fn content_index(&self, rel: &str) -> Option<usize> {
+        self.content
+            .binary_search_by(|c| c.rel.as_str().cmp(rel))
+            .ok()
+    }
+}
+
 /// Finds and reads the site's inputs.
 pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
     let root = &config.root;

@@ -285,12 +285,7 @@ impl Session {
             if !rel.ends_with(".md") || !path.is_file() {
                 return None;
             }
-            let i = state
-                .sources
-                .content
-                .binary_search_by(|c| c.rel.as_str().cmp(&rel))
-                .ok()?;
-            out.push(i);
+            out.push(state.sources.content_index(&rel)?);
         }
         out.sort_unstable();
         out.dedup();
@@ -302,6 +297,8 @@ impl Session {
     fn incremental(&mut self, edited: &[usize]) -> Option<Update> {
         let mut state = self.state.take()?;
         let mut changed_rels = BTreeSet::new();
+        // The indexes in `sources.content` of the files whose text changed.
+        let mut changed = vec![];
         let mut in_place = true;
         // Changed in place: when this gives up, the full rebuild that follows replaces the
         // state (or marks it stale).
@@ -317,6 +314,7 @@ impl Session {
                 continue;
             }
             changed_rels.insert(file.rel.clone());
+            changed.push(i);
             state.sources.content[i].source = source;
             let parsed = parse::document(&state.sources.content[i]);
             in_place &= body_only(&state.parsed[i], &parsed);
@@ -331,12 +329,11 @@ impl Session {
                 if !changed_rels.contains(&doc.rel) {
                     continue;
                 }
-                let i = state
+                let parsed = state
                     .sources
-                    .content
-                    .binary_search_by(|c| c.rel.as_str().cmp(&doc.rel))
-                    .unwrap_or_default();
-                if let Ok(new) = &state.parsed[i] {
+                    .content_index(&doc.rel)
+                    .map(|i| &state.parsed[i]);
+                if let Some(Ok(new)) = parsed {
                     doc.source = Arc::clone(&new.source);
                     doc.body = new.body.clone();
                 }
@@ -354,15 +351,10 @@ impl Session {
             site.failures = std::mem::take(&mut state.site.failures);
             (site, structural)
         };
-        for rel in &changed_rels {
-            let i = state
-                .sources
-                .content
-                .binary_search_by(|c| c.rel.as_str().cmp(rel))
-                .unwrap_or_default();
-            let cited =
-                super::cited_records([&state.sources.content[i].source], &site, &state.sources);
-            state.cited.insert(rel.clone(), cited);
+        for &i in &changed {
+            let file = &state.sources.content[i];
+            let cited = super::cited_records([&file.source], &site, &state.sources);
+            state.cited.insert(file.rel.clone(), cited);
         }
         let mut diagnostics = state.settled.clone();
         diagnostics.extend(structural.iter().cloned());
@@ -506,8 +498,7 @@ impl Session {
         let views = render::views(&site, &config);
         let plan = render::outputs(&site, &theme, &config, &assets);
         theme.lookups.set_documents(Some(views.documents(&site)));
-        let dictionary = dictionary(&site, &theme, &config, &assets, &views, &plan);
-        let state = State {
+        let mut state = State {
             config,
             sources,
             parsed,
@@ -518,11 +509,12 @@ impl Session {
             generated,
             themed,
             plan,
-            dictionary,
+            dictionary: Arc::default(),
             settled,
             structural,
             cited,
         };
+        state.dictionary = dictionary(&state);
         let update = self.render(
             &state.site,
             &state,
@@ -777,25 +769,18 @@ fn same_structure(old: &Site, new: &Site) -> bool {
 
 /// The dictionary outputs are packed against: the 404 page, which has the theme's markup and
 /// little else (empty when the theme has none).
-fn dictionary(
-    site: &Site,
-    theme: &Theme,
-    config: &Config,
-    assets: &Assets,
-    views: &Views,
-    plan: &Plan,
-) -> Arc<[u8]> {
+fn dictionary(state: &State) -> Arc<[u8]> {
     let page = render::some(
-        site,
-        theme,
-        config,
-        assets,
-        views,
-        plan,
+        &state.site,
+        &state.theme,
+        &state.config,
+        &state.assets,
+        &state.views,
+        &state.plan,
         &|path, _| path == "404.html",
         &|out| {
             let body = out.body.ok()?;
-            output::contents(body, config.build.minify)
+            output::contents(body, state.config.build.minify)
                 .ok()
                 .map(std::borrow::Cow::into_owned)
         },
