@@ -161,12 +161,7 @@ pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
     for (rel, path) in walk(&root.join("static"))? {
         set.statics.insert(rel, Origin::Disk(path));
     }
-    for (rel, path) in walk(&root.join("templates"))? {
-        if let Some(source) = text_or_report(root, &path, &mut diagnostics)? {
-            set.templates
-                .insert(rel.clone(), TemplateFile { name: rel, source });
-        }
-    }
+    site_templates(root, &mut set, &mut diagnostics)?;
 
     let artifacts_dir = root.join("artifacts");
     if artifacts_dir.is_dir() {
@@ -203,6 +198,27 @@ pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
         }
     }
     Ok((set, diagnostics))
+}
+
+/// The templates alone, read as `sources` reads them (the site's over the theme's), with the
+/// problems reading the theme and them.
+pub(crate) fn templates(config: &Config) -> Result<(BTreeMap<String, TemplateFile>, Diagnostics)> {
+    let mut diagnostics = Diagnostics::new();
+    let mut set = SourceSet::default();
+    load_theme(config, &mut set, &mut diagnostics)?;
+    site_templates(&config.root, &mut set, &mut diagnostics)?;
+    Ok((set.templates, diagnostics))
+}
+
+/// Reads the site's own `templates/` over the theme's.
+fn site_templates(root: &Path, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {
+    for (rel, path) in walk(&root.join("templates"))? {
+        if let Some(source) = text_or_report(root, &path, diagnostics)? {
+            set.templates
+                .insert(rel.clone(), TemplateFile { name: rel, source });
+        }
+    }
+    Ok(())
 }
 
 /// Reads every ledger folder under `artifacts/ledgers/`.

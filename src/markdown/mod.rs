@@ -330,6 +330,8 @@ impl Renderer<'_, '_> {
                 d = d.help(format!("did you mean `{best}`?"));
             }
             self.state.diagnostics.push(d);
+            // Called all the same: the body depends on whether the shortcode exists.
+            self.state.shortcodes.entry(call.name.clone()).or_insert(0);
             return String::new();
         }
         let body = call.body.clone().map(|r| self.body(r));

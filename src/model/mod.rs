@@ -47,7 +47,7 @@ pub struct Content {
     pub anchors: Vec<String>,
     /// Internal links to check.
     pub links: Vec<InternalLink>,
-    /// Shortcodes the body calls, by name (for incremental rebuilds).
+    /// Shortcodes the body calls, by name, known or not (for incremental rebuilds).
     pub shortcodes: Vec<String>,
 }
 

@@ -1,6 +1,7 @@
 //! The one place that knows the order of the stages. `build`, `check` and (later) `serve` call
 //! these functions, never single stages.
 
+mod kept;
 mod session;
 
 pub use session::{File, Files, Rebuild, Session, Update};

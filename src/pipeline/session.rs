@@ -2,15 +2,18 @@
 //! order, but each rebuild re-does only what the changed files reach.
 //!
 //! What is kept: every content file's text and parsed front matter, every body's rendered
-//! markdown, every template view, and every output with its digest and the documents its
-//! templates looked up (`get_page`, `get_section`). When only markdown files were edited and
-//! the site's structure stayed the same (the same pages and sections, URLs, aliases and
-//! files), only the edited files are re-read, re-parsed and re-rendered, and only the outputs
-//! that show them are rendered again: their pages, the listings of their sections, the outputs
-//! that looked them up, and the few generated from the whole site (feeds, sitemap). Any other
-//! change (a template, a record, `site.toml`, a file added, deleted or renamed) runs every stage
-//! again, still reusing the rendered bodies when nothing they depend on changed. Either way the
-//! outputs are the ones a full build of the same sources writes (a test checks it).
+//! markdown, every template view, and every output's digest with the templates and documents
+//! it used (`get_page`, `get_section`); the outputs' bytes are kept packed in a temporary file
+//! (`kept`). When only markdown files were edited and the site's structure stayed the same
+//! (the same pages and sections, URLs, aliases and files), only the edited files are re-read,
+//! re-parsed and re-rendered, and only the outputs that show them are rendered again: their
+//! pages, the listings of their sections, the outputs that looked them up, and the few
+//! generated from the whole site (feeds, sitemap). When only templates were edited (none added
+//! or removed), only the outputs that used an edited template, or one extending or including
+//! it, are rendered again, and the bodies that call an edited shortcode. Any other change (a
+//! record, `site.toml`, a static file, a file added, deleted or renamed) runs every stage again,
+//! still reusing the rendered bodies when nothing they depend on changed. Either way the outputs
+//! are the ones a full build of the same sources writes (a test checks it).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -22,62 +25,13 @@ use crate::error::{Error, Result};
 use crate::fingerprint::Assets;
 use crate::load::{self, SourceSet};
 use crate::model::{Content, Document, Rendered, Site};
-use crate::output::{self, Written};
+use crate::output;
+
+pub use super::kept::File;
+use super::kept::Spill;
 use crate::render::{self, Made, Plan, Views};
-use crate::theme::Theme;
+use crate::theme::{self, Theme, Used};
 use crate::{markdown, parse, provenance};
-
-/// One output file, in memory, LZ4-compressed against a dictionary of the theme's markup (the
-/// site's 404 page): a large site's pages are most of what a serving session holds, and most
-/// of a page is its theme's header and footer, which then pack to almost nothing. Files over
-/// `PACK_LIMIT` are kept as they are: they are the few made from the whole site (the search
-/// index, the sitemap), made again on every save, where packing would cost more time than it
-/// saves memory.
-#[derive(Debug, Clone)]
-pub struct File {
-    stored: Stored,
-    /// The digest of the bytes, their size and inline sources.
-    pub written: Written,
-}
-
-#[derive(Debug, Clone)]
-enum Stored {
-    Packed {
-        bytes: Box<[u8]>,
-        dictionary: Arc<[u8]>,
-    },
-    Raw(Box<[u8]>),
-}
-
-/// The size above which an output is kept unpacked.
-const PACK_LIMIT: usize = 256 * 1024;
-
-impl File {
-    fn new(bytes: Vec<u8>, written: Written, dictionary: &Arc<[u8]>) -> Self {
-        let stored = if bytes.len() > PACK_LIMIT {
-            Stored::Raw(bytes.into())
-        } else {
-            Stored::Packed {
-                bytes: lz4_flex::block::compress_prepend_size_with_dict(&bytes, dictionary).into(),
-                dictionary: Arc::clone(dictionary),
-            }
-        };
-        Self { stored, written }
-    }
-
-    /// The bytes as a build writes them.
-    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
-        match &self.stored {
-            // Only `new` packs these bytes: they always unpack.
-            Stored::Packed { bytes, dictionary } => {
-                lz4_flex::block::decompress_size_prepended_with_dict(bytes, dictionary)
-                    .expect("packed by `File::new`")
-                    .into()
-            }
-            Stored::Raw(bytes) => bytes.as_ref().into(),
-        }
-    }
-}
 
 /// Every output of the site by path.
 pub type Files = BTreeMap<String, Arc<File>>;
@@ -111,7 +65,7 @@ pub struct Update {
 struct Entry {
     file: Option<Arc<File>>,
     made: Made,
-    reads: Vec<String>,
+    used: Used,
     problem: Option<Diagnostic>,
 }
 
@@ -168,6 +122,9 @@ pub struct Session {
     /// The outputs that rendered, as served: changed in place by each rebuild (copied only
     /// when a request still holds the last one).
     files: Arc<Files>,
+    /// Where outputs are kept (none if no temporary file could be made: then in memory). Each
+    /// full rebuild starts a new one.
+    spill: Option<Arc<Spill>>,
     diagnostics: Diagnostics,
     /// A full rebuild failed (site.toml invalid, a folder unreadable): the next one must run
     /// every stage.
@@ -190,6 +147,7 @@ impl Session {
             bodies: HashMap::new(),
             outputs: BTreeMap::new(),
             files: Arc::new(Files::new()),
+            spill: None,
             diagnostics: Diagnostics::new(),
             stale: false,
         };
@@ -249,6 +207,10 @@ impl Session {
                 if let Some(update) = self.incremental(&edited) {
                     return Ok(update);
                 }
+            } else if self.only_templates(changed) {
+                if let Some(update) = self.retheme() {
+                    return Ok(update);
+                }
             }
         }
         let only_content = !self.stale
@@ -290,6 +252,148 @@ impl Session {
         out.sort_unstable();
         out.dedup();
         Some(out)
+    }
+
+    /// Whether every changed path is in a folder of templates the site uses: its own
+    /// `templates/` or its theme's.
+    fn only_templates(&self, changed: &[PathBuf]) -> bool {
+        let Some(state) = &self.state else {
+            return false;
+        };
+        let mut folders = vec![self.root.join("templates")];
+        if let Some(name) = &state.config.theme {
+            folders.push(
+                self.root
+                    .join("themes")
+                    .join(name.get_ref())
+                    .join("templates"),
+            );
+        }
+        !changed.is_empty()
+            && changed
+                .iter()
+                .all(|p| folders.iter().any(|f| p.starts_with(f) && p != f))
+    }
+
+    /// Re-renders what an edit of templates reaches: the outputs that asked for an edited
+    /// template or for one that extends or includes it, the bodies that call an edited
+    /// shortcode, and what shows those bodies. None when the edit takes a full rebuild: a
+    /// template added, removed or unreadable, or the generated paths changed (a template of
+    /// an optional page broken or fixed).
+    fn retheme(&mut self) -> Option<Update> {
+        let mut state = self.state.take()?;
+        let read = load::templates(&state.config)
+            .ok()
+            .filter(|(templates, problems)| {
+                problems.is_empty() && templates.keys().eq(state.sources.templates.keys())
+            });
+        let Some((templates, _)) = read else {
+            self.state = Some(state);
+            return None;
+        };
+        let mut edited: BTreeSet<String> = templates
+            .iter()
+            .zip(state.sources.templates.values())
+            .filter(|((_, new), old)| new.source.text != old.source.text)
+            .map(|((name, _), _)| name.clone())
+            .collect();
+        let before = std::mem::replace(&mut state.sources.templates, templates);
+        let mut themed = Diagnostics::new();
+        let (theme, generated) = super::theme_for(
+            &state.sources,
+            &state.config,
+            &state.site,
+            &state.assets,
+            &mut themed,
+        );
+        if generated != state.generated {
+            state.sources.templates = before;
+            self.state = Some(state);
+            return None;
+        }
+        // A template left out of the theme (or back in) because of another one's edit (one it
+        // includes broken) renders differently too.
+        edited.extend(
+            theme
+                .broken()
+                .symmetric_difference(state.theme.broken())
+                .cloned(),
+        );
+        let reached = theme::dependents(&texts(&before), &texts(&state.sources.templates), &edited)
+            .unwrap_or_else(|| state.sources.templates.keys().cloned().collect());
+        // The markdown stage runs before the render stage: shortcodes find no documents.
+        let documents = state.theme.lookups.take_documents().unwrap_or_default();
+        state.theme = theme;
+        state.themed = themed;
+        let shortcodes: BTreeSet<&str> = reached
+            .iter()
+            .filter_map(|n| n.strip_prefix("shortcodes/")?.strip_suffix(".html"))
+            .collect();
+        let calling: BTreeSet<String> = state
+            .site
+            .bodies()
+            .filter(|d| {
+                d.content
+                    .shortcodes
+                    .iter()
+                    .any(|s| shortcodes.contains(s.as_str()))
+            })
+            .map(|d| d.rel.clone())
+            .collect();
+        let mut diagnostics = state.kept_diagnostics();
+        let mut site = std::mem::take(&mut state.site);
+        diagnostics.extend(self.bodies(
+            Previous::InPlace(&calling),
+            &mut site,
+            &state.config,
+            &state.theme,
+            &state.assets,
+            &state.generated,
+        ));
+        let (dirty_page, dirty_section) = reshow(
+            &mut state.views,
+            &state.theme,
+            &state.config,
+            (&site, &site.sections),
+            &calling,
+            documents,
+        );
+        state.site = site;
+        // The theme's markup changed: pack against the new one.
+        if reached.contains("404.html") {
+            state.dictionary = dictionary(&state);
+        }
+        let uses = self.using(|used| used.templates.iter().any(|t| reached.contains(t)));
+        let looked_up = self.using(|used| used.documents.iter().any(|r| calling.contains(r)));
+        let bodies_changed = !calling.is_empty();
+        let wanted = |path: &str, made: Made| {
+            uses.contains(path)
+                || looked_up.contains(path)
+                || match made {
+                    Made::Page(i) => dirty_page[i],
+                    Made::Section(i) => dirty_section[i],
+                    Made::Whole => bodies_changed,
+                    Made::Fixed | Made::Matter => false,
+                }
+        };
+        let update = self.render(
+            &state.site,
+            &state,
+            Rebuild::Incremental,
+            &wanted,
+            diagnostics,
+        );
+        self.state = Some(state);
+        Some(update)
+    }
+
+    /// The outputs whose last rendering used what `pred` accepts.
+    fn using(&self, pred: impl Fn(&Used) -> bool) -> HashSet<String> {
+        self.outputs
+            .iter()
+            .filter(|(_, e)| pred(&e.used))
+            .map(|(path, _)| path.clone())
+            .collect()
     }
 
     /// Re-renders what the edited documents reach; none when the edit changed the site's
@@ -356,20 +460,10 @@ impl Session {
             let cited = super::cited_records([&file.source], &site, &state.sources);
             state.cited.insert(file.rel.clone(), cited);
         }
-        let mut diagnostics = state.settled.clone();
-        diagnostics.extend(structural.iter().cloned());
         state.structural = structural;
-        for p in &state.parsed {
-            if let Err(d) = p {
-                diagnostics.push(d.clone());
-            }
-        }
-        for ds in state.cited.values() {
-            diagnostics.extend(ds.iter().cloned());
-        }
-        diagnostics.extend(state.themed.iter().cloned());
+        let mut diagnostics = state.kept_diagnostics();
         // The markdown stage runs before the render stage: shortcodes find no documents.
-        let mut documents = state.theme.lookups.take_documents().unwrap_or_default();
+        let documents = state.theme.lookups.take_documents().unwrap_or_default();
         let previous = if in_place {
             Previous::InPlace(&changed_rels)
         } else {
@@ -384,50 +478,25 @@ impl Session {
             &state.generated,
         ));
 
-        let dirty_page: Vec<bool> = site
-            .pages
-            .iter()
-            .map(|p| {
-                changed_rels.contains(&p.doc.rel)
-                    || changed_rels.contains(&site.sections[p.section].doc.rel)
-            })
-            .collect();
         let old_sections = if in_place {
             &site.sections
         } else {
             &state.site.sections
         };
-        let dirty_section: Vec<bool> = site
-            .sections
-            .iter()
-            .zip(old_sections)
-            .map(|(s, old)| {
-                changed_rels.contains(&s.doc.rel)
-                    || s.pages != old.pages
-                    || s.pages.iter().any(|&i| dirty_page[i])
-                    || s.subsections
-                        .iter()
-                        .any(|&i| changed_rels.contains(&site.sections[i].doc.rel))
-            })
-            .collect();
-        state
-            .views
-            .update(&site, &state.config, &dirty_page, &dirty_section);
-        state
-            .views
-            .update_documents(&site, &mut documents, &dirty_page, &dirty_section);
-        state.theme.lookups.set_documents(Some(documents));
+        let (dirty_page, dirty_section) = reshow(
+            &mut state.views,
+            &state.theme,
+            &state.config,
+            (&site, old_sections),
+            &changed_rels,
+            documents,
+        );
         // A clash is reported in a document that may have moved: plan again to point at it.
         if !state.plan.diagnostics.is_empty() {
             state.plan = render::outputs(&site, &state.theme, &state.config, &state.assets);
         }
         // The outputs whose templates looked up an edited document.
-        let looked_up: HashSet<String> = self
-            .outputs
-            .iter()
-            .filter(|(_, e)| e.reads.iter().any(|r| changed_rels.contains(r)))
-            .map(|(p, _)| p.clone())
-            .collect();
+        let looked_up = self.using(|used| used.documents.iter().any(|r| changed_rels.contains(r)));
         let wanted = |path: &str, made: Made| match made {
             Made::Page(i) => dirty_page[i] || looked_up.contains(path),
             Made::Section(i) => dirty_section[i] || looked_up.contains(path),
@@ -614,6 +683,11 @@ impl Session {
         mut diagnostics: Diagnostics,
     ) -> Update {
         let minify = state.config.build.minify;
+        // Every output is made again: the last spill file goes once nothing served is in it.
+        if rebuild == Rebuild::Full {
+            self.spill = Spill::new().ok();
+        }
+        let spill = self.spill.as_ref();
         let made = render::some(
             site,
             &state.theme,
@@ -627,7 +701,7 @@ impl Session {
                     Ok(body) => match output::contents(body, minify) {
                         Ok(bytes) => {
                             let written = output::describe(&out.path, &bytes);
-                            let file = File::new(bytes.into_owned(), written, &state.dictionary);
+                            let file = File::new(&bytes, written, &state.dictionary, spill);
                             (Some(Arc::new(file)), None)
                         }
                         Err(e) => (None, Some(read_failure(&out.path, &e))),
@@ -637,7 +711,7 @@ impl Session {
                 let entry = Entry {
                     file,
                     made: out.made,
-                    reads: out.reads,
+                    used: out.used,
                     problem,
                 };
                 (out.path, entry)
@@ -687,6 +761,11 @@ impl Session {
                 }
             }
         }
+        // Saves append to the spill file: once it is mostly replaced outputs, the live ones
+        // move to a new one.
+        if self.spill.as_ref().is_some_and(|s| s.wasteful()) {
+            self.respill();
+        }
         diagnostics.extend(self.outputs.values().filter_map(|e| e.problem.clone()));
         diagnostics.normalize();
         self.diagnostics = diagnostics;
@@ -699,6 +778,104 @@ impl Session {
             moved: vec![],
         }
     }
+}
+
+impl Session {
+    /// Moves every output kept in the spill file to a new one. The old file goes (and its
+    /// space with it) once nothing served is in it: at the next site the server takes.
+    fn respill(&mut self) {
+        let (Some(old), Ok(new)) = (self.spill.clone(), Spill::new()) else {
+            return;
+        };
+        let files = Arc::make_mut(&mut self.files);
+        for (path, entry) in &mut self.outputs {
+            let Some(file) = entry.file.as_mut().filter(|f| f.is_in(&old)) else {
+                continue;
+            };
+            // Unreadable: left where it is, to be reported if it is asked for.
+            if let Ok(moved) = file.moved_to(&new) {
+                *file = Arc::new(moved);
+                files.insert(path.clone(), Arc::clone(file));
+            }
+        }
+        self.spill = Some(new);
+    }
+}
+
+impl State {
+    /// The problems of the stages a rebuild in place does not run again: loading, records and
+    /// static files, the site's structure, front matter, artifact references and the theme.
+    fn kept_diagnostics(&self) -> Diagnostics {
+        let mut diagnostics = self.settled.clone();
+        diagnostics.extend(self.structural.iter().cloned());
+        for p in &self.parsed {
+            if let Err(d) = p {
+                diagnostics.push(d.clone());
+            }
+        }
+        for ds in self.cited.values() {
+            diagnostics.extend(ds.iter().cloned());
+        }
+        diagnostics.extend(self.themed.iter().cloned());
+        diagnostics
+    }
+}
+
+/// Makes again the views of the pages and sections that show a changed document (`dirty`, of
+/// the site and its sections before the change), and their `get_page` values, and gives the
+/// documents back to the theme. Returns which pages and sections that was.
+fn reshow(
+    views: &mut Views,
+    theme: &Theme,
+    config: &Config,
+    (site, old_sections): (&Site, &[crate::model::Section]),
+    changed: &BTreeSet<String>,
+    mut documents: BTreeMap<String, theme::Lazy>,
+) -> (Vec<bool>, Vec<bool>) {
+    let (pages, sections) = dirty(site, old_sections, changed);
+    views.update(site, config, &pages, &sections);
+    views.update_documents(site, &mut documents, &pages, &sections);
+    theme.lookups.set_documents(Some(documents));
+    (pages, sections)
+}
+
+/// Each template's text by name.
+fn texts(templates: &BTreeMap<String, load::TemplateFile>) -> BTreeMap<String, &str> {
+    templates
+        .iter()
+        .map(|(name, file)| (name.clone(), &*file.source.text))
+        .collect()
+}
+
+/// The pages and sections (by index) whose outputs show a document at `changed` (content
+/// paths): the changed ones, the pages of a changed section, and the sections that list a
+/// changed page or subsection or whose pages are not those of `old_sections`.
+fn dirty(
+    site: &Site,
+    old_sections: &[crate::model::Section],
+    changed: &BTreeSet<String>,
+) -> (Vec<bool>, Vec<bool>) {
+    let pages: Vec<bool> = site
+        .pages
+        .iter()
+        .map(|p| {
+            changed.contains(&p.doc.rel) || changed.contains(&site.sections[p.section].doc.rel)
+        })
+        .collect();
+    let sections = site
+        .sections
+        .iter()
+        .zip(old_sections)
+        .map(|(s, old)| {
+            changed.contains(&s.doc.rel)
+                || s.pages != old.pages
+                || s.pages.iter().any(|&i| pages[i])
+                || s.subsections
+                    .iter()
+                    .any(|&i| changed.contains(&site.sections[i].doc.rel))
+        })
+        .collect();
+    (pages, sections)
 }
 
 /// What the markdown stage can reuse bodies from.
@@ -808,33 +985,6 @@ fn read_failure(path: &str, e: &Error) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn written(bytes: &[u8]) -> Written {
-        output::describe("x.html", bytes)
-    }
-
-    #[test]
-    fn a_file_gives_back_its_bytes_packed_against_a_dictionary_or_kept_raw() {
-        let dictionary: Arc<[u8]> = Arc::from(&b"<html><head><title>Site</title></head>"[..]);
-        let small = b"<html><head><title>Site</title></head><body>page</body></html>".to_vec();
-        let file = File::new(small.clone(), written(&small), &dictionary);
-        assert!(matches!(file.stored, Stored::Packed { .. }));
-        assert_eq!(file.bytes(), small.as_slice());
-        // Another dictionary: what was packed against the first still unpacks.
-        let other: Arc<[u8]> = Arc::from(&b"nothing alike"[..]);
-        assert_eq!(
-            File::new(small.clone(), written(&small), &other).bytes(),
-            small.as_slice()
-        );
-        let large: Vec<u8> = (0..=PACK_LIMIT)
-            .map(|i| u8::try_from(i % 251).unwrap_or_default())
-            .collect();
-        let file = File::new(large.clone(), written(&large), &dictionary);
-        assert!(matches!(file.stored, Stored::Raw(_)));
-        assert_eq!(file.bytes(), large.as_slice());
-        let empty = File::new(vec![], written(&[]), &Arc::from(&[][..]));
-        assert!(empty.bytes().is_empty());
-    }
 
     fn parsed(text: &str) -> std::result::Result<Document, Diagnostic> {
         let file = load::ContentFile {

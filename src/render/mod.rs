@@ -321,13 +321,13 @@ pub(crate) enum Made {
     Matter,
 }
 
-/// One output as `some` made it: its body or the template's problem, and the documents its
-/// templates looked up (`get_page`, `get_section`).
+/// One output as `some` made it: its body or the template's problem, and the templates and
+/// documents (`get_page`, `get_section`) it used.
 pub(crate) struct Output {
     pub(crate) path: String,
     pub(crate) made: Made,
     pub(crate) body: Result<Body, Option<Diagnostic>>,
-    pub(crate) reads: Vec<String>,
+    pub(crate) used: crate::theme::Used,
 }
 
 /// Every output of the site and what makes it, with the problems found planning them (two
@@ -413,7 +413,7 @@ pub(crate) fn some<T: Send>(
             if !wanted(path, made) {
                 return None;
             }
-            let (body, reads) = crate::theme::tracking_reads(|| match job {
+            let (body, used) = crate::theme::tracking(|| match job {
                 Job::Page(i) => render_page(site, *i, page_values, theme),
                 Job::Section {
                     index,
@@ -456,7 +456,7 @@ pub(crate) fn some<T: Send>(
                 path: path.clone(),
                 made,
                 body,
-                reads,
+                used,
             }))
         })
         .collect()

@@ -95,7 +95,7 @@ fn file(request: Request, path: &str, hub: &Hub) {
         rel.to_owned()
     };
     if let Some(f) = files.get(&wanted) {
-        return send(request, &wanted, &f.bytes(), 200);
+        return send_file(request, &wanted, f, 200);
     }
     if files.contains_key(&format!("{wanted}/index.html")) {
         // A folder asked for without its slash: where its links are relative to.
@@ -124,11 +124,25 @@ fn file(request: Request, path: &str, hub: &Hub) {
         }
     }
     if let Some(f) = files.get("404.html") {
-        send(request, "404.html", &f.bytes(), 404);
+        send_file(request, "404.html", f, 404);
     } else {
         // Nothing built yet (the first build failed): a page for the overlay to show on.
         let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Not built</title></head><body><h1>The site has not built yet</h1></body></html>";
         send(request, "404.html", page.as_bytes(), 404);
+    }
+}
+
+/// Sends an output of the site (as `send`), or why it could not be read back.
+fn send_file(request: Request, path: &str, file: &crate::pipeline::File, status: u16) {
+    match file.bytes() {
+        Ok(bytes) => send(request, path, &bytes, status),
+        Err(e) => respond(
+            request,
+            500,
+            "text/plain; charset=utf-8",
+            format!("could not read `{path}` back from the serve session's temporary file: {e}\n")
+                .into_bytes(),
+        ),
     }
 }
 

@@ -10,6 +10,9 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::SourceSet;
 use crate::markdown::{ShortcodeCall, Shortcodes};
 
+mod deps;
+pub(crate) use deps::dependents;
+
 /// What `get_url`, `get_page` and `get_section` look things up in. Filled in as the build
 /// learns it: URLs after parsing, rendered documents after the markdown stage.
 #[derive(Default)]
@@ -101,6 +104,20 @@ pub fn load(sources: &SourceSet, base_url: &str) -> (Theme, Diagnostics) {
     // Tera adds a batch all or nothing: a template that cannot join the set (a missing parent,
     // a circular extend) is reported and left out, and the rest is added again.
     while let Err(e) = tera.add_raw_templates(good.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
+        // Problems found across the set (an unknown include, filter, function or component):
+        // every template with one is left out at once.
+        if let Some(reports) = reports(&e, &by_name) {
+            let before = good.len();
+            for (culprit, d) in reports {
+                diagnostics.push(d);
+                good.retain(|(n, _)| *n != culprit);
+            }
+            if good.len() < before && !good.is_empty() {
+                continue;
+            }
+            good.clear();
+            break;
+        }
         diagnostics.push(diagnostic(&e, &by_name));
         let culprit = match e.kind() {
             ErrorKind::MissingParent { current, .. } => Some(current.clone()),
@@ -142,14 +159,22 @@ pub fn load(sources: &SourceSet, base_url: &str) -> (Theme, Diagnostics) {
 }
 
 impl Theme {
-    /// Whether a template exists.
+    /// Whether a template exists (for an output being rendered, a use of the template).
     pub fn has(&self, name: &str) -> bool {
+        used(|u| u.templates.push(name.to_owned()));
         self.tera.get_template_names().any(|n| n == name)
     }
 
-    /// Whether a template exists but could not be compiled (already reported).
+    /// Whether a template exists but could not be compiled (already reported); for an output
+    /// being rendered, a use of the template.
     pub(crate) fn is_broken(&self, name: &str) -> bool {
+        used(|u| u.templates.push(name.to_owned()));
         self.broken.contains(name)
+    }
+
+    /// The templates that exist but could not be compiled.
+    pub(crate) fn broken(&self) -> &BTreeSet<String> {
+        &self.broken
     }
 
     /// The site's base URL, for `current_url`.
@@ -159,6 +184,7 @@ impl Theme {
 
     /// Renders a template, turning a failure into a located diagnostic.
     pub(crate) fn render(&self, name: &str, context: &Context) -> Result<String, Diagnostic> {
+        used(|u| u.templates.push(name.to_owned()));
         self.tera
             .render(name, context)
             .map_err(|e| diagnostic(&e, &self.sources))
@@ -195,6 +221,68 @@ impl Shortcodes for Theme {
         ctx.insert("current_path", call.page_url);
         Theme::render(self, &format!("shortcodes/{}.html", call.name), &ctx)
     }
+}
+
+/// Tera's checks across templates (unknown includes, filters, tests, functions, components)
+/// come as one message of reports, each `error: MESSAGE`, then ` --> NAME:LINE:COL`, the
+/// line, and carets under the span, then `note:` lines. Each becomes a diagnostic at its place,
+/// with the template it is in; none when the message is not made of such reports.
+fn reports(
+    e: &tera::Error,
+    sources: &BTreeMap<String, Arc<SourceText>>,
+) -> Option<Vec<(String, Diagnostic)>> {
+    let ErrorKind::Msg(text) = e.kind() else {
+        return None;
+    };
+    let mut out: Vec<(String, Diagnostic)> = vec![];
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(note) = line.strip_prefix("note: ") {
+            let (name, d) = out.pop()?;
+            out.push((name, d.help(note.to_owned())));
+            continue;
+        }
+        let Some(message) = line.strip_prefix("error: ") else {
+            continue;
+        };
+        let place = lines.next()?.trim_start().strip_prefix("--> ")?;
+        let mut at = place.rsplitn(3, ':');
+        let (col, line_no, name) = (at.next()?, at.next()?, at.next()?);
+        let (col, line_no): (usize, usize) = (col.parse().ok()?, line_no.parse().ok()?);
+        // ` |`, the line, then the carets.
+        let carets = lines
+            .by_ref()
+            .take(3)
+            .last()
+            .map_or(0, |l| l.chars().filter(|&c| c == '^').count());
+        let message = crate::text::lowercase_first(message.trim_end_matches('.'));
+        let d = match sources.get(name) {
+            Some(src) => {
+                let start = offset(&src.text, line_no, col);
+                let end = src.text[start..]
+                    .char_indices()
+                    .nth(carets.max(1))
+                    .map_or(src.text.len(), |(i, _)| start + i);
+                Diagnostic::error(message).at(src, start..end)
+            }
+            None => Diagnostic::error(format!("{message} (in template `{name}`)")),
+        };
+        out.push((name.to_owned(), d));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The byte offset of a 1-based line and column (in characters) of `text`, or its end.
+fn offset(text: &str, line: usize, col: usize) -> usize {
+    let start = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    text[start..]
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| start + i)
 }
 
 /// Turns a Tera error into a diagnostic pointing into the template file.
@@ -244,22 +332,42 @@ fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> D
 }
 
 thread_local! {
-    /// The documents looked up while rendering one output on this thread, when tracked.
-    static READS: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+    /// What rendering one output on this thread used, when tracked.
+    static USED: std::cell::RefCell<Option<Used>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Runs `render` and returns with its result the content paths of the documents its templates
-/// looked up (`get_page`, `get_section`, found or not): what an output depends on besides its
-/// own document, for incremental rebuilds.
-pub(crate) fn tracking_reads<T>(render: impl FnOnce() -> T) -> (T, Vec<String>) {
-    let outer = READS.with(|r| r.borrow_mut().replace(vec![]));
+/// What rendering one output used besides its own document, for incremental rebuilds.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Used {
+    /// The content paths of the documents its templates looked up (`get_page`,
+    /// `get_section`, found or not).
+    pub(crate) documents: Vec<String>,
+    /// The templates it asked for by name: rendered, or whether they exist or are broken (not
+    /// those they extend or include: see `dependents`).
+    pub(crate) templates: Vec<String>,
+}
+
+/// Runs `render` and returns with its result what it used.
+pub(crate) fn tracking<T>(render: impl FnOnce() -> T) -> (T, Used) {
+    let outer = USED.with(|r| r.borrow_mut().replace(Used::default()));
     let out = render();
-    let mut reads = READS
+    let mut used = USED
         .with(|r| std::mem::replace(&mut *r.borrow_mut(), outer))
         .unwrap_or_default();
-    reads.sort();
-    reads.dedup();
-    (out, reads)
+    for list in [&mut used.documents, &mut used.templates] {
+        list.sort();
+        list.dedup();
+    }
+    (out, used)
+}
+
+/// Records a use while an output is tracked.
+fn used(record: impl FnOnce(&mut Used)) {
+    USED.with(|r| {
+        if let Some(used) = r.borrow_mut().as_mut() {
+            record(used);
+        }
+    });
 }
 
 fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
@@ -300,11 +408,7 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
                 let docs = docs.as_ref().ok_or_else(|| {
                     tera::Error::message("pages are not available yet in shortcodes")
                 })?;
-                READS.with(|r| {
-                    if let Some(reads) = r.borrow_mut().as_mut() {
-                        reads.push(path.clone());
-                    }
-                });
+                used(|u| u.documents.push(path.clone()));
                 docs.get(&path)
                     .map(Lazy::get)
                     .ok_or_else(|| tera::Error::message(format!("no `content/{path}`")))
@@ -530,6 +634,15 @@ mod tests {
     use super::*;
     use crate::load::TemplateFile;
 
+    #[test]
+    fn a_line_and_column_in_characters_is_a_byte_offset() {
+        let text = "ab\nçé{{ x }}\nlast";
+        assert_eq!(offset(text, 1, 1), 0);
+        assert_eq!(offset(text, 2, 1), 3);
+        assert_eq!(&text[offset(text, 2, 3)..], "{{ x }}\nlast");
+        assert_eq!(offset(text, 9, 1), text.len());
+    }
+
     fn theme(templates: &[(&str, &str)]) -> (Theme, Diagnostics) {
         let mut set = SourceSet::default();
         for (name, text) in templates {
@@ -571,6 +684,29 @@ mod tests {
     }
 
     #[test]
+    fn problems_across_templates_are_each_located_and_leave_out_only_their_template() {
+        let (t, ds) = theme(&[
+            (
+                "page.html",
+                "<p>\n  {{ x | shout }}{% include \"gone.html\" %}",
+            ),
+            ("index.html", "ok"),
+        ]);
+        let found: Vec<_> = ds
+            .iter()
+            .map(|d| (d.message.clone(), d.line_col()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("unknown filter `shout`".to_owned(), Some((2, 10))),
+                ("unknown template `gone.html`".to_owned(), Some((2, 29))),
+            ]
+        );
+        assert!(t.has("index.html") && t.is_broken("page.html"));
+    }
+
+    #[test]
     fn documents_looked_up_while_rendering_are_tracked() {
         let (t, ds) = theme(&[(
             "page.html",
@@ -585,17 +721,21 @@ mod tests {
             .collect();
         assert!(ds.is_empty(), "{ds:?}");
         t.lookups.set_documents(Some(docs));
-        let (html, reads) = tracking_reads(|| t.render("page.html", &Context::new()));
+        let (html, used) = tracking(|| t.render("page.html", &Context::new()));
         assert_eq!(html.unwrap(), "BSB");
-        assert_eq!(reads, ["b.md", "s/_index.md"]);
+        assert_eq!(used.documents, ["b.md", "s/_index.md"]);
+        assert_eq!(used.templates, ["page.html"]);
         // Outside tracking nothing is kept, and a lookup that fails is still a dependency.
         let _ = t.render("page.html", &Context::new());
-        let (_, reads) = tracking_reads(|| {
+        let (_, used) = tracking(|| {
             let (bad, _) = theme(&[("x.html", "{% set g = get_page(path=\"gone.md\") %}")]);
             bad.lookups.set_documents(Some(BTreeMap::new()));
             bad.render("x.html", &Context::new())
         });
-        assert_eq!(reads, ["gone.md"]);
+        assert_eq!(used.documents, ["gone.md"]);
+        // Asking whether a template is there or broken is a use of it.
+        let (_, used) = tracking(|| (t.has("a.html"), t.is_broken("b.html")));
+        assert_eq!(used.templates, ["a.html", "b.html"]);
     }
 
     #[test]

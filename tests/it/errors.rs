@@ -70,6 +70,14 @@ fn template_syntax_error_is_reported_once() {
 }
 
 #[test]
+fn template_problems_found_across_templates_point_at_each_and_spare_the_others() {
+    // An unknown filter and an unknown include in `page.html`: each is reported where it is,
+    // and only `page.html` is left out (were every template left out, the home page would
+    // report its template missing too).
+    fails("invalid/template_unknown_include", 1);
+}
+
+#[test]
 fn unknown_shortcode_suggests_the_closest_name() {
     fails("invalid/unknown_shortcode", 1);
 }

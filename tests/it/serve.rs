@@ -376,7 +376,7 @@ fn session_files(session: &Session) -> std::collections::BTreeMap<String, Vec<u8
     let mut files: std::collections::BTreeMap<String, Vec<u8>> = session
         .files()
         .iter()
-        .map(|(p, f)| (p.clone(), f.bytes().into_owned()))
+        .map(|(p, f)| (p.clone(), f.bytes().unwrap().into_owned()))
         .collect();
     for r in session.sealed().unwrap() {
         let ancapex::model::Body::Bytes(bytes) = r.body else {
@@ -567,6 +567,85 @@ fn edits() -> Vec<Edit> {
                 format!("<!-- n -->{t}")
             })]
         }),
+        ("add a partial template and one no output uses", |r| {
+            vec![
+                write(
+                    r,
+                    "templates/partials/foot.html",
+                    "<footer>{{ config.title }}</footer>\n",
+                ),
+                write(r, "templates/unused.html", "<p>unused</p>\n"),
+            ]
+        }),
+        ("include the partial in the page template", |r| {
+            vec![replace(
+                r,
+                "templates/page.html",
+                "</body>",
+                "{% include \"partials/foot.html\" %}</body>",
+            )]
+        }),
+        ("edit the included partial", |r| {
+            vec![replace(
+                r,
+                "templates/partials/foot.html",
+                "<footer>",
+                "<footer class=\"edited\">",
+            )]
+        }),
+        ("edit the template no output uses", |r| {
+            vec![replace(
+                r,
+                "templates/unused.html",
+                "unused",
+                "still unused",
+            )]
+        }),
+        ("break the partial", |r| {
+            vec![replace(
+                r,
+                "templates/partials/foot.html",
+                "{{ config.title }}",
+                "{% if %}",
+            )]
+        }),
+        ("fix the partial", |r| {
+            vec![replace(
+                r,
+                "templates/partials/foot.html",
+                "{% if %}",
+                "{{ config.title }}",
+            )]
+        }),
+        ("break the section template", |r| {
+            vec![replace(
+                r,
+                "templates/section.html",
+                "{{ section.title }}",
+                "{{ section.title | no_such_filter }}",
+            )]
+        }),
+        ("fix the section template", |r| {
+            vec![replace(
+                r,
+                "templates/section.html",
+                "{{ section.title | no_such_filter }}",
+                "{{ section.title }}",
+            )]
+        }),
+        ("change the 404 page's template", |r| {
+            vec![replace(
+                r,
+                "templates/404.html",
+                "Nothing at",
+                "Nothing found at",
+            )]
+        }),
+        ("delete the template no output uses", |r| {
+            let p = r.join("templates/unused.html");
+            std::fs::remove_file(&p).unwrap();
+            vec![p]
+        }),
         ("change site.toml", |r| {
             vec![replace(r, "site.toml", "title = ", "title = \"Renamed\" #")]
         }),
@@ -603,8 +682,9 @@ fn incremental_rebuilds_equal_full_builds_after_every_edit() {
         }
         assert_same(&session, &root, &out, step);
     }
-    // Page edits are incremental, not full rebuilds in disguise.
-    assert!(incremental >= 6, "{incremental} incremental rebuilds");
+    // Page and template edits are incremental, not full rebuilds in disguise (20 of the 30
+    // steps as the series stands; adds, deletes, renames and site.toml are full).
+    assert!(incremental >= 18, "{incremental} incremental rebuilds");
 }
 
 #[test]
@@ -669,6 +749,94 @@ fn a_front_matter_edit_also_remakes_the_sitemap_and_a_body_edit_does_not() {
     );
 }
 
+#[test]
+fn a_template_edit_renders_only_the_outputs_that_use_it() {
+    let site = SiteTest::fixture("build/basic");
+    let root = site.root().to_path_buf();
+    let (mut session, first) = start(&root);
+    // Added templates change what the theme has: a full rebuild.
+    let added = session
+        .update(&[
+            write(
+                &root,
+                "templates/partials/foot.html",
+                "<footer>a</footer>\n",
+            ),
+            write(&root, "templates/unused.html", "<p>unused</p>\n"),
+            replace(
+                &root,
+                "templates/page.html",
+                "</body>",
+                "{% include \"partials/foot.html\" %}</body>",
+            ),
+        ])
+        .unwrap();
+    assert_eq!(added.rebuild, Rebuild::Full);
+    let has =
+        |update: &ancapex::pipeline::Update, path: &str| update.changed.iter().any(|p| p == path);
+
+    // A template included by the page template: every page, and nothing else.
+    let foot = session
+        .update(&[replace(&root, "templates/partials/foot.html", ">a<", ">b<")])
+        .unwrap();
+    assert_eq!(foot.rebuild, Rebuild::Incremental);
+    assert_eq!(foot.rendered, foot.changed.len(), "{:?}", foot.changed);
+    assert!(foot.rendered * 2 < first.rendered, "{}", foot.rendered);
+    for page in ["blog/first/index.html", "about/index.html"] {
+        assert!(has(&foot, page), "{:?}", foot.changed);
+    }
+    for other in [
+        "index.html",
+        "blog/index.html",
+        "404.html",
+        "sitemap.xml",
+        "atom.xml",
+    ] {
+        assert!(!has(&foot, other), "{:?}", foot.changed);
+    }
+
+    // The 404 page's own template: that page only.
+    let not_found = session
+        .update(&[replace(
+            &root,
+            "templates/404.html",
+            "Nothing at",
+            "Nothing found at",
+        )])
+        .unwrap();
+    assert_eq!(not_found.rebuild, Rebuild::Incremental);
+    assert_eq!(not_found.rendered, 1);
+    assert_eq!(not_found.changed, ["404.html"]);
+
+    // A shortcode: the page whose body calls it, what lists it, and the whole-site files.
+    let note = session
+        .update(&[rewrite(&root, "templates/shortcodes/note.html", |t| {
+            t.replace("class=\"note\"", "class=\"note edited\"")
+        })])
+        .unwrap();
+    assert_eq!(note.rebuild, Rebuild::Incremental);
+    assert!(
+        has(&note, "blog/tutorials/code/index.html"),
+        "{:?}",
+        note.changed
+    );
+    assert!(!has(&note, "about/index.html"), "{:?}", note.changed);
+    assert!(note.rendered * 3 < first.rendered, "{}", note.rendered);
+
+    // A template no output uses.
+    let unused = session
+        .update(&[replace(
+            &root,
+            "templates/unused.html",
+            "unused",
+            "still unused",
+        )])
+        .unwrap();
+    assert_eq!(unused.rebuild, Rebuild::Incremental);
+    assert_eq!(unused.rendered, 0);
+    assert!(unused.changed.is_empty());
+}
+
 /// One random edit to a page of the fixture, or a page added or deleted.
 #[derive(Debug, Clone)]
 enum RandomEdit {
@@ -678,7 +846,15 @@ enum RandomEdit {
     Draft(usize, bool),
     Add(u8),
     Delete(u8),
+    Template(usize, u16),
 }
+
+const TEMPLATES: [&str; 4] = [
+    "templates/page.html",
+    "templates/section.html",
+    "templates/index.html",
+    "templates/shortcodes/note.html",
+];
 
 const PAGES: [&str; 3] = [
     "content/blog/first.md",
@@ -732,6 +908,13 @@ fn apply(root: &Path, edit: &RandomEdit) -> Vec<PathBuf> {
             let _ = std::fs::remove_file(&p);
             vec![p]
         }
+        // A mark in the first line of the template, replacing the last one.
+        RandomEdit::Template(i, n) => vec![rewrite(root, TEMPLATES[i], |t| {
+            let rest = t
+                .strip_prefix("<!-- m")
+                .map_or(t, |r| &r[r.find("-->").unwrap() + 3..]);
+            format!("<!-- m{n} -->{rest}")
+        })],
     }
 }
 
@@ -744,6 +927,7 @@ fn random_edit() -> impl proptest::strategy::Strategy<Value = RandomEdit> {
         (0..PAGES.len(), any::<bool>()).prop_map(|(i, on)| RandomEdit::Draft(i, on)),
         any::<u8>().prop_map(RandomEdit::Add),
         any::<u8>().prop_map(RandomEdit::Delete),
+        (0..TEMPLATES.len(), any::<u16>()).prop_map(|(i, n)| RandomEdit::Template(i, n)),
     ]
 }
 
