@@ -8,7 +8,13 @@ for each save, the time from the end of the file write to the arrival of the `re
 The server's resident memory (VmRSS, and its peak VmHWM) is read from /proc after the first
 build and after the edits. Prints the median, p90 and max, and the memory figures.
 
-usage: bench/serve.py [--pages 10000] [--edits 30] [--binary PATH] [--workdir DIR]
+Then (unless --rebuilds 0) it measures the bigger rebuilds the same way, N saves each, with the
+peak memory of each kind on its own (VmHWM is reset through /proc/PID/clear_refs before each):
+an edit of the 404 page's template (one output), of the page template (every page), and of
+site.toml (every stage). For the template edits the built-in theme is copied into the site
+(`themes/ancapex`), as a site that edits its theme has it.
+
+usage: bench/serve.py [--pages 10000] [--edits 30] [--rebuilds 3] [--binary PATH] [--workdir DIR]
 """
 import argparse
 import os
@@ -29,6 +35,12 @@ SHARED = os.environ.get("ANCAPEX_SHARED", os.path.join(os.path.dirname(REPO), "s
 def default_binary():
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
     return os.path.join(target, "release", "ancapex")
+
+
+def reset_peak(pid):
+    """Resets VmHWM to the current VmRSS (Linux 4.0 and later)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
 
 
 def rss_kib(pid, field):
@@ -75,6 +87,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=10000)
     ap.add_argument("--edits", type=int, default=30)
+    ap.add_argument("--rebuilds", type=int, default=3)
     ap.add_argument("--binary", default=default_binary())
     ap.add_argument("--workdir", help="keep the generated site here (default: a temp folder)")
     a = ap.parse_args()
@@ -87,6 +100,9 @@ def main():
                         "--pages", str(a.pages), "--out", site], check=True)
         with open(os.path.join(site, "site.toml"), "w") as f:
             f.write('title = "Benchmark site"\nbase_url = "https://example.org"\ntheme = "ancapex"\n')
+    theme = os.path.join(site, "themes", "ancapex")
+    if not os.path.isdir(theme):
+        shutil.copytree(os.path.join(REPO, "themes", "ancapex"), theme)
     started = time.perf_counter()
     server = subprocess.Popen([a.binary, "--root", site, "serve", "--port", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -119,6 +135,34 @@ def main():
         hwm = rss_kib(server.pid, "VmHWM")
         with open(page, "w") as f:
             f.write(original)
+        events.expect("reload")
+        rebuilds = []
+        if a.rebuilds:
+            templates = os.path.join(theme, "templates")
+            kinds = [
+                ("the 404 page's template", os.path.join(templates, "404.html"),
+                 "{% block content %}", "{{% block content %}}<p hidden>edit {}</p>"),
+                ("the page template", os.path.join(templates, "page.html"),
+                 "{% block content %}", "{{% block content %}}<p hidden>edit {}</p>"),
+                ("site.toml", os.path.join(site, "site.toml"),
+                 'title = "Benchmark site"', 'title = "Benchmark site {}"'),
+            ]
+            for name, path, anchor, mark in kinds:
+                with open(path) as f:
+                    before = f.read()
+                reset_peak(server.pid)
+                took = []
+                for i in range(a.rebuilds):
+                    with open(path, "w") as f:
+                        f.write(before.replace(anchor, mark.format(i), 1))
+                    written = time.perf_counter()
+                    took.append((events.expect("reload") - written) * 1000)
+                    time.sleep(0.5)
+                rebuilds.append((name, statistics.median(took),
+                                 rss_kib(server.pid, "VmRSS"), rss_kib(server.pid, "VmHWM")))
+                with open(path, "w") as f:
+                    f.write(before)
+                events.expect("reload")
     finally:
         server.terminate()
         server.wait()
@@ -132,6 +176,9 @@ def main():
           f"p90 {p90:.1f} ms, min {times[0]:.1f} ms, max {times[-1]:.1f} ms")
     print(f"resident memory: {rss_start / 1024:.0f} MiB after the first build, "
           f"{rss_end / 1024:.0f} MiB after the edits, peak {hwm / 1024:.0f} MiB")
+    for name, median, rss, peak in rebuilds:
+        print(f"an edit of {name}: save -> reload median {median:.0f} ms; resident memory "
+              f"after {rss / 1024:.0f} MiB, peak while rebuilding {peak / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -131,6 +131,15 @@ impl SourceSet {
 
 /// Finds and reads the site's inputs.
 pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
+    sources_reusing(config, &[])
+}
+
+/// `sources`, keeping the text of each markdown file whose text is the same as in `known`
+/// (sorted by path, as `SourceSet::content`): the same shared text, not a second copy of it.
+pub(crate) fn sources_reusing(
+    config: &Config,
+    known: &[ContentFile],
+) -> Result<(SourceSet, Diagnostics)> {
     let root = &config.root;
     let mut diagnostics = Diagnostics::new();
     let mut set = SourceSet::default();
@@ -147,7 +156,18 @@ pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
     let read: Vec<_> = markdown
         .into_par_iter()
         .map(|(rel, path)| {
-            read_text(root, &path).map(|r| r.map(|source| ContentFile { rel, source }))
+            let read = read_text(root, &path)?;
+            Ok(read.map(|source| {
+                let before = known
+                    .binary_search_by(|c| c.rel.as_str().cmp(&rel))
+                    .ok()
+                    .map(|i| &known[i].source)
+                    .filter(|old| old.text == source.text);
+                ContentFile {
+                    source: before.map_or(source, Arc::clone),
+                    rel,
+                }
+            }))
         })
         .collect::<Result<_>>()?;
     for r in read {

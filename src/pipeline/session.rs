@@ -513,14 +513,48 @@ impl Session {
     /// Runs every stage again. The rendered bodies are kept when only markdown files changed
     /// (and the URLs they link to stayed the same); `reset` drops them.
     fn full(&mut self, reset: bool) -> Result<Update> {
+        // What this build makes again from scratch goes first, so that the two are never held
+        // at once; the last build's sources and parsed front matter are kept until they are
+        // reused (the same text is shared, the same text's parse is moved over), its site until
+        // its rendered bodies are. Until this build succeeds the state is stale (see `update`).
+        let (known, mut known_parsed) = match self.state.as_mut() {
+            Some(old) => {
+                old.views = Views::default();
+                old.theme.lookups.set_documents(None);
+                (
+                    std::mem::take(&mut old.sources.content),
+                    std::mem::take(&mut old.parsed)
+                        .into_iter()
+                        .map(Some)
+                        .collect(),
+                )
+            }
+            None => (vec![], vec![]),
+        };
         let mut config = config::load(&self.root, &self.overrides)?;
         config.provenance = provenance::of(&self.root);
         let mut settled = Diagnostics::new();
-        let (sources, ds) = load::sources(&config)?;
+        let (sources, ds) = load::sources_reusing(&config, &known)?;
         settled.extend(ds);
         let parsed: Vec<_> = {
             use rayon::prelude::*;
-            sources.content.par_iter().map(parse::document).collect()
+            // The parse of a file is made from its path and text alone.
+            let mut reused: Vec<_> = sources
+                .content
+                .iter()
+                .map(|file| {
+                    let i = known.binary_search_by(|c| c.rel.cmp(&file.rel)).ok()?;
+                    let same = Arc::ptr_eq(&known[i].source, &file.source);
+                    same.then(|| known_parsed.get_mut(i).and_then(Option::take))?
+                })
+                .collect();
+            drop(known);
+            sources
+                .content
+                .par_iter()
+                .zip(reused.par_iter_mut())
+                .map(|(file, reused)| reused.take().unwrap_or_else(|| parse::document(file)))
+                .collect()
         };
         let (mut site, structural) = parse::assemble(parsed.clone(), &sources, &config);
         super::records(&mut site, &sources, &config, &mut settled);
@@ -985,6 +1019,52 @@ fn read_failure(path: &str, e: &Error) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn copy(from: &Path, to: &Path) {
+        for (rel, path) in load::walk(from).unwrap() {
+            let target = to.join(rel);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(path, target).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_full_rebuild_shares_the_unchanged_texts_and_moves_their_parse_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/build/basic");
+        copy(&fixture, dir.path());
+        let (mut session, _) = Session::start(dir.path(), &Overrides::default()).unwrap();
+        let texts = |s: &Session| -> BTreeMap<String, Arc<SourceText>> {
+            let state = s.state.as_ref().unwrap();
+            state
+                .sources
+                .content
+                .iter()
+                .map(|c| (c.rel.clone(), Arc::clone(&c.source)))
+                .collect()
+        };
+        let before = texts(&session);
+        let about = dir.path().join("content/about.md");
+        let text = std::fs::read_to_string(&about).unwrap();
+        std::fs::write(&about, format!("{text}\nOne more line.\n")).unwrap();
+        let site_toml = dir.path().join("site.toml");
+        let config = std::fs::read_to_string(&site_toml).unwrap();
+        std::fs::write(&site_toml, format!("{config}\n# edited\n")).unwrap();
+        let update = session.update(&[about, site_toml]).unwrap();
+        assert_eq!(update.rebuild, Rebuild::Full);
+        let after = texts(&session);
+        assert_eq!(before.len(), after.len());
+        for (rel, text) in &after {
+            assert_eq!(Arc::ptr_eq(text, &before[rel]), rel != "about.md", "{rel}");
+        }
+        let state = session.state.as_ref().unwrap();
+        // Every parse is of the file's text as it is now.
+        for (file, parsed) in state.sources.content.iter().zip(&state.parsed) {
+            if let Ok(doc) = parsed {
+                assert!(Arc::ptr_eq(&doc.source, &file.source), "{}", file.rel);
+            }
+        }
+    }
 
     fn parsed(text: &str) -> std::result::Result<Document, Diagnostic> {
         let file = load::ContentFile {

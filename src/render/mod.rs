@@ -295,6 +295,7 @@ fn page_lookup(view: &View) -> Lazy {
 }
 
 /// The views templates see, by page and section index, and the documents' search entries.
+#[derive(Default)]
 pub(crate) struct Views {
     pub(crate) pages: Vec<View>,
     pub(crate) sections: Vec<SectionView>,
