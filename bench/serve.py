@@ -6,7 +6,8 @@ starts `ancapex serve --port 0` (the release binary), opens the event stream, th
 page N times (a different sentence each time, so every save changes the page) and measures,
 for each save, the time from the end of the file write to the arrival of the `reload` event.
 The server's resident memory (VmRSS, and its peak VmHWM) is read from /proc after the first
-build and after the edits. Prints the median, p90 and max, and the memory figures.
+build (with its peak, VmHWM) and after the edits (with the peak while editing). Prints the
+median, p90 and max, and the memory figures.
 
 Then (unless --rebuilds 0) it measures the bigger rebuilds the same way, N saves each, with the
 peak memory of each kind on its own (VmHWM is reset through /proc/PID/clear_refs before each):
@@ -119,6 +120,8 @@ def main():
         if events.next() != "ok":
             raise SystemExit("the site has problems")
         rss_start = rss_kib(server.pid, "VmRSS")
+        hwm_start = rss_kib(server.pid, "VmHWM")
+        reset_peak(server.pid)
         page = os.path.join(site, "content", "s007", "p00707", "index.md")
         with open(page) as f:
             original = f.read()
@@ -174,8 +177,9 @@ def main():
     print(f"first build and listening: {ready:.2f} s")
     print(f"save -> reload event: median {statistics.median(times):.1f} ms, "
           f"p90 {p90:.1f} ms, min {times[0]:.1f} ms, max {times[-1]:.1f} ms")
-    print(f"resident memory: {rss_start / 1024:.0f} MiB after the first build, "
-          f"{rss_end / 1024:.0f} MiB after the edits, peak {hwm / 1024:.0f} MiB")
+    print(f"resident memory: {rss_start / 1024:.0f} MiB after the first build (peak "
+          f"{hwm_start / 1024:.0f} MiB), {rss_end / 1024:.0f} MiB after the edits (peak while "
+          f"editing {hwm / 1024:.0f} MiB)")
     for name, median, rss, peak in rebuilds:
         print(f"an edit of {name}: save -> reload median {median:.0f} ms; resident memory "
               f"after {rss / 1024:.0f} MiB, peak while rebuilding {peak / 1024:.0f} MiB")

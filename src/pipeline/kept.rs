@@ -42,7 +42,7 @@ enum Stored {
     /// As they are: the few large outputs made from the whole site (the search index, the
     /// sitemap), made again on every save, where packing and spilling would cost more time
     /// than they save memory.
-    Raw(Box<[u8]>),
+    Raw(Vec<u8>),
 }
 
 /// The size above which an output is kept as it is, in memory.
@@ -52,18 +52,18 @@ impl File {
     /// Keeps `bytes`: packed against `dictionary` and spilled to `spill` when there is one and
     /// it can be written.
     pub(crate) fn new(
-        bytes: &[u8],
+        bytes: Vec<u8>,
         written: Written,
         dictionary: &Arc<[u8]>,
         spill: Option<&Arc<Spill>>,
     ) -> Self {
         if bytes.len() > PACK_LIMIT {
             return Self {
-                stored: Stored::Raw(bytes.into()),
+                stored: Stored::Raw(bytes),
                 written,
             };
         }
-        let packed = lz4_flex::block::compress_prepend_size_with_dict(bytes, dictionary);
+        let packed = lz4_flex::block::compress_prepend_size_with_dict(&bytes, dictionary);
         let stored = match spill.map(|s| (s, s.put(&packed))) {
             Some((spill, Ok(at))) => Stored::Spilled {
                 spill: Arc::clone(spill),
@@ -256,7 +256,7 @@ mod tests {
     }
 
     fn keep(bytes: &[u8], dictionary: &Arc<[u8]>, spill: Option<&Arc<Spill>>) -> File {
-        File::new(bytes, written(bytes), dictionary, spill)
+        File::new(bytes.to_vec(), written(bytes), dictionary, spill)
     }
 
     #[test]

@@ -516,11 +516,16 @@ impl Session {
         // What this build makes again from scratch goes first, so that the two are never held
         // at once; the last build's sources and parsed front matter are kept until they are
         // reused (the same text is shared, the same text's parse is moved over), its site until
-        // its rendered bodies are. Until this build succeeds the state is stale (see `update`).
+        // its rendered bodies are (unless `reset`). Until this build succeeds the state is stale
+        // (see `update`).
         let (known, mut known_parsed) = match self.state.as_mut() {
             Some(old) => {
                 old.views = Views::default();
                 old.theme.lookups.set_documents(None);
+                // Its rendered bodies are not reused either (see `bodies` below).
+                if reset {
+                    old.site = Site::default();
+                }
                 (
                     std::mem::take(&mut old.sources.content),
                     std::mem::take(&mut old.parsed)
@@ -735,7 +740,8 @@ impl Session {
                     Ok(body) => match output::contents(body, minify) {
                         Ok(bytes) => {
                             let written = output::describe(&out.path, &bytes);
-                            let file = File::new(&bytes, written, &state.dictionary, spill);
+                            let file =
+                                File::new(bytes.into_owned(), written, &state.dictionary, spill);
                             (Some(Arc::new(file)), None)
                         }
                         Err(e) => (None, Some(read_failure(&out.path, &e))),
