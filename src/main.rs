@@ -442,8 +442,13 @@ fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
             } else {
                 ""
             };
+            let outputs = if update.rendered == 1 {
+                "output"
+            } else {
+                "outputs"
+            };
             println!(
-                "{how}{cause} in {} ms: {} outputs rendered, {} changed, {} removed{state}",
+                "{how}{cause} in {} ms: {} {outputs} rendered, {} changed, {} removed{state}",
                 took.as_millis(),
                 update.rendered,
                 update.changed.len(),
