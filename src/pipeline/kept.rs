@@ -46,7 +46,7 @@ enum Stored {
 }
 
 /// The size above which an output is kept as it is, in memory.
-pub(crate) const PACK_LIMIT: usize = 256 * 1024;
+const PACK_LIMIT: usize = 256 * 1024;
 
 impl File {
     /// Keeps `bytes`: packed against `dictionary` and spilled to `spill` when there is one and

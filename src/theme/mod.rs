@@ -235,7 +235,7 @@ fn reports(
         return None;
     };
     let mut out: Vec<(String, Diagnostic)> = vec![];
-    let mut lines = text.lines().peekable();
+    let mut lines = text.lines();
     while let Some(line) = lines.next() {
         if let Some(note) = line.strip_prefix("note: ") {
             let (name, d) = out.pop()?;
