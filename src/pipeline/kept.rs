@@ -64,19 +64,10 @@ impl File {
             };
         }
         let packed = lz4_flex::block::compress_prepend_size_with_dict(&bytes, dictionary);
-        let stored = match spill.map(|s| (s, s.put(&packed))) {
-            Some((spill, Ok(at))) => Stored::Spilled {
-                spill: Arc::clone(spill),
-                at,
-                len: packed.len(),
-                dictionary: Arc::clone(dictionary),
-            },
-            _ => Stored::Packed {
-                bytes: packed.into(),
-                dictionary: Arc::clone(dictionary),
-            },
-        };
-        Self { stored, written }
+        Self {
+            stored: Stored::packed(packed, dictionary, spill),
+            written,
+        }
     }
 
     /// The bytes as a build writes them. Fails only when the spill file cannot be read back.
@@ -120,22 +111,30 @@ impl File {
                 });
             }
         };
-        let stored = match spill.put(&packed) {
-            Ok(at) => Stored::Spilled {
+        Ok(Self {
+            stored: Stored::packed(packed, dictionary, Some(spill)),
+            written: self.written.clone(),
+        })
+    }
+}
+
+impl Stored {
+    /// Bytes packed against `dictionary`, in `spill` when there is one and it can be written,
+    /// else in memory.
+    fn packed(packed: Vec<u8>, dictionary: &Arc<[u8]>, spill: Option<&Arc<Spill>>) -> Self {
+        let dictionary = Arc::clone(dictionary);
+        match spill.map(|s| (s, s.put(&packed))) {
+            Some((spill, Ok(at))) => Self::Spilled {
                 spill: Arc::clone(spill),
                 at,
                 len: packed.len(),
-                dictionary: Arc::clone(dictionary),
+                dictionary,
             },
-            Err(_) => Stored::Packed {
+            _ => Self::Packed {
                 bytes: packed.into(),
-                dictionary: Arc::clone(dictionary),
+                dictionary,
             },
-        };
-        Ok(Self {
-            stored,
-            written: self.written.clone(),
-        })
+        }
     }
 }
 

@@ -26,12 +26,12 @@ use crate::fingerprint::Assets;
 use crate::load::{self, SourceSet};
 use crate::model::{Content, Document, Rendered, Site};
 use crate::output;
-
-pub use super::kept::File;
-use super::kept::Spill;
 use crate::render::{self, Made, Plan, Views};
 use crate::theme::{self, Theme, Used};
 use crate::{markdown, parse, provenance};
+
+pub use super::kept::File;
+use super::kept::Spill;
 
 /// Every output of the site by path.
 pub type Files = BTreeMap<String, Arc<File>>;
