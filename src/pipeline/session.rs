@@ -2,17 +2,24 @@
 //! order, but each rebuild re-does only what the changed files reach.
 //!
 //! What is kept: every content file's text and parsed front matter, every body's rendered
-//! markdown, every template view, and every output's digest with the templates and documents
-//! it used (`get_page`, `get_section`); the outputs' bytes are kept packed in a temporary file
-//! (`kept`). When only markdown files were edited and the site's structure stayed the same
-//! (the same pages and sections, URLs, aliases and files), only the edited files are re-read,
+//! markdown, every template view, and every output's digest with the templates and documents it
+//! used (`get_page`, `get_section`); the outputs' bytes are kept packed in a temporary file
+//! (`kept`). When only markdown files were edited and the site's structure stayed the same (the
+//! same pages and sections, URLs, aliases and files), only the edited files are re-read,
 //! re-parsed and re-rendered, and only the outputs that show them are rendered again: their
 //! pages, the listings of their sections, the outputs that looked them up, and the few
 //! generated from the whole site (feeds, sitemap). When only templates were edited (none added
 //! or removed), only the outputs that used an edited template, or one extending or including
-//! it, are rendered again, and the bodies that call an edited shortcode. Any other change (a
-//! record, `site.toml`, a static file, a file added, deleted or renamed) runs every stage again,
-//! still reusing the rendered bodies when nothing they depend on changed. Either way the outputs
+//! it, are rendered again, and the bodies that call an edited shortcode. Any other change runs
+//! every stage again. When only records changed (files in `artifacts/`: artifact records and
+//! their files, run ledgers, failure reports), the bodies that call no shortcode reading
+//! records are reused, and only the outputs that show records are rendered again: those whose
+//! templates read them (by `get_artifact`, `get_ledger` or a global made from them, directly or
+//! through a template they extend or include), those showing a body that calls such a
+//! shortcode, and the outputs made from the records themselves or from the whole site. When
+//! only markdown files were added, deleted or renamed, the rendered bodies whose text and URL
+//! are the same are reused and every output is rendered. Any other change (`site.toml`, a
+//! static file, a template added or removed) starts again from nothing. Either way the outputs
 //! are the ones a full build of the same sources writes (a test checks it).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -58,6 +65,20 @@ pub struct Update {
     pub rendered: usize,
     /// Fingerprinted files whose published name changed: (old URL, new URL, new integrity).
     pub moved: Vec<(String, String, String)>,
+}
+
+/// What a rebuild that runs every stage may keep of the last build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Nothing: the first build, or a change to `site.toml`, a static file, the templates or
+    /// anything else besides markdown files and records.
+    Nothing,
+    /// The rendered bodies whose text and URL are the same: only markdown files in `content/`
+    /// changed (added, deleted or renamed).
+    Bodies,
+    /// Those of the same bodies that call no shortcode reading records, and the outputs that
+    /// show no record when nothing but the records changed: only files in `artifacts/` changed.
+    AllButRecords,
 }
 
 /// What an output was made from and what it looked up.
@@ -151,7 +172,7 @@ impl Session {
             diagnostics: Diagnostics::new(),
             stale: false,
         };
-        let update = session.full(true)?;
+        let update = session.full(Keep::Nothing)?;
         Ok((session, update))
     }
 
@@ -213,14 +234,22 @@ impl Session {
                 }
             }
         }
-        let only_content = !self.stale
-            && changed.iter().all(|p| {
-                self.rel_in_content(p)
-                    .is_some_and(|rel| rel.ends_with(".md"))
-            });
+        let records = self.root.join("artifacts");
+        let keep = if self.stale {
+            Keep::Nothing
+        } else if changed.iter().all(|p| {
+            self.rel_in_content(p)
+                .is_some_and(|rel| rel.ends_with(".md"))
+        }) {
+            Keep::Bodies
+        } else if changed.iter().all(|p| p.starts_with(&records)) {
+            Keep::AllButRecords
+        } else {
+            Keep::Nothing
+        };
         // Until a full rebuild succeeds, the kept state is older than the sources.
         self.stale = true;
-        let update = self.full(!only_content)?;
+        let update = self.full(keep)?;
         self.stale = false;
         Ok(update)
     }
@@ -510,20 +539,20 @@ impl Session {
         Some(update)
     }
 
-    /// Runs every stage again. The rendered bodies are kept when only markdown files changed
-    /// (and the URLs they link to stayed the same); `reset` drops them.
-    fn full(&mut self, reset: bool) -> Result<Update> {
+    /// Runs every stage again, keeping what `keep` allows of the last build (when the URLs the
+    /// bodies link to stayed the same).
+    fn full(&mut self, keep: Keep) -> Result<Update> {
         // What this build makes again from scratch goes first, so that the two are never held
         // at once; the last build's sources and parsed front matter are kept until they are
         // reused (the same text is shared, the same text's parse is moved over), its site until
-        // its rendered bodies are (unless `reset`). Until this build succeeds the state is stale
-        // (see `update`).
+        // its rendered bodies are (unless `keep` is nothing). Until this build succeeds the
+        // state is stale (see `update`).
         let (known, mut known_parsed) = match self.state.as_mut() {
             Some(old) => {
                 old.views = Views::default();
                 old.theme.lookups.set_documents(None);
                 // Its rendered bodies are not reused either (see `bodies` below).
-                if reset {
+                if keep == Keep::Nothing {
                     old.site = Site::default();
                 }
                 (
@@ -541,6 +570,12 @@ impl Session {
         let mut settled = Diagnostics::new();
         let (sources, ds) = load::sources_reusing(&config, &known)?;
         settled.extend(ds);
+        // Every markdown file is there with the same text (shared, see `sources_reusing`).
+        let content_same = known.len() == sources.content.len()
+            && known
+                .iter()
+                .zip(&sources.content)
+                .all(|(a, b)| a.rel == b.rel && Arc::ptr_eq(&a.source, &b.source));
         let parsed: Vec<_> = {
             use rayon::prelude::*;
             // The parse of a file is made from its path and text alone.
@@ -593,9 +628,58 @@ impl Session {
             .state
             .as_ref()
             .is_some_and(|s| s.site.urls == site.urls);
-        if reset || !urls_same {
+        let assets_same = self.state.as_ref().is_some_and(|old| {
+            old.assets
+                .iter()
+                .map(|(k, a)| (k, &a.path))
+                .eq(assets.iter().map(|(k, a)| (k, &a.path)))
+        });
+        if keep == Keep::Nothing || !urls_same || !assets_same {
             self.bodies.clear();
         }
+        // Only records changed: the outputs that show none can stay as they are.
+        let selective = keep == Keep::AllButRecords
+            && content_same
+            && urls_same
+            && assets_same
+            && self.state.as_ref().is_some_and(|old| {
+                old.site.files == site.files
+                    && old.generated == generated
+                    && texts(&old.sources.templates) == texts(&sources.templates)
+            });
+        // The templates that read records (all of them: none).
+        let readers = if selective {
+            theme::reading(&texts(&sources.templates), &theme::record_names())
+        } else {
+            None
+        };
+        if keep == Keep::AllButRecords {
+            // The bodies calling a shortcode that can show records.
+            let reads = |name: &String| {
+                readers
+                    .as_ref()
+                    .is_none_or(|r| r.contains(&format!("shortcodes/{name}.html")))
+            };
+            for doc in self.state.iter().flat_map(|old| old.site.bodies()) {
+                if doc.content.shortcodes.iter().any(reads) {
+                    self.bodies.remove(&doc.source.path);
+                }
+            }
+        }
+        // The documents whose bodies are rendered again (the others are moved over).
+        let redone: BTreeSet<String> = if selective {
+            site.bodies()
+                .filter(|d| {
+                    !self
+                        .bodies
+                        .get(&d.source.path)
+                        .is_some_and(|b| b.renders(d))
+                })
+                .map(|d| d.rel.clone())
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
         let mut old = self.state.take().map(|s| s.site);
         let previous = match old.as_mut() {
             Some(site) => Previous::Site(site),
@@ -623,15 +707,54 @@ impl Session {
             cited,
         };
         state.dictionary = dictionary(&state);
-        let update = self.render(
-            &state.site,
-            &state,
-            Rebuild::Full,
-            &|_, _| true,
-            diagnostics,
-        );
+        let update = if selective {
+            let wanted = self.showing_records(&state, readers.as_ref(), &redone);
+            self.render(&state.site, &state, Rebuild::Full, &wanted, diagnostics)
+        } else {
+            // Every output is made again: the last spill file goes once nothing served is in it.
+            self.spill = Spill::new().ok();
+            self.render(
+                &state.site,
+                &state,
+                Rebuild::Full,
+                &|_, _| true,
+                diagnostics,
+            )
+        };
         self.state = Some(state);
         Ok(Update { moved, ..update })
+    }
+
+    /// After a change of records alone, which outputs of `state`'s plan to render again: those
+    /// whose last rendering used a template that reads records (`readers`; none: every
+    /// template), those showing a document whose body was rendered again (`redone`), those made
+    /// from the records or the whole site, and new ones.
+    fn showing_records(
+        &self,
+        state: &State,
+        readers: Option<&BTreeSet<String>>,
+        redone: &BTreeSet<String>,
+    ) -> impl Fn(&str, Made) -> bool + Sync + use<> {
+        let reads =
+            self.using(|used| readers.is_none_or(|r| used.templates.iter().any(|t| r.contains(t))));
+        let looked_up = self.using(|used| used.documents.iter().any(|r| redone.contains(r)));
+        let (dirty_page, dirty_section) = dirty(&state.site, &state.site.sections, redone);
+        let new: HashSet<String> = state
+            .plan
+            .planned()
+            .filter(|(path, _)| !self.outputs.contains_key(*path))
+            .map(|(path, _)| path.to_owned())
+            .collect();
+        move |path: &str, made: Made| {
+            reads.contains(path)
+                || looked_up.contains(path)
+                || new.contains(path)
+                || match made {
+                    Made::Page(i) => dirty_page[i],
+                    Made::Section(i) => dirty_section[i],
+                    Made::Fixed | Made::Whole | Made::Matter => true,
+                }
+        }
     }
 
     /// The markdown stage, reusing every body whose text and URL are the same as last time:
@@ -722,10 +845,6 @@ impl Session {
         mut diagnostics: Diagnostics,
     ) -> Update {
         let minify = state.config.build.minify;
-        // Every output is made again: the last spill file goes once nothing served is in it.
-        if rebuild == Rebuild::Full {
-            self.spill = Spill::new().ok();
-        }
         let spill = self.spill.as_ref();
         let made = render::some(
             site,

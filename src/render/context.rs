@@ -269,6 +269,9 @@ pub(crate) fn paginator(
     Value::from(v)
 }
 
+/// The globals made from the records (see `theme::record_names`).
+pub(crate) const RECORD_GLOBALS: [&str; 2] = ["artifacts", "artifact_filters"];
+
 /// What every template sees: `config`, `artifacts`, `artifact_filters`, `serve`.
 pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'static str, Value> {
     let mut c = Map::new();
@@ -280,12 +283,13 @@ pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'sta
     c.insert("contact", Value::from_serializable(&config.contact));
     let mut g = BTreeMap::new();
     g.insert("config", Value::from(c));
-    g.insert("artifacts", Value::from(artifact_views(artifacts)));
-    let filters: Vec<Value> = artifact_filters(artifacts)
+    let [views, filters] = RECORD_GLOBALS;
+    g.insert(views, Value::from(artifact_views(artifacts)));
+    let filter_values: Vec<Value> = artifact_filters(artifacts)
         .iter()
         .map(ArtifactFilter::value)
         .collect();
-    g.insert("artifact_filters", Value::from(filters));
+    g.insert(filters, Value::from(filter_values));
     g.insert(
         "serve",
         Value::from(config.mode == crate::config::Mode::Serve),

@@ -5,6 +5,9 @@
 //! the text, erring on the side of too many: a tag inside a comment or a `raw` block counts
 //! too. Components are the exception: Tera finds them by name across every template, so an
 //! edit of a template that defines one (before or after) reaches every template.
+//!
+//! The same reading tells which templates read a global value (the views of the records), for
+//! a change of records to re-render only the outputs whose templates read them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,6 +42,64 @@ pub(crate) fn dependents(
         }
     }
     Some(reached)
+}
+
+/// The templates whose rendering can read one of the globals `names`: those that name one in
+/// a tag (`{{ … }}` or `{% … %}`, outside string literals), and every template that extends or
+/// includes one of those, through any number of steps. None when it can be every template (a
+/// template that names one defines a component).
+pub(crate) fn reading(texts: &BTreeMap<String, &str>, names: &[&str]) -> Option<BTreeSet<String>> {
+    let direct: BTreeSet<String> = texts
+        .iter()
+        .filter(|(_, text)| names_any(text, names))
+        .map(|(name, _)| name.clone())
+        .collect();
+    dependents(texts, texts, &direct)
+}
+
+/// Whether a tag of `text` names one of `names`, erring on the side of yes: a field of that
+/// name (`page.extra.artifacts`), or a name in a comment inside a tag or in a `raw` block,
+/// counts too.
+fn names_any(text: &str, names: &[&str]) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        let close = match (b[i], b[i + 1]) {
+            (b'{', b'{') => b'}',
+            (b'{', b'%') => b'%',
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        i += 2;
+        while i < b.len() {
+            match b[i] {
+                quote @ (b'"' | b'\'' | b'`') => {
+                    i += 1;
+                    while i < b.len() && b[i] != quote {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                c if c == close && b.get(i + 1) == Some(&b'}') => {
+                    i += 2;
+                    break;
+                }
+                c if c.is_ascii_alphabetic() || c == b'_' => {
+                    let start = i;
+                    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                        i += 1;
+                    }
+                    if names.contains(&&text[start..i]) {
+                        return true;
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+    }
+    false
 }
 
 /// What one template's tags say about it.
@@ -138,6 +199,65 @@ mod tests {
         );
         assert_eq!(reached(&["404.html"]), set(&["404.html"]));
         assert_eq!(reached(&[]), set(&[]));
+    }
+
+    #[test]
+    fn a_global_is_read_where_a_tag_names_it_and_by_what_extends_or_includes_that() {
+        const NAMES: [&str; 3] = ["artifacts", "artifact_filters", "get_ledger"];
+        for (text, reads) in [
+            ("{% for a in artifacts %}{{ a.id }}{% endfor %}", true),
+            ("{{artifact_filters|length}}", true),
+            ("{%- if artifacts -%}x{%- endif -%}", true),
+            ("{% set l = get_ledger(name=\"run\") %}", true),
+            // Prose and string literals name nothing.
+            (
+                "<p>artifacts</p>{{ \"the artifacts\" }}{% set d = 'artifacts' %}",
+                false,
+            ),
+            (
+                "{{ `artifacts` ~ artifacts_count }}{{ my_artifacts }}",
+                false,
+            ),
+            ("{ artifacts } {# artifacts #} {{ page.title }}", false),
+            // A field of that name counts: erring on the side of yes.
+            ("{{ page.extra.artifacts }}", true),
+            // Unclosed tags and strings end with the text.
+            ("{{ \"unclosed", false),
+            ("{% if x %}{{ artifacts", true),
+        ] {
+            assert_eq!(names_any(text, &NAMES), reads, "{text}");
+        }
+        let templates = map(&[
+            (
+                "base.html",
+                "<title>Pages, artifacts</title>{% block body %}{% endblock %}",
+            ),
+            (
+                "list.html",
+                "{% extends \"base.html\" %}{% block body %}{% include \"partials/filters.html\" %}{% endblock %}",
+            ),
+            (
+                "partials/filters.html",
+                "{% for f in artifact_filters %}{{ f }}{% endfor %}",
+            ),
+            ("page.html", "{% extends \"base.html\" %}"),
+            (
+                "artifact.html",
+                "{% extends \"base.html\" %}{{ artifacts | length }}",
+            ),
+        ]);
+        assert_eq!(
+            reading(&templates, &NAMES).unwrap(),
+            set(&["artifact.html", "list.html", "partials/filters.html"])
+        );
+        let component = map(&[
+            ("page.html", "x"),
+            (
+                "c.html",
+                "{% component c() %}{{ artifacts }}{% endcomponent %}",
+            ),
+        ]);
+        assert_eq!(reading(&component, &NAMES), None);
     }
 
     #[test]

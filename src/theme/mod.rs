@@ -11,7 +11,7 @@ use crate::load::SourceSet;
 use crate::markdown::{ShortcodeCall, Shortcodes};
 
 mod deps;
-pub(crate) use deps::dependents;
+pub(crate) use deps::{dependents, reading};
 
 /// What `get_url`, `get_page` and `get_section` look things up in. Filled in as the build
 /// learns it: URLs after parsing, rendered documents after the markdown stage.
@@ -347,6 +347,19 @@ pub(crate) struct Used {
     pub(crate) templates: Vec<String>,
 }
 
+/// The function that looks up an artifact record's view.
+const GET_ARTIFACT: &str = "get_artifact";
+/// The function that looks up a run ledger's view.
+const GET_LEDGER: &str = "get_ledger";
+
+/// The names through which a template reads records: the globals made from them and the
+/// functions that look them up (see `reading`).
+pub(crate) fn record_names() -> Vec<&'static str> {
+    let mut names = crate::render::context::RECORD_GLOBALS.to_vec();
+    names.extend([GET_ARTIFACT, GET_LEDGER]);
+    names
+}
+
 /// Runs `render` and returns with its result what it used.
 pub(crate) fn tracking<T>(render: impl FnOnce() -> T) -> (T, Used) {
     let outer = USED.with(|r| r.borrow_mut().replace(Used::default()));
@@ -441,7 +454,7 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
     );
     let l = Arc::clone(lookups);
     tera.register_function(
-        "get_ledger",
+        GET_LEDGER,
         move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
             let name = kwargs.must_get::<&str>("name")?;
             let ledgers = l
@@ -498,7 +511,7 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
     );
     let l = Arc::clone(lookups);
     tera.register_function(
-        "get_artifact",
+        GET_ARTIFACT,
         move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
             let id = kwargs.must_get::<&str>("id")?;
             let artifacts = l

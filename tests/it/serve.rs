@@ -837,6 +837,246 @@ fn a_template_edit_renders_only_the_outputs_that_use_it() {
     assert!(unused.changed.is_empty());
 }
 
+/// Edits of records on the real site (artifact records, a run ledger, a failure report), with a
+/// page and a template edit after them.
+fn record_edits() -> Vec<Edit> {
+    vec![
+        ("edit an artifact's title", |r| {
+            vec![replace(
+                r,
+                "artifacts/eval-suite/artifact.toml",
+                "Eval Suite v0",
+                "Eval Suite, version 0",
+            )]
+        }),
+        ("edit an artifact's summary", |r| {
+            vec![replace(
+                r,
+                "artifacts/ownership-matrix/artifact.toml",
+                "clarifies rights",
+                "settles rights",
+            )]
+        }),
+        ("add an artifact", |r| {
+            vec![write(
+                r,
+                "artifacts/added-memo/artifact.toml",
+                "schema = \"ancapex.artifact/1\"\nid = \"added-memo\"\nversion = \"0.0.0\"\n\
+                 title = \"Added Memo\"\nkind = \"design-memo\"\nstatus = \"planned\"\n\
+                 summary = \"an added record\"\nphase = 2\n",
+            )]
+        }),
+        ("break the added artifact", |r| {
+            vec![replace(
+                r,
+                "artifacts/added-memo/artifact.toml",
+                "\"planned\"",
+                "\"plannd\"",
+            )]
+        }),
+        ("fix it", |r| {
+            vec![replace(
+                r,
+                "artifacts/added-memo/artifact.toml",
+                "\"plannd\"",
+                "\"planned\"",
+            )]
+        }),
+        ("delete the added artifact", |r| {
+            let dir = r.join("artifacts/added-memo");
+            std::fs::remove_dir_all(&dir).unwrap();
+            vec![dir.join("artifact.toml"), dir]
+        }),
+        ("edit a run ledger's title", |r| {
+            vec![replace(
+                r,
+                "artifacts/ledgers/model-run-1/ledger.toml",
+                "title = \"Model Run #1\"",
+                "title = \"Model Run One\"",
+            )]
+        }),
+        ("append a line that is not JSON to the ledger", |r| {
+            vec![rewrite(
+                r,
+                "artifacts/ledgers/model-run-1/entries.jsonl",
+                |t| format!("{t}not json\n"),
+            )]
+        }),
+        ("take it out again", |r| {
+            vec![rewrite(
+                r,
+                "artifacts/ledgers/model-run-1/entries.jsonl",
+                |t| t.strip_suffix("not json\n").unwrap().to_owned(),
+            )]
+        }),
+        ("add a failure report (the template, as it stands)", |r| {
+            let text = std::fs::read_to_string(
+                r.join("artifacts/failure-report-template/template/failure-report.md"),
+            )
+            .unwrap();
+            vec![write(r, "artifacts/failures/copied-template.md", &text)]
+        }),
+        ("delete it", |r| {
+            let p = r.join("artifacts/failures/copied-template.md");
+            std::fs::remove_file(&p).unwrap();
+            vec![p]
+        }),
+        ("edit an artifact's title back", |r| {
+            vec![replace(
+                r,
+                "artifacts/eval-suite/artifact.toml",
+                "Eval Suite, version 0",
+                "Eval Suite v0",
+            )]
+        }),
+        ("edit a page after the records", |r| {
+            vec![rewrite(r, "content/principles.md", |t| {
+                format!("{t}\nOne more line.\n")
+            })]
+        }),
+        ("edit the page template after the records", |r| {
+            vec![rewrite(r, "themes/ancapex/templates/page.html", |t| {
+                format!("<!-- edited -->{t}")
+            })]
+        }),
+    ]
+}
+
+#[test]
+fn record_edits_rebuild_to_the_full_build() {
+    let site = SiteTest::repo_site();
+    let root = site.root().to_path_buf();
+    // Pages whose templates read records: the artifacts through an included template, a
+    // ledger through `get_ledger`.
+    write(
+        &root,
+        "templates/registry.html",
+        "<!doctype html><title>{{ page.title }}</title>{% include \"partials/kinds.html\" %}\n",
+    );
+    write(
+        &root,
+        "templates/partials/kinds.html",
+        "<ul>{% for a in artifacts %}<li>{{ a.title }}: {{ a.summary }}</li>{% endfor %}</ul>\n",
+    );
+    write(
+        &root,
+        "templates/run.html",
+        "<!doctype html><title>{{ page.title }}</title>{% set l = get_ledger(name=\"model-run-1\") %}\
+         <p>{{ l.title }}: {{ l.entries | length }}</p>\n",
+    );
+    write(
+        &root,
+        "content/registry.md",
+        "+++\ntitle = \"Registry\"\ntemplate = \"registry.html\"\n+++\nThe registry.\n",
+    );
+    write(
+        &root,
+        "content/run.md",
+        "+++\ntitle = \"Run\"\ntemplate = \"run.html\"\n+++\nThe run.\n",
+    );
+    let full = tempfile::tempdir().unwrap();
+    let out = full.path().join("public");
+    let (mut session, _) = start(&root);
+    assert_same(&session, &root, &out, "the first build");
+    for (step, edit) in record_edits() {
+        let touched = edit(&root);
+        session.update(&touched).unwrap();
+        assert_same(&session, &root, &out, step);
+    }
+}
+
+/// How many outputs the real site renders when it starts and after an artifact's title
+/// changes, with `pages` added to it first.
+fn record_edit_renders(pages: &[(&str, &str)]) -> (usize, ancapex::pipeline::Update) {
+    let site = SiteTest::repo_site();
+    let root = site.root().to_path_buf();
+    for (rel, text) in pages {
+        write(&root, rel, text);
+    }
+    let (mut session, first) = start(&root);
+    assert!(
+        !session.diagnostics().has_errors(),
+        "{}",
+        render(session.diagnostics())
+    );
+    let update = session
+        .update(&[replace(
+            &root,
+            "artifacts/eval-suite/artifact.toml",
+            "Eval Suite v0",
+            "Eval Suite, version 0",
+        )])
+        .unwrap();
+    assert_eq!(update.rebuild, Rebuild::Full);
+    (first.rendered, update)
+}
+
+#[test]
+fn a_record_edit_renders_only_the_outputs_that_show_records() {
+    let (first, alone) = record_edit_renders(&[]);
+    assert!(alone.rendered < first, "{} of {first}", alone.rendered);
+    // Its page, the registry and the page whose shortcodes list it.
+    for shows in [
+        "artifacts/eval-suite/index.html",
+        "artifacts/index.html",
+        "artifacts/index.json",
+        "index.html",
+    ] {
+        assert!(
+            alone.changed.iter().any(|p| p == shows),
+            "{shows}: {:?}",
+            alone.changed
+        );
+    }
+    // A page that shows no record, through its body or its templates.
+    assert!(
+        !alone.changed.iter().any(|p| p == "why-ancapex/index.html"),
+        "{:?}",
+        alone.changed
+    );
+
+    // Thirty pages and a section that show no record add nothing to render; a page calling
+    // the `artifact` shortcode adds itself and its section's listing (rendered, the same: it
+    // lists titles).
+    let mut pages: Vec<(String, String)> = (0..30)
+        .map(|i| {
+            let text = format!(
+                "+++\ntitle = \"Note {i}\"\n+++\nA note.\n\n{{% card(title=\"Card\") %}}\nA card.\n{{% end %}}\n"
+            );
+            (format!("content/notes/n{i:02}.md"), text)
+        })
+        .collect();
+    pages.push((
+        "content/notes/_index.md".to_owned(),
+        "+++\ntitle = \"Notes\"\n+++\n".to_owned(),
+    ));
+    let borrowed: Vec<(&str, &str)> = pages
+        .iter()
+        .map(|(r, t)| (r.as_str(), t.as_str()))
+        .collect();
+    let (with_notes_first, with_notes) = record_edit_renders(&borrowed);
+    assert_eq!(with_notes_first, first + 31);
+    assert_eq!(with_notes.rendered, alone.rendered);
+    pages.push((
+        "content/notes/shows.md".to_owned(),
+        "+++\ntitle = \"Shows\"\n+++\n{{ artifact(id=\"eval-suite\") }}\n".to_owned(),
+    ));
+    let borrowed: Vec<(&str, &str)> = pages
+        .iter()
+        .map(|(r, t)| (r.as_str(), t.as_str()))
+        .collect();
+    let (_, with_shows) = record_edit_renders(&borrowed);
+    assert_eq!(with_shows.rendered, alone.rendered + 2);
+    assert!(
+        with_shows
+            .changed
+            .iter()
+            .any(|p| p == "notes/shows/index.html"),
+        "{:?}",
+        with_shows.changed
+    );
+}
+
 /// One random edit to a page of the fixture, or a page added or deleted.
 #[derive(Debug, Clone)]
 enum RandomEdit {
