@@ -987,7 +987,7 @@ fn record_edits_rebuild_to_the_full_build() {
 
 /// How many outputs the real site renders when it starts and after an artifact's title
 /// changes, with `pages` added to it first.
-fn record_edit_renders(pages: &[(&str, &str)]) -> (usize, ancapex::pipeline::Update) {
+fn record_edit_renders(pages: &[(String, String)]) -> (usize, ancapex::pipeline::Update) {
     let site = SiteTest::repo_site();
     let root = site.root().to_path_buf();
     for (rel, text) in pages {
@@ -1050,22 +1050,14 @@ fn a_record_edit_renders_only_the_outputs_that_show_records() {
         "content/notes/_index.md".to_owned(),
         "+++\ntitle = \"Notes\"\n+++\n".to_owned(),
     ));
-    let borrowed: Vec<(&str, &str)> = pages
-        .iter()
-        .map(|(r, t)| (r.as_str(), t.as_str()))
-        .collect();
-    let (with_notes_first, with_notes) = record_edit_renders(&borrowed);
+    let (with_notes_first, with_notes) = record_edit_renders(&pages);
     assert_eq!(with_notes_first, first + 31);
     assert_eq!(with_notes.rendered, alone.rendered);
     pages.push((
         "content/notes/shows.md".to_owned(),
         "+++\ntitle = \"Shows\"\n+++\n{{ artifact(id=\"eval-suite\") }}\n".to_owned(),
     ));
-    let borrowed: Vec<(&str, &str)> = pages
-        .iter()
-        .map(|(r, t)| (r.as_str(), t.as_str()))
-        .collect();
-    let (_, with_shows) = record_edit_renders(&borrowed);
+    let (_, with_shows) = record_edit_renders(&pages);
     assert_eq!(with_shows.rendered, alone.rendered + 2);
     assert!(
         with_shows
