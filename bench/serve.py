@@ -11,9 +11,10 @@ median, p90 and max, and the memory figures.
 
 Then (unless --rebuilds 0) it measures the bigger rebuilds the same way, N saves each, with the
 peak memory of each kind on its own (VmHWM is reset through /proc/PID/clear_refs before each):
-an edit of the 404 page's template (one output), of the page template (every page), and of
-site.toml (every stage). For the template edits the built-in theme is copied into the site
-(`themes/ancapex`), as a site that edits its theme has it.
+an edit of the 404 page's template (one output), of the page template (every page), of an
+artifact record (every stage, rendering what shows records), and of site.toml (every stage).
+For the template edits the built-in theme is copied into the site (`themes/ancapex`), as a site
+that edits its theme has it; for the record edit one artifact record is added to the site.
 
 usage: bench/serve.py [--pages 10000] [--edits 30] [--rebuilds 3] [--binary PATH] [--workdir DIR]
 """
@@ -101,6 +102,13 @@ def main():
                         "--pages", str(a.pages), "--out", site], check=True)
         with open(os.path.join(site, "site.toml"), "w") as f:
             f.write('title = "Benchmark site"\nbase_url = "https://example.org"\ntheme = "ancapex"\n')
+    record = os.path.join(site, "artifacts", "bench-memo", "artifact.toml")
+    if not os.path.isfile(record):
+        os.makedirs(os.path.dirname(record), exist_ok=True)
+        with open(record, "w") as f:
+            f.write('schema = "ancapex.artifact/1"\nid = "bench-memo"\nversion = "0.0.0"\n'
+                    'title = "Bench Memo"\nkind = "design-memo"\nstatus = "planned"\n'
+                    'summary = "a record to edit"\nphase = 1\n')
     theme = os.path.join(site, "themes", "ancapex")
     if not os.path.isdir(theme):
         shutil.copytree(os.path.join(REPO, "themes", "ancapex"), theme)
@@ -147,6 +155,7 @@ def main():
                  "{% block content %}", "{{% block content %}}<p hidden>edit {}</p>"),
                 ("the page template", os.path.join(templates, "page.html"),
                  "{% block content %}", "{{% block content %}}<p hidden>edit {}</p>"),
+                ("an artifact record", record, 'title = "Bench Memo"', 'title = "Bench Memo {}"'),
                 ("site.toml", os.path.join(site, "site.toml"),
                  'title = "Benchmark site"', 'title = "Benchmark site {}"'),
             ]

@@ -319,6 +319,115 @@ fn a_broken_page_shows_the_overlay_until_fixed() {
     );
 }
 
+/// The URL of the stylesheet `css/site.css` that a page links to (quoted or not: minified).
+fn stylesheet_url(html: &str) -> String {
+    let start = html.find("/css/site.").expect("a link to css/site.css");
+    let len = html[start..]
+        .find(['"', '\'', ' ', '>'])
+        .expect("the end of the URL");
+    html[start..start + len].to_owned()
+}
+
+#[test]
+fn a_stylesheet_edit_swaps_it_without_a_reload() {
+    let site = SiteTest::repo_site();
+    let server = Server::start(&site);
+    let mut events = server.events();
+    assert_eq!(events.next().0, "ok");
+    let before = stylesheet_url(&server.get("/").body);
+
+    let css = "themes/ancapex/static/css/site.css";
+    site.write(
+        css,
+        &format!("{}\n.serve-test{{color:red}}\n", site.file(css)),
+    );
+    // A save may come as two events (truncated, then written): every one of them is a swap.
+    let (name, data) = events.next();
+    assert_eq!(name, "css", "{data}");
+    assert!(data.contains(&format!("\"from\":\"{before}\"")), "{data}");
+    let page = eventually(
+        || server.get("/"),
+        |p| {
+            let now = stylesheet_url(&p.body);
+            now != before && get(server.port, &now).body.contains(".serve-test")
+        },
+    );
+    let after = stylesheet_url(&page.body);
+    assert!(data.contains(&after) || events.expect("css").contains(&after));
+    assert_eq!(server.get(&before).status, 404, "the old name is gone");
+}
+
+#[test]
+fn bad_input_and_rename_storms_never_stop_the_server() {
+    let site = SiteTest::fixture("build/basic");
+    let mut server = Server::start(&site);
+    let mut events = server.events();
+    assert_eq!(events.next().0, "ok");
+    let good = site.file("content/blog/first.md");
+    let serves_the_good_page = || {
+        let page = server.get("/blog/first/");
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("The rest of the first post."));
+    };
+
+    // A file that is not UTF-8 (a save cut off in the middle of a character).
+    std::fs::write(
+        site.path("content/blog/first.md"),
+        b"+++\ntitle = \"\xe2\x82",
+    )
+    .unwrap();
+    let data = events.expect("problems");
+    assert!(data.contains("content/blog/first.md"), "{data}");
+    serves_the_good_page();
+    site.write("content/blog/first.md", &good);
+    events.expect("ok");
+
+    // The templates folder deleted, then put back.
+    let templates = site.path("templates");
+    std::fs::remove_dir_all(&templates).unwrap();
+    events.expect("problems");
+    serves_the_good_page();
+    crate::support::copy_dir(
+        &crate::support::fixture_path("build/basic/templates"),
+        &templates,
+    );
+    events.expect("ok");
+
+    // A storm, as a `git checkout` makes: the blog folder moved away and back twenty times,
+    // and a hundred pages written and deleted, with no pause.
+    let blog = site.path("content/blog");
+    let away = site.path("content/blog-away");
+    for _ in 0..20 {
+        std::fs::rename(&blog, &away).unwrap();
+        std::fs::rename(&away, &blog).unwrap();
+    }
+    for i in 0..100 {
+        site.write(
+            &format!("content/storm/p{i}.md"),
+            &format!("+++\ntitle = \"Storm {i}\"\n+++\nStorm page {i}.\n"),
+        );
+    }
+    std::fs::remove_dir_all(site.path("content/storm")).unwrap();
+    // When the storm has settled, saves still reload the site, which is the one on disk.
+    site.write(
+        "content/blog/first.md",
+        &good.replace("The rest of", "After the storm, the rest of"),
+    );
+    eventually(
+        || server.get("/blog/first/"),
+        |p| {
+            p.body
+                .contains("After the storm, the rest of the first post.")
+        },
+    );
+    assert_eq!(server.get("/storm/p7/").status, 404);
+    assert_eq!(server.get("/blog/second-post/").status, 200);
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server is running"
+    );
+}
+
 #[test]
 fn a_taken_port_is_a_clear_error() {
     let site = SiteTest::fixture("build/basic");
