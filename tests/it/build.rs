@@ -322,6 +322,34 @@ fn real_site_homepage_shows_the_whole_homepage_text() {
 }
 
 #[test]
+fn real_site_pages_show_no_markup_as_text() {
+    let site = SiteTest::repo_site();
+    let out = site.path("out");
+    site.run(["build".as_ref(), "--output-dir".as_ref(), out.as_os_str()])
+        .succeeds();
+    let mut pages = 0;
+    for (path, bytes) in support::tree(&out) {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        pages += 1;
+        let text = support::visible_text(&String::from_utf8(bytes).unwrap());
+        // A tag in the visible text is markup that was escaped: `<` then a letter or `/`.
+        let shown = text.match_indices('<').find(|(i, _)| {
+            text[i + 1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '/')
+        });
+        if let Some((i, _)) = shown {
+            let near: String = text[i..].chars().take(60).collect();
+            panic!("{path} shows markup as text: {near}");
+        }
+    }
+    assert!(pages > 20, "{pages} pages");
+}
+
+#[test]
 
 fn draft_bundle_files_are_not_published() {
     let site = SiteTest::fixture("build/basic");
