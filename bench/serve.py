@@ -12,7 +12,8 @@ median, p90 and max, and the memory figures.
 Then (unless --rebuilds 0) it measures the bigger rebuilds the same way, N saves each, with the
 peak memory of each kind on its own (VmHWM is reset through /proc/PID/clear_refs before each):
 an edit of the 404 page's template (one output), of the page template (every page), of an
-artifact record (every stage, rendering what shows records), and of site.toml (every stage).
+artifact record (every stage, rendering what shows records), and of site.toml (every stage),
+and a page added (every stage, the other pages' markdown reused).
 For the template edits the built-in theme is copied into the site (`themes/ancapex`), as a site
 that edits its theme has it; for the record edit one artifact record is added to the site.
 
@@ -151,12 +152,12 @@ def main():
         if a.rebuilds:
             templates = os.path.join(theme, "templates")
             kinds = [
-                ("the 404 page's template", os.path.join(templates, "404.html"),
+                ("an edit of the 404 page's template", os.path.join(templates, "404.html"),
                  "{% block content %}", "{{% block content %}}<p hidden>edit {}</p>"),
-                ("the page template", os.path.join(templates, "page.html"),
+                ("an edit of the page template", os.path.join(templates, "page.html"),
                  "{% block content %}", "{{% block content %}}<p hidden>edit {}</p>"),
-                ("an artifact record", record, 'title = "Bench Memo"', 'title = "Bench Memo {}"'),
-                ("site.toml", os.path.join(site, "site.toml"),
+                ("an edit of an artifact record", record, 'title = "Bench Memo"', 'title = "Bench Memo {}"'),
+                ("an edit of site.toml", os.path.join(site, "site.toml"),
                  'title = "Benchmark site"', 'title = "Benchmark site {}"'),
             ]
             for name, path, anchor, mark in kinds:
@@ -175,6 +176,21 @@ def main():
                 with open(path, "w") as f:
                     f.write(before)
                 events.expect("reload")
+            reset_peak(server.pid)
+            took = []
+            added = [os.path.join(site, "content", "s007", f"bench-added-{i}.md")
+                     for i in range(a.rebuilds)]
+            for i, path in enumerate(added):
+                with open(path, "w") as f:
+                    f.write(f'+++\ntitle = "Added {i}"\ndate = 2026-06-01\n+++\nAn added page.\n')
+                written = time.perf_counter()
+                took.append((events.expect("reload") - written) * 1000)
+                time.sleep(0.5)
+            rebuilds.append(("a page added", statistics.median(took),
+                             rss_kib(server.pid, "VmRSS"), rss_kib(server.pid, "VmHWM")))
+            for path in added:
+                os.remove(path)
+            events.expect("reload")
     finally:
         server.terminate()
         server.wait()
@@ -190,7 +206,7 @@ def main():
           f"{hwm_start / 1024:.0f} MiB), {rss_end / 1024:.0f} MiB after the edits (peak while "
           f"editing {hwm / 1024:.0f} MiB)")
     for name, median, rss, peak in rebuilds:
-        print(f"an edit of {name}: save -> reload median {median:.0f} ms; resident memory "
+        print(f"{name}: save -> reload median {median:.0f} ms; resident memory "
               f"after {rss / 1024:.0f} MiB, peak while rebuilding {peak / 1024:.0f} MiB")
 
 

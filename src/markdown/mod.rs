@@ -5,7 +5,7 @@
 pub(crate) mod highlight;
 pub(crate) mod shortcode;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
@@ -115,6 +115,7 @@ pub(crate) fn document(doc: &Document, env: &Env<'_>) -> (Content, Diagnostics) 
         links,
         words,
         shortcodes,
+        targets,
         diagnostics,
         ..
     } = r.state;
@@ -130,6 +131,7 @@ pub(crate) fn document(doc: &Document, env: &Env<'_>) -> (Content, Diagnostics) 
             anchors,
             links,
             shortcodes: names,
+            targets: targets.into_iter().collect(),
         },
         diagnostics,
     )
@@ -210,6 +212,7 @@ struct State {
     links: Vec<InternalLink>,
     words: usize,
     shortcodes: BTreeMap<String, usize>,
+    targets: BTreeSet<String>,
     diagnostics: Diagnostics,
     title_taken: bool,
 }
@@ -580,6 +583,7 @@ impl Renderer<'_, '_> {
             None
         };
         if let Some(target) = content_target {
+            self.state.targets.insert(target.clone());
             let Some(url) = self.env.urls.get(&target) else {
                 let candidates: Vec<&str> = self.env.urls.keys().map(String::as_str).collect();
                 let mut diag = self

@@ -49,6 +49,9 @@ pub struct Content {
     pub links: Vec<InternalLink>,
     /// Shortcodes the body calls, by name, known or not (for incremental rebuilds).
     pub shortcodes: Vec<String>,
+    /// The content paths its links point to (`@/…` and `.md` links), found or not, sorted: the
+    /// URLs its rendering looked up (for incremental rebuilds).
+    pub targets: Vec<String>,
 }
 
 /// Text kept LZ4-compressed while the rest of the site is built. The rendered bodies of a large

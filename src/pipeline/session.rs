@@ -18,9 +18,10 @@
 //! through a template they extend or include), those showing a body that calls such a
 //! shortcode, and the outputs made from the records themselves or from the whole site. When
 //! only markdown files were added, deleted or renamed, the rendered bodies whose text and URL
-//! are the same are reused and every output is rendered. Any other change (`site.toml`, a
-//! static file, a template added or removed) starts again from nothing. Either way the outputs
-//! are the ones a full build of the same sources writes (a test checks it).
+//! are the same are reused (unless they link to a page whose URL changed, or call a shortcode
+//! that looks up URLs) and every output is rendered. Any other change (`site.toml`, a static
+//! file, a template added or removed) starts again from nothing. Either way the outputs are the
+//! ones a full build of the same sources writes (a test checks it).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -496,7 +497,7 @@ impl Session {
         let previous = if in_place {
             Previous::InPlace(&changed_rels)
         } else {
-            Previous::Site(&mut state.site)
+            Previous::Site(take_contents(&mut state.site))
         };
         diagnostics.extend(self.bodies(
             previous,
@@ -539,22 +540,29 @@ impl Session {
         Some(update)
     }
 
-    /// Runs every stage again, keeping what `keep` allows of the last build (when the URLs the
-    /// bodies link to stayed the same).
+    /// Runs every stage again, keeping what `keep` allows of the last build: a body is
+    /// rendered again when the URLs or files it looked up changed.
     fn full(&mut self, keep: Keep) -> Result<Update> {
         // What this build makes again from scratch goes first, so that the two are never held
         // at once; the last build's sources and parsed front matter are kept until they are
-        // reused (the same text is shared, the same text's parse is moved over), its site until
-        // its rendered bodies are (unless `keep` is nothing). Until this build succeeds the
-        // state is stale (see `update`).
+        // reused (the same text is shared, the same text's parse is moved over), its rendered
+        // bodies until they are (unless `keep` is nothing). Until this build succeeds the state
+        // is stale (see `update`).
+        // Of the last build's site only its rendered bodies are kept (unless `keep` is nothing),
+        // with its URLs and files to compare.
+        let mut contents = HashMap::new();
+        let mut before = Site::default();
         let (known, mut known_parsed) = match self.state.as_mut() {
             Some(old) => {
                 old.views = Views::default();
                 old.theme.lookups.set_documents(None);
-                // Its rendered bodies are not reused either (see `bodies` below).
-                if keep == Keep::Nothing {
-                    old.site = Site::default();
+                let mut site = std::mem::take(&mut old.site);
+                if keep != Keep::Nothing {
+                    contents = take_contents(&mut site);
+                    before.urls = std::mem::take(&mut site.urls);
+                    before.files = std::mem::take(&mut site.files);
                 }
+                drop(site);
                 (
                     std::mem::take(&mut old.sources.content),
                     std::mem::take(&mut old.parsed)
@@ -624,27 +632,43 @@ impl Session {
             Some(old) => moved(&old.assets, &assets),
             None => vec![],
         };
-        let urls_same = self
-            .state
-            .as_ref()
-            .is_some_and(|s| s.site.urls == site.urls);
+        let urls_same = self.state.is_some() && before.urls == site.urls;
         let assets_same = self.state.as_ref().is_some_and(|old| {
             old.assets
                 .iter()
                 .map(|(k, a)| (k, &a.path))
                 .eq(assets.iter().map(|(k, a)| (k, &a.path)))
         });
-        if keep == Keep::Nothing || !urls_same || !assets_same {
+        if keep == Keep::Nothing || !assets_same {
             self.bodies.clear();
+        } else if !urls_same {
+            // Pages added, deleted or moved: the bodies whose links point to one of them, or to
+            // no page (their help names the nearest), or that call a shortcode which can look
+            // up URLs, are rendered again.
+            let looking_up = theme::reading(&texts(&sources.templates), &[theme::GET_URL]);
+            let looks_up = |name: &String| {
+                looking_up
+                    .as_ref()
+                    .is_none_or(|r| r.contains(&format!("shortcodes/{name}.html")))
+            };
+            for (path, content) in &contents {
+                let moved = content.targets.iter().any(|t| {
+                    let now = site.urls.get(t);
+                    now.is_none() || before.urls.get(t) != now
+                });
+                if moved || content.shortcodes.iter().any(looks_up) {
+                    self.bodies.remove(path);
+                }
+            }
         }
         // Only records changed: the outputs that show none can stay as they are.
         let selective = keep == Keep::AllButRecords
             && content_same
             && urls_same
             && assets_same
+            && before.files == site.files
             && self.state.as_ref().is_some_and(|old| {
-                old.site.files == site.files
-                    && old.generated == generated
+                old.generated == generated
                     && texts(&old.sources.templates) == texts(&sources.templates)
             });
         // The templates that read records (all of them: none).
@@ -660,9 +684,9 @@ impl Session {
                     .as_ref()
                     .is_none_or(|r| r.contains(&format!("shortcodes/{name}.html")))
             };
-            for doc in self.state.iter().flat_map(|old| old.site.bodies()) {
-                if doc.content.shortcodes.iter().any(reads) {
-                    self.bodies.remove(&doc.source.path);
+            for (path, content) in &contents {
+                if content.shortcodes.iter().any(reads) {
+                    self.bodies.remove(path);
                 }
             }
         }
@@ -680,13 +704,11 @@ impl Session {
         } else {
             BTreeSet::new()
         };
-        let mut old = self.state.take().map(|s| s.site);
-        let previous = match old.as_mut() {
-            Some(site) => Previous::Site(site),
+        let previous = match self.state.take() {
+            Some(_) => Previous::Site(contents),
             None => Previous::Nothing,
         };
         diagnostics.extend(self.bodies(previous, &mut site, &config, &theme, &assets, &generated));
-        drop(old);
         let views = render::views(&site, &config);
         let plan = render::outputs(&site, &theme, &config, &assets);
         theme.lookups.set_documents(Some(views.documents(&site)));
@@ -771,11 +793,7 @@ impl Session {
         let mut kept = HashSet::new();
         let edited = match previous {
             Previous::Nothing => None,
-            Previous::Site(old) => {
-                let mut before: HashMap<String, Content> = HashMap::new();
-                for doc in documents_mut(old) {
-                    before.insert(doc.source.path.clone(), std::mem::take(&mut doc.content));
-                }
+            Previous::Site(mut before) => {
                 for doc in documents_mut(site) {
                     let known = self.bodies.get(&doc.source.path);
                     if known.is_some_and(|b| b.renders(doc)) {
@@ -1041,9 +1059,9 @@ fn dirty(
 enum Previous<'a> {
     /// Nothing: every body is rendered.
     Nothing,
-    /// The last build's site, whose renderings are moved over where the text and URL are
-    /// the same.
-    Site(&'a mut Site),
+    /// The renderings of the last build's site (see `take_contents`), moved over where the
+    /// text and URL are the same.
+    Site(HashMap<String, Content>),
     /// The site itself, changed in place: only the documents at these content paths are
     /// rendered again.
     InPlace(&'a BTreeSet<String>),
@@ -1063,6 +1081,13 @@ fn body_only(
         }
         _ => false,
     }
+}
+
+/// The rendered bodies of `site`, taken out of it, by source path.
+fn take_contents(site: &mut Site) -> HashMap<String, Content> {
+    documents_mut(site)
+        .map(|doc| (doc.source.path.clone(), std::mem::take(&mut doc.content)))
+        .collect()
 }
 
 /// Every document with a body, to fill in.

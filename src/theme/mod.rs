@@ -347,6 +347,8 @@ pub(crate) struct Used {
     pub(crate) templates: Vec<String>,
 }
 
+/// The function that resolves a content path or a file to its URL.
+pub(crate) const GET_URL: &str = "get_url";
 /// The function that looks up an artifact record's view.
 const GET_ARTIFACT: &str = "get_artifact";
 /// The function that looks up a run ledger's view.
@@ -387,7 +389,7 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
     let l = Arc::clone(lookups);
     let base = base_url.to_owned();
     tera.register_function(
-        "get_url",
+        GET_URL,
         move |kwargs: Kwargs, _: &State| -> tera::TeraResult<String> {
             let path: String = kwargs.must_get::<&str>("path")?.to_owned();
             let absolute = kwargs.get::<bool>("absolute")?.unwrap_or(false);

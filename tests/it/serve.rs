@@ -593,11 +593,27 @@ fn edits() -> Vec<Edit> {
                 "An edited page",
             )]
         }),
-        ("rename a page", |r| {
+        ("link to the added page from another", |r| {
+            vec![replace(
+                r,
+                "content/about.md",
+                "Write to us.",
+                "Write to us, or read [the added page](@/blog/added.md).",
+            )]
+        }),
+        ("rename a page (the link to it breaks)", |r| {
             let from = r.join("content/blog/added.md");
             let to = r.join("content/blog/renamed.md");
             std::fs::rename(&from, &to).unwrap();
             vec![from, to]
+        }),
+        ("point the link at the renamed page", |r| {
+            vec![replace(
+                r,
+                "content/about.md",
+                "@/blog/added.md",
+                "@/blog/renamed.md",
+            )]
         }),
         ("break a page", |r| {
             vec![replace(
@@ -615,6 +631,17 @@ fn edits() -> Vec<Edit> {
                 "title",
             )]
         }),
+        (
+            "give a page that others link to a slug (its URL moves)",
+            |r| {
+                vec![replace(
+                    r,
+                    "content/blog/first.md",
+                    "date = 2026-03-09",
+                    "date = 2026-03-09\nslug = \"first-post\"",
+                )]
+            },
+        ),
         ("break a link", |r| {
             vec![replace(
                 r,
@@ -635,6 +662,14 @@ fn edits() -> Vec<Edit> {
             let p = r.join("content/blog/renamed.md");
             std::fs::remove_file(&p).unwrap();
             vec![p]
+        }),
+        ("take the link to the deleted page out", |r| {
+            vec![replace(
+                r,
+                "content/about.md",
+                ", or read [the added page](@/blog/renamed.md)",
+                "",
+            )]
         }),
         ("add a section", |r| {
             vec![
