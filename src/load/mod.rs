@@ -183,40 +183,7 @@ pub(crate) fn sources_reusing(
     }
     site_templates(root, &mut set, &mut diagnostics)?;
 
-    let artifacts_dir = root.join("artifacts");
-    if artifacts_dir.is_dir() {
-        for entry in sorted_dir(&artifacts_dir)? {
-            let record = entry.join("artifact.toml");
-            if record.is_file() {
-                let dir = entry
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if let Some(source) = text_or_report(root, &record, &mut diagnostics)? {
-                    set.artifacts.push(ArtifactFile {
-                        dir,
-                        folder: entry,
-                        source,
-                    });
-                }
-            }
-        }
-    }
-    set.ledgers = ledgers(root, &mut diagnostics)?;
-    // Only the reports themselves: files in subfolders are their evidence.
-    let failures_dir = artifacts_dir.join("failures");
-    for (rel, path) in walk(&failures_dir)? {
-        let Some(stem) = report_id(&rel) else {
-            continue;
-        };
-        if let Some(source) = text_or_report(root, &path, &mut diagnostics)? {
-            set.failures.push(FailureFile {
-                stem: stem.to_owned(),
-                folder: failures_dir.clone(),
-                source,
-            });
-        }
-    }
+    read_records(root, &mut set, &mut diagnostics)?;
     Ok((set, diagnostics))
 }
 
@@ -228,6 +195,54 @@ pub(crate) fn templates(config: &Config) -> Result<(BTreeMap<String, TemplateFil
     load_theme(config, &mut set, &mut diagnostics)?;
     site_templates(&config.root, &mut set, &mut diagnostics)?;
     Ok((set.templates, diagnostics))
+}
+
+/// The records alone (artifact records, run ledgers, failure reports), read as `sources` reads
+/// them, with the problems reading them.
+pub(crate) fn records(config: &Config) -> Result<(SourceSet, Diagnostics)> {
+    let mut diagnostics = Diagnostics::new();
+    let mut set = SourceSet::default();
+    read_records(&config.root, &mut set, &mut diagnostics)?;
+    Ok((set, diagnostics))
+}
+
+/// Reads the artifact records, run ledgers and failure reports under `artifacts/`.
+fn read_records(root: &Path, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {
+    let artifacts_dir = root.join("artifacts");
+    if artifacts_dir.is_dir() {
+        for entry in sorted_dir(&artifacts_dir)? {
+            let record = entry.join("artifact.toml");
+            if record.is_file() {
+                let dir = entry
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if let Some(source) = text_or_report(root, &record, diagnostics)? {
+                    set.artifacts.push(ArtifactFile {
+                        dir,
+                        folder: entry,
+                        source,
+                    });
+                }
+            }
+        }
+    }
+    set.ledgers = ledgers(root, diagnostics)?;
+    // Only the reports themselves: files in subfolders are their evidence.
+    let failures_dir = artifacts_dir.join("failures");
+    for (rel, path) in walk(&failures_dir)? {
+        let Some(stem) = report_id(&rel) else {
+            continue;
+        };
+        if let Some(source) = text_or_report(root, &path, diagnostics)? {
+            set.failures.push(FailureFile {
+                stem: stem.to_owned(),
+                folder: failures_dir.clone(),
+                source,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Reads the site's own `templates/` over the theme's.

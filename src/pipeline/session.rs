@@ -10,18 +10,20 @@
 //! pages, the listings of their sections, the outputs that looked them up, and the few
 //! generated from the whole site (feeds, sitemap). When only templates were edited (none added
 //! or removed), only the outputs that used an edited template, or one extending or including
-//! it, are rendered again, and the bodies that call an edited shortcode. Any other change runs
-//! every stage again. When only records changed (files in `artifacts/`: artifact records and
-//! their files, run ledgers, failure reports), the bodies that call no shortcode reading
-//! records are reused, and only the outputs that show records are rendered again: those whose
-//! templates read them (by `get_artifact`, `get_ledger` or a global made from them, directly or
-//! through a template they extend or include), those showing a body that calls such a
-//! shortcode, and the outputs made from the records themselves or from the whole site. When
-//! only markdown files were added, deleted or renamed, the rendered bodies whose text and URL
-//! are the same are reused (unless they link to a page whose URL changed, or call a shortcode
-//! that looks up URLs) and every output is rendered. Any other change (`site.toml`, a static
-//! file, a template added or removed) starts again from nothing. Either way the outputs are the
-//! ones a full build of the same sources writes (a test checks it).
+//! it, are rendered again, and the bodies that call an edited shortcode. When only records
+//! changed (files in `artifacts/`: artifact records and their files, run ledgers, failure
+//! reports), the content and the templates are kept as they are: the records are read and
+//! checked again and the theme made again with them, the bodies of the failure reports and
+//! those calling a shortcode that reads records are rendered again, and only the outputs that
+//! show records are rendered again: those whose templates read them (by `get_artifact`,
+//! `get_ledger` or a global made from them, directly or through a template they extend or
+//! include), those showing a body rendered again, and the outputs made from the records
+//! themselves or from the whole site. Any other change runs every stage again. When only
+//! markdown files were added, deleted or renamed, the rendered bodies whose text and URL are
+//! the same are reused (unless they link to a page whose URL changed, or call a shortcode that
+//! looks up URLs) and every output is rendered. Any other change (`site.toml`, a static file, a
+//! template added or removed) starts again from nothing. Either way the outputs are the ones a
+//! full build of the same sources writes (a test checks it).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -77,9 +79,18 @@ enum Keep {
     /// The rendered bodies whose text and URL are the same: only markdown files in `content/`
     /// changed (added, deleted or renamed).
     Bodies,
-    /// Those of the same bodies that call no shortcode reading records, and the outputs that
-    /// show no record when nothing but the records changed: only files in `artifacts/` changed.
-    AllButRecords,
+}
+
+/// How `render` renders: which outputs it keeps, and what the update says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// The site's structure as it was: every output stays, those not wanted as they are.
+    InPlace,
+    /// The plan made again (records added or removed): the outputs not wanted stay as they are,
+    /// those no longer planned go.
+    Replanned,
+    /// Every output made again, into a new spill file.
+    Full,
 }
 
 /// What an output was made from and what it looked up.
@@ -126,8 +137,10 @@ struct State {
     plan: Plan,
     /// What outputs are packed against (see `File`): made by each full rebuild.
     dictionary: Arc<[u8]>,
-    /// Problems of the stages not redone incrementally (loading, records, static files).
+    /// Problems of the stages not redone incrementally (loading, static files).
     settled: Diagnostics,
+    /// Problems of the records (`pipeline::records`).
+    recorded: Diagnostics,
     /// Problems of the site's structure (`parse::assemble`).
     structural: Diagnostics,
     /// Artifact references checked, per content file.
@@ -233,18 +246,21 @@ impl Session {
                 if let Some(update) = self.retheme() {
                     return Ok(update);
                 }
+            } else if changed
+                .iter()
+                .all(|p| p.starts_with(self.root.join("artifacts")))
+            {
+                if let Some(update) = self.records_in_place() {
+                    return Ok(update);
+                }
             }
         }
-        let records = self.root.join("artifacts");
-        let keep = if self.stale {
-            Keep::Nothing
-        } else if changed.iter().all(|p| {
-            self.rel_in_content(p)
-                .is_some_and(|rel| rel.ends_with(".md"))
-        }) {
+        let keep = if !self.stale
+            && changed.iter().all(|p| {
+                self.rel_in_content(p)
+                    .is_some_and(|rel| rel.ends_with(".md"))
+            }) {
             Keep::Bodies
-        } else if changed.iter().all(|p| p.starts_with(&records)) {
-            Keep::AllButRecords
         } else {
             Keep::Nothing
         };
@@ -406,13 +422,7 @@ impl Session {
                     Made::Fixed | Made::Matter => false,
                 }
         };
-        let update = self.render(
-            &state.site,
-            &state,
-            Rebuild::Incremental,
-            &wanted,
-            diagnostics,
-        );
+        let update = self.render(&state.site, &state, How::InPlace, &wanted, diagnostics);
         self.state = Some(state);
         Some(update)
     }
@@ -534,7 +544,7 @@ impl Session {
             Made::Whole => true,
             Made::Matter => !in_place,
         };
-        let update = self.render(&site, &state, Rebuild::Incremental, &wanted, diagnostics);
+        let update = self.render(&site, &state, How::InPlace, &wanted, diagnostics);
         state.site = site;
         self.state = Some(state);
         Some(update)
@@ -578,12 +588,6 @@ impl Session {
         let mut settled = Diagnostics::new();
         let (sources, ds) = load::sources_reusing(&config, &known)?;
         settled.extend(ds);
-        // Every markdown file is there with the same text (shared, see `sources_reusing`).
-        let content_same = known.len() == sources.content.len()
-            && known
-                .iter()
-                .zip(&sources.content)
-                .all(|(a, b)| a.rel == b.rel && Arc::ptr_eq(&a.source, &b.source));
         let parsed: Vec<_> = {
             use rayon::prelude::*;
             // The parse of a file is made from its path and text alone.
@@ -605,7 +609,8 @@ impl Session {
                 .collect()
         };
         let (mut site, structural) = parse::assemble(parsed.clone(), &sources, &config);
-        super::records(&mut site, &sources, &config, &mut settled);
+        let mut recorded = Diagnostics::new();
+        super::records(&mut site, &sources, &config, &mut recorded);
         let assets = super::static_files(&sources, &config, &mut settled)?;
         let cited: HashMap<String, Diagnostics> = sources
             .content
@@ -616,6 +621,7 @@ impl Session {
             })
             .collect();
         let mut diagnostics = settled.clone();
+        diagnostics.extend(recorded.iter().cloned());
         diagnostics.extend(structural.iter().cloned());
         for p in &parsed {
             if let Err(d) = p {
@@ -661,49 +667,6 @@ impl Session {
                 }
             }
         }
-        // Only records changed: the outputs that show none can stay as they are.
-        let selective = keep == Keep::AllButRecords
-            && content_same
-            && urls_same
-            && assets_same
-            && before.files == site.files
-            && self.state.as_ref().is_some_and(|old| {
-                old.generated == generated
-                    && texts(&old.sources.templates) == texts(&sources.templates)
-            });
-        // The templates that read records (all of them: none).
-        let readers = if selective {
-            theme::reading(&texts(&sources.templates), &theme::record_names())
-        } else {
-            None
-        };
-        if keep == Keep::AllButRecords {
-            // The bodies calling a shortcode that can show records.
-            let reads = |name: &String| {
-                readers
-                    .as_ref()
-                    .is_none_or(|r| r.contains(&format!("shortcodes/{name}.html")))
-            };
-            for (path, content) in &contents {
-                if content.shortcodes.iter().any(reads) {
-                    self.bodies.remove(path);
-                }
-            }
-        }
-        // The documents whose bodies are rendered again (the others are moved over).
-        let redone: BTreeSet<String> = if selective {
-            site.bodies()
-                .filter(|d| {
-                    !self
-                        .bodies
-                        .get(&d.source.path)
-                        .is_some_and(|b| b.renders(d))
-                })
-                .map(|d| d.rel.clone())
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
         let previous = match self.state.take() {
             Some(_) => Previous::Site(contents),
             None => Previous::Nothing,
@@ -725,42 +688,118 @@ impl Session {
             plan,
             dictionary: Arc::default(),
             settled,
+            recorded,
             structural,
             cited,
         };
         state.dictionary = dictionary(&state);
-        let update = if selective {
-            let wanted = self.showing_records(&state, readers.as_ref(), &redone);
-            self.render(&state.site, &state, Rebuild::Full, &wanted, diagnostics)
-        } else {
-            // Every output is made again: the last spill file goes once nothing served is in it.
-            self.spill = Spill::new().ok();
-            self.render(
-                &state.site,
-                &state,
-                Rebuild::Full,
-                &|_, _| true,
-                diagnostics,
-            )
-        };
+        let update = self.render(&state.site, &state, How::Full, &|_, _| true, diagnostics);
         self.state = Some(state);
         Ok(Update { moved, ..update })
     }
 
+    /// Re-renders what a change of records (files in `artifacts/`) reaches, the content and the
+    /// templates as they were: the records are read and checked again, and the theme made again
+    /// with them; the bodies of the failure reports and those calling a shortcode that reads
+    /// records are rendered again, and the outputs that show records (see `showing_records`).
+    /// None when the records cannot be read (the full rebuild that follows reports it).
+    fn records_in_place(&mut self) -> Option<Update> {
+        let mut state = self.state.take()?;
+        let Ok((fresh, loaded)) = load::records(&state.config) else {
+            self.state = Some(state);
+            return None;
+        };
+        state.sources.artifacts = fresh.artifacts;
+        state.sources.ledgers = fresh.ledgers;
+        state.sources.failures = fresh.failures;
+        // The problems of reading records are those in `artifacts/`.
+        let mut settled: Diagnostics = state
+            .settled
+            .iter()
+            .filter(|d| !d.file().is_some_and(|f| f.starts_with("artifacts/")))
+            .cloned()
+            .collect();
+        settled.extend(loaded);
+        state.settled = settled;
+        let mut site = std::mem::take(&mut state.site);
+        let mut recorded = Diagnostics::new();
+        super::records(&mut site, &state.sources, &state.config, &mut recorded);
+        state.recorded = recorded;
+        for file in &state.sources.content {
+            let cited = super::cited_records([&file.source], &site, &state.sources);
+            state.cited.insert(file.rel.clone(), cited);
+        }
+        // The markdown stage runs before the render stage: shortcodes find no documents.
+        let documents = state.theme.lookups.take_documents().unwrap_or_default();
+        let mut themed = Diagnostics::new();
+        let (theme, generated) = super::theme_for(
+            &state.sources,
+            &state.config,
+            &site,
+            &state.assets,
+            &mut themed,
+        );
+        // Records added or removed change the paths `get_url` finds.
+        let mut names = theme::record_names();
+        if generated != state.generated {
+            names.push(theme::GET_URL);
+        }
+        state.theme = theme;
+        state.themed = themed;
+        state.generated = generated;
+        let readers = theme::reading(&texts(&state.sources.templates), &names);
+        let reads = |name: &String| {
+            readers
+                .as_ref()
+                .is_none_or(|r| r.contains(&format!("shortcodes/{name}.html")))
+        };
+        // The failure reports are made anew, with no body yet.
+        let redone: BTreeSet<String> = site
+            .documents()
+            .filter(|d| d.content.shortcodes.iter().any(reads))
+            .chain(site.failures.iter().map(|f| &f.doc))
+            .map(|d| d.rel.clone())
+            .collect();
+        let mut diagnostics = state.kept_diagnostics();
+        diagnostics.extend(self.bodies(
+            Previous::InPlace(&redone),
+            &mut site,
+            &state.config,
+            &state.theme,
+            &state.assets,
+            &state.generated,
+        ));
+        let dirty = reshow(
+            &mut state.views,
+            &state.theme,
+            &state.config,
+            (&site, &site.sections),
+            &redone,
+            documents,
+        );
+        state.plan = render::outputs(&site, &state.theme, &state.config, &state.assets);
+        state.site = site;
+        let wanted = self.showing_records(&state, readers.as_ref(), &redone, dirty);
+        let update = self.render(&state.site, &state, How::Replanned, &wanted, diagnostics);
+        self.state = Some(state);
+        Some(update)
+    }
+
     /// After a change of records alone, which outputs of `state`'s plan to render again: those
     /// whose last rendering used a template that reads records (`readers`; none: every
-    /// template), those showing a document whose body was rendered again (`redone`), those made
-    /// from the records or the whole site, and new ones.
+    /// template), those showing a document whose body was rendered again (`redone`, making the
+    /// pages and sections that are `dirty`), those made from the records or the whole site, and
+    /// new ones.
     fn showing_records(
         &self,
         state: &State,
         readers: Option<&BTreeSet<String>>,
         redone: &BTreeSet<String>,
+        (dirty_page, dirty_section): (Vec<bool>, Vec<bool>),
     ) -> impl Fn(&str, Made) -> bool + Sync + use<> {
         let reads =
             self.using(|used| readers.is_none_or(|r| used.templates.iter().any(|t| r.contains(t))));
         let looked_up = self.using(|used| used.documents.iter().any(|r| redone.contains(r)));
-        let (dirty_page, dirty_section) = dirty(&state.site, &state.site.sections, redone);
         let new: HashSet<String> = state
             .plan
             .planned()
@@ -858,11 +897,15 @@ impl Session {
         &mut self,
         site: &Site,
         state: &State,
-        rebuild: Rebuild,
+        how: How,
         wanted: &(dyn Fn(&str, Made) -> bool + Sync),
         mut diagnostics: Diagnostics,
     ) -> Update {
         let minify = state.config.build.minify;
+        // Every output is made again: the last spill file goes once nothing served is in it.
+        if how == How::Full {
+            self.spill = Spill::new().ok();
+        }
         let spill = self.spill.as_ref();
         let made = render::some(
             site,
@@ -919,8 +962,8 @@ impl Session {
             self.outputs.insert(path, entry);
         }
         let mut removed = vec![];
-        // An incremental rebuild keeps the plan: every output stays.
-        if rebuild == Rebuild::Full {
+        // A rebuild in place keeps the plan: every output stays.
+        if how != How::InPlace {
             let keep: HashMap<&str, Made> = state.plan.planned().collect();
             removed = self
                 .outputs
@@ -948,7 +991,10 @@ impl Session {
         self.diagnostics = diagnostics;
         changed.sort();
         Update {
-            rebuild,
+            rebuild: match how {
+                How::InPlace | How::Replanned => Rebuild::Incremental,
+                How::Full => Rebuild::Full,
+            },
             changed,
             removed,
             rendered,
@@ -984,6 +1030,7 @@ impl State {
     /// static files, the site's structure, front matter, artifact references and the theme.
     fn kept_diagnostics(&self) -> Diagnostics {
         let mut diagnostics = self.settled.clone();
+        diagnostics.extend(self.recorded.iter().cloned());
         diagnostics.extend(self.structural.iter().cloned());
         for p in &self.parsed {
             if let Err(d) = p {

@@ -981,6 +981,16 @@ fn a_template_edit_renders_only_the_outputs_that_use_it() {
     assert!(unused.changed.is_empty());
 }
 
+/// The failure report template as a report of its own (under its id, in review, so published).
+fn add_failure_report(root: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(
+        root.join("artifacts/failure-report-template/template/failure-report.md"),
+    )
+    .unwrap();
+    let text = text.replace("status = \"draft\"", "status = \"review\"");
+    write(root, "artifacts/failures/failure-report.md", &text)
+}
+
 /// Edits of records on the real site (artifact records, a run ledger, a failure report), with a
 /// page and a template edit after them.
 fn record_edits() -> Vec<Edit> {
@@ -1053,18 +1063,17 @@ fn record_edits() -> Vec<Edit> {
                 |t| t.strip_suffix("not json\n").unwrap().to_owned(),
             )]
         }),
-        ("add a failure report (the template, as it stands)", |r| {
-            let text = std::fs::read_to_string(
-                r.join("artifacts/failure-report-template/template/failure-report.md"),
-            )
-            .unwrap();
-            vec![write(r, "artifacts/failures/copied-template.md", &text)]
+        ("edit the failure report", |r| {
+            vec![rewrite(r, "artifacts/failures/failure-report.md", |t| {
+                format!("{t}\nOne more line.\n")
+            })]
         }),
         ("delete it", |r| {
-            let p = r.join("artifacts/failures/copied-template.md");
+            let p = r.join("artifacts/failures/failure-report.md");
             std::fs::remove_file(&p).unwrap();
             vec![p]
         }),
+        ("add it back", |r| vec![add_failure_report(r)]),
         ("edit an artifact's title back", |r| {
             vec![replace(
                 r,
@@ -1079,9 +1088,12 @@ fn record_edits() -> Vec<Edit> {
             })]
         }),
         ("edit the page template after the records", |r| {
-            vec![rewrite(r, "themes/ancapex/templates/page.html", |t| {
-                format!("<!-- edited -->{t}")
-            })]
+            vec![replace(
+                r,
+                "themes/ancapex/templates/page.html",
+                "<p class=\"page-back\">",
+                "<p class=\"page-back edited\">",
+            )]
         }),
     ]
 }
@@ -1118,6 +1130,7 @@ fn record_edits_rebuild_to_the_full_build() {
         "content/run.md",
         "+++\ntitle = \"Run\"\ntemplate = \"run.html\"\n+++\nThe run.\n",
     );
+    add_failure_report(&root);
     let full = tempfile::tempdir().unwrap();
     let out = full.path().join("public");
     let (mut session, _) = start(&root);
@@ -1151,7 +1164,7 @@ fn record_edit_renders(pages: &[(String, String)]) -> (usize, ancapex::pipeline:
             "Eval Suite, version 0",
         )])
         .unwrap();
-    assert_eq!(update.rebuild, Rebuild::Full);
+    assert_eq!(update.rebuild, Rebuild::Incremental);
     (first.rendered, update)
 }
 
