@@ -30,19 +30,18 @@ pub(crate) fn assemble(
     config: &Config,
 ) -> (Site, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
-    let mut docs = vec![];
+    // Each list made once at its size: a large site's documents are many megabytes.
+    let mut section_docs = vec![];
+    let mut page_docs = Vec::with_capacity(parsed.len());
     for r in parsed {
         match r {
-            Ok(doc) => docs.push(doc),
+            Ok(doc) if file_name(&doc.rel) == "_index.md" => section_docs.push(doc),
+            Ok(doc) => page_docs.push(doc),
             Err(d) => diagnostics.push(d),
         }
     }
 
     let mut site = Site::default();
-    let (section_docs, page_docs): (Vec<_>, Vec<_>) = docs
-        .into_iter()
-        .partition(|d| file_name(&d.rel) == "_index.md");
-    let mut section_docs = section_docs;
     if !section_docs.iter().any(|d| d.rel == "_index.md") {
         section_docs.insert(0, implicit_root(config));
     }
@@ -100,7 +99,8 @@ pub(crate) fn assemble(
     }
     // Bundles left out of this build: their files are not published either.
     let mut hidden_bundles: Vec<String> = vec![];
-    for doc in page_docs {
+    site.pages.reserve_exact(page_docs.len());
+    for mut doc in page_docs {
         if doc.meta.draft && config.drafts == Drafts::Exclude {
             if file_name(&doc.rel) == "index.md" {
                 hidden_bundles.push(parent_dir(&doc.rel).to_owned());
@@ -121,30 +121,24 @@ pub(crate) fn assemble(
         } else {
             vec![]
         };
-        let page = Page {
+        // A page without a valid URL is reported and left out, files and all.
+        match page_url(&doc) {
+            Ok(url) => doc.url = url,
+            Err(d) => {
+                diagnostics.push(d);
+                if is_bundle {
+                    hidden_bundles.push(own_dir.to_owned());
+                }
+                continue;
+            }
+        }
+        site.pages.push(Page {
             doc,
             section,
             assets,
-        };
-        site.pages.push(page);
+        });
     }
     site.pages.sort_by(|a, b| a.doc.rel.cmp(&b.doc.rel));
-    // A page without a valid URL is reported and left out, files and all.
-    let pages = std::mem::take(&mut site.pages);
-    for mut page in pages {
-        match page_url(&page.doc) {
-            Ok(url) => {
-                page.doc.url = url;
-                site.pages.push(page);
-            }
-            Err(d) => {
-                diagnostics.push(d);
-                if file_name(&page.doc.rel) == "index.md" {
-                    hidden_bundles.push(parent_dir(&page.doc.rel).to_owned());
-                }
-            }
-        }
-    }
 
     check_url_collisions(&mut site, &mut diagnostics);
     site.aliases = aliases(&site, &mut diagnostics);
