@@ -319,7 +319,7 @@ fn document(file: &FailureFile, body: std::ops::Range<usize>, title: &str) -> Do
         body,
         // No front matter title: the markdown stage then takes a leading `# ` heading as the
         // title, which the page shows from `title`, so it is not shown twice.
-        meta: crate::parse::front_matter::FrontMatter::default(),
+        meta: Arc::default(),
         title: title.to_owned(),
         url: FailureReport::url(&file.stem),
         content: crate::model::Content::default(),

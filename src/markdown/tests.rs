@@ -49,10 +49,10 @@ fn render_with(text: &str, title: Option<&str>, urls: &[(&str, &str)]) -> (Conte
         rel: "blog/post.md".into(),
         source: SourceText::new("content/blog/post.md", text),
         body: 0..text.len(),
-        meta: FrontMatter {
+        meta: std::sync::Arc::new(FrontMatter {
             title: title.map(str::to_owned),
             ..FrontMatter::default()
-        },
+        }),
         title: String::new(),
         url: "/blog/post/".into(),
         content: Content::default(),

@@ -97,7 +97,7 @@ pub struct Document {
     /// Byte range of the body in `source`.
     pub body: Range<usize>,
     /// Front matter.
-    pub meta: FrontMatter,
+    pub meta: Arc<FrontMatter>,
     /// The title (front matter, else the first `# ` heading).
     pub title: String,
     /// Site-relative URL path, starting and ending with `/`.

@@ -13,7 +13,7 @@ use crate::config::{Config, Drafts};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::{Origin, SourceSet};
 use crate::model::{Alias, Content, Document, Page, Section, Site};
-use front_matter::{FrontMatter, SortBy};
+use front_matter::SortBy;
 
 /// Parses every content file into the site's structure.
 pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {
@@ -174,7 +174,7 @@ pub(crate) fn document(file: &crate::load::ContentFile) -> Result<Document, Diag
         rel: file.rel.clone(),
         source: Arc::clone(source),
         body: split.body,
-        meta,
+        meta: Arc::new(meta),
         title,
         url: String::new(),
         content: Content::default(),
@@ -186,7 +186,7 @@ fn implicit_root(config: &Config) -> Document {
         rel: "_index.md".to_owned(),
         source: SourceText::new("content/_index.md", ""),
         body: 0..0,
-        meta: FrontMatter::default(),
+        meta: Arc::default(),
         title: config.title.clone(),
         url: "/".to_owned(),
         content: Content::default(),
