@@ -74,7 +74,8 @@ pub struct Update {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Keep {
     /// Nothing: the first build, or a change to `site.toml`, a static file, the templates or
-    /// anything else besides markdown files and records.
+    /// anything else besides markdown files (records too, when they could not be rebuilt in
+    /// place).
     Nothing,
     /// The rendered bodies whose text and URL are the same: only markdown files in `content/`
     /// changed (added, deleted or renamed).
