@@ -557,12 +557,10 @@ impl Session {
         // What this build makes again from scratch goes first, so that the two are never held
         // at once; the last build's sources and parsed front matter are kept until they are
         // reused (the same text is shared, the same text's parse is moved over), its rendered
-        // bodies until they are (unless `keep` is nothing). Until this build succeeds the state
-        // is stale (see `update`).
-        // Of the last build's site only its rendered bodies are kept (unless `keep` is nothing),
-        // with its URLs and files to compare.
+        // bodies until they are (unless `keep` is nothing), with its URLs to compare; the rest
+        // of its site goes at once. Until this build succeeds the state is stale (see `update`).
         let mut contents = HashMap::new();
-        let mut before = Site::default();
+        let mut old_urls = BTreeMap::new();
         let (known, mut known_parsed) = match self.state.as_mut() {
             Some(old) => {
                 old.views = Views::default();
@@ -570,8 +568,7 @@ impl Session {
                 let mut site = std::mem::take(&mut old.site);
                 if keep != Keep::Nothing {
                     contents = take_contents(&mut site);
-                    before.urls = std::mem::take(&mut site.urls);
-                    before.files = std::mem::take(&mut site.files);
+                    old_urls = std::mem::take(&mut site.urls);
                 }
                 drop(site);
                 (
@@ -613,14 +610,7 @@ impl Session {
         let mut recorded = Diagnostics::new();
         super::records(&mut site, &sources, &config, &mut recorded);
         let assets = super::static_files(&sources, &config, &mut settled)?;
-        let cited: HashMap<String, Diagnostics> = sources
-            .content
-            .iter()
-            .map(|c| {
-                let ds = super::cited_records([&c.source], &site, &sources);
-                (c.rel.clone(), ds)
-            })
-            .collect();
+        let cited = cited_by_file(&sources, &site);
         let mut diagnostics = settled.clone();
         diagnostics.extend(recorded.iter().cloned());
         diagnostics.extend(structural.iter().cloned());
@@ -639,7 +629,7 @@ impl Session {
             Some(old) => moved(&old.assets, &assets),
             None => vec![],
         };
-        let urls_same = self.state.is_some() && before.urls == site.urls;
+        let urls_same = self.state.is_some() && old_urls == site.urls;
         let assets_same = self.state.as_ref().is_some_and(|old| {
             old.assets
                 .iter()
@@ -653,17 +643,12 @@ impl Session {
             // no page (their help names the nearest), or that call a shortcode which can look
             // up URLs, are rendered again.
             let looking_up = theme::reading(&texts(&sources.templates), &[theme::GET_URL]);
-            let looks_up = |name: &String| {
-                looking_up
-                    .as_ref()
-                    .is_none_or(|r| r.contains(&format!("shortcodes/{name}.html")))
-            };
             for (path, content) in &contents {
                 let moved = content.targets.iter().any(|t| {
                     let now = site.urls.get(t);
-                    now.is_none() || before.urls.get(t) != now
+                    now.is_none() || old_urls.get(t) != now
                 });
-                if moved || content.shortcodes.iter().any(looks_up) {
+                if moved || calls_any(content, looking_up.as_ref()) {
                     self.bodies.remove(path);
                 }
             }
@@ -726,10 +711,7 @@ impl Session {
         let mut recorded = Diagnostics::new();
         super::records(&mut site, &state.sources, &state.config, &mut recorded);
         state.recorded = recorded;
-        for file in &state.sources.content {
-            let cited = super::cited_records([&file.source], &site, &state.sources);
-            state.cited.insert(file.rel.clone(), cited);
-        }
+        state.cited = cited_by_file(&state.sources, &site);
         // The markdown stage runs before the render stage: shortcodes find no documents.
         let documents = state.theme.lookups.take_documents().unwrap_or_default();
         let mut themed = Diagnostics::new();
@@ -749,15 +731,10 @@ impl Session {
         state.themed = themed;
         state.generated = generated;
         let readers = theme::reading(&texts(&state.sources.templates), &names);
-        let reads = |name: &String| {
-            readers
-                .as_ref()
-                .is_none_or(|r| r.contains(&format!("shortcodes/{name}.html")))
-        };
         // The failure reports are made anew, with no body yet.
         let redone: BTreeSet<String> = site
             .documents()
-            .filter(|d| d.content.shortcodes.iter().any(reads))
+            .filter(|d| calls_any(&d.content, readers.as_ref()))
             .chain(site.failures.iter().map(|f| &f.doc))
             .map(|d| d.rel.clone())
             .collect();
@@ -1062,6 +1039,26 @@ fn reshow(
     views.update_documents(site, &mut documents, &pages, &sections);
     theme.lookups.set_documents(Some(documents));
     (pages, sections)
+}
+
+/// The artifact references of every content file, checked against the site's records.
+fn cited_by_file(sources: &SourceSet, site: &Site) -> HashMap<String, Diagnostics> {
+    sources
+        .content
+        .iter()
+        .map(|c| {
+            let ds = super::cited_records([&c.source], site, sources);
+            (c.rel.clone(), ds)
+        })
+        .collect()
+}
+
+/// Whether a body calls a shortcode whose template is one of `templates` (none: any shortcode).
+fn calls_any(content: &Content, templates: Option<&BTreeSet<String>>) -> bool {
+    content
+        .shortcodes
+        .iter()
+        .any(|name| templates.is_none_or(|t| t.contains(&theme::shortcode_template(name))))
 }
 
 /// Each template's text by name.

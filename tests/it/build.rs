@@ -295,12 +295,18 @@ fn real_site_builds_byte_identical_in_two_places() {
     builds_the_same_twice(&SiteTest::repo_site(), SiteTest::repo_site());
 }
 
-#[test]
-fn real_site_homepage_shows_the_whole_homepage_text() {
+/// The real site, built into its `out/`.
+fn real_site_built() -> (SiteTest, std::path::PathBuf) {
     let site = SiteTest::repo_site();
     let out = site.path("out");
     site.run(["build".as_ref(), "--output-dir".as_ref(), out.as_os_str()])
         .succeeds();
+    (site, out)
+}
+
+#[test]
+fn real_site_homepage_shows_the_whole_homepage_text() {
+    let (_site, out) = real_site_built();
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     let text = support::visible_text(&html);
     let expected = std::fs::read_to_string(support::fixture_path("ancapex-homepage.txt")).unwrap();
@@ -323,10 +329,7 @@ fn real_site_homepage_shows_the_whole_homepage_text() {
 
 #[test]
 fn real_site_pages_show_no_markup_as_text() {
-    let site = SiteTest::repo_site();
-    let out = site.path("out");
-    site.run(["build".as_ref(), "--output-dir".as_ref(), out.as_os_str()])
-        .succeeds();
+    let (_site, out) = real_site_built();
     let mut pages = 0;
     for (path, bytes) in support::tree(&out) {
         if !path.ends_with(".html") {
