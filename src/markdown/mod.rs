@@ -8,7 +8,7 @@ pub(crate) mod shortcode;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use rayon::prelude::*;
@@ -17,7 +17,7 @@ use crate::config::{Config, LinkLevel};
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceText};
 use crate::model::{Content, Document, Heading, InternalLink, Site};
 use crate::parse::url;
-use crate::text::escape_html;
+use crate::text::{Suggestions, escape_html};
 
 /// Renders shortcodes: implemented over Tera by the render stage, and by fakes in tests.
 pub(crate) trait Shortcodes: Sync {
@@ -46,6 +46,28 @@ pub(crate) struct Env<'a> {
     pub(crate) shortcodes: &'a dyn Shortcodes,
     /// Fingerprinted static files: a link to one gets its hashed URL.
     pub(crate) assets: &'a crate::fingerprint::Assets,
+    /// The content paths of `urls`, indexed for suggestions when the first link to a missing
+    /// one is found.
+    content_paths: OnceLock<Suggestions<'a>>,
+}
+
+impl<'a> Env<'a> {
+    /// What rendering needs: the site's settings, content paths and their URLs, the
+    /// shortcodes and the fingerprinted files.
+    pub(crate) fn new(
+        config: &'a Config,
+        urls: &'a BTreeMap<String, String>,
+        shortcodes: &'a dyn Shortcodes,
+        assets: &'a crate::fingerprint::Assets,
+    ) -> Self {
+        Env {
+            config,
+            urls,
+            shortcodes,
+            assets,
+            content_paths: OnceLock::new(),
+        }
+    }
 }
 
 /// Renders the body of every page and section, in parallel, and checks every internal link.
@@ -585,14 +607,17 @@ impl Renderer<'_, '_> {
         if let Some(target) = content_target {
             self.state.targets.insert(target.clone());
             let Some(url) = self.env.urls.get(&target) else {
-                let candidates: Vec<&str> = self.env.urls.keys().map(String::as_str).collect();
+                let paths = self
+                    .env
+                    .content_paths
+                    .get_or_init(|| Suggestions::new(self.env.urls.keys().map(String::as_str)));
                 let mut diag = self
                     .error_or_warning(format!(
                         "broken link: `{d}` points to `content/{target}`, which does not exist"
                     ))
                     .at(self.source, span)
                     .label("no such page");
-                if let Some(best) = crate::text::did_you_mean(&target, &candidates) {
+                if let Some(best) = paths.closest(&target) {
                     diag = diag.help(format!("did you mean `{best}`?"));
                 }
                 self.state.diagnostics.push(diag);
@@ -715,15 +740,25 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
         LinkLevel::Warn => Severity::Warning,
     };
     let pages: HashMap<&str, &Document> = site.bodies().map(|d| (d.url.as_str(), d)).collect();
+    // Made on the first link that is not to a page, so a save whose links all lead to pages
+    // builds neither.
+    let others: OnceLock<HashSet<&str>> = OnceLock::new();
     let published = |path: &str| {
+        let others = others.get_or_init(|| {
+            site.aliases
+                .iter()
+                .map(|a| a.from.as_str())
+                .chain(extra_paths.iter().map(String::as_str))
+                .collect()
+        });
         let file = |p: &str| {
             p.strip_prefix('/')
                 .is_some_and(|rel| site.files.contains_key(rel))
-                || site.aliases.iter().any(|a| a.from == p)
-                || extra_paths.iter().any(|e| e == p)
+                || others.contains(p)
         };
         file(path) || file(&format!("{path}/"))
     };
+    let urls: OnceLock<Suggestions<'_>> = OnceLock::new();
     let mut out = Diagnostics::new();
     for doc in site.bodies() {
         for link in &doc.content.links {
@@ -735,9 +770,12 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
                 ))
                 .at(&doc.source, link.span.clone())
                 .label("no page or file here");
-                let mut candidates: Vec<&str> = pages.keys().copied().collect();
-                candidates.sort_unstable();
-                if let Some(best) = crate::text::did_you_mean(&link.path, &candidates) {
+                let urls = urls.get_or_init(|| {
+                    let mut sorted: Vec<&str> = pages.keys().copied().collect();
+                    sorted.sort_unstable();
+                    Suggestions::new(sorted)
+                });
+                if let Some(best) = urls.closest(&link.path) {
                     d = d.help(format!("did you mean `{best}`?"));
                 }
                 d

@@ -39,12 +39,8 @@ fn render_with(text: &str, title: Option<&str>, urls: &[(&str, &str)]) -> (Conte
         .iter()
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect();
-    let env = Env {
-        config: &config,
-        urls: &urls,
-        shortcodes: &Fake,
-        assets: &crate::fingerprint::Assets::default(),
-    };
+    let assets = crate::fingerprint::Assets::default();
+    let env = Env::new(&config, &urls, &Fake, &assets);
     let doc = Document {
         rel: "blog/post.md".into(),
         source: SourceText::new("content/blog/post.md", text),

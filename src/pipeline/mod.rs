@@ -89,12 +89,8 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let assets = static_files(&sources, &config, &mut diagnostics)?;
     let (theme, generated) = theme_for(&sources, &config, &site, &assets, &mut diagnostics);
 
-    let env = markdown::Env {
-        config: &config,
-        urls: &site.urls.clone(),
-        shortcodes: &theme,
-        assets: &assets,
-    };
+    let urls = site.urls.clone();
+    let env = markdown::Env::new(&config, &urls, &theme, &assets);
     diagnostics.extend(markdown::site(&mut site, &env, &generated));
     // Every body is rendered (and held packed): from here on only front matter is pointed at,
     // so the markdown text, most of a large site's memory, is let go.

@@ -828,12 +828,8 @@ impl Session {
             Some(edited) => !edited.contains(&doc.rel),
             None => kept.contains(&doc.source.path),
         };
-        let env = markdown::Env {
-            config,
-            urls: &site.urls.clone(),
-            shortcodes: theme,
-            assets,
-        };
+        let urls = site.urls.clone();
+        let env = markdown::Env::new(config, &urls, theme, assets);
         let known = &self.bodies;
         let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
             if !is_kept(doc) {
