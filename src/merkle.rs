@@ -169,6 +169,112 @@ pub fn verify_consistency(
     fr == *first && sr == *second && s == 0
 }
 
+/// A tree whose subtree hashes are computed once: level 0 holds the leaf hashes and level
+/// `k` the hash of every complete subtree of `2^k` leaves, left to right (about twice as many
+/// hashes as leaves). Every tree head, proof and tile of a prefix of the tree is read from
+/// these levels in `O(log n)` hashes, instead of hashing the leaves again for each.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    /// The tree over `leaves` (leaf hashes).
+    pub fn new(leaves: Vec<Hash>) -> Self {
+        let mut levels = vec![leaves];
+        while let Some(below) = levels.last().filter(|l| l.len() >= 2) {
+            let above = below
+                .chunks_exact(2)
+                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .collect();
+            levels.push(above);
+        }
+        Tree { levels }
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> usize {
+        self.levels[0].len()
+    }
+
+    /// The leaf hashes.
+    pub fn leaves(&self) -> &[Hash] {
+        &self.levels[0]
+    }
+
+    /// The hashes of the complete subtrees of `2^level` leaves, left to right (for tiles).
+    pub fn level(&self, level: usize) -> &[Hash] {
+        self.levels.get(level).map_or(&[], Vec::as_slice)
+    }
+
+    /// MTH of the leaves `lo..hi`, from stored subtree hashes where the range is one.
+    fn range(&self, lo: usize, hi: usize) -> Hash {
+        let n = hi - lo;
+        if n == 0 {
+            return Sha256::digest([]).into();
+        }
+        if n.is_power_of_two() && lo % n == 0 {
+            return self.levels[n.trailing_zeros() as usize][lo / n];
+        }
+        let k = split(n);
+        node_hash(&self.range(lo, lo + k), &self.range(lo + k, hi))
+    }
+
+    /// The tree head of the first `size` leaves (at most [`Tree::size`]).
+    pub fn root(&self, size: usize) -> Hash {
+        self.range(0, size)
+    }
+
+    /// The audit path of leaf `index` in the tree of the first `size` leaves, as
+    /// [`inclusion_proof`] gives it. `index` must be below `size`.
+    pub fn inclusion_proof(&self, index: usize, size: usize) -> Vec<Hash> {
+        let mut path = vec![];
+        let (mut lo, mut hi) = (0, size);
+        // Down from the root, the sibling of each subtree holding the leaf; the path lists
+        // them from the leaf up.
+        while hi - lo > 1 {
+            let k = split(hi - lo);
+            if index < lo + k {
+                path.push(self.range(lo + k, hi));
+                hi = lo + k;
+            } else {
+                path.push(self.range(lo, lo + k));
+                lo += k;
+            }
+        }
+        path.reverse();
+        path
+    }
+
+    /// The consistency proof between the first `m` and the first `size` leaves, as
+    /// [`consistency_proof`] gives it.
+    pub fn consistency_proof(&self, m: usize, size: usize) -> Vec<Hash> {
+        if m == 0 || m > size {
+            return vec![];
+        }
+        let mut proof = vec![];
+        let (mut lo, mut hi, mut complete) = (0, size, true);
+        let mut m = m;
+        while m != hi - lo {
+            let k = split(hi - lo);
+            if m <= k {
+                proof.push(self.range(lo + k, hi));
+                hi = lo + k;
+            } else {
+                proof.push(self.range(lo, lo + k));
+                m -= k;
+                lo += k;
+                complete = false;
+            }
+        }
+        if !complete {
+            proof.push(self.range(lo, hi));
+        }
+        proof.reverse();
+        proof
+    }
+}
+
 /// Lowercase hex of a hash.
 pub fn hex(h: &Hash) -> String {
     crate::text::hex(h)
@@ -356,6 +462,17 @@ mod tests {
     }
 
     #[test]
+    fn a_tree_matches_the_reference_vectors() {
+        let tree = Tree::new(reference_leaves());
+        for (n, want) in ROOTS.iter().enumerate() {
+            assert_eq!(hex(&tree.root(n + 1)), *want);
+        }
+        assert_eq!(tree.root(0), root(&[]));
+        assert_eq!(tree.level(3), [tree.root(8)]);
+        assert!(tree.level(4).is_empty());
+    }
+
+    #[test]
     fn trivial_consistency_cases() {
         let leaves = reference_leaves();
         let one = root(&leaves[..1]);
@@ -396,6 +513,20 @@ mod tests {
                 flip(&mut bad[which.index(proof.len())], bit);
                 prop_assert!(!verify_inclusion(i, n, &leaves[index], &bad, &head));
             }
+        }
+
+        #[test]
+        fn a_tree_gives_the_heads_and_proofs_of_every_prefix_as_the_leaves_do(
+            size in 1usize..140, pick in any::<prop::sample::Index>(), other in any::<prop::sample::Index>(),
+        ) {
+            let leaves: Vec<Hash> = (0..size).map(|i| leaf_hash(&i.to_le_bytes())).collect();
+            let tree = Tree::new(leaves.clone());
+            let n = pick.index(size) + 1;
+            prop_assert_eq!(tree.root(n), root(&leaves[..n]));
+            let index = other.index(n);
+            prop_assert_eq!(tree.inclusion_proof(index, n), inclusion_proof(&leaves[..n], index));
+            let m = other.index(n) + 1;
+            prop_assert_eq!(tree.consistency_proof(m, n), consistency_proof(&leaves[..n], m));
         }
 
         #[test]
