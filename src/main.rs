@@ -205,6 +205,14 @@ enum LedgerCommand {
         #[arg(long = "ref", value_name = "REF")]
         refs: Vec<String>,
     },
+    /// Print the C2SP tlog-proof of entry SEQ in the newest checkpoint: an offline proof to
+    /// hand out with the entry (the site publishes tiles, from which clients compute proofs).
+    Proof {
+        /// The ledger's folder name.
+        name: String,
+        /// The entry's seq.
+        seq: u64,
+    },
     /// Sign a checkpoint of the whole ledger into `checkpoints/<size>`.
     Sign {
         /// The ledger's folder name.
@@ -838,6 +846,24 @@ fn ledger(
                     println!("checkpoint {size} already covers every entry of `{name}`");
                 }
                 None => {}
+            }
+            outcome
+        }
+        LedgerCommand::Proof { name, seq } => {
+            let outcome = command::verify(root, &name)?;
+            if let Some(l) = outcome
+                .ledger
+                .as_ref()
+                .filter(|_| !outcome.diagnostics.has_errors())
+            {
+                let proof = l.proof(seq).ok_or_else(|| {
+                    ancapex::Error::Usage(format!(
+                        "no signed checkpoint of ledger `{name}` covers seq {seq}: it has {} entries, {} signed",
+                        l.entries.len(),
+                        l.latest().map_or(0, |c| c.checkpoint.size)
+                    ))
+                })?;
+                print!("{proof}");
             }
             outcome
         }

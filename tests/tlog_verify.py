@@ -2,12 +2,20 @@
 """An independent verifier for ancapex run ledgers, standard library only.
 
     tlog_verify.py <verifier-key-line> <proof.tlog-proof> <entry-line-file> [<entries.jsonl>]
+    tlog_verify.py --tiles <verifier-key-line> <published ledger folder>
 
 Checks, without any ancapex code: the C2SP signed-note signature of the checkpoint inside the
 C2SP tlog-proof (Ed25519 per RFC 8032, implemented below from the RFC's description), the
 checkpoint's RFC 6962 inclusion proof for the entry line (leaf = SHA-256(0x00 || line)), and,
 when entries.jsonl is given, that the checkpoint's root is the RFC 6962 tree head of that many
 lines. Prints `ok` and exits 0, or prints the reason and exits 1.
+
+With --tiles, verifies every checkpoint published in the folder (`checkpoints/<size>` and
+`checkpoint`, as a client holding any of them would) from the C2SP tlog-tiles alone, reading
+only the tile paths a client computes for that tree size (`tile/<L>/<N>[.p/<W>]`,
+`tile/entries/<N>[.p/<W>]`): the signature, that every entry in the bundles hashes to its leaf
+in the level-0 tiles, that every hash of a higher tile is the tree head of the tile below it,
+and that the root computed from the tiles is the signed root. `entries.jsonl` is not read.
 """
 
 import base64
@@ -158,7 +166,99 @@ def root_from_inclusion(index, size, leaf, path):
     return r
 
 
+# --- C2SP tlog-tiles ------------------------------------------------------------------------
+WIDTH = 256
+
+
+def tile_path(level, index, width):
+    n = f"{index % 1000:03d}"
+    index //= 1000
+    while index:
+        n = f"x{index % 1000:03d}/{n}"
+        index //= 1000
+    return f"tile/{level}/{n}" + (f".p/{width}" if width < WIDTH else "")
+
+
+class Tiles:
+    """The hashes of the tree of `size` entries, read from the tiles a client fetches."""
+
+    def __init__(self, folder, size):
+        self.folder, self.size, self.read = folder, size, {}
+
+    def tile(self, level, index):
+        in_level = self.size // WIDTH**level
+        width = min(WIDTH, in_level - index * WIDTH)
+        if width <= 0:
+            raise ValueError(f"no tile {level}/{index} in a tree of {self.size}")
+        path = tile_path(level, index, width)
+        if path not in self.read:
+            data = open(f"{self.folder}/{path}", "rb").read()
+            if len(data) != 32 * width:
+                raise ValueError(f"{path} holds {len(data)} bytes, not {32 * width}")
+            self.read[path] = [data[i : i + 32] for i in range(0, len(data), 32)]
+        return self.read[path]
+
+    def subtree(self, height, index):
+        # A complete subtree of 2^height leaves: 2^(height % 8) hashes of a level-(height // 8) tile.
+        level, span = height // 8, 2 ** (height % 8)
+        first = index * span
+        row = self.tile(level, first // WIDTH)[first % WIDTH : first % WIDTH + span]
+        return tree_head(row)
+
+    def range(self, lo, hi):
+        n = hi - lo
+        if n & (n - 1) == 0 and lo % n == 0:
+            return self.subtree(n.bit_length() - 1, lo // n)
+        k = 1
+        while k * 2 < n:
+            k *= 2
+        return node_hash(self.range(lo, lo + k), self.range(lo + k, hi))
+
+    def check(self):
+        # Entries: each bundle's entries hash to the leaves of the level-0 tile of its index.
+        for index in range(-(-self.size // WIDTH)):
+            width = min(WIDTH, self.size - index * WIDTH)
+            path = "tile/entries/" + tile_path(0, index, width).removeprefix("tile/0/")
+            data, at, leaves = open(f"{self.folder}/{path}", "rb").read(), 0, []
+            while at < len(data):
+                n = int.from_bytes(data[at : at + 2], "big")
+                leaves.append(leaf_hash(data[at + 2 : at + 2 + n]))
+                at += 2 + n
+            if leaves != self.tile(0, index):
+                raise ValueError(f"{path} does not hash to the leaves of its tile")
+        # Higher tiles: each hash is the tree head of the full tile below it.
+        level = 1
+        while self.size // WIDTH**level:
+            in_level = self.size // WIDTH**level
+            for index in range(-(-in_level // WIDTH)):
+                for i, h in enumerate(self.tile(level, index)):
+                    if tree_head(self.tile(level - 1, index * WIDTH + i)) != h:
+                        raise ValueError(f"tile {level}/{index} hash {i} is not the head of the tile below")
+            level += 1
+        return self.range(0, self.size)
+
+
+def verify_tiles(key, folder):
+    import os
+
+    notes = [f"{folder}/checkpoints/{f}" for f in sorted(os.listdir(f"{folder}/checkpoints"), key=int)]
+    notes.append(f"{folder}/checkpoint")
+    for path in notes:
+        text = open_note(open(path, encoding="utf-8").read(), key)
+        origin, size, root = text.splitlines()[:3]
+        size, root = int(size), base64.b64decode(root, validate=True)
+        try:
+            if Tiles(folder, size).check() != root:
+                raise ValueError("the tiles give another root than the signed one")
+        except (ValueError, OSError) as e:
+            raise ValueError(f"checkpoint {size}: {e}") from e
+        print(f"ok: checkpoint {size} of {origin} verifies from the tiles")
+
+
 def main(argv):
+    if argv[1] == "--tiles":
+        verify_tiles(parse_key(argv[2]), argv[3])
+        return
     key = parse_key(argv[1])
     proof = open(argv[2], encoding="utf-8").read()
     line = open(argv[3], "rb").read().rstrip(b"\n")

@@ -48,6 +48,9 @@ pub struct Ledger {
     pub checkpoints: Vec<SignedCheckpoint>,
     /// The bytes of `entries.jsonl`.
     pub bytes: Arc<str>,
+    /// The Merkle tree over every line, its subtree hashes computed once for every tree head,
+    /// proof and tile.
+    pub tree: Arc<merkle::Tree>,
 }
 
 /// One ledger line.
@@ -99,9 +102,9 @@ impl Ledger {
         self.checkpoints.last()
     }
 
-    /// Leaf hashes of every entry.
+    /// Leaf hashes of every line.
     pub fn leaves(&self) -> Vec<Hash> {
-        self.entries.iter().map(|e| e.leaf).collect()
+        self.tree.leaves().to_vec()
     }
 
     /// The inclusion proof of `seq` in the newest checkpoint, as C2SP tlog-proof text; none for
@@ -112,8 +115,7 @@ impl Ledger {
             return None;
         }
         let size = usize::try_from(cp.checkpoint.size).ok()?;
-        let leaves = self.leaves();
-        let path = merkle::inclusion_proof(&leaves[..size], usize::try_from(seq).ok()?);
+        let path = self.tree.inclusion_proof(usize::try_from(seq).ok()?, size);
         Some(proof::text(seq, &path, &cp.note))
     }
 }
@@ -189,7 +191,7 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
         );
         return (None, ds);
     };
-    let (entries, lines) = check_entries(src, &config, known, &mut ds);
+    let (entries, mut lines) = check_entries(src, &config, known, &mut ds);
     let mut ledger = Ledger {
         name: f.name.clone(),
         title: config
@@ -207,6 +209,7 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
         entries,
         checkpoints: vec![],
         bytes: Arc::clone(&src.text),
+        tree: Arc::new(merkle::Tree::new(std::mem::take(&mut lines.leaves))),
     };
     ledger.checkpoints = check_checkpoints(f, &ledger, &lines, src, &mut ds);
     (Some(ledger), ds)
@@ -217,8 +220,9 @@ fn locate(text: &str, needle: &str) -> std::ops::Range<usize> {
     text.find(needle).map_or(0..0, |i| i..i + needle.len())
 }
 
-/// Every line's leaf hash (valid or not), and the first line after which the `prev` chain
-/// breaks (0-based), to name the changed line when a checkpoint no longer matches.
+/// Every line's leaf hash (valid or not; moved into the ledger's tree), and the first line
+/// after which the `prev` chain breaks (0-based), to name the changed line when a checkpoint
+/// no longer matches.
 struct Lines {
     leaves: Vec<Hash>,
     chain_break: Option<usize>,
@@ -457,7 +461,7 @@ fn check_checkpoints(
     entries_src: &Arc<SourceText>,
     ds: &mut Diagnostics,
 ) -> Vec<SignedCheckpoint> {
-    let leaves = &lines.leaves;
+    let tree = &ledger.tree;
     // Sizes of checkpoints that match the current entries, to narrow down a changed line.
     let mut matching: Vec<u64> = vec![0];
     let mut out: Vec<SignedCheckpoint> = vec![];
@@ -507,18 +511,18 @@ fn check_checkpoints(
         let Ok(size) = usize::try_from(cp.size) else {
             continue;
         };
-        if size > leaves.len() {
+        if size > tree.size() {
             ds.push(
                 err(format!(
                     "checkpoint signs {size} entries but `entries.jsonl` has {}",
-                    leaves.len()
+                    tree.size()
                 ))
                 .help("signed lines were removed from the end of the ledger"),
             );
             parsed.push((cp.size, src, cp, false));
             continue;
         }
-        let ok = merkle::root(&leaves[..size]) == cp.root;
+        let ok = tree.root(size) == cp.root;
         parsed.push((cp.size, src, cp, ok));
     }
     parsed.sort_by_key(|p| p.0);
@@ -527,7 +531,7 @@ fn check_checkpoints(
             matching.push(*size);
             continue;
         }
-        if usize::try_from(*size).ok().is_none_or(|s| s > leaves.len()) {
+        if usize::try_from(*size).ok().is_none_or(|s| s > tree.size()) {
             continue;
         }
         let mut from = matching.last().copied().unwrap_or(0);
@@ -578,7 +582,7 @@ fn check_checkpoints(
         else {
             continue;
         };
-        let proof = merkle::consistency_proof(&leaves[..new_len], old_len);
+        let proof = tree.consistency_proof(old_len, new_len);
         if !merkle::verify_consistency(*old_size, *new_size, &proof, &old.root, &new.root) {
             ds.push(
                 Diagnostic::error(format!(
@@ -601,36 +605,74 @@ fn check_checkpoints(
     out
 }
 
+/// One file a ledger publishes under `/ledgers/<name>/`.
+enum Published {
+    /// `entries.jsonl`, as stored.
+    Entries,
+    /// `checkpoints/<size>`: the checkpoint at this index of [`Ledger::checkpoints`].
+    Checkpoint(usize),
+    /// `checkpoint`: the newest.
+    Latest,
+    /// A tlog tile or entry bundle.
+    Tile(tiles::Tile),
+}
+
 impl Ledger {
-    /// The published form, as (path under `/ledgers/<name>/`, bytes): `entries.jsonl`, the
-    /// newest `checkpoint`, every `checkpoints/<size>`, the tlog-tiles of the newest checkpoint's
-    /// tree and a `proof/<seq>.tlog-proof` for every signed entry.
-    pub fn published(&self) -> Vec<(String, Vec<u8>)> {
-        let mut out = vec![("entries.jsonl".to_owned(), self.bytes.as_bytes().to_vec())];
-        for cp in &self.checkpoints {
-            out.push((
-                format!("checkpoints/{}", cp.checkpoint.size),
-                cp.note.clone().into_bytes(),
-            ));
-        }
-        let Some(latest) = self.latest() else {
+    /// What it publishes: `entries.jsonl`, the newest `checkpoint`, every `checkpoints/<size>`
+    /// and the tlog-tiles of every checkpointed tree size (full tiles, and the partial tiles of
+    /// each size). Inclusion proofs are not files: a client computes them from the tiles (the
+    /// run page's script does), as tlog clients do; see `proof` for an offline one.
+    fn files(&self) -> Vec<Published> {
+        let mut out = vec![Published::Entries];
+        out.extend((0..self.checkpoints.len()).map(Published::Checkpoint));
+        if self.latest().is_none() {
             return out;
-        };
-        out.push(("checkpoint".to_owned(), latest.note.clone().into_bytes()));
-        let size = usize::try_from(latest.checkpoint.size).unwrap_or(usize::MAX);
-        let leaves = self.leaves();
-        out.extend(tiles::hash_tiles(&leaves[..size]));
-        let lines: Vec<&[u8]> = self.entries[..size]
-            .iter()
-            .map(|e| e.line.as_bytes())
-            .collect();
-        out.extend(tiles::entry_bundles(&lines));
-        for seq in 0..latest.checkpoint.size {
-            if let Some(p) = self.proof(seq) {
-                out.push((format!("proof/{seq}.tlog-proof"), p.into_bytes()));
-            }
         }
+        out.push(Published::Latest);
+        let sizes: Vec<u64> = self.checkpoints.iter().map(|c| c.checkpoint.size).collect();
+        out.extend(tiles::needed(&sizes).into_iter().map(Published::Tile));
         out
+    }
+
+    fn path(&self, file: &Published) -> String {
+        match file {
+            Published::Entries => "entries.jsonl".to_owned(),
+            Published::Checkpoint(i) => {
+                format!("checkpoints/{}", self.checkpoints[*i].checkpoint.size)
+            }
+            Published::Latest => "checkpoint".to_owned(),
+            Published::Tile(t) => t.path(),
+        }
+    }
+
+    /// The paths it publishes under `/ledgers/<name>/`, without making their bytes.
+    pub fn published_paths(&self) -> Vec<String> {
+        self.files().iter().map(|f| self.path(f)).collect()
+    }
+
+    /// The published files, as (path under `/ledgers/<name>/`, bytes).
+    pub fn published(&self) -> Vec<(String, Vec<u8>)> {
+        let lines: Vec<&[u8]> = self
+            .bytes
+            .split_terminator('\n')
+            .map(str::as_bytes)
+            .collect();
+        self.files()
+            .iter()
+            .map(|f| {
+                let bytes = match f {
+                    Published::Entries => self.bytes.as_bytes().to_vec(),
+                    Published::Checkpoint(i) => self.checkpoints[*i].note.clone().into_bytes(),
+                    Published::Latest => self
+                        .latest()
+                        .map(|c| c.note.clone().into_bytes())
+                        .unwrap_or_default(),
+                    Published::Tile(t) if t.level.is_some() => t.hashes(&self.tree),
+                    Published::Tile(t) => t.bundle(&lines),
+                };
+                (self.path(f), bytes)
+            })
+            .collect()
     }
 }
 

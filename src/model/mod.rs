@@ -170,7 +170,7 @@ pub struct Site {
     /// The artifact registry.
     pub artifacts: Vec<crate::artifact::Artifact>,
     /// The run ledgers that verified.
-    pub ledgers: Vec<crate::ledger::Ledger>,
+    pub ledgers: std::sync::Arc<[crate::ledger::Ledger]>,
     /// The failure reports published by this build, by id.
     pub failures: Vec<crate::failure::FailureReport>,
 }

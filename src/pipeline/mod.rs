@@ -152,15 +152,12 @@ fn records(
     };
     let (ledgers, ds) = ledger::check(&sources.ledgers, &known);
     diagnostics.extend(ds);
-    site.ledgers = ledgers;
-    let (failures, ds) = failure::reports(
-        &sources.failures,
-        &site.artifacts,
-        &site.ledgers,
-        config.drafts,
-    );
+    let (failures, ds) =
+        failure::reports(&sources.failures, &site.artifacts, &ledgers, config.drafts);
     diagnostics.extend(ds);
     site.failures = failures;
+    // Shared with the theme's `get_ledger`, which outlives this borrow of the site.
+    site.ledgers = ledgers.into();
 }
 
 /// The artifact references (`artifact:id@version`) in content files, checked against the

@@ -92,10 +92,11 @@ fn is_content_addressed(path: &str) -> bool {
         ["artifacts", _, "files", sha, _] => {
             sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())
         }
-        // A run ledger's signed checkpoint for a tree size never changes, nor does a full
-        // tile (C2SP tlog-tiles); a partial tile (`.p/<width>`) is replaced as the log grows.
+        // A run ledger's signed checkpoint for a tree size never changes, nor does a tile
+        // (C2SP tlog-tiles): its path names its width, and a partial tile (`.p/<width>`) of a
+        // checkpointed size stays published beside the full tile that follows it.
         ["ledgers", _, "checkpoints", size] => size.bytes().all(|b| b.is_ascii_digit()),
-        ["ledgers", _, "tile", rest @ ..] => !rest.iter().any(|p| *p == ".p" || p.ends_with(".p")),
+        ["ledgers", _, "tile", ..] => true,
         _ => false,
     }
 }
@@ -361,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn ledger_checkpoints_and_full_tiles_are_immutable_the_rest_revalidates() {
+    fn ledger_checkpoints_and_tiles_are_immutable_the_rest_revalidates() {
         let class = |p: &str| file(p, Naming::Stable).cache;
         assert_eq!(class("ledgers/run/checkpoints/7"), CacheClass::Immutable);
         assert_eq!(class("ledgers/run/tile/0/000"), CacheClass::Immutable);
@@ -369,17 +370,13 @@ mod tests {
             class("ledgers/run/tile/entries/x001/234"),
             CacheClass::Immutable
         );
-        assert_eq!(class("ledgers/run/tile/0/000.p/7"), CacheClass::Revalidate);
+        assert_eq!(class("ledgers/run/tile/0/000.p/7"), CacheClass::Immutable);
         assert_eq!(
             class("ledgers/run/tile/entries/000.p/7"),
-            CacheClass::Revalidate
+            CacheClass::Immutable
         );
         assert_eq!(class("ledgers/run/checkpoint"), CacheClass::Revalidate);
         assert_eq!(class("ledgers/run/entries.jsonl"), CacheClass::Revalidate);
-        assert_eq!(
-            class("ledgers/run/proof/3.tlog-proof"),
-            CacheClass::Revalidate
-        );
         assert_eq!(
             media_type("ledgers/run/checkpoint"),
             "text/plain; charset=utf-8"

@@ -1,10 +1,16 @@
 //! Views of run ledgers for templates: the run page (`ledger.html`, paginated), the excerpts
 //! `get_ledger` hands the `ledger` shortcode, and the `artifact.status` history on artifact
 //! pages. Each entry keeps its exact stored line so the browser can hash it as the build did.
+//! A ledger's summary (counts, checkpoints, open failures) is made once, and each page or
+//! excerpt adds views of only the entries it shows, so a run page costs the same in a ledger
+//! of a hundred entries or of a hundred thousand.
+
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::ledger::{Entry, Ledger, merkle};
+use crate::ledger::{Entry, Ledger, merkle, tiles};
+use crate::theme::{LedgerLookup, Selection};
 
 /// Entries per run page.
 pub(crate) const PER_PAGE: usize = 50;
@@ -34,9 +40,9 @@ pub(crate) fn generated_paths(ledgers: &[Ledger]) -> Vec<String> {
     for l in ledgers {
         out.extend((1..=pages(l)).map(|p| page_url(&l.name, p)));
         out.extend(
-            l.published()
+            l.published_paths()
                 .into_iter()
-                .map(|(p, _)| format!("{}{p}", url(&l.name))),
+                .map(|p| format!("{}{p}", url(&l.name))),
         );
     }
     out
@@ -115,9 +121,21 @@ pub(crate) fn summary(e: &Entry) -> String {
     }
 }
 
-/// One entry for a template.
+/// One entry for a template. A signed entry names the level-0 tile of the newest checkpoint's
+/// tree that holds its leaf hash, where a client starts computing its inclusion proof.
 pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
-    let signed = l.latest().is_some_and(|c| e.seq < c.checkpoint.size);
+    let size = l.latest().map_or(0, |c| c.checkpoint.size);
+    let signed = e.seq < size;
+    let tile = signed.then(|| {
+        let index = e.seq / tiles::WIDTH as u64;
+        let in_tile = size - index * tiles::WIDTH as u64;
+        let tile = tiles::Tile {
+            level: Some(0),
+            index,
+            width: usize::try_from(in_tile).map_or(tiles::WIDTH, |w| w.min(tiles::WIDTH)),
+        };
+        format!("{}{}", url(&l.name), tile.path())
+    });
     json!({
         "seq": e.seq,
         "ts": e.ts,
@@ -129,13 +147,13 @@ pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
         "line": e.line,
         "leaf": merkle::hex(&e.leaf),
         "signed": signed,
-        "proof_url": signed.then(|| format!("{}proof/{}.tlog-proof", url(&l.name), e.seq)),
+        "tile_url": tile,
         "url": format!("{}#seq-{}", page_url(&l.name, usize::try_from(e.seq).unwrap_or(0) / PER_PAGE + 1), e.seq),
     })
 }
 
-/// A ledger for templates, with every entry.
-pub(crate) fn view(l: &Ledger) -> Value {
+/// A ledger for templates without its entries: what every run page and excerpt of it shows.
+pub(crate) fn summary_view(l: &Ledger) -> Value {
     let mut counts = serde_json::Map::new();
     for e in &l.entries {
         let n = counts.get(&e.kind).and_then(Value::as_u64).unwrap_or(0);
@@ -171,6 +189,7 @@ pub(crate) fn view(l: &Ledger) -> Value {
         "url": base,
         "entries_url": format!("{base}entries.jsonl"),
         "checkpoint_url": l.latest().map(|_| format!("{base}checkpoint")),
+        "tiles_url": l.latest().map(|_| format!("{base}tile/")),
         "keys": l.keys.iter().map(crate::ledger::note::Verifier::line).collect::<Vec<_>>(),
         "key": key,
         "size": l.entries.len(),
@@ -184,8 +203,62 @@ pub(crate) fn view(l: &Ledger) -> Value {
         })).collect::<Vec<_>>(),
         "checkpoint_note": l.latest().map(|c| c.note.clone()),
         "open_failures": open,
-        "entries": l.entries.iter().map(|e| entry(l, e)).collect::<Vec<_>>(),
+        "entries": [],
     })
+}
+
+/// The summary view of `l` with the views of `entries` (a slice of its entries).
+pub(crate) fn with_entries(summary: &Value, l: &Ledger, entries: &[Entry]) -> Value {
+    let mut view = summary.clone();
+    view["entries"] = entries.iter().map(|e| entry(l, e)).collect();
+    view
+}
+
+/// The entries `select` picks of `entries` (sorted by seq). With `last`, entries are looked
+/// at from the end only until enough are found, whatever the ledger's length.
+pub(crate) fn select<'a>(select: &Selection, entries: &'a [Entry]) -> Vec<&'a Entry> {
+    let start = select
+        .from
+        .map_or(0, |f| entries.partition_point(|e| e.seq < f));
+    let end = select
+        .to
+        .map_or(entries.len(), |t| entries.partition_point(|e| e.seq <= t));
+    let range = entries.get(start..end).unwrap_or_default();
+    let wanted = |e: &&Entry| {
+        select
+            .types
+            .as_ref()
+            .is_none_or(|ts| ts.contains(&e.kind))
+    };
+    match select.last {
+        Some(n) => {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            let mut kept: Vec<&Entry> = range.iter().rev().filter(wanted).take(n).collect();
+            kept.reverse();
+            kept
+        }
+        None => range.iter().filter(wanted).collect(),
+    }
+}
+
+/// What `get_ledger` looks up: each ledger's summary view, made once, and the views of the
+/// entries a call selects, made for that call.
+pub(crate) fn lookup(ledgers: &Arc<[Ledger]>) -> LedgerLookup {
+    let ledgers = Arc::clone(ledgers);
+    let summaries: Vec<Value> = ledgers.iter().map(summary_view).collect();
+    LedgerLookup {
+        names: ledgers.iter().map(|l| l.name.clone()).collect(),
+        view: Box::new(move |name, selection| {
+            let i = ledgers.iter().position(|l| l.name == name)?;
+            let l = &ledgers[i];
+            let mut view = summaries[i].clone();
+            view["entries"] = select(selection, &l.entries)
+                .into_iter()
+                .map(|e| entry(l, e))
+                .collect();
+            Some(view)
+        }),
+    }
 }
 
 /// The `artifact.status` entries, in every ledger, whose `ref` names artifact `id`.
@@ -204,4 +277,66 @@ pub(crate) fn status_history(ledgers: &[Ledger], id: &str) -> Vec<Value> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(kinds: &[&str]) -> Vec<Entry> {
+        kinds
+            .iter()
+            .zip(0u64..)
+            .map(|(kind, seq)| Entry {
+                seq,
+                ts: String::new(),
+                kind: (*kind).to_owned(),
+                actor: String::new(),
+                body: serde_json::Map::new(),
+                refs: vec![],
+                line: String::new(),
+                leaf: [0; 32],
+            })
+            .collect()
+    }
+
+    fn seqs(select_: &Selection, all: &[Entry]) -> Vec<u64> {
+        select(select_, all).iter().map(|e| e.seq).collect()
+    }
+
+    #[test]
+    fn a_selection_bounds_by_seq_then_type_then_takes_the_last() {
+        let all = entries(&["a", "b", "a", "b", "a", "b"]);
+        assert_eq!(seqs(&Selection::default(), &all), [0, 1, 2, 3, 4, 5]);
+        let last2 = Selection {
+            last: Some(2),
+            ..Selection::default()
+        };
+        assert_eq!(seqs(&last2, &all), [4, 5]);
+        let b_upto_3 = Selection {
+            to: Some(3),
+            types: Some(vec!["b".into()]),
+            ..Selection::default()
+        };
+        assert_eq!(seqs(&b_upto_3, &all), [1, 3]);
+        let last_a_from_1 = Selection {
+            last: Some(1),
+            from: Some(1),
+            types: Some(vec!["a".into()]),
+            ..Selection::default()
+        };
+        assert_eq!(seqs(&last_a_from_1, &all), [4]);
+        let past_the_end = Selection {
+            from: Some(9),
+            to: Some(20),
+            ..Selection::default()
+        };
+        assert!(seqs(&past_the_end, &all).is_empty());
+        let backwards = Selection {
+            from: Some(4),
+            to: Some(2),
+            ..Selection::default()
+        };
+        assert!(seqs(&backwards, &all).is_empty());
+    }
 }

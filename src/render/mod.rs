@@ -69,12 +69,9 @@ pub fn generated_paths(config: &Config, artifacts: &[Artifact], ledgers: &[Ledge
     out
 }
 
-/// Every ledger's template view by name, for `get_ledger`.
-pub fn ledger_views(ledgers: &[Ledger]) -> BTreeMap<String, serde_json::Value> {
-    ledgers
-        .iter()
-        .map(|l| (l.name.clone(), ledgers::view(l)))
-        .collect()
+/// What `get_ledger` looks up.
+pub(crate) fn ledger_views(ledgers: &Arc<[Ledger]>) -> crate::theme::LedgerLookup {
+    ledgers::lookup(ledgers)
 }
 
 /// The failure pages this theme makes (the index and one page per report) and the reports'
@@ -138,6 +135,8 @@ enum Job {
         index: usize,
         pager: usize,
         total: usize,
+        /// The ledger's view without entries, shared by its pages.
+        summary: Arc<serde_json::Value>,
     },
     LedgerFile(Arc<Vec<u8>>),
     Failure(usize),
@@ -446,7 +445,8 @@ pub(crate) fn some<T: Send>(
                     index,
                     pager,
                     total,
-                } => render_ledger(&site.ledgers[*index], *pager, *total, theme),
+                    summary,
+                } => render_ledger(&site.ledgers[*index], summary, (*pager, *total), theme),
                 Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
                 Job::Failure(i) => render_failure(site, *i, theme),
                 Job::FailureList => render_failure_list(site, theme),
@@ -693,6 +693,7 @@ fn plan(
     for (index, l) in site.ledgers.iter().enumerate() {
         let claim = || Claim::generated(&format!("ledgers/{}/", l.name));
         let total = ledgers::pages(l);
+        let summary = Arc::new(ledgers::summary_view(l));
         for pager in 1..=total {
             claims.push((
                 output_file(&ledgers::page_url(&l.name, pager)),
@@ -700,6 +701,7 @@ fn plan(
                     index,
                     pager,
                     total,
+                    summary: Arc::clone(&summary),
                 },
                 claim(),
             ));
@@ -1005,20 +1007,14 @@ fn render_artifact(site: &Site, i: usize, theme: &Theme) -> Result<Body, Option<
 
 fn render_ledger(
     l: &Ledger,
-    pager: usize,
-    total: usize,
+    summary: &serde_json::Value,
+    (pager, total): (usize, usize),
     theme: &Theme,
 ) -> Result<Body, Option<Diagnostic>> {
     require_template(theme, "ledger.html")?;
-    let mut view = ledgers::view(l);
-    let all = view["entries"].as_array().cloned().unwrap_or_default();
-    let start = (pager - 1) * ledgers::PER_PAGE;
-    view["entries"] = serde_json::Value::from(
-        all.into_iter()
-            .skip(start)
-            .take(ledgers::PER_PAGE)
-            .collect::<Vec<_>>(),
-    );
+    let start = ((pager - 1) * ledgers::PER_PAGE).min(l.entries.len());
+    let end = (start + ledgers::PER_PAGE).min(l.entries.len());
+    let view = ledgers::with_entries(summary, l, &l.entries[start..end]);
     let mut ctx = base_context(&ledgers::page_url(&l.name, pager), theme);
     ctx.insert_value("ledger", Value::from_serializable(&view));
     ctx.insert_value(

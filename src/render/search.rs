@@ -93,7 +93,7 @@ fn record_entries(site: &Site) -> Vec<Entry> {
             text: clip(text.trim(), TEXT_CHARS),
         });
     }
-    for l in &site.ledgers {
+    for l in site.ledgers.iter() {
         out.push(Entry {
             title: l.title.clone(),
             url: super::ledgers::page_url(&l.name, 1),

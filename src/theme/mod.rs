@@ -29,9 +29,22 @@ pub(crate) struct Lookups {
     pub(crate) artifacts: OnceLock<BTreeMap<String, Value>>,
     /// Fingerprinted files by their unhashed path: URL and SRI value, for `asset`.
     pub(crate) assets: OnceLock<BTreeMap<String, (String, String)>>,
-    /// Ledger name to its view with every entry, for `get_ledger`.
-    pub(crate) ledgers: OnceLock<BTreeMap<String, serde_json::Value>>,
+    /// The run ledgers' views, for `get_ledger`.
+    pub(crate) ledgers: OnceLock<LedgerLookup>,
 }
+
+/// What `get_ledger` looks up, given by the render stage (which knows ledgers): their names,
+/// and the view of one with the entries a call selects, made for that call.
+pub(crate) struct LedgerLookup {
+    /// The ledgers' names.
+    pub(crate) names: Vec<String>,
+    /// The view of the ledger of this name with the selected entries; none for an unknown
+    /// name.
+    pub(crate) view: Box<LedgerView>,
+}
+
+/// The view of a ledger by name with the entries of a selection.
+pub(crate) type LedgerView = dyn Fn(&str, &Selection) -> Option<serde_json::Value> + Send + Sync;
 
 impl Lookups {
     /// Replaces what `get_page` and `get_section` find (none: not available, as in shortcodes).
@@ -468,15 +481,15 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
                 .ledgers
                 .get()
                 .ok_or_else(|| tera::Error::message("ledgers are not known yet"))?;
-            let Some(view) = ledgers.get(name) else {
-                let names: Vec<&str> = ledgers.keys().map(String::as_str).collect();
+            if !ledgers.names.iter().any(|n| n == name) {
+                let names: Vec<&str> = ledgers.names.iter().map(String::as_str).collect();
                 let hint = crate::text::did_you_mean(name, &names)
                     .map(|best| format!("; did you mean `{best}`?"))
                     .unwrap_or_default();
                 return Err(tera::Error::message(format!(
                     "`get_ledger`: no ledger `{name}` in `artifacts/ledgers/`{hint}"
                 )));
-            };
+            }
             // Shortcodes pass `none` for arguments the editor left out.
             let given = |k: &str| -> tera::TeraResult<Option<Value>> {
                 Ok(kwargs
@@ -513,7 +526,9 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
                 to: count("to")?,
                 types,
             };
-            Ok(Value::from_serializable(&select.apply(view)))
+            Ok(Value::from_serializable(
+                &(ledgers.view)(name, &select).unwrap_or_default(),
+            ))
         },
     );
     let l = Arc::clone(lookups);
@@ -616,37 +631,12 @@ pub(crate) fn format_date(value: &str, format: &str) -> Result<String, String> {
 
 /// Which entries a `get_ledger` call shows: `from`..=`to` by seq, only `types`, then the
 /// `last` N of those.
-struct Selection {
-    last: Option<u64>,
-    from: Option<u64>,
-    to: Option<u64>,
-    types: Option<Vec<String>>,
-}
-
-impl Selection {
-    fn apply(&self, view: &serde_json::Value) -> serde_json::Value {
-        let mut view = view.clone();
-        let entries = view["entries"].as_array().cloned().unwrap_or_default();
-        let mut kept: Vec<serde_json::Value> = entries
-            .into_iter()
-            .filter(|e| {
-                let seq = e["seq"].as_u64().unwrap_or(0);
-                let kind = e["type"].as_str().unwrap_or("");
-                self.from.is_none_or(|f| seq >= f)
-                    && self.to.is_none_or(|t| seq <= t)
-                    && self
-                        .types
-                        .as_ref()
-                        .is_none_or(|ts| ts.iter().any(|t| t == kind))
-            })
-            .collect();
-        if let Some(n) = self.last {
-            let n = usize::try_from(n).unwrap_or(usize::MAX);
-            kept = kept.split_off(kept.len().saturating_sub(n));
-        }
-        view["entries"] = serde_json::Value::from(kept);
-        view
-    }
+#[derive(Debug, Default)]
+pub(crate) struct Selection {
+    pub(crate) last: Option<u64>,
+    pub(crate) from: Option<u64>,
+    pub(crate) to: Option<u64>,
+    pub(crate) types: Option<Vec<String>>,
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 # The browser suite: builds the real site with the debug `ancapex` binary, serves it on
 # 127.0.0.1 with its _headers applied, and checks it in Debian's Chromium (axe, html-validate,
 # console and CSP, links and anchors, widths, contact form, ledger verification, no-JS content,
-# budgets, one host, meta tags, search, Lighthouse). Then the self-test: every check must fail
-# on the broken fixture (a copy of the site with one fault per check).
+# budgets, one host, meta tags, search, Lighthouse), and ledger verification from tlog-tiles on
+# a generated 600-entry run. Then the self-test: every check must fail on the broken fixture
+# (a copy of the site with one fault per check).
 #
 # Installs what is missing: chromium (apt, as root), the npm packages (npm ci), the link
 # checker (pip, by hash, into a venv under target/). Fails loudly if any cannot be installed.
@@ -58,6 +59,8 @@ export LYCHEE="$lychee" TMPDIR="$work"
 status=0
 echo "== browser suite: the test server"
 node --test --test-reporter=spec "$here/server.test.mjs" || status=1
+echo "== browser suite: ledger proofs from tiles on a deeper tree"
+ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/tiles.test.mjs" || status=1
 if [ "$mode" != --self-test ]; then
     echo "== browser suite: the real site (every check must pass)"
     shots="$repo/target/browser-screenshots"

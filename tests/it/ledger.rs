@@ -44,7 +44,7 @@ fn fixture_ledger_verifies_with_a_readable_report() {
 }
 
 #[test]
-fn build_publishes_entries_checkpoints_tiles_proofs_and_pages() {
+fn build_publishes_entries_checkpoints_tiles_and_pages() {
     let site = fixture();
     site.run(["build"]).succeeds();
     let base = "public/ledgers/demo-run";
@@ -63,26 +63,28 @@ fn build_publishes_entries_checkpoints_tiles_proofs_and_pages() {
         size < lines(&site).len(),
         "the fixture has an unsigned tail"
     );
-    // tlog-tiles: one partial level-0 tile and one partial entry bundle.
-    let tile = site.bytes(&format!("{base}/tile/0/000.p/{size}"));
-    assert_eq!(tile.len(), 32 * size);
-    let bundle = site.bytes(&format!("{base}/tile/entries/000.p/{size}"));
-    let first = lines(&site)[0].clone();
-    assert_eq!(
-        &bundle[..2],
-        &u16::try_from(first.len()).unwrap().to_be_bytes()
-    );
-    assert_eq!(&bundle[2..2 + first.len()], first.as_bytes());
-    // A proof for every signed entry, none for the tail.
-    for seq in 0..size {
-        let proof = site.file(&format!("{base}/proof/{seq}.tlog-proof"));
-        assert!(proof.starts_with(&format!("c2sp.org/tlog-proof@v1\nindex {seq}\n")));
+    // tlog-tiles: a partial level-0 tile and entry bundle for each checkpointed size (4 and
+    // the newest), immutable like the checkpoints; no proof files (clients compute proofs
+    // from the tiles).
+    let headers = site.file("public/_headers");
+    for n in [4, size] {
+        let tile = site.bytes(&format!("{base}/tile/0/000.p/{n}"));
+        assert_eq!(tile.len(), 32 * n);
         assert!(
-            proof.ends_with(&newest),
-            "the proof carries the signed checkpoint"
+            headers.contains(&format!(
+                "/ledgers/demo-run/tile/0/000.p/{n}\n  Cache-Control: public, max-age=31536000, immutable"
+            )),
+            "{headers}"
         );
+        let bundle = site.bytes(&format!("{base}/tile/entries/000.p/{n}"));
+        let first = lines(&site)[0].clone();
+        assert_eq!(
+            &bundle[..2],
+            &u16::try_from(first.len()).unwrap().to_be_bytes()
+        );
+        assert_eq!(&bundle[2..2 + first.len()], first.as_bytes());
     }
-    assert!(!site.exists(&format!("{base}/proof/{size}.tlog-proof")));
+    assert!(!site.exists(&format!("{base}/proof")));
     // The run page: counts, checkpoints, open failures, the timeline with exact lines.
     let page = site.file(&format!("{base}/index.html"));
     assert!(page.contains("Open failures"), "{page}");
@@ -399,23 +401,31 @@ fn independent_python_verifier_accepts_our_checkpoint_and_proof() {
         return;
     };
     let site = fixture();
-    site.run(["build"]).succeeds();
     let toml = site.file(&format!("{LEDGER}/ledger.toml"));
     let key = key_line(&toml);
     let script = manifest_dir().join("tests/tlog_verify.py");
+    // `ledger proof` prints the C2SP tlog-proof of an entry in the newest checkpoint.
+    let proof = |site: &SiteTest, name: &str, seq: usize| {
+        let text = site
+            .run(["ledger", "proof", name, &seq.to_string()])
+            .succeeds()
+            .stdout();
+        site.write("entry.tlog-proof", &text);
+    };
     let run = |seq: usize, line: &str| {
+        proof(&site, "demo-run", seq);
         site.write("line.txt", line);
         std::process::Command::new(&python)
             .arg(&script)
             .arg(&key)
-            .arg(site.path(&format!("public/ledgers/demo-run/proof/{seq}.tlog-proof")))
+            .arg(site.path("entry.tlog-proof"))
             .arg(site.path("line.txt"))
             .arg(site.path(ENTRIES))
             .output()
             .unwrap()
     };
     let l = lines(&site);
-    for seq in [0, 1, 3] {
+    for seq in [0, 1, 3, 8] {
         let out = run(seq, &l[seq]);
         assert!(out.status.success(), "{out:?}");
         assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!(
@@ -426,27 +436,109 @@ fn independent_python_verifier_accepts_our_checkpoint_and_proof() {
     assert!(!altered.status.success(), "an altered line must not verify");
     let wrong_entry = run(1, &l[2]);
     assert!(!wrong_entry.status.success());
+    // The unsigned tail has no proof yet.
+    let err = site
+        .run(["ledger", "proof", "demo-run", "9"])
+        .fails_with(2)
+        .stderr();
+    assert!(
+        err.contains(
+            "no signed checkpoint of ledger `demo-run` covers seq 9: it has 13 entries, 9 signed"
+        ),
+        "{err}"
+    );
 
     // The real Model Run #1 ledger and its checkpoint, signed with the real key.
     let repo = SiteTest::repo_site();
-    repo.run(["build"]).succeeds();
     let dir = "artifacts/ledgers/model-run-1";
     let key = key_line(&repo.file(&format!("{dir}/ledger.toml")));
     let entries = repo.file(&format!("{dir}/entries.jsonl"));
     for (seq, line) in entries.lines().enumerate() {
+        proof(&repo, "model-run-1", seq);
         repo.write("line.txt", line);
         let out = std::process::Command::new(&python)
             .arg(&script)
             .arg(&key)
-            .arg(repo.path(&format!(
-                "public/ledgers/model-run-1/proof/{seq}.tlog-proof"
-            )))
+            .arg(repo.path("entry.tlog-proof"))
             .arg(repo.path("line.txt"))
             .arg(repo.path(&format!("{dir}/entries.jsonl")))
             .output()
             .unwrap();
         assert!(out.status.success(), "seq {seq}: {out:?}");
     }
+}
+
+#[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "a missing python3 is reported, never a silent pass"
+)]
+fn every_published_checkpoint_verifies_from_the_tiles_alone() {
+    let Ok(python) = which_python() else {
+        eprintln!(
+            "SKIPPED every_published_checkpoint_verifies_from_the_tiles_alone: python3 is not installed"
+        );
+        return;
+    };
+    let script = manifest_dir().join("tests/tlog_verify.py");
+    let verify = |site: &SiteTest, name: &str| {
+        let key = key_line(&site.file(&format!("artifacts/ledgers/{name}/ledger.toml")));
+        std::process::Command::new(&python)
+            .arg(&script)
+            .arg("--tiles")
+            .arg(&key)
+            .arg(site.path(&format!("public/ledgers/{name}")))
+            .output()
+            .unwrap()
+    };
+    // A run of 600 entries signed at sizes on both sides of full tiles: partial level-0 tiles
+    // of 1, 7, 44 and 88 hashes, full ones, and partial level-1 tiles of 1 and 2.
+    let site = fixture();
+    let made = std::process::Command::new(&python)
+        .arg(manifest_dir().join("bench/gen_ledger.py"))
+        .args(["--site"])
+        .arg(site.root())
+        .args(["--entries", "600", "--name", "long-run"])
+        .args(["--checkpoints", "1,7,256,300,512,600"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    site.run(["build"]).succeeds();
+    for name in ["demo-run", "long-run"] {
+        let out = verify(&site, name);
+        assert!(out.status.success(), "{name}: {out:?}");
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        let checkpoints =
+            std::fs::read_dir(site.path(&format!("public/ledgers/{name}/checkpoints")))
+                .unwrap()
+                .count();
+        // Every `checkpoints/<size>` and the newest `checkpoint`.
+        assert_eq!(said.lines().count(), checkpoints + 1, "{said}");
+        assert!(
+            said.lines().all(|l| l.starts_with("ok: checkpoint ")),
+            "{said}"
+        );
+    }
+    assert!(site.exists("public/ledgers/long-run/tile/1/000.p/1"));
+    assert!(site.exists("public/ledgers/long-run/tile/0/000.p/7"));
+
+    // The real Model Run #1 ledger.
+    let repo = SiteTest::repo_site();
+    repo.run(["build"]).succeeds();
+    let out = verify(&repo, "model-run-1");
+    assert!(out.status.success(), "{out:?}");
+
+    // One changed byte in an older checkpoint's partial tile, and its tree no longer verifies.
+    let tile = "public/ledgers/long-run/tile/0/001.p/44";
+    let mut bytes = site.bytes(tile);
+    bytes[5] ^= 1;
+    std::fs::write(site.path(tile), bytes).unwrap();
+    let out = verify(&site, "long-run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("checkpoint 300"),
+        "{out:?}"
+    );
 }
 
 /// The first verifier key line in a `ledger.toml`.

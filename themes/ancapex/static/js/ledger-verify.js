@@ -1,9 +1,10 @@
 // Checks every ledger entry shown on the page, in the browser, with no dependencies: the
-// entry's stored line is hashed as an RFC 6962 leaf, its C2SP tlog-proof is fetched, the
-// inclusion path is checked against the proof's checkpoint, and the checkpoint's Ed25519
-// signature is checked (WebCrypto) against the verifier key pinned in the page's data
-// attributes. Each entry is then marked verified or not verified. Without JavaScript the
-// entries and their proof links are still there.
+// list's checkpoint is fetched and its Ed25519 signature checked (WebCrypto) against the
+// verifier key pinned in the page's data attributes; each entry's stored line is hashed as an
+// RFC 6962 leaf, and its inclusion proof in the checkpoint's tree is computed from the log's
+// C2SP tlog-tiles (the few tiles on the path from the entry to the root, each fetched once for
+// the whole page) and checked against the checkpoint's root. Each entry is then marked verified
+// or not verified. Without JavaScript the entries, the checkpoint and the tiles are still there.
 (function () {
   "use strict";
   var enc = new TextEncoder();
@@ -55,18 +56,6 @@
     return r;
   }
 
-  function parseProof(text) {
-    var split = text.indexOf("\n\n");
-    if (split < 0) throw new Error("no checkpoint in the proof");
-    var head = text.slice(0, split).split("\n");
-    var note = text.slice(split + 2);
-    if (head.shift() !== "c2sp.org/tlog-proof@v1") throw new Error("not a tlog-proof");
-    if (head[0] && head[0].indexOf("extra ") === 0) head.shift();
-    var m = /^index (\d+)$/.exec(head.shift() || "");
-    if (!m) throw new Error("no index line");
-    return { index: Number(m[1]), path: head.map(b64), note: note };
-  }
-
   var verifiedNotes = new Map();
   async function checkNote(note, pin) {
     if (verifiedNotes.has(note)) return verifiedNotes.get(note);
@@ -103,23 +92,114 @@
     }
   }
 
-  async function checkEntry(li, pin) {
-    var proofUrl = li.getAttribute("data-proof");
-    if (!proofUrl) return;
+  // The largest power of two smaller than n (n >= 2), as RFC 6962 splits a tree.
+  function split(n) {
+    var k = 1;
+    while (k * 2 < n) k *= 2;
+    return k;
+  }
+
+  // The hashes of one tree (a checkpoint's size) read from the log's tiles: a tile at level L
+  // holds the hashes of subtrees of 256^L leaves, 256 to a full tile; the right edge of the
+  // tree is in partial tiles `.p/<width>`. Tiles and subtree hashes are fetched and computed
+  // once, for every entry of the page.
+  function Tree(base, size) {
+    this.base = base;
+    this.size = size;
+    this.tiles = new Map();
+    this.nodes = new Map();
+  }
+  Tree.prototype.tile = function (level, index) {
+    var inLevel = Math.floor(this.size / Math.pow(256, level));
+    var width = Math.min(256, inLevel - index * 256);
+    var n = String(index % 1000).padStart(3, "0");
+    for (var rest = Math.floor(index / 1000); rest > 0; rest = Math.floor(rest / 1000)) {
+      n = "x" + String(rest % 1000).padStart(3, "0") + "/" + n;
+    }
+    var url = this.base + level + "/" + n + (width < 256 ? ".p/" + width : "");
+    if (!this.tiles.has(url)) {
+      this.tiles.set(url, fetch(url).then(function (res) {
+        if (!res.ok) throw new Error("tile " + url + ": HTTP " + res.status);
+        return res.arrayBuffer();
+      }).then(function (buf) {
+        if (buf.byteLength !== width * 32) throw new Error("tile " + url + " has the wrong length");
+        return new Uint8Array(buf);
+      }));
+    }
+    return this.tiles.get(url);
+  };
+  // The hash of the complete subtree of 2^height leaves at position `index` of its height.
+  Tree.prototype.subtree = function (height, index) {
+    var key = height + ":" + index;
+    if (!this.nodes.has(key)) {
+      var self = this;
+      var level = Math.floor(height / 8), span = Math.pow(2, height % 8);
+      var first = index * span;
+      this.nodes.set(key, this.tile(level, Math.floor(first / 256)).then(async function (bytes) {
+        var at = first % 256;
+        var row = [];
+        for (var i = 0; i < span; i++) row.push(bytes.slice((at + i) * 32, (at + i + 1) * 32));
+        while (row.length > 1) {
+          var up = [];
+          for (var j = 0; j < row.length; j += 2) up.push(await nodeHash(row[j], row[j + 1]));
+          row = up;
+        }
+        return row[0];
+      }));
+    }
+    return this.nodes.get(key);
+  };
+  // MTH of the leaves lo..hi (RFC 6962 section 2.1).
+  Tree.prototype.range = async function (lo, hi) {
+    var n = hi - lo;
+    var height = Math.log2(n);
+    if (Number.isInteger(height) && lo % n === 0) return this.subtree(height, lo / n);
+    var k = split(n);
+    return nodeHash(await this.range(lo, lo + k), await this.range(lo + k, hi));
+  };
+  // The audit path of leaf `index` (RFC 6962 section 2.1.1), from the leaf up.
+  Tree.prototype.path = async function (index) {
+    var path = [], lo = 0, hi = this.size;
+    while (hi - lo > 1) {
+      var k = split(hi - lo);
+      if (index < lo + k) {
+        path.unshift(await this.range(lo + k, hi));
+        hi = lo + k;
+      } else {
+        path.unshift(await this.range(lo, lo + k));
+        lo += k;
+      }
+    }
+    return path;
+  };
+
+  async function checkEntry(li, tree, cp) {
+    var seq = Number(li.getAttribute("data-seq"));
+    if (!(seq < cp.size)) return;
     try {
       var line = li.querySelector("[data-ledger-line]").textContent;
       var leaf = await leafHash(enc.encode(line));
-      var res = await fetch(proofUrl, { cache: "no-cache" });
-      if (!res.ok) throw new Error("proof not found");
-      var proof = parseProof(await res.text());
-      if (String(proof.index) !== li.getAttribute("data-seq")) throw new Error("proof is for another entry");
-      var cp = await checkNote(proof.note, pin);
-      var root = await inclusionRoot(proof.index, cp.size, leaf, proof.path);
+      var root = await inclusionRoot(seq, cp.size, leaf, await tree.path(seq));
       if (!equal(root, cp.root)) throw new Error("entry is not in the signed tree");
       mark(li, true, "leaf " + hex(leaf) + " is in the tree of " + cp.size + " entries");
     } catch (e) {
       mark(li, false, e && e.message ? e.message : String(e));
     }
+  }
+
+  async function checkList(list, pin) {
+    var items = list.querySelectorAll("li[data-seq]");
+    var cp;
+    try {
+      var res = await fetch(list.getAttribute("data-ledger-checkpoint"), { cache: "no-cache" });
+      if (!res.ok) throw new Error("checkpoint: HTTP " + res.status);
+      cp = await checkNote(await res.text(), pin);
+    } catch (e) {
+      items.forEach(function (li) { mark(li, false, e && e.message ? e.message : String(e)); });
+      return;
+    }
+    var tree = new Tree(list.getAttribute("data-ledger-tiles"), cp.size);
+    items.forEach(function (li) { checkEntry(li, tree, cp); });
   }
 
   function run() {
@@ -131,8 +211,8 @@
         id: list.getAttribute("data-ledger-key-id"),
         origin: list.getAttribute("data-ledger-origin"),
       };
-      if (!pin.key) return;
-      list.querySelectorAll("li[data-seq]").forEach(function (li) { checkEntry(li, pin); });
+      if (!pin.key || !list.getAttribute("data-ledger-checkpoint") || !list.getAttribute("data-ledger-tiles")) return;
+      checkList(list, pin);
     });
   }
 
