@@ -224,12 +224,7 @@ pub(crate) fn select<'a>(select: &Selection, entries: &'a [Entry]) -> Vec<&'a En
         .to
         .map_or(entries.len(), |t| entries.partition_point(|e| e.seq <= t));
     let range = entries.get(start..end).unwrap_or_default();
-    let wanted = |e: &&Entry| {
-        select
-            .types
-            .as_ref()
-            .is_none_or(|ts| ts.contains(&e.kind))
-    };
+    let wanted = |e: &&Entry| select.types.as_ref().is_none_or(|ts| ts.contains(&e.kind));
     match select.last {
         Some(n) => {
             let n = usize::try_from(n).unwrap_or(usize::MAX);

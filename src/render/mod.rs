@@ -38,7 +38,7 @@ pub fn generated_paths(config: &Config, artifacts: &[Artifact], ledgers: &[Ledge
         format!("/{SYNTAX_CSS}"),
         "/_headers".to_owned(),
         format!("/{}", crate::manifest::FILE),
-        format!("/{}", search::FILE),
+        format!("/{}", search::META),
     ];
     if config.build.sitemap {
         out.push("/sitemap.xml".to_owned());
@@ -141,7 +141,8 @@ enum Job {
     LedgerFile(Arc<Vec<u8>>),
     Failure(usize),
     FailureList,
-    SearchIndex,
+    /// A file of the search index, by its place in the layout's paths.
+    SearchFile(usize),
     SearchPage,
 }
 
@@ -185,7 +186,7 @@ pub fn site(
 
 /// The template views of every page and section, and their search index entries.
 pub(crate) fn views(site: &Site, config: &Config) -> Views {
-    let (pages, page_entries): (Vec<View>, Vec<Arc<str>>) = site
+    let (pages, page_entries): (Vec<View>, Vec<Arc<search::Entry>>) = site
         .pages
         .par_iter()
         .map(|p| page_view(site, p, config))
@@ -204,7 +205,7 @@ pub(crate) fn views(site: &Site, config: &Config) -> Views {
     views
 }
 
-fn page_view(site: &Site, p: &crate::model::Page, config: &Config) -> (View, Arc<str>) {
+fn page_view(site: &Site, p: &crate::model::Page, config: &Config) -> (View, Arc<search::Entry>) {
     (
         View::new(context::page(site, p, config), &p.doc.content),
         search::document_entry(&p.doc, search::Kind::Page),
@@ -217,7 +218,7 @@ impl Views {
         site: &Site,
         s: &crate::model::Section,
         config: &Config,
-    ) -> (SectionView, Arc<str>) {
+    ) -> (SectionView, Arc<search::Entry>) {
         let view = SectionView {
             own: View::new(context::section(site, s, config), &s.doc.content),
             pages: s.pages.iter().map(|&i| self.pages[i].clone()).collect(),
@@ -298,10 +299,10 @@ fn page_lookup(view: &View) -> Lazy {
 pub(crate) struct Views {
     pub(crate) pages: Vec<View>,
     pub(crate) sections: Vec<SectionView>,
-    /// Each page's entry of the search index, as JSON.
-    page_entries: Vec<Arc<str>>,
-    /// Each section's entry of the search index, as JSON.
-    section_entries: Vec<Arc<str>>,
+    /// Each page's entry of the search index.
+    page_entries: Vec<Arc<search::Entry>>,
+    /// Each section's entry of the search index.
+    section_entries: Vec<Arc<search::Entry>>,
 }
 
 /// What an output is made from, for incremental rebuilds.
@@ -335,6 +336,8 @@ pub(crate) struct Output {
 pub(crate) struct Plan {
     jobs: Vec<(String, Job)>,
     filters: Vec<context::ArtifactFilter>,
+    /// How many files the search index has.
+    search: search::Layout,
     /// Clashes, reported at their cause.
     pub(crate) diagnostics: Diagnostics,
 }
@@ -359,12 +362,13 @@ pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Asse
     } else {
         SearchPage::Skip
     };
+    let search = search::Layout::of(site);
     let mut jobs = plan(
         site,
         config,
         &filters,
         assets,
-        search_page,
+        (search_page, search),
         &mut diagnostics,
     );
     let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
@@ -382,6 +386,7 @@ pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Asse
     Plan {
         jobs,
         filters,
+        search,
         diagnostics,
     }
 }
@@ -406,6 +411,8 @@ pub(crate) fn some<T: Send>(
     let page_values = &views.pages;
     let section_values = &views.sections;
     let filters = &plan.filters;
+    // Built by the first of its files rendered, for all of them.
+    let search_index = std::sync::OnceLock::new();
     plan.jobs
         .par_iter()
         .filter_map(|(path, job)| {
@@ -450,7 +457,11 @@ pub(crate) fn some<T: Send>(
                 Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
                 Job::Failure(i) => render_failure(site, *i, theme),
                 Job::FailureList => render_failure_list(site, theme),
-                Job::SearchIndex => Ok(Body::Bytes(search::index(site, views))),
+                Job::SearchFile(i) => Ok(Body::Bytes(
+                    search_index
+                        .get_or_init(|| search::index(site, views, plan.search))
+                        .file(*i),
+                )),
                 Job::SearchPage => render_search_page(theme),
             });
             Some(sink(Output {
@@ -485,7 +496,7 @@ fn made(job: &Job) -> Made {
         | Job::Redirects
         | Job::ArtifactIndex
         | Job::ArtifactFeed => Made::Fixed,
-        Job::Feed | Job::SearchIndex => Made::Whole,
+        Job::Feed | Job::SearchFile(_) => Made::Whole,
         Job::Sitemap => Made::Matter,
     }
 }
@@ -541,7 +552,7 @@ fn plan(
     config: &Config,
     filters: &[context::ArtifactFilter],
     assets: &Assets,
-    search_page: SearchPage,
+    (search_page, search): (SearchPage, search::Layout),
     diagnostics: &mut Diagnostics,
 ) -> Vec<(String, Job)> {
     let mut claims: Vec<(String, Job, Claim)> = vec![
@@ -555,12 +566,10 @@ fn plan(
             Job::Robots,
             Claim::generated("robots.txt"),
         ),
-        (
-            search::FILE.into(),
-            Job::SearchIndex,
-            Claim::generated(search::FILE),
-        ),
     ];
+    for (i, path) in search.paths().into_iter().enumerate() {
+        claims.push((path, Job::SearchFile(i), Claim::generated(search::DIR)));
+    }
     // Only a theme with a search page claims its URL; any other site may have its own there.
     if search_page == SearchPage::Build {
         claims.push((
@@ -1092,7 +1101,7 @@ fn render_failure_list(site: &Site, theme: &Theme) -> Result<Body, Option<Diagno
 fn render_search_page(theme: &Theme) -> Result<Body, Option<Diagnostic>> {
     require_template(theme, search::TEMPLATE)?;
     let mut ctx = base_context(search::PAGE_URL, theme);
-    ctx.insert("search_index", &format!("/{}", search::FILE));
+    ctx.insert("search_index", &format!("/{}", search::META));
     theme
         .render(search::TEMPLATE, &ctx)
         .map(Body::Html)

@@ -1,37 +1,148 @@
-//! The site search index: one small JSON file, built with the site, that a theme's search page
-//! loads in the browser. It lists every page, section, artifact, run ledger and failure report with its
-//! title, URL, kind, a one-line summary and the start of its text, cut at a word boundary so
-//! the file stays small enough to fetch on a phone.
+//! The site search index, built with the site, that a theme's search page queries in the
+//! browser without downloading all of it. Every page, section, artifact, run ledger and
+//! failure report is a document; its words (title, summary, whole body, code included) are
+//! indexed, each with a BM25 weight that depends on the document alone. Under
+//! `search/index/`:
+//!
+//! - `meta.json`: the number of documents and the first word of each shard;
+//! - `t/<i>.json`: shard `i` of the sorted vocabulary, each word with its document frequency
+//!   and its postings (document, weight), at most [`POSTINGS`] of them, the heaviest;
+//! - `d/<i>.json`: the title, URL, kind and summary of documents `16i..16i+16`, fetched for
+//!   the results shown.
+//!
+//! A query fetches the meta, one shard per word and a few document chunks: its cost grows with
+//! the words asked for, not with the site (a 10,000-page site's single file was 5 MB). The
+//! paths are stable (the script finds them from the meta) and revalidated; the number of
+//! files depends only on the number of documents and of words, so an edit changes the bytes
+//! of the files that hold its words, and a serve session keeps its plan.
+//!
+//! Written here rather than adopting Pagefind: its index needs WebAssembly (a CSP allowing
+//! `'wasm-unsafe-eval'`) and 100 KB of script and module before the first result, and it indexes
+//! the built HTML after the build; this index is part of the build and its queries transfer
+//! less (BENCHMARKS.md compares them on the same site).
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::model::{Document, Site};
 
-/// The index's output path, at the root of the site.
-pub(crate) const FILE: &str = "search-index.json";
+/// The folder of the index, at the root of the site.
+pub(crate) const DIR: &str = "search/index";
+/// The index's entry point, which the search page names.
+pub(crate) const META: &str = "search/index/meta.json";
 /// The search page's URL; it is built when the theme has `search.html`.
 pub(crate) const PAGE_URL: &str = "/search/";
 /// The template of the search page.
 pub(crate) const TEMPLATE: &str = "search.html";
+/// The format of the files, bumped when they change shape so a cached script can tell.
+const VERSION: u32 = 2;
 /// Longest summary kept, in characters.
 const SUMMARY_CHARS: usize = 160;
-/// Longest text kept after the summary, in characters: enough for the words a page is about
-/// (its opening), not its whole body.
-const TEXT_CHARS: usize = 320;
+/// Documents per document chunk.
+pub(crate) const CHUNK: usize = 16;
+/// Postings kept per word, the heaviest: a word in more documents than this says little
+/// about any of them, and a query needing it costs at most this many postings (about 25 KB
+/// compressed). Below this many documents every list is whole and every query exact.
+pub(crate) const POSTINGS: usize = 10_000;
+/// Words of text per shard, roughly: about 20 shards for a 1,000-page site.
+const WORDS_PER_SHARD: usize = 40_000;
+/// Longest word indexed, in characters.
+const LONGEST_WORD: usize = 40;
+/// How much a word counts in the title and in the summary, against once in the body.
+const TITLE_WEIGHT: u32 = 4;
+const SUMMARY_WEIGHT: u32 = 2;
+/// BM25's term-frequency saturation and length normalisation, against a fixed length (not
+/// the site's average, so one document's edit changes only the postings of its own words).
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+const PIVOT: f32 = 400.0;
 
-/// One searchable thing.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+/// One searchable thing: what a result shows, and the weights of its words.
+#[derive(Debug, PartialEq)]
 pub(crate) struct Entry {
-    /// What to show as the result's link.
-    pub(crate) title: String,
-    /// Where it is, site-relative.
-    pub(crate) url: String,
-    /// `page`, `section`, `artifact`, `ledger` or `failure`.
-    pub(crate) kind: &'static str,
-    /// One line under the title.
-    pub(crate) summary: String,
-    /// More words to match on, not shown.
-    pub(crate) text: String,
+    /// `[title, url, kind, summary]`, as JSON.
+    shown: String,
+    /// Each word once, with its weight (1 to 255), sorted.
+    words: Vec<(Box<str>, u8)>,
+}
+
+#[derive(Serialize)]
+struct Shown<'a>(&'a str, &'a str, &'static str, &'a str);
+
+impl Entry {
+    /// An entry from its parts; `body` is indexed, not shown.
+    fn new(title: &str, url: &str, kind: &'static str, summary: &str, body: &str) -> Self {
+        let shown = serde_json::to_string(&Shown(title, url, kind, summary))
+            .expect("plain strings always serialize");
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut length = 0u32;
+        for (text, weight) in [
+            (title, TITLE_WEIGHT),
+            (url, TITLE_WEIGHT),
+            (summary, SUMMARY_WEIGHT),
+            (body, 1),
+        ] {
+            for word in words(text) {
+                *counts.entry(word).or_default() += weight;
+                length += 1;
+            }
+        }
+        let mut words: Vec<(Box<str>, u8)> = counts
+            .into_iter()
+            .map(|(w, tf)| (w.into_boxed_str(), weight(tf, length)))
+            .collect();
+        words.sort_unstable();
+        Entry { shown, words }
+    }
+}
+
+/// The BM25 term-frequency part of a word's weight, scaled to 1..=255 (its limit, as the
+/// count grows, is `K1 + 1`).
+fn weight(tf: u32, length: u32) -> u8 {
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "counts of words, far below 2^24"
+    )]
+    let (tf, length) = (tf as f32, length as f32);
+    let w = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / PIVOT));
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "clamped to 1..=255 first"
+    )]
+    let q = (w / (K1 + 1.0) * 255.0).round().clamp(1.0, 255.0) as u8;
+    q
+}
+
+/// The words of `text` as the index and the search script see them: runs of letters and
+/// digits, lowercased, with a plural's `s` taken off (the English "S" stemmer of Harman, 1991,
+/// which `search.js` applies to queries the same way). Words longer than [`LONGEST_WORD`]
+/// are skipped.
+pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.chars().count() <= LONGEST_WORD)
+        .map(|w| stem(&w.to_lowercase()))
+}
+
+/// Harman's S stemmer as Lucene's `EnglishMinimalStemmer` has it: `-ies` to `-y` (not after
+/// `a` or `e`), `-es` kept after `a`, `e`, `i` and `o`, else `-s` dropped (not after `u` or
+/// `s`).
+fn stem(word: &str) -> String {
+    let b = word.as_bytes();
+    let n = b.len();
+    if n < 3 || b[n - 1] != b's' {
+        return word.to_owned();
+    }
+    match b[n - 2] {
+        b'u' | b's' => word.to_owned(),
+        b'e' if n > 3 && b[n - 3] == b'i' && b[n - 4] != b'a' && b[n - 4] != b'e' => {
+            format!("{}y", &word[..n - 3])
+        }
+        b'e' if matches!(b[n - 3], b'i' | b'a' | b'o' | b'e') => word.to_owned(),
+        _ => word[..n - 1].to_owned(),
+    }
 }
 
 /// What a document is in the index.
@@ -41,10 +152,11 @@ pub(crate) enum Kind {
     Page,
 }
 
-/// A page's or section's entry as JSON. Each is kept with the document's view, so a rebuild
-/// turns into text only the documents it re-rendered.
-pub(crate) fn document_entry(doc: &Document, kind: Kind) -> std::sync::Arc<str> {
-    let text = plain_text(&doc.content.html.unpack());
+/// A page's or section's entry. Each is kept with the document's view, so a rebuild indexes
+/// again only the documents it re-rendered.
+pub(crate) fn document_entry(doc: &Document, kind: Kind) -> Arc<Entry> {
+    let html = doc.content.html.unpack();
+    let text = plain_text(&html, Code::Skip);
     let summary = doc
         .meta
         .description
@@ -55,116 +167,227 @@ pub(crate) fn document_entry(doc: &Document, kind: Kind) -> std::sync::Arc<str> 
         Kind::Section => ("section", "Home"),
         Kind::Page => ("page", doc.url.as_str()),
     };
-    let entry = Entry {
-        title: if doc.title.is_empty() {
-            fallback.to_owned()
-        } else {
-            doc.title.clone()
-        },
-        url: doc.url.clone(),
-        kind,
-        text: rest_of(&text, &summary),
-        summary,
+    let title = if doc.title.is_empty() {
+        fallback
+    } else {
+        doc.title.as_str()
     };
-    serde_json::to_string(&entry)
-        .expect("plain strings always serialize")
-        .into()
+    Arc::new(Entry::new(
+        title,
+        &doc.url,
+        kind,
+        &summary,
+        &plain_text(&html, Code::Keep),
+    ))
 }
 
 /// The entries of the records, in a stable order: artifacts, run ledgers, failure reports.
 fn record_entries(site: &Site) -> Vec<Entry> {
     let mut out = Vec::new();
     for a in &site.artifacts {
-        let mut text = a.claim.clone().unwrap_or_default();
         let kind = serde_json::to_value(a.kind).unwrap_or_default();
-        for word in [
+        let text = [
+            a.claim.as_deref().unwrap_or(""),
             a.id.as_str(),
             kind.as_str().unwrap_or(""),
             a.status.as_str(),
-        ] {
-            text.push(' ');
-            text.push_str(word);
-        }
-        out.push(Entry {
-            title: a.title.clone(),
-            url: super::context::artifact_url(&a.id),
-            kind: "artifact",
-            summary: clip(&a.summary, SUMMARY_CHARS),
-            text: clip(text.trim(), TEXT_CHARS),
-        });
+        ]
+        .join(" ");
+        out.push(Entry::new(
+            &a.title,
+            &super::context::artifact_url(&a.id),
+            "artifact",
+            &clip(&a.summary, SUMMARY_CHARS),
+            &text,
+        ));
     }
     for l in site.ledgers.iter() {
-        out.push(Entry {
-            title: l.title.clone(),
-            url: super::ledgers::page_url(&l.name, 1),
-            kind: "ledger",
-            summary: format!(
+        out.push(Entry::new(
+            &l.title,
+            &super::ledgers::page_url(&l.name, 1),
+            "ledger",
+            &format!(
                 "Run ledger `{}`: {} entries, each verifiable against its signed checkpoint",
                 l.name,
                 l.entries.len()
             ),
-            text: clip(&format!("{} {}", l.origin, l.actors.join(" ")), TEXT_CHARS),
-        });
+            &format!("{} {}", l.origin, l.actors.join(" ")),
+        ));
     }
     if !site.failures.is_empty() {
-        out.push(Entry {
-            title: "Failure reports".to_owned(),
-            url: "/failures/".to_owned(),
-            kind: "section",
-            summary: "Negative results, incidents and retractions, published as first-class pages"
-                .to_owned(),
-            text: String::new(),
-        });
+        out.push(Entry::new(
+            "Failure reports",
+            "/failures/",
+            "section",
+            "Negative results, incidents and retractions, published as first-class pages",
+            "",
+        ));
     }
     for r in &site.failures {
-        let body = plain_text(&r.doc.content.html.unpack());
+        let body = plain_text(&r.doc.content.html.unpack(), Code::Keep);
         let summary = clip(r.outcome.as_deref().unwrap_or(&body), SUMMARY_CHARS);
-        let mut text = r.categories.join(" ");
-        text.push(' ');
-        text.push_str(&body);
-        out.push(Entry {
-            title: r.title.clone(),
-            url: crate::failure::FailureReport::url(&r.id),
-            kind: "failure",
-            text: rest_of(&text, &summary),
-            summary,
-        });
+        out.push(Entry::new(
+            &r.title,
+            &crate::failure::FailureReport::url(&r.id),
+            "failure",
+            &summary,
+            &format!("{} {body}", r.categories.join(" ")),
+        ));
     }
     out
 }
 
-/// `search-index.json` (`{"version":1,"entries":[...]}`, compact): sections, pages, artifacts,
-/// run ledgers and failure reports. The documents' entries are the views', already JSON, so
-/// the index is mostly a concatenation. The version is bumped when the entries change shape,
-/// so a cached script can tell.
-pub(crate) fn index(site: &Site, views: &super::Views) -> Vec<u8> {
-    let records = record_entries(site);
-    let documents = views.section_entries.iter().chain(&views.page_entries);
-    let size: usize = documents.clone().map(|e| e.len() + 1).sum();
-    let mut out = Vec::with_capacity(size + 256 * records.len() + 32);
-    out.extend_from_slice(br#"{"version":1,"entries":["#);
-    let mut first = true;
-    let mut comma = |out: &mut Vec<u8>| {
-        if !std::mem::take(&mut first) {
-            out.push(b',');
+/// How many records the index lists besides the documents.
+fn record_count(site: &Site) -> usize {
+    site.artifacts.len()
+        + site.ledgers.len()
+        + usize::from(!site.failures.is_empty())
+        + site.failures.len()
+}
+
+/// How many files of each kind the index of `site` has: it depends on the number of documents
+/// and of words only, so the render plan knows the paths before the index is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// Shards of the vocabulary.
+    pub(crate) shards: usize,
+    /// Chunks of documents.
+    pub(crate) chunks: usize,
+}
+
+impl Layout {
+    pub(crate) fn of(site: &Site) -> Self {
+        let documents = site.sections.len() + site.pages.len() + record_count(site);
+        let words: usize = site.bodies().map(|d| d.content.word_count).sum();
+        Layout {
+            shards: words.div_ceil(WORDS_PER_SHARD).max(1),
+            chunks: documents.div_ceil(CHUNK).max(1),
         }
-    };
-    for e in documents {
-        comma(&mut out);
-        out.extend_from_slice(e.as_bytes());
     }
-    for e in &records {
-        comma(&mut out);
-        serde_json::to_writer(&mut out, e).expect("plain strings always serialize");
+
+    /// Every path of the index: the meta, the shards, the document chunks.
+    pub(crate) fn paths(&self) -> Vec<String> {
+        let mut out = vec![META.to_owned()];
+        out.extend((0..self.shards).map(|i| format!("{DIR}/t/{i}.json")));
+        out.extend((0..self.chunks).map(|i| format!("{DIR}/d/{i}.json")));
+        out
     }
-    out.extend_from_slice(b"]}");
-    out
 }
 
-/// The text of `text` after what the summary already says, clipped.
-fn rest_of(text: &str, summary: &str) -> String {
-    let rest = text.strip_prefix(summary).unwrap_or(text);
-    clip(rest.trim_start(), TEXT_CHARS)
+/// The built index: each file's bytes, in the order of [`Layout::paths`].
+pub(crate) struct Index {
+    files: Vec<Vec<u8>>,
+}
+
+impl Index {
+    /// The bytes of the file at `i` of the layout's paths.
+    pub(crate) fn file(&self, i: usize) -> Vec<u8> {
+        self.files.get(i).cloned().unwrap_or_default()
+    }
+}
+
+/// Builds the index of `site` in `layout`: the documents' entries are the views' (sections,
+/// then pages), then the records'.
+pub(crate) fn index(site: &Site, views: &super::Views, layout: Layout) -> Index {
+    let records = record_entries(site);
+    let entries: Vec<&Entry> = views
+        .section_entries
+        .iter()
+        .chain(&views.page_entries)
+        .map(AsRef::as_ref)
+        .chain(&records)
+        .collect();
+    let mut vocabulary = vocabulary(&entries);
+    let kept: Vec<usize> = vocabulary
+        .iter()
+        .map(|(_, p)| p.len().min(POSTINGS))
+        .collect();
+    let total: usize = kept.iter().sum();
+    // Shard `i` starts at the first word whose postings start at or after i/S of them all.
+    let mut starts = Vec::with_capacity(layout.shards + 1);
+    let mut at = 0;
+    let mut before = 0;
+    for i in 0..layout.shards {
+        while at < vocabulary.len() && before * layout.shards < i * total {
+            before += kept[at];
+            at += 1;
+        }
+        starts.push(at);
+    }
+    starts.push(vocabulary.len());
+    let mut files = Vec::with_capacity(1 + layout.shards + layout.chunks);
+    let firsts: Vec<&str> = starts[..layout.shards]
+        .iter()
+        .map(|&s| vocabulary.get(s).map_or("\u{ffff}", |(w, _)| *w))
+        .collect();
+    files.push(
+        serde_json::to_vec(&serde_json::json!({
+            "version": VERSION,
+            "docs": entries.len(),
+            "chunk": CHUNK,
+            "postings": POSTINGS,
+            "shards": firsts,
+        }))
+        .expect("plain values always serialize"),
+    );
+    for pair in starts.windows(2) {
+        files.push(shard(&mut vocabulary[pair[0]..pair[1]]));
+    }
+    for i in 0..layout.chunks {
+        let mut out = b"[".to_vec();
+        for (n, e) in entries.iter().skip(i * CHUNK).take(CHUNK).enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(e.shown.as_bytes());
+        }
+        out.push(b']');
+        files.push(out);
+    }
+    Index { files }
+}
+
+/// Each word of `entries` with its postings (document, weight), documents in order, words in
+/// the order of JavaScript's string comparison (UTF-16 code units), which the search script
+/// uses to find a word's shard.
+fn vocabulary<'a>(entries: &[&'a Entry]) -> Vec<(&'a str, Vec<(u32, u8)>)> {
+    let mut postings: HashMap<&str, Vec<(u32, u8)>> = HashMap::new();
+    for (doc, e) in (0u32..).zip(entries) {
+        for (word, w) in &e.words {
+            postings.entry(word).or_default().push((doc, *w));
+        }
+    }
+    let mut vocabulary: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
+    vocabulary.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    vocabulary
+}
+
+/// A shard: `{"word": [df, doc, weight, doc - previous doc, weight, ...], ...}`, each word's
+/// heaviest [`POSTINGS`] postings in document order.
+fn shard(words: &mut [(&str, Vec<(u32, u8)>)]) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut out = String::from("{");
+    for (n, (word, postings)) in words.iter_mut().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let df = postings.len();
+        if df > POSTINGS {
+            postings.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            postings.truncate(POSTINGS);
+            postings.sort_unstable();
+        }
+        out.push_str(&serde_json::to_string(word).expect("a string always serializes"));
+        let _ = write!(out, ":[{df}");
+        let mut previous = 0;
+        for &(doc, w) in postings.iter() {
+            let _ = write!(out, ",{},{w}", doc - previous);
+            previous = doc;
+        }
+        out.push(']');
+    }
+    out.push('}');
+    out.into_bytes()
 }
 
 /// At most `max` characters of `text`, cut at the last whole word.
@@ -183,9 +406,17 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// Whether [`plain_text`] keeps the text of code blocks: indexed, not shown in summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Code {
+    Keep,
+    Skip,
+}
+
 /// The visible text of an HTML fragment: tags dropped (with the contents of `script`, `style`,
-/// `template` and the hidden ledger lines), entities decoded, whitespace collapsed.
-fn plain_text(html: &str) -> String {
+/// `template` and, unless `code` keeps them, code blocks), entities decoded, whitespace
+/// collapsed.
+fn plain_text(html: &str, code: Code) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut rest = html;
     let mut skip_until: Option<&str> = None;
@@ -211,7 +442,11 @@ fn plain_text(html: &str) -> String {
             None if !closing => {
                 skip_until = ["script", "style", "template", "pre"]
                     .into_iter()
-                    .find(|s| *s == name)
+                    // A ledger excerpt's stored lines are JSON, not words of the page.
+                    .find(|s| {
+                        *s == name
+                            && (code == Code::Skip || *s != "pre" || tag.contains("ledger-line"))
+                    })
                     // A heading's `#` self-link says nothing about the page.
                     .or_else(|| (name == "a" && tag.contains("class=\"anchor\"")).then_some("a"));
             }
@@ -278,21 +513,21 @@ mod tests {
         let html = "<h2 id=\"a\">Runs &amp; evals</h2><p>One<br>two&nbsp;&#x2192; <em>three</em></p>\
                     <pre><code>let x = 1;</code></pre><script>alert(1)</script><p>four &unknown; 5 &lt; 6</p>";
         assert_eq!(
-            plain_text(html),
+            plain_text(html, Code::Skip),
             "Runs & evals One two \u{2192} three four &unknown; 5 < 6"
         );
     }
 
     #[test]
     fn plain_text_of_an_unclosed_tag_stops_there() {
-        assert_eq!(plain_text("words <a href=\"x"), "words");
+        assert_eq!(plain_text("words <a href=\"x", Code::Skip), "words");
     }
 
     #[test]
     fn plain_text_keeps_inline_markup_in_its_sentence_and_drops_heading_anchors() {
         let html = "<h2 id=\"why\">Why <a class=\"anchor\" href=\"#why\" aria-label=\"Link\">#</a></h2>\
                     <p>See <a href=\"/x/\">the <em>runs</em></a>.</p>";
-        assert_eq!(plain_text(html), "Why See the runs.");
+        assert_eq!(plain_text(html, Code::Skip), "Why See the runs.");
     }
 
     #[test]
@@ -307,15 +542,95 @@ mod tests {
     }
 
     #[test]
-    fn rest_of_skips_what_the_summary_says() {
-        assert_eq!(rest_of("One two. Three four.", "One two."), "Three four.");
-        assert_eq!(rest_of("Other text", "A description"), "Other text");
+    fn the_summary_kept_is_bounded() {
+        let long = "word ".repeat(10_000);
+        assert!(clip(&long, SUMMARY_CHARS).chars().count() <= SUMMARY_CHARS);
     }
 
     #[test]
-    fn the_text_kept_is_bounded() {
-        let long = "word ".repeat(10_000);
-        assert!(clip(&long, TEXT_CHARS).chars().count() <= TEXT_CHARS);
-        assert!(clip(&long, SUMMARY_CHARS).chars().count() <= SUMMARY_CHARS);
+    fn code_is_indexed_but_not_summarised_and_ledger_lines_are_neither() {
+        let html = "<p>Run it:</p><pre><code>cargo build</code></pre>\
+                    <pre class=\"ledger-line\"><code>{&quot;v&quot;:1}</code></pre>";
+        assert_eq!(plain_text(html, Code::Skip), "Run it:");
+        assert_eq!(plain_text(html, Code::Keep), "Run it: cargo build");
+    }
+
+    #[test]
+    fn words_are_lowercased_split_and_plurals_folded() {
+        let w: Vec<String> =
+            words("Ledgers, evals & the RFC-6962 trees; queries, sources, bus, class").collect();
+        assert_eq!(
+            w,
+            [
+                "ledger", "eval", "the", "rfc", "6962", "trees", "query", "source", "bus", "class"
+            ]
+        );
+        assert_eq!(stem("flies"), "fly");
+        assert_eq!(stem("goes"), "goes");
+        assert_eq!(stem("is"), "is");
+        assert_eq!(stem("checkpoints"), "checkpoint");
+        let long = "x".repeat(LONGEST_WORD + 1);
+        assert_eq!(words(&long).count(), 0);
+    }
+
+    #[test]
+    fn a_word_weighs_more_in_the_title_and_in_a_short_document() {
+        let titled = Entry::new("Ledger", "/a/", "page", "", "other words here");
+        let in_body = Entry::new("Other", "/b/", "page", "", "ledger words here");
+        let long = Entry::new(
+            "Other",
+            "/c/",
+            "page",
+            "",
+            &format!("ledger {}", "filler ".repeat(2000)),
+        );
+        let w = |e: &Entry| e.words.iter().find(|(w, _)| &**w == "ledger").unwrap().1;
+        assert!(w(&titled) > w(&in_body), "{} {}", w(&titled), w(&in_body));
+        assert!(w(&in_body) > w(&long), "{} {}", w(&in_body), w(&long));
+        assert!(w(&long) >= 1);
+    }
+
+    #[test]
+    fn shards_cover_the_vocabulary_in_order_and_keep_the_heaviest_postings() {
+        let n = POSTINGS + 500;
+        let entries: Vec<Entry> = (0..n)
+            .map(|i| {
+                let body = if i % 5000 == 7 {
+                    "common common common rare"
+                } else {
+                    "common"
+                };
+                Entry::new(&format!("Page {i}"), &format!("/p{i}/"), "page", "", body)
+            })
+            .collect();
+        let entries: Vec<&Entry> = entries.iter().collect();
+        let text = String::from_utf8(shard(&mut vocabulary(&entries))).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let common = parsed["common"].as_array().unwrap();
+        assert_eq!(common[0], n, "the document frequency counts every document");
+        assert_eq!(
+            common.len(),
+            1 + 2 * POSTINGS,
+            "at most POSTINGS postings kept"
+        );
+        // The three documents that say it most are among those kept.
+        let mut doc = 0;
+        let mut kept = vec![];
+        for pair in common[1..].chunks(2) {
+            doc += pair[0].as_u64().unwrap();
+            kept.push(doc);
+        }
+        for heavy in [7, 5007, 10_007] {
+            assert!(kept.contains(&heavy), "{heavy}");
+        }
+        let w = common_weight(&parsed, "rare");
+        assert_eq!(
+            parsed["rare"],
+            serde_json::json!([3, 7, w, 5000, w, 5000, w])
+        );
+    }
+
+    fn common_weight(parsed: &serde_json::Value, word: &str) -> u64 {
+        parsed[word][2].as_u64().unwrap()
     }
 }
