@@ -36,7 +36,8 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
+
+from measure import run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -214,17 +215,9 @@ def make(workdir, axis, units, factor, links=True):
 
 def build(ancapex, site, out):
     shutil.rmtree(out, ignore_errors=True)
-    start = time.perf_counter()
-    proc = subprocess.Popen([ancapex, "--root", site, "build", "--output-dir", out],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"build of {site} failed:\n{err[-3000:]}")
+    wall, cpu, _ = run([ancapex, "--root", site, "build", "--output-dir", out])
     shutil.rmtree(out, ignore_errors=True)
-    return usage.ru_utime + usage.ru_stime, wall
+    return cpu, wall
 
 
 def main():

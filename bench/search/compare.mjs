@@ -5,7 +5,7 @@
 //
 //   cargo build --release
 //   (cd tests/browser && npm ci) && (cd bench/search && npm ci)
-//   node bench/search/compare.mjs [--pages 10000] [--workdir DIR]
+//   node bench/search/compare.mjs [--pages 10000] [--workdir DIR] [--ancapex-only]
 //
 // The site is ../shared/bench/gen_site.py --pages N built by `ancapex build` (the built-in
 // theme, minify on). Pagefind 1.6.0 (pinned in bench/search/package.json, a benchmark
@@ -44,6 +44,8 @@ const arg = (name, fallback) => {
 };
 const pages = Number(arg('--pages', '10000'));
 const work = arg('--workdir', path.join(repo, 'target', `search-compare-${pages}`));
+// Without Pagefind: for sizes where only ancapex's own figures are wanted (100,000 pages).
+const tools = process.argv.includes('--ancapex-only') ? ['ancapex'] : ['ancapex', 'pagefind'];
 
 /** [first query, follow-up, the page both name (or none)]. */
 const QUERIES = [
@@ -66,7 +68,7 @@ if (!fs.existsSync(path.join(site, 'content'))) {
 if (!fs.existsSync(path.join(ours, 'search'))) {
   execFileSync(path.join(repo, 'target', 'release', 'ancapex'), ['--root', site, 'build', '--output-dir', ours], { stdio: 'inherit' });
 }
-if (!fs.existsSync(path.join(theirs, 'pagefind'))) {
+if (tools.includes('pagefind') && !fs.existsSync(path.join(theirs, 'pagefind'))) {
   fs.cpSync(ours, theirs, { recursive: true });
   fs.rmSync(path.join(theirs, '_headers'));
   execFileSync(path.join(here, 'node_modules', '.bin', 'pagefind'), ['--site', theirs], { stdio: 'inherit' });
@@ -113,10 +115,11 @@ const sent = (root, urlPath) => {
 const counted = (p) => !p.endsWith('.html') && !p.endsWith('/') && !p.endsWith('.css') && !p.endsWith('.svg');
 
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROME_FLAGS });
-const servers = { ancapex: await serve(ours), pagefind: await serve(theirs) };
+const servers = { ancapex: await serve(ours) };
+if (tools.includes('pagefind')) servers.pagefind = await serve(theirs);
 const rows = [];
 for (const [first, second, target] of QUERIES) {
-  for (const tool of ['ancapex', 'pagefind']) {
+  for (const tool of tools) {
     const server = servers[tool];
     const root = tool === 'ancapex' ? ours : theirs;
     const context = await browser.newContext();
@@ -154,20 +157,17 @@ for (const [first, second, target] of QUERIES) {
   }
 }
 await browser.close();
-await servers.ancapex.close();
-await servers.pagefind.close();
+for (const server of Object.values(servers)) await server.close();
 
-console.log(`| query | ancapex: requests | bytes (gzip) | results shown / found | precision@10 | rank of the named page | Pagefind: requests | bytes | found | precision@10 | rank |`);
-console.log('| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
 const by = (q, t) => rows.find((r) => r.query === q && r.tool === t);
-let totals = { ancapex: 0, pagefind: 0 };
+const cells = (r) => r ? [r.requests, r.bytes.toLocaleString('en'), `${r.shown} / ${r.count.replace(/ for .*/, '')}`, r.precision.toFixed(2), r.rank] : [];
+console.log(`| query | ${tools.map((t) => `${t}: requests | bytes (gzip) | results shown / found | precision@10 | rank of the named page`).join(' | ')} |`);
+console.log(`| --- |${' ---: | ---: | --- | ---: | ---: |'.repeat(tools.length)}`);
+const totals = Object.fromEntries(tools.map((t) => [t, 0]));
 for (const [first, second] of QUERIES) {
   for (const [q, label] of [[first, `\`${first}\``], [second, `then \`${second}\``]]) {
-    const a = by(q, 'ancapex');
-    const p = by(q, 'pagefind');
-    totals.ancapex += a.bytes;
-    totals.pagefind += p.bytes;
-    console.log(`| ${label} | ${a.requests} | ${a.bytes.toLocaleString('en')} | ${a.shown} / ${a.count.replace(/ for .*/, '')} | ${a.precision.toFixed(2)} | ${a.rank} | ${p.requests} | ${p.bytes.toLocaleString('en')} | ${p.count} | ${p.precision.toFixed(2)} | ${p.rank} |`);
+    tools.forEach((t) => { totals[t] += by(q, t).bytes; });
+    console.log(`| ${label} | ${tools.flatMap((t) => cells(by(q, t))).join(' | ')} |`);
   }
 }
-console.log(`\nall ${QUERIES.length * 2} queries: ancapex ${totals.ancapex.toLocaleString('en')} B, Pagefind ${totals.pagefind.toLocaleString('en')} B`);
+console.log(`\nall ${QUERIES.length * 2} queries: ${tools.map((t) => `${t} ${totals[t].toLocaleString('en')} B, the most for one ${Math.max(...rows.filter((r) => r.tool === t).map((r) => r.bytes)).toLocaleString('en')} B`).join('; ')}`);

@@ -4,10 +4,11 @@
 //! indexed, each with a BM25 weight that depends on the document alone. Under
 //! `search/index/`:
 //!
-//! - `meta.json`: the number of documents and the first word of each shard;
+//! - `meta.json`: the number of documents and the first word of each shard (words in UTF-8
+//!   byte order);
 //! - `t/<i>.json`: shard `i` of the sorted vocabulary, each word with its document frequency
 //!   and its postings (document, weight), at most [`POSTINGS`] of them, the heaviest;
-//! - `d/<i>.json`: the title, URL, kind and summary of documents `16i..16i+16`, fetched for
+//! - `d/<i>.json`: the title, URL, kind and summary of documents `32i..32i+32`, fetched for
 //!   the results shown.
 //!
 //! A query fetches the meta, one shard per word and a few document chunks: its cost grows with
@@ -41,7 +42,7 @@ const VERSION: u32 = 2;
 /// Longest summary kept, in characters.
 const SUMMARY_CHARS: usize = 160;
 /// Documents per document chunk.
-pub(crate) const CHUNK: usize = 16;
+pub(crate) const CHUNK: usize = 32;
 /// Postings kept per word, the heaviest: a word in more documents than this says little
 /// about any of them, and a query needing it costs at most this many postings (about 25 KB
 /// compressed). Below this many documents every list is whole and every query exact.
@@ -318,7 +319,7 @@ pub(crate) fn index(site: &Site, views: &super::Views, layout: Layout) -> Index 
     let mut files = Vec::with_capacity(1 + layout.shards + layout.chunks);
     let firsts: Vec<&str> = starts[..layout.shards]
         .iter()
-        .map(|&s| vocabulary.get(s).map_or("\u{ffff}", |(w, _)| *w))
+        .map(|&s| vocabulary.get(s).map_or("\u{10ffff}", |(w, _)| *w))
         .collect();
     files.push(
         serde_json::to_vec(&serde_json::json!({
@@ -348,28 +349,35 @@ pub(crate) fn index(site: &Site, views: &super::Views, layout: Layout) -> Index 
 }
 
 /// Each word of `entries` with its postings (document, weight), documents in order, words in
-/// the order of JavaScript's string comparison (UTF-16 code units), which the search script
-/// uses to find a word's shard.
+/// byte order (the search script compares words as UTF-8 bytes to find a word's shard). Made
+/// by sorting every (word, document, weight) once, not by a map of words: a serve session
+/// makes it on every save.
 fn vocabulary<'a>(entries: &[&'a Entry]) -> Vec<(&'a str, Vec<(u32, u8)>)> {
-    let mut postings: HashMap<&str, Vec<(u32, u8)>> = HashMap::new();
+    let mut all: Vec<(&str, u32, u8)> =
+        Vec::with_capacity(entries.iter().map(|e| e.words.len()).sum());
     for (doc, e) in (0u32..).zip(entries) {
-        for (word, w) in &e.words {
-            postings.entry(word).or_default().push((doc, *w));
+        all.extend(e.words.iter().map(|(word, w)| (&**word, doc, *w)));
+    }
+    // Stable: each word's postings stay in document order.
+    all.sort_by(|a, b| a.0.cmp(b.0));
+    let mut vocabulary: Vec<(&str, Vec<(u32, u8)>)> = vec![];
+    for (word, doc, w) in all {
+        match vocabulary.last_mut() {
+            Some((last, postings)) if *last == word => postings.push((doc, w)),
+            _ => vocabulary.push((word, vec![(doc, w)])),
         }
     }
-    let mut vocabulary: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
-    vocabulary.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     vocabulary
 }
 
 /// A shard: `{"word": [df, doc, weight, doc - previous doc, weight, ...], ...}`, each word's
 /// heaviest [`POSTINGS`] postings in document order.
 fn shard(words: &mut [(&str, Vec<(u32, u8)>)]) -> Vec<u8> {
-    use std::fmt::Write as _;
-    let mut out = String::from("{");
+    let mut out = b"{".to_vec();
+    let mut number = itoa::Buffer::new();
     for (n, (word, postings)) in words.iter_mut().enumerate() {
         if n > 0 {
-            out.push(',');
+            out.push(b',');
         }
         let df = postings.len();
         if df > POSTINGS {
@@ -377,17 +385,21 @@ fn shard(words: &mut [(&str, Vec<(u32, u8)>)]) -> Vec<u8> {
             postings.truncate(POSTINGS);
             postings.sort_unstable();
         }
-        out.push_str(&serde_json::to_string(word).expect("a string always serializes"));
-        let _ = write!(out, ":[{df}");
+        serde_json::to_writer(&mut out, word).expect("a string always serializes");
+        out.extend_from_slice(b":[");
+        out.extend_from_slice(number.format(df).as_bytes());
         let mut previous = 0;
         for &(doc, w) in postings.iter() {
-            let _ = write!(out, ",{},{w}", doc - previous);
+            out.push(b',');
+            out.extend_from_slice(number.format(doc - previous).as_bytes());
+            out.push(b',');
+            out.extend_from_slice(number.format(w).as_bytes());
             previous = doc;
         }
-        out.push(']');
+        out.push(b']');
     }
-    out.push('}');
-    out.into_bytes()
+    out.push(b'}');
+    out
 }
 
 /// At most `max` characters of `text`, cut at the last whole word.

@@ -2,7 +2,7 @@
 // sharded index under /search/index/ (its entry point is the form's data-search-index): a
 // meta file with the first word of each shard, the shards (each word with its document
 // frequency and its heaviest postings, document and BM25 weight), and the shown fields of the
-// documents in chunks of 16. A query fetches the meta once, the shard of each of its words
+// documents in chunks of 32. A query fetches the meta once, the shard of each of its words
 // (the last word, as typed, also matches as a prefix) and the chunks of the results it shows;
 // each file is fetched once per visit. Every word must match, except words so common that
 // only their heaviest postings are kept, which only add to the score. The status line is a
@@ -48,12 +48,19 @@
       .map(stem);
   }
 
-  // The shard that holds `word`: the last whose first word is not after it.
+  // The shard that holds `word`: the last whose first word is not after it, comparing UTF-8
+  // bytes as the build sorts words.
+  var utf8 = new TextEncoder();
+  function before(a, b) {
+    var x = utf8.encode(a), y = utf8.encode(b);
+    for (var i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i] < y[i];
+    return x.length <= y.length;
+  }
   function shardOf(meta, word) {
     var lo = 0, hi = meta.shards.length - 1;
     while (lo < hi) {
       var mid = Math.ceil((lo + hi) / 2);
-      if (meta.shards[mid] <= word) lo = mid; else hi = mid - 1;
+      if (before(meta.shards[mid], word)) lo = mid; else hi = mid - 1;
     }
     return lo;
   }
@@ -62,9 +69,13 @@
   // starting with it (the heaviest weight of each document), from at most three shards.
   async function postings(meta, word, prefix) {
     var first = shardOf(meta, word);
-    var last = prefix ? Math.min(shardOf(meta, word + "\uffff"), first + 2) : first;
+    var last = prefix ? shardOf(meta, word + "\uffff") : first;
     var out = { df: 0, complete: true, docs: new Map() };
-    for (var s = first; s <= last; s++) {
+    for (var s = first, read = 0; s <= last && read < 3; s++) {
+      // A shard whose first word is the next one's is empty (a word before it filled more
+      // than its share): skipped, not counted.
+      if (s > first && meta.shards[s + 1] === meta.shards[s]) continue;
+      read += 1;
       var shard = await get("t/" + s + ".json");
       var keys = prefix ? Object.keys(shard).filter(function (k) { return k.indexOf(word) === 0; }) : [word];
       keys.forEach(function (k) {
