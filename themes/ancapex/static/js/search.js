@@ -155,6 +155,7 @@
   var more = document.createElement("button");
   more.type = "button";
   more.className = "button search-more";
+  more.setAttribute("data-search-more", "");
   more.textContent = "More results";
   more.hidden = true;
   list.parentNode.insertBefore(more, list.nextSibling);
