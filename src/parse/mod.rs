@@ -340,6 +340,8 @@ fn aliases(site: &Site, diagnostics: &mut Diagnostics) -> Vec<Alias> {
         .map(|d| (d.url.as_str(), d.source.path.as_str()))
         .collect();
     let mut out: Vec<Alias> = vec![];
+    // Where each alias already taken is in `out`: a site may have tens of thousands.
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for page in &site.pages {
         for alias in &page.doc.meta.aliases {
             let from = match url::normalize_alias(alias.get_ref()) {
@@ -354,15 +356,16 @@ fn aliases(site: &Site, diagnostics: &mut Diagnostics) -> Vec<Alias> {
                     Diagnostic::error(format!("alias `{from}` is the URL of `{owner}`"))
                         .at(&page.doc.source, alias.span()),
                 );
-            } else if let Some(other) = out.iter().find(|a| a.from == from) {
+            } else if let Some(&other) = seen.get(&from) {
                 diagnostics.push(
                     Diagnostic::error(format!(
                         "alias `{from}` already redirects to `{}`",
-                        other.to
+                        out[other].to
                     ))
                     .at(&page.doc.source, alias.span()),
                 );
             } else {
+                seen.insert(from.clone(), out.len());
                 out.push(Alias {
                     from,
                     to: page.doc.url.clone(),

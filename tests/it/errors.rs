@@ -113,6 +113,33 @@ fn two_sources_with_one_url_are_reported_once_at_the_slug() {
 }
 
 #[test]
+fn an_alias_over_a_page_or_another_alias_is_reported_at_the_alias() {
+    let site = SiteTest::fixture("invalid/duplicate_urls");
+    site.write(
+        "content/team.md",
+        "+++\ntitle = \"Team\"\naliases = [\"/people/\", \"/staff/\"]\n+++\nThe team.\n",
+    )
+    .write(
+        "content/zoo.md",
+        "+++\ntitle = \"Zoo\"\naliases = [\"/staff/\", \"/about/\", \"/keepers/\"]\n+++\nThe zoo.\n",
+    );
+    let out = site.run(["build"]).fails_with(1).stderr();
+    assert!(
+        out.contains(
+            "error: alias `/staff/` already redirects to `/team/`\n --> content/zoo.md:3:12\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "error: alias `/about/` is the URL of `content/about.md`\n --> content/zoo.md:3:23\n"
+        ),
+        "{out}"
+    );
+    assert!(out.ends_with("\nerror: 2 errors\n"), "{out}");
+}
+
+#[test]
 fn unknown_site_toml_key_is_a_config_error_at_the_key() {
     fails("invalid/unknown_config_key", 2);
 }
