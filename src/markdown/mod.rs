@@ -268,6 +268,55 @@ impl OffsetMap {
 
 const MARK: char = '\u{E000}';
 
+/// `html` with each placeholder `MARK n MARK` replaced by `outputs[n]`, in one pass: the
+/// first occurrence that stands alone in its paragraph (`<p>` placeholder `</p>`, the
+/// paragraph replaced too), else the first occurrence. A page with thousands of calls costs
+/// the length of its HTML plus that of the outputs, not their product.
+fn splice(html: &str, outputs: &[String]) -> String {
+    // For each call: the first occurrence alone in a paragraph, and the first of any kind.
+    let mut alone: Vec<Option<Range<usize>>> = vec![None; outputs.len()];
+    let mut any: Vec<Option<Range<usize>>> = vec![None; outputs.len()];
+    let mut from = 0;
+    while let Some(at) = html[from..].find(MARK).map(|i| from + i) {
+        let digits = at + MARK.len_utf8();
+        let end = html[digits..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(html.len(), |i| digits + i);
+        let n = html[digits..end].parse::<usize>().ok();
+        match n.filter(|&n| n < outputs.len() && html[end..].starts_with(MARK)) {
+            Some(n) => {
+                let end = end + MARK.len_utf8();
+                if alone[n].is_none()
+                    && html[..at].ends_with("<p>")
+                    && html[end..].starts_with("</p>")
+                {
+                    alone[n] = Some(at - "<p>".len()..end + "</p>".len());
+                }
+                any[n].get_or_insert(at..end);
+                from = end;
+            }
+            None => from = digits,
+        }
+    }
+    let mut places: Vec<(Range<usize>, usize)> = alone
+        .into_iter()
+        .zip(any)
+        .enumerate()
+        .filter_map(|(n, (alone, any))| alone.or(any).map(|r| (r, n)))
+        .collect();
+    places.sort_unstable_by_key(|(r, _)| r.start);
+    let mut out =
+        String::with_capacity(html.len() + outputs.iter().map(String::len).sum::<usize>());
+    let mut last = 0;
+    for (r, n) in places {
+        out.push_str(&html[last..r.start]);
+        out.push_str(&outputs[n]);
+        last = r.end;
+    }
+    out.push_str(&html[last..]);
+    out
+}
+
 impl Renderer<'_, '_> {
     fn error_or_warning(&self, message: String) -> Diagnostic {
         match self.env.config.links.internal {
@@ -307,17 +356,16 @@ impl Renderer<'_, '_> {
                     rewritten.push_str(&lit.replace('*', "\\*").replace('_', "\\_"));
                 }
                 shortcode::Piece::Call(call) => {
-                    let placeholder = format!("{MARK}{}{MARK}", calls.len());
                     let block = call.body.is_some();
                     map.push((rewritten.len(), call.span.start));
                     if block {
                         rewritten.push_str("\n\n");
                     }
-                    rewritten.push_str(&placeholder);
+                    let _ = write!(rewritten, "{MARK}{}{MARK}", calls.len());
                     if block {
                         rewritten.push_str("\n\n");
                     }
-                    calls.push((placeholder, call));
+                    calls.push(call);
                 }
             }
         }
@@ -325,17 +373,12 @@ impl Renderer<'_, '_> {
             map.push((0, range.start));
         }
         let map = OffsetMap(map);
-        let mut html = self.markdown(&rewritten, &map);
-        for (placeholder, call) in calls {
-            let out = self.call(&call);
-            let wrapped = format!("<p>{placeholder}</p>");
-            if html.contains(&wrapped) {
-                html = html.replacen(&wrapped, &out, 1);
-            } else {
-                html = html.replacen(&placeholder, &out, 1);
-            }
+        let html = self.markdown(&rewritten, &map);
+        if calls.is_empty() {
+            return html;
         }
-        html
+        let outputs: Vec<String> = calls.iter().map(|call| self.call(call)).collect();
+        splice(&html, &outputs)
     }
 
     fn call(&mut self, call: &shortcode::Call) -> String {

@@ -180,6 +180,51 @@ fn shortcodes_render_inline_and_as_blocks() {
 }
 
 #[test]
+fn many_calls_each_land_in_their_place_in_order() {
+    let text: String = (0..120)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("{{{{ card(n={i}) }}}}\n\n")
+            } else if i % 3 == 1 {
+                format!("Call {i}: {{{{ card(n={i}) }}}} inline.\n\n")
+            } else {
+                format!("{{% note(n={i}) %}}\nbody {i} {{{{ card(n={i}) }}}}\n{{% end %}}\n\n")
+            }
+        })
+        .collect();
+    let out = html(&text);
+    let expected: String = (0..120)
+        .map(|i| {
+            let card = format!("<span class=\"card\" data-args='{{\"n\":{i}}}'></span>");
+            match i % 3 {
+                0 => card,
+                1 => format!("<p>Call {i}: {card} inline.</p>\n"),
+                _ => format!(
+                    "<div class=\"note\" data-args='{{\"n\":{i}}}' data-nth=\"{}\"><p>body {i} {card}</p>\n</div>",
+                    i / 3 + 1
+                ),
+            }
+        })
+        .collect();
+    assert_eq!(out.replace('\n', ""), expected.replace('\n', ""));
+}
+
+#[test]
+fn a_call_alone_in_its_paragraph_replaces_the_paragraph_even_after_inline_ones() {
+    assert_eq!(
+        html("a {{ card(n=1) }} b\n\n{{ card(n=2) }}\n\nc"),
+        "<p>a <span class=\"card\" data-args='{\"n\":1}'></span> b</p>\n\
+         <span class=\"card\" data-args='{\"n\":2}'></span>\n\
+         <p>c</p>\n"
+    );
+    // The placeholder's mark in the text, by itself or with digits after it, stays as written.
+    assert_eq!(
+        html("x \u{E000}7 \u{E000} {{ card(n=3) }}"),
+        "<p>x \u{E000}7 \u{E000} <span class=\"card\" data-args='{\"n\":3}'></span></p>\n"
+    );
+}
+
+#[test]
 fn escaped_and_code_shortcodes_stay_literal() {
     let out = html("{{/* card(n=1) */}}\n\n`{{ card() }}`\n\n```\n{% note() %}\n```\n");
     assert!(out.contains("<p>{{ card(n=1) }}</p>"), "{out}");
