@@ -285,8 +285,19 @@ impl Views {
 }
 
 fn section_lookup(view: &SectionView) -> Lazy {
-    let v = view.clone();
-    Lazy::new(move || v.full())
+    let v = Arc::new(view.clone());
+    let selected = Arc::clone(&v);
+    Lazy::section(
+        move || v.full(),
+        move |keep| {
+            selected
+                .pages
+                .iter()
+                .filter(|p| keep(&p.base))
+                .map(View::full)
+                .collect()
+        },
+    )
 }
 
 fn page_lookup(view: &View) -> Lazy {

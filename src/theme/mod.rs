@@ -1,8 +1,8 @@
 //! Templates: the theme's and the site's (the site's win), compiled once into Tera 2, with the
 //! functions and filters themes use, and Tera's errors turned into located diagnostics.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use tera::{Context, ErrorKind, Kwargs, State, Tera, Value};
 
@@ -25,6 +25,9 @@ pub(crate) struct Lookups {
     /// none in shortcodes). Replaced on every render: a serve session keeps the theme across
     /// rebuilds.
     pub(crate) documents: RwLock<Option<BTreeMap<String, Lazy>>>,
+    /// What `get_pages` gave, by section and `extra` key: made once per render of the
+    /// documents, as a footer asks the same on every page.
+    selections: Mutex<HashMap<(String, String), Value>>,
     /// Artifact id to its template value, for `get_artifact`.
     pub(crate) artifacts: OnceLock<BTreeMap<String, Value>>,
     /// Fingerprinted files by their unhashed path: URL and SRI value, for `asset`.
@@ -50,6 +53,7 @@ impl Lookups {
     /// Replaces what `get_page` and `get_section` find (none: not available, as in shortcodes).
     /// Takes the documents out (shortcodes then find none), to update them and set them again.
     pub(crate) fn take_documents(&self) -> Option<BTreeMap<String, Lazy>> {
+        self.forget_selections();
         self.documents
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -57,10 +61,18 @@ impl Lookups {
     }
 
     pub(crate) fn set_documents(&self, documents: Option<BTreeMap<String, Lazy>>) {
+        self.forget_selections();
         *self
             .documents
             .write()
             .unwrap_or_else(PoisonError::into_inner) = documents;
+    }
+
+    fn forget_selections(&self) {
+        self.selections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 
@@ -70,18 +82,50 @@ impl Lookups {
 pub(crate) struct Lazy {
     value: OnceLock<Value>,
     make: Box<dyn Fn() -> Value + Send + Sync>,
+    /// A section's: its pages whose view without body passes the test, each with its body,
+    /// so that `get_pages` unpacks only the pages it gives.
+    pages: Option<Box<PagesWhere>>,
 }
+
+/// A section's pages whose view (without body) passes the test, as templates see them.
+pub(crate) type PagesWhere = dyn Fn(&dyn Fn(&Value) -> bool) -> Vec<Value> + Send + Sync;
 
 impl Lazy {
     pub(crate) fn new(make: impl Fn() -> Value + Send + Sync + 'static) -> Self {
         Self {
             value: OnceLock::new(),
             make: Box::new(make),
+            pages: None,
+        }
+    }
+
+    /// A section's value, and how to select its pages.
+    pub(crate) fn section(
+        make: impl Fn() -> Value + Send + Sync + 'static,
+        pages: impl Fn(&dyn Fn(&Value) -> bool) -> Vec<Value> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            pages: Some(Box::new(pages)),
+            ..Self::new(make)
         }
     }
 
     pub(crate) fn get(&self) -> Value {
         self.value.get_or_init(&self.make).clone()
+    }
+
+    /// The pages whose view passes `keep`: a section's own selection, or, for a value made
+    /// otherwise, from its `pages`.
+    fn pages_where(&self, keep: &dyn Fn(&Value) -> bool) -> Vec<Value> {
+        match &self.pages {
+            Some(select) => select(keep),
+            None => self
+                .get()
+                .get_from_path("pages")
+                .and_then(Value::as_array)
+                .map(|pages| pages.iter().filter(|p| keep(p)).cloned().collect())
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -367,6 +411,8 @@ pub(crate) struct Used {
 
 /// The function that resolves a content path or a file to its URL.
 pub(crate) const GET_URL: &str = "get_url";
+/// The function that gives a section's pages, all or those with an `extra` key set.
+const GET_PAGES: &str = "get_pages";
 /// The function that looks up an artifact record's view.
 const GET_ARTIFACT: &str = "get_artifact";
 /// The function that looks up a run ledger's view.
@@ -392,6 +438,33 @@ pub(crate) fn tracking<T>(render: impl FnOnce() -> T) -> (T, Used) {
         list.dedup();
     }
     (out, used)
+}
+
+/// Gives `then` the document at the content path `path` (`@/` in front or not), a section
+/// when `want_section`, recording its use (found or not) for incremental rebuilds.
+fn with_document<T>(
+    l: &Lookups,
+    path: &str,
+    want_section: bool,
+    then: impl FnOnce(&str, &Lazy) -> T,
+) -> tera::TeraResult<T> {
+    let path = path.trim_start_matches("@/");
+    if path.ends_with("_index.md") != want_section {
+        let what = if want_section {
+            "a section is an `_index.md`"
+        } else {
+            "that is a section: use `get_section`"
+        };
+        return Err(tera::Error::message(format!("`{path}`: {what}")));
+    }
+    let docs = l.documents.read().unwrap_or_else(PoisonError::into_inner);
+    let docs = docs
+        .as_ref()
+        .ok_or_else(|| tera::Error::message("pages are not available yet in shortcodes"))?;
+    used(|u| u.documents.push(path.to_owned()));
+    docs.get(path)
+        .map(|doc| then(path, doc))
+        .ok_or_else(|| tera::Error::message(format!("no `content/{path}`")))
 }
 
 /// Records a use while an output is tracked.
@@ -424,30 +497,36 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
         tera.register_function(
             name,
             move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
-                let path = kwargs
-                    .must_get::<&str>("path")?
-                    .trim_start_matches("@/")
-                    .to_owned();
-                let is_section = path.ends_with("_index.md");
-                if is_section != want_section {
-                    let what = if want_section {
-                        "a section is an `_index.md`"
-                    } else {
-                        "that is a section: use `get_section`"
-                    };
-                    return Err(tera::Error::message(format!("`{path}`: {what}")));
-                }
-                let docs = l.documents.read().unwrap_or_else(PoisonError::into_inner);
-                let docs = docs.as_ref().ok_or_else(|| {
-                    tera::Error::message("pages are not available yet in shortcodes")
-                })?;
-                used(|u| u.documents.push(path.clone()));
-                docs.get(&path)
-                    .map(Lazy::get)
-                    .ok_or_else(|| tera::Error::message(format!("no `content/{path}`")))
+                let path = kwargs.must_get::<&str>("path")?;
+                with_document(&l, path, want_section, |_, doc| doc.get())
             },
         );
     }
+    let l = Arc::clone(lookups);
+    tera.register_function(
+        GET_PAGES,
+        move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
+            let section = kwargs.must_get::<&str>("section")?;
+            let key = kwargs.get::<&str>("extra")?.unwrap_or_default();
+            with_document(&l, section, true, |section, doc| {
+                let mut selections = l.selections.lock().unwrap_or_else(PoisonError::into_inner);
+                let id = (section.to_owned(), key.to_owned());
+                if let Some(v) = selections.get(&id) {
+                    return v.clone();
+                }
+                let pages = Value::from(doc.pages_where(&|page| {
+                    key.is_empty()
+                        || page
+                            .get_from_path("extra")
+                            .and_then(Value::as_map)
+                            .and_then(|extra| extra.iter().find(|(k, _)| k.as_str() == Some(key)))
+                            .is_some_and(|(_, v)| v.is_truthy())
+                }));
+                selections.insert(id, pages.clone());
+                pages
+            })
+        },
+    );
     let l = Arc::clone(lookups);
     tera.register_function(
         "asset",
@@ -746,6 +825,62 @@ mod tests {
         // Asking whether a template is there or broken is a use of it.
         let (_, used) = tracking(|| (t.has("a.html"), t.is_broken("b.html")));
         assert_eq!(used.templates, ["a.html", "b.html"]);
+    }
+
+    #[test]
+    fn get_pages_selects_by_extra_once_per_set_of_documents() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (t, ds) = theme(&[(
+            "page.html",
+            "{% for p in get_pages(section=\"_index.md\", extra=\"home\") %}{{ p.title }} {% endfor %}\
+             | {{ get_pages(section=\"@/_index.md\") | length }}",
+        )]);
+        assert!(ds.is_empty(), "{ds:?}");
+        let made = Arc::new(AtomicUsize::new(0));
+        let documents = |made: &Arc<AtomicUsize>| {
+            let pages: Vec<Value> = [
+                ("A", serde_json::json!({ "home": true })),
+                ("B", serde_json::json!({})),
+                ("C", serde_json::json!({ "home": 0 })),
+                ("D", serde_json::json!({ "home": "yes" })),
+                ("E", serde_json::json!({ "home": false })),
+            ]
+            .into_iter()
+            .map(|(title, extra)| {
+                Value::from_serializable(&serde_json::json!({ "title": title, "extra": extra }))
+            })
+            .collect();
+            let made = Arc::clone(made);
+            let lazy = Lazy::section(
+                || Value::from("the section"),
+                move |keep| {
+                    made.fetch_add(1, Ordering::Relaxed);
+                    pages.iter().filter(|p| keep(p)).cloned().collect()
+                },
+            );
+            Some(BTreeMap::from([("_index.md".to_owned(), lazy)]))
+        };
+        t.lookups.set_documents(documents(&made));
+        for _ in 0..3 {
+            let (html, used) = tracking(|| t.render("page.html", &Context::new()));
+            assert_eq!(html.unwrap(), "A D | 5");
+            assert_eq!(used.documents, ["_index.md"]);
+        }
+        // Once for each `extra`, whatever the number of outputs asking.
+        assert_eq!(made.load(Ordering::Relaxed), 2);
+        // New documents: made again.
+        t.lookups.set_documents(documents(&made));
+        t.render("page.html", &Context::new()).unwrap();
+        assert_eq!(made.load(Ordering::Relaxed), 4);
+        // Not a section, or none: an error at the call.
+        let (bad, _) = theme(&[("x.html", "{{ get_pages(section=\"a.md\") }}")]);
+        bad.lookups.set_documents(documents(&made));
+        let d = bad.render("x.html", &Context::new()).unwrap_err();
+        assert!(
+            d.message.contains("`a.md`: a section is an `_index.md`"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
