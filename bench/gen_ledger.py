@@ -2,11 +2,12 @@
 """Write a run ledger of N entries into a site, as a long training run writes it.
 
 usage: bench/gen_ledger.py --site DIR --entries N [--name NAME] [--checkpoint-every K]
-                           [--checkpoints S1,S2,...]
+                           [--checkpoints S1,S2,...] [--artifact-statuses PREFIX:M]
 
 Writes DIR/artifacts/ledgers/NAME/ (ledger.toml, entries.jsonl, checkpoints/<size>): a
 genesis line, a run.start, then a repeating run: nodes joining, notes, config changes, a
-checkpoint entry every 50 lines and an eval of it, each line chained to the one before (`prev`)
+checkpoint entry every 50 lines and an eval of it (with --artifact-statuses, M `artifact.status`
+entries for the records PREFIX00000 to PREFIX<M-1> first), each line chained to the one before (`prev`)
 and hashed as ancapex does. A C2SP checkpoint is signed every K entries (default 1,000) and at
 the end (or at the sizes --checkpoints lists), with a fixed benchmark key (Ed25519 per RFC 8032, with the curve arithmetic of
 tests/tlog_verify.py), so the same arguments always give the same bytes. Standard library only.
@@ -110,7 +111,13 @@ def main():
     ap.add_argument("--name", default="bench-run")
     ap.add_argument("--checkpoint-every", type=int, default=1000)
     ap.add_argument("--checkpoints", help="the tree sizes to sign, comma-separated")
+    ap.add_argument("--artifact-statuses", metavar="PREFIX:M",
+                    help="M artifact.status entries after run.start, for PREFIX00000, ...")
     a = ap.parse_args()
+    prefix, statuses = "", 0
+    if a.artifact_statuses:
+        prefix, m = a.artifact_statuses.rsplit(":", 1)
+        statuses = int(m)
     origin = f"example.org/ledgers/{a.name}"
     _, _, public = keypair(SEED)
     kid = key_id(origin, public)
@@ -134,6 +141,9 @@ def main():
                 kind, b = "log.genesis", {"title": "Benchmark run"}
             elif seq == 1:
                 kind, b = "run.start", {"run": a.name, "config": "bench-config"}
+            elif seq < 2 + statuses:
+                kind, b = "artifact.status", {"ref": f"artifact:{prefix}{seq - 2:05d}",
+                                              "from": None, "to": "drafting"}
             else:
                 kind, b = body(seq, seq * 10, last_checkpoint)
             if kind == "checkpoint":

@@ -21,6 +21,10 @@ The axes (units at 1x, times --scale; chosen so that 1x adds a few tenths of a s
                    so the cost per unit is the cost of one broken link with its suggestion,
                    and the line also gives the ratio of the two builds
   artifacts        500 artifact records, each with a file, each cited by a page
+  artifact-links   500 artifact records, each citing the one before (what `cited_by` lists)
+  artifact-statuses
+                   500 artifact records and a run ledger with an `artifact.status` entry for
+                   each (what an artifact page's `status_history` lists)
   artifact-files   one artifact record with 2,000 files
   ledger-entries   one run ledger of 10,000 entries, a checkpoint every 1,000
                    (bench/gen_ledger.py)
@@ -92,11 +96,13 @@ def sections(site, n):
             write(os.path.join(d, f"p{p}.md"), f'+++\ntitle = "Page {p} of section {s}"\n+++\n\n{LOREM}\n')
 
 
-def artifact(site, ident, files, cite=True):
+def artifact(site, ident, files, cite=True, depends_on=None):
     d = os.path.join(site, "artifacts", ident)
     toml = (f'schema = "ancapex.artifact/1"\nid = "{ident}"\nversion = "1.0.0"\n'
             f'title = "Artifact {ident}"\nkind = "dataset"\nstatus = "drafting"\n'
             f'summary = "a generated record"\n')
+    if depends_on:
+        toml += f'\n[[links]]\nrel = "depends-on"\ntarget = "artifact:{depends_on}@1.0.0"\n'
     for f in range(files):
         body = f"file {f} of {ident}\n".encode()
         os.makedirs(os.path.join(d, "files"), exist_ok=True)
@@ -113,6 +119,18 @@ def artifact(site, ident, files, cite=True):
 def artifacts(site, n):
     for i in range(n):
         artifact(site, f"art-{i:05d}", 1)
+
+
+def artifact_links(site, n):
+    for i in range(n):
+        artifact(site, f"art-{i:05d}", 1, cite=False, depends_on=f"art-{i - 1:05d}" if i else None)
+
+
+def artifact_statuses(site, n):
+    for i in range(n):
+        artifact(site, f"art-{i:05d}", 1, cite=False)
+    subprocess.run([sys.executable, os.path.join(HERE, "gen_ledger.py"), "--site", site,
+                    "--entries", str(n + 2), "--artifact-statuses", f"art-:{n}"], check=True)
 
 
 def artifact_files(site, n):
@@ -186,6 +204,8 @@ AXES = {
     "sections": (500, sections),
     "broken-links": (500, None),
     "artifacts": (500, artifacts),
+    "artifact-links": (500, artifact_links),
+    "artifact-statuses": (500, artifact_statuses),
     "artifact-files": (2000, artifact_files),
     "ledger-entries": (10000, ledger),
     "failure-reports": (300, failures),
