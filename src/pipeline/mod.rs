@@ -208,12 +208,13 @@ fn theme_for(
     let mut generated = render::generated_paths(config, &site.artifacts, &site.ledgers);
     generated.extend(render::failure_paths(&site.failures, &theme));
     generated.extend(render::search_paths(&theme));
-    theme.set_globals(&render::context::globals(config, &site.artifacts));
+    let views = render::context::artifact_views(&site.artifacts);
+    theme.set_globals(&render::context::globals(config, &site.artifacts, &views));
     let _ = theme.lookups.artifacts.set(
         site.artifacts
             .iter()
             .map(|a| a.id.clone())
-            .zip(render::context::artifact_views(&site.artifacts))
+            .zip(views)
             .collect(),
     );
     let _ = theme

@@ -3,12 +3,12 @@
 //! (`content`) is kept packed beside it and added only for the outputs that show it, so the
 //! rendered site is never held in memory whole.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tera::Value;
 
-use crate::artifact::{Artifact, FileEntry, LinkRel, Status};
+use crate::artifact::{Artifact, FileEntry, Link, LinkRel, Status};
 use crate::config::Config;
 use crate::failure::{FailureReport, Named as _};
 use crate::model::{Document, Heading, Packed, Page, Section, Site};
@@ -272,8 +272,13 @@ pub(crate) fn paginator(
 /// The globals made from the records (see `theme::record_names`).
 pub(crate) const RECORD_GLOBALS: [&str; 2] = ["artifacts", "artifact_filters"];
 
-/// What every template sees: `config`, `artifacts`, `artifact_filters`, `serve`.
-pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'static str, Value> {
+/// What every template sees: `config`, `artifacts` (`views`, from `artifact_views`),
+/// `artifact_filters`, `serve`.
+pub(crate) fn globals(
+    config: &Config,
+    artifacts: &[Artifact],
+    views: &[Value],
+) -> BTreeMap<&'static str, Value> {
     let mut c = Map::new();
     c.insert("title", Value::from(config.title.as_str()));
     c.insert("description", Value::from(config.description.as_str()));
@@ -283,8 +288,8 @@ pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'sta
     c.insert("contact", Value::from_serializable(&config.contact));
     let mut g = BTreeMap::new();
     g.insert("config", Value::from(c));
-    let [views, filters] = RECORD_GLOBALS;
-    g.insert(views, Value::from(artifact_views(artifacts)));
+    let [names, filters] = RECORD_GLOBALS;
+    g.insert(names, Value::from(views.to_vec()));
     let filter_values: Vec<Value> = artifact_filters(artifacts)
         .iter()
         .map(ArtifactFilter::value)
@@ -297,9 +302,22 @@ pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'sta
     g
 }
 
-/// Every artifact's template value, by id.
+/// Every artifact's template value, in the records' order.
 pub(crate) fn artifact_views(artifacts: &[Artifact]) -> Vec<Value> {
-    artifacts.iter().map(|a| artifact(a, artifacts)).collect()
+    // Who cites whom, found in one pass over every link: each record's `cited_by` then costs
+    // its own citations, not a pass over every record (a registry of thousands).
+    let mut cited: HashMap<&str, Vec<(&Artifact, &Link)>> = HashMap::new();
+    for other in artifacts {
+        for l in &other.links {
+            if let Some(id) = cited_id(l.target.get_ref()) {
+                cited.entry(id).or_default().push((other, l));
+            }
+        }
+    }
+    artifacts
+        .iter()
+        .map(|a| artifact(a, cited.get(a.id.as_str()).map_or(&[], Vec::as_slice)))
+        .collect()
 }
 
 /// An artifact's page URL.
@@ -330,9 +348,10 @@ fn link_rel(rel: LinkRel) -> Value {
     Value::from_serializable(&rel)
 }
 
-/// The `artifact` value templates see, built from the record; records citing it are found in
-/// `all`. Text is left for Tera to escape; only the claim is rendered, as untrusted markdown.
-pub(crate) fn artifact(a: &Artifact, all: &[Artifact]) -> Value {
+/// The `artifact` value templates see, built from the record and the links of other records
+/// citing it (`cited`, in the records' order). Text is left for Tera to escape; only the claim
+/// is rendered, as untrusted markdown.
+fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
     let mut v = Map::new();
     v.insert("id", Value::from(a.id.as_str()));
     v.insert("version", Value::from(a.version.as_str()));
@@ -408,22 +427,16 @@ pub(crate) fn artifact(a: &Artifact, all: &[Artifact]) -> Value {
         })
         .collect();
     v.insert("links", Value::from(links));
-    let cited_by: Vec<Value> = all
+    let cited_by: Vec<Value> = cited
         .iter()
-        .flat_map(|other| {
-            other
-                .links
-                .iter()
-                .filter(|l| cites(l.target.get_ref(), &a.id))
-                .map(move |l| {
-                    let mut m = Map::new();
-                    m.insert("id", Value::from(other.id.as_str()));
-                    m.insert("version", Value::from(other.version.as_str()));
-                    m.insert("title", Value::from(other.title.as_str()));
-                    m.insert("rel", link_rel(l.rel));
-                    m.insert("url", Value::from(artifact_url(&other.id)));
-                    Value::from(m)
-                })
+        .map(|(other, l)| {
+            let mut m = Map::new();
+            m.insert("id", Value::from(other.id.as_str()));
+            m.insert("version", Value::from(other.version.as_str()));
+            m.insert("title", Value::from(other.title.as_str()));
+            m.insert("rel", link_rel(l.rel));
+            m.insert("url", Value::from(artifact_url(&other.id)));
+            Value::from(m)
         })
         .collect();
     v.insert("cited_by", Value::from(cited_by));
@@ -439,12 +452,11 @@ pub(crate) fn artifact(a: &Artifact, all: &[Artifact]) -> Value {
     Value::from(v)
 }
 
-/// Whether a link target names the artifact `id` (any version).
-fn cites(target: &str, id: &str) -> bool {
+/// The artifact id a link target names (any version), if it names one.
+fn cited_id(target: &str) -> Option<&str> {
     target
         .strip_prefix("artifact:")
         .and_then(|rest| rest.split('@').next())
-        == Some(id)
 }
 
 fn target_value(target: &str) -> Value {

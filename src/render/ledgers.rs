@@ -5,6 +5,7 @@
 //! excerpt adds views of only the entries it shows, so a run page costs the same in a ledger
 //! of a hundred entries or of a hundred thousand.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -256,18 +257,22 @@ pub(crate) fn lookup(ledgers: &Arc<[Ledger]>) -> LedgerLookup {
     }
 }
 
-/// The `artifact.status` entries, in every ledger, whose `ref` names artifact `id`.
-pub(crate) fn status_history(ledgers: &[Ledger], id: &str) -> Vec<Value> {
-    let mut out = vec![];
+/// The `artifact.status` entries of every ledger, by the artifact id their `ref` names, in
+/// ledger and entry order: found in one pass, for every artifact page at once.
+pub(crate) fn status_histories(ledgers: &[Ledger]) -> HashMap<&str, Vec<Value>> {
+    let mut out: HashMap<&str, Vec<Value>> = HashMap::new();
     for l in ledgers {
         for e in &l.entries {
+            if e.kind != "artifact.status" {
+                continue;
+            }
             let r = e.body.get("ref").and_then(Value::as_str).unwrap_or("");
-            if e.kind == "artifact.status" && crate::ledger::artifact_id(r) == Some(id) {
+            if let Some(id) = crate::ledger::artifact_id(r) {
                 let mut v = entry(l, e);
                 v["ledger"] = json!({ "name": l.name, "title": l.title, "url": url(&l.name) });
                 v["from"] = e.body.get("from").cloned().unwrap_or(Value::Null);
                 v["to"] = e.body.get("to").cloned().unwrap_or(Value::Null);
-                out.push(v);
+                out.entry(id).or_default().push(v);
             }
         }
     }

@@ -7,7 +7,7 @@ pub(crate) mod ledgers;
 pub(crate) mod machine;
 pub(crate) mod search;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use tera::{Context, Value};
@@ -424,6 +424,7 @@ pub(crate) fn some<T: Send>(
     let filters = &plan.filters;
     // Built by the first of its files rendered, for all of them.
     let search_index = std::sync::OnceLock::new();
+    let histories = std::sync::OnceLock::new();
     plan.jobs
         .par_iter()
         .filter_map(|(path, job)| {
@@ -451,7 +452,12 @@ pub(crate) fn some<T: Send>(
                         .unwrap_or_default(),
                 )),
                 Job::Static(origin) => Ok(Body::Copy(origin.clone())),
-                Job::Artifact(i) => render_artifact(site, *i, theme),
+                Job::Artifact(i) => render_artifact(
+                    site,
+                    *i,
+                    theme,
+                    histories.get_or_init(|| ledgers::status_histories(&site.ledgers)),
+                ),
                 Job::ArtifactJson(i) => Ok(Body::Bytes(machine::record(&site.artifacts[*i]))),
                 Job::ArtifactIntoto(i) => Ok(Body::Bytes(machine::intoto(&site.artifacts[*i]))),
                 Job::ArtifactIndex => Ok(Body::Bytes(machine::index(&site.artifacts))),
@@ -1009,15 +1015,20 @@ fn render_section(
     theme.render(name, &ctx).map(Body::Html).map_err(Some)
 }
 
-fn render_artifact(site: &Site, i: usize, theme: &Theme) -> Result<Body, Option<Diagnostic>> {
+fn render_artifact(
+    site: &Site,
+    i: usize,
+    theme: &Theme,
+    histories: &HashMap<&str, Vec<serde_json::Value>>,
+) -> Result<Body, Option<Diagnostic>> {
     let a = &site.artifacts[i];
     require_template(theme, "artifact.html")
         .map_err(|d| d.map(|d| d.in_file(a.source.path.clone())))?;
     let mut ctx = base_context(&context::artifact_url(&a.id), theme);
-    ctx.insert_value("artifact", context::artifact(a, &site.artifacts));
+    ctx.insert_value("artifact", artifact_view(theme, &a.id)?);
     ctx.insert_value(
         "status_history",
-        Value::from_serializable(&ledgers::status_history(&site.ledgers, &a.id)),
+        Value::from_serializable(histories.get(a.id.as_str()).map_or(&[][..], Vec::as_slice)),
     );
     theme
         .render("artifact.html", &ctx)
@@ -1052,6 +1063,21 @@ fn render_ledger(
         .map_err(Some)
 }
 
+/// An artifact's template value, as `get_artifact` finds it (made once per build).
+fn artifact_view(theme: &Theme, id: &str) -> Result<Value, Option<Diagnostic>> {
+    theme
+        .lookups
+        .artifacts
+        .get()
+        .and_then(|views| views.get(id))
+        .cloned()
+        .ok_or_else(|| {
+            Some(Diagnostic::error(format!(
+                "artifact `{id}` is not known yet"
+            )))
+        })
+}
+
 fn require_template(theme: &Theme, name: &str) -> Result<(), Option<Diagnostic>> {
     if theme.is_broken(name) {
         return Err(None);
@@ -1073,11 +1099,11 @@ fn render_artifact_list(
     require_template(theme, "artifact_list.html")?;
     let mut ctx = base_context(&filter.url(), theme);
     ctx.insert_value("filter", filter.value());
-    let listed: Vec<Value> = filter
+    let listed = filter
         .members
         .iter()
-        .map(|&i| context::artifact(&site.artifacts[i], &site.artifacts))
-        .collect();
+        .map(|&i| artifact_view(theme, &site.artifacts[i].id))
+        .collect::<Result<Vec<Value>, _>>()?;
     ctx.insert_value("listed", Value::from(listed));
     theme
         .render("artifact_list.html", &ctx)
