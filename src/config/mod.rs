@@ -188,6 +188,8 @@ fn default_language() -> String {
 pub struct Config {
     /// The site root (where site.toml is).
     pub root: PathBuf,
+    /// The site root as the filesystem resolves it: nothing outside it is read or followed.
+    pub real_root: PathBuf,
     /// The absolute output directory.
     pub output_dir: PathBuf,
     /// Site title.
@@ -248,11 +250,32 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
             root.display()
         )));
     }
-    let text = crate::fs::read_to_string(&path)?;
+    if let Some(problem) = outside_link(root, &path) {
+        return Err(Error::Config {
+            path,
+            diagnostics: Diagnostics::from_iter([problem]),
+        });
+    }
+    let text = crate::fs::read_source(root, &path, crate::fs::TEXT_LIMIT)?.map_err(|d| {
+        Error::Config {
+            path: path.clone(),
+            diagnostics: Diagnostics::from_iter([d]),
+        }
+    })?;
     let config =
-        parse(root, &text, overrides).map_err(|diagnostics| Error::Config { path, diagnostics })?;
+        parse(root, &text.text, overrides).map_err(|diagnostics| Error::Config { path, diagnostics })?;
     check_output_dir(root, &config.output_dir).map_err(Error::Usage)?;
     Ok(config)
+}
+
+/// `site.toml` as a symbolic link that leads out of the site: a pull request may change it, so it
+/// is read only from inside the site, like every other input.
+fn outside_link(root: &Path, path: &Path) -> Option<Diagnostic> {
+    let real_root = std::fs::canonicalize(root).ok()?;
+    match crate::fs::follow(&real_root, path) {
+        crate::fs::Followed::Inside(_) => None,
+        _ => Some(crate::fs::link_out(FILE_NAME, &crate::fs::link_text(path))),
+    }
 }
 
 /// The output folder is replaced wholesale by every build, so it must never be, or hold, the
@@ -345,6 +368,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
     };
     Ok(Config {
         root: root.to_path_buf(),
+        real_root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
         output_dir,
         title: raw.title,
         description: raw.description,

@@ -163,14 +163,17 @@ pub fn verify(root: &Path, name: &str) -> Result<Outcome> {
         )));
     }
     let mut diagnostics = Diagnostics::new();
-    let files = crate::load::ledger(root, &dir, name.to_owned(), &mut diagnostics)?;
+    let real = real_root(root)?;
+    let tree = crate::load::Tree::new(root, &real);
+    let files = crate::load::ledger(tree, &dir, name.to_owned(), &mut diagnostics)?;
     verify_files(root, &files, diagnostics)
 }
 
 /// Verifies `files` against the site's artifact ids and failure reports, after the
 /// diagnostics from reading them.
 fn verify_files(root: &Path, files: &LedgerFiles, mut diagnostics: Diagnostics) -> Result<Outcome> {
-    let reports = crate::load::failure_report_ids(root)?;
+    let real = real_root(root)?;
+    let reports = crate::load::failure_report_ids(crate::load::Tree::new(root, &real))?;
     let artifacts = artifact_ids(root)?;
     let known = Known {
         failure_reports: &reports,
@@ -183,6 +186,11 @@ fn verify_files(root: &Path, files: &LedgerFiles, mut diagnostics: Diagnostics) 
         ledger,
         diagnostics,
     })
+}
+
+/// The site root, canonical: what the ledger's files are judged inside of.
+fn real_root(root: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(root).map_err(io("could not find", root))
 }
 
 fn artifact_ids(root: &Path) -> Result<BTreeSet<String>> {
@@ -252,7 +260,9 @@ pub fn append(root: &Path, name: &str, new: &Append<'_>, now: jiff::Timestamp) -
     );
     // Check the ledger as it would be, so the new line meets every rule the build applies.
     let mut diagnostics = Diagnostics::new();
-    let mut files = crate::load::ledger(root, &dir, name.to_owned(), &mut diagnostics)?;
+    let real = real_root(root)?;
+    let tree = crate::load::Tree::new(root, &real);
+    let mut files = crate::load::ledger(tree, &dir, name.to_owned(), &mut diagnostics)?;
     let path = dir.join("entries.jsonl");
     let shown = crate::fs::rel_path(root, &path);
     let combined = format!("{}{text}\n", ledger.bytes);

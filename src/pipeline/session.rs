@@ -450,8 +450,12 @@ impl Session {
         for &i in edited {
             let file = &state.sources.content[i];
             let path = self.root.join("content").join(&file.rel);
-            // Unreadable or not UTF-8 (or gone since): the full rebuild reports it.
-            let Ok(Ok(source)) = load::read_text(&self.root, &path) else {
+            // Unreadable, not UTF-8, too large, gone since or now a link (which only a walk
+            // may follow): the full rebuild reports it.
+            let is_link =
+                std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+            let read = (!is_link).then(|| load::read_text(&self.root, &path, crate::fs::TEXT_LIMIT));
+            let Some(Ok(Ok(source))) = read else {
                 self.state = Some(state);
                 return None;
             };
@@ -1216,7 +1220,9 @@ mod tests {
     use super::*;
 
     fn copy(from: &Path, to: &Path) {
-        for (rel, path) in load::walk(from).unwrap() {
+        let real = from.canonicalize().unwrap();
+        let tree = load::Tree::new(from, &real);
+        for (rel, path) in tree.walk(from, &mut Diagnostics::new()).unwrap() {
             let target = to.join(rel);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
             std::fs::copy(path, target).unwrap();

@@ -10,6 +10,19 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a
         .map(|(_, c)| c)
 }
 
+/// A size for people: `300 MiB`, `1.5 MiB`, `16 KiB`, `12 bytes`.
+pub(crate) fn mebibytes(bytes: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    let (mib, kib) = (bytes as f64 / 1_048_576.0, bytes as f64 / 1024.0);
+    if bytes >= 1 << 20 {
+        format!("{mib:.1} MiB").replace(".0 ", " ")
+    } else if bytes >= 1 << 10 {
+        format!("{kib:.1} KiB").replace(".0 ", " ")
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// A URL-safe slug of a heading or name: lowercase, words joined by `-`.
 pub(crate) fn slugify(text: &str) -> String {
     slug::slugify(text)
