@@ -2,10 +2,14 @@
 
 /// The closest candidate to a misspelt name, if one is close enough to be a likely typo.
 pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let close = |c: &str| 2.max(c.len() / 3);
     candidates
         .iter()
+        // The distance is at least the difference in length; skipping what cannot be close
+        // keeps a megabyte-long name from costing a megabyte-sized table per candidate.
+        .filter(|c| name.chars().count().abs_diff(c.chars().count()) <= close(c))
         .map(|c| (strsim::damerau_levenshtein(name, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .filter(|(d, c)| *d <= close(c))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
