@@ -96,8 +96,8 @@ pub struct BuildConfig {
     pub feed_limit: usize,
     /// Write `/sitemap.xml`.
     pub sitemap: bool,
-    /// Where the site is written, relative to the root.
-    pub output_dir: String,
+    /// Where the site is written: a folder inside the site (`--output-dir` may name any other).
+    pub output_dir: Spanned<String>,
     /// Static files that keep their names instead of being fingerprinted: paths inside
     /// `static/`, or folders ending with `/`.
     pub unhashed: Vec<String>,
@@ -110,7 +110,7 @@ impl Default for BuildConfig {
             feed: true,
             feed_limit: 20,
             sitemap: true,
-            output_dir: "public".to_owned(),
+            output_dir: Spanned::new(0..0, "public".to_owned()),
             unhashed: vec![],
         }
     }
@@ -323,6 +323,45 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Why `name` is not one folder name (`ancapex`, `my-theme`), if it is not.
+fn plain_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name == "." || name == ".." {
+        Err("is not a folder name")
+    } else if name.contains(['/', '\\']) || Path::new(name).is_absolute() {
+        Err("is a path, not a folder name")
+    } else {
+        Ok(())
+    }
+}
+
+/// Reports a path `site.toml` names (`key`) that is absolute or climbs out of the site with
+/// `..`: a pull request may edit `site.toml`, so it names places inside the site only; the
+/// command line and the environment, which are the operator's, may name any.
+fn inside_site(
+    diagnostics: &mut Diagnostics,
+    source: &Arc<SourceText>,
+    key: &str,
+    value: &Spanned<String>,
+    help: &str,
+) {
+    let path = Path::new(value.get_ref());
+    let why = if value.get_ref().is_empty() {
+        "is empty"
+    } else if path.is_absolute() || value.get_ref().starts_with(['/', '\\']) {
+        "is an absolute path"
+    } else if path.components().any(|c| c == std::path::Component::ParentDir) {
+        "climbs out of the site with `..`"
+    } else {
+        return;
+    };
+    diagnostics.push(
+        Diagnostic::error(format!("`{key}` `{}` {why}", value.get_ref()))
+            .at(source, value.span())
+            .label("a path inside the site's folder")
+            .help(help),
+    );
+}
+
 /// Parses the text of a `site.toml`.
 pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, Diagnostics> {
     let source = SourceText::new(FILE_NAME, text);
@@ -351,6 +390,24 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
             .help("for example `https://example.org`"),
         );
     }
+    if let Some(theme) = &raw.theme {
+        if let Err(why) = plain_name(theme.get_ref()) {
+            diagnostics.push(
+                Diagnostic::error(format!("theme `{}` {why}", theme.get_ref()))
+                    .at(&source, theme.span())
+                    .label("a folder name under `themes/`")
+                    .help("the built-in theme is `ancapex`; a theme of the site's own is `themes/<name>/`"),
+            );
+        }
+    }
+    if overrides.output_dir.is_none() {
+        inside_site(&mut diagnostics, &source, "output_dir", &raw.build.output_dir,
+            "to write the site elsewhere, pass `--output-dir DIR` on the command line");
+    }
+    if let Some(key) = &raw.signing.key {
+        inside_site(&mut diagnostics, &source, "key", key,
+            "to sign with a key kept elsewhere, give its text in `ANCAPEX_SIGNING_KEY`");
+    }
     if raw.build.feed_limit == 0 {
         diagnostics.push(Diagnostic::error("`feed_limit` must be at least 1").in_file(FILE_NAME));
     }
@@ -360,7 +417,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
     let output_dir = overrides
         .output_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from(&raw.build.output_dir));
+        .unwrap_or_else(|| PathBuf::from(raw.build.output_dir.get_ref()));
     let output_dir = if output_dir.is_absolute() {
         output_dir
     } else {
