@@ -71,8 +71,16 @@ pub fn stage(config: &Config) -> Result<Staging> {
         .map_or_else(|| "public".into(), |n| n.to_string_lossy().into_owned());
     let spare = parent.join(format!(".{name}.spare"));
     let dir = free_name(&parent, &format!(".{name}.staging"));
+    // Only folders this tool made are written into: a link in their place, or a link inside
+    // them (a pull request can commit either), would send the writes elsewhere. The spare is
+    // ours to drop; the output stays as it is until the build succeeds, but is not reused.
+    if is_link(&spare) {
+        let _ = std::fs::remove_file(&spare);
+    } else if spare.is_dir() && !holds_only_files_and_folders(&spare) {
+        let _ = std::fs::remove_dir_all(&spare);
+    }
     let reused = (spare.is_dir() && std::fs::rename(&spare, &dir).is_ok())
-        || (target.is_dir() && link_tree(&target, &dir));
+        || (target.is_dir() && !is_link(&target) && link_tree(&target, &dir));
     if !reused {
         crate::fs::create_dir_all(&dir)?;
     }
@@ -317,6 +325,17 @@ fn link_tree(from: &Path, to: &Path) -> bool {
         let _ = std::fs::remove_dir_all(to);
     }
     linked
+}
+
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Whether everything in `dir` is a plain file or folder (no link, no special file).
+fn holds_only_files_and_folders(dir: &Path) -> bool {
+    walkdir::WalkDir::new(dir).min_depth(1).into_iter().all(|entry| {
+        entry.is_ok_and(|e| e.file_type().is_file() || e.file_type().is_dir())
+    })
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
