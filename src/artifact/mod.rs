@@ -164,6 +164,10 @@ pub struct Artifact {
     /// The record's folder on disk, where its `path` files are.
     #[serde(skip)]
     pub folder: std::path::PathBuf,
+    /// Where the bytes of each of `files` were read and hashed, for those that name a file
+    /// inside the record's folder: the only files of a record the build publishes.
+    #[serde(skip)]
+    pub file_paths: Vec<Option<std::path::PathBuf>>,
     /// Where `status` is written in the record, for problems found by other modules.
     #[serde(skip)]
     pub status_span: Range<usize>,
@@ -281,7 +285,8 @@ fn parse(file: &ArtifactFile) -> Parsed {
     }
     let header_ok = !ds.has_errors();
     // Files and rules are checked whatever else is wrong: one run shows every mistake.
-    ds.extend(integrity::files(&record, &file.folder, &file.dir, source));
+    let (file_paths, file_ds) = integrity::files(&record, &file.folder, &file.dir, source);
+    ds.extend(file_ds);
     let status = match parse_status(source, &record.status) {
         Ok(status) => status,
         Err(d) => {
@@ -326,6 +331,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
         links: record.links,
         source: Arc::clone(source),
         folder: file.folder.clone(),
+        file_paths,
         status_span: record.status.span(),
     };
     Parsed {

@@ -679,12 +679,13 @@ fn plan(
             Job::ArtifactIntoto(i),
             claim(),
         ));
-        for f in &a.files {
-            let f = f.get_ref();
-            if let (Some(url), Some(path)) = (context::artifact_file_url(a, f), &f.path) {
+        // Only files found inside the record's folder: a missing or escaping one is a
+        // problem of the record, never a failure to copy.
+        for (f, real) in a.files.iter().zip(&a.file_paths) {
+            if let (Some(url), Some(real)) = (context::artifact_file_url(a, f.get_ref()), real) {
                 claims.push((
                     url.trim_start_matches('/').to_owned(),
-                    Job::Static(Origin::Disk(a.folder.join(path.get_ref()))),
+                    Job::Static(Origin::Disk(real.clone())),
                     claim(),
                 ));
             }
