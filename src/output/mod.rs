@@ -350,14 +350,56 @@ fn free_name(parent: &Path, stem: &str) -> PathBuf {
         .unwrap_or_else(|| parent.join(stem))
 }
 
+/// Pages with more opening tags than this are published as they were rendered. minify-html
+/// parses elements recursively, with about 1.6 KiB of stack a level (measured), and an
+/// untrusted page can nest as deep as it has tags: a page's depth is at most its number of
+/// opening tags, so this many fit `MINIFY_STACK` with room to spare.
+const MINIFY_ELEMENTS: usize = 100_000;
+/// Pages with more opening brackets than this keep their inline CSS as it is. The CSS minifier
+/// parses nested blocks recursively, and a block is only a byte or two (`a{`), so its depth
+/// is bounded here by every `{`, `(` and `[` of the page (a bracket in a comment or a string
+/// closes nothing for it): a few thousand fit `MINIFY_STACK` many times over, and only inline
+/// styles, a small part of a page, go unminified past it.
+const MINIFY_CSS_BRACKETS: usize = 4_000;
+/// The stack of the threads that minify.
+const MINIFY_STACK: usize = 256 << 20;
+
+/// The threads that minify, each with a stack `MINIFY_STACK` deep (reserved, used only as
+/// deep as a page needs); none when they cannot be made.
+fn minifiers() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("ancapex-minify-{i}"))
+            .stack_size(MINIFY_STACK)
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// How many opening tags `html` can have, as minify-html reads them (`<` and a letter, digit,
+/// `:` or `-`): at least its depth.
+fn opening_tags(html: &[u8]) -> usize {
+    html.windows(2)
+        .filter(|w| w[0] == b'<' && (w[1].is_ascii_alphanumeric() || matches!(w[1], b':' | b'-')))
+        .count()
+}
+
 fn minify(html: &[u8]) -> Vec<u8> {
     let mut cfg = minify_html::Cfg::new();
     cfg.keep_closing_tags = true;
     cfg.keep_html_and_head_opening_tags = true;
-    cfg.minify_css = true;
+    cfg.minify_css = html.iter().filter(|b| matches!(b, b'{' | b'(' | b'[')).count()
+        <= MINIFY_CSS_BRACKETS;
     cfg.minify_js = false;
     cfg.keep_comments = false;
-    minify_html::minify(html, &cfg)
+    match minifiers() {
+        Some(pool) if opening_tags(html) <= MINIFY_ELEMENTS => {
+            pool.install(|| minify_html::minify(html, &cfg))
+        }
+        _ => html.to_vec(),
+    }
 }
 
 #[cfg(test)]
@@ -376,5 +418,30 @@ mod tests {
     fn minifies_but_keeps_structure() {
         let out = String::from_utf8(minify(b"<!doctype html>\n<html>\n<head>\n<title> T </title></head>\n<body>\n<p>a  b</p>\n<!-- c -->\n</body></html>")).unwrap();
         assert!(out.contains("<p>a b</p>") && !out.contains("<!--"), "{out}");
+    }
+
+    #[test]
+    fn pages_nested_past_the_stack_are_published_as_rendered() {
+        // Each of these aborted the process with a stack overflow in the minifier.
+        for page in [
+            "<div>".repeat(200_000),
+            format!("<p>x</p><style>{}</style>", "a{".repeat(100_000)),
+            format!("<style>{}</style>", "@media (x){".repeat(100_000)),
+        ] {
+            assert_eq!(minify(page.as_bytes()), page.as_bytes());
+        }
+    }
+
+    #[test]
+    fn deep_pages_under_the_bounds_are_still_minified() {
+        let page = format!("<p>a  b</p>{}", "<div>".repeat(20_000));
+        assert!(minify(page.as_bytes()).starts_with(b"<p>a b</p>"));
+        let styled = "<style>a { color : red }</style><p>a  b</p>";
+        assert_eq!(minify(styled.as_bytes()), b"<style>a{color:red}</style><p>a b</p>");
+    }
+
+    #[test]
+    fn counts_opening_tags_as_the_minifier_reads_them() {
+        assert_eq!(opening_tags(b"<a><b-c/><:x><1>a < b</a><!-- <i> -->"), 5);
     }
 }
