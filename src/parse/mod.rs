@@ -340,19 +340,23 @@ fn aliases(site: &Site, diagnostics: &mut Diagnostics) -> Vec<Alias> {
         .map(|d| (d.url.as_str(), d.source.path.as_str()))
         .collect();
     let mut out: Vec<Alias> = vec![];
-    for page in &site.pages {
-        for alias in &page.doc.meta.aliases {
-            let from = match url::normalize_alias(alias.get_ref()) {
+    for doc in site.documents() {
+        for alias in &doc.meta.aliases {
+            let from = match url::normalize_alias(alias.get_ref(), parent_dir(&doc.rel)) {
                 Ok(from) => from,
                 Err(msg) => {
-                    diagnostics.push(Diagnostic::error(msg).at(&page.doc.source, alias.span()));
+                    diagnostics.push(
+                        Diagnostic::error(msg)
+                            .at(&doc.source, alias.span())
+                            .help("an alias starting with `/` is a path of the site; one without, a path from the page's folder"),
+                    );
                     continue;
                 }
             };
             if let Some(owner) = taken.get(from.as_str()) {
                 diagnostics.push(
                     Diagnostic::error(format!("alias `{from}` is the URL of `{owner}`"))
-                        .at(&page.doc.source, alias.span()),
+                        .at(&doc.source, alias.span()),
                 );
             } else if let Some(other) = out.iter().find(|a| a.from == from) {
                 diagnostics.push(
@@ -360,13 +364,13 @@ fn aliases(site: &Site, diagnostics: &mut Diagnostics) -> Vec<Alias> {
                         "alias `{from}` already redirects to `{}`",
                         other.to
                     ))
-                    .at(&page.doc.source, alias.span()),
+                    .at(&doc.source, alias.span()),
                 );
             } else {
                 out.push(Alias {
                     from,
-                    to: page.doc.url.clone(),
-                    source: Arc::clone(&page.doc.source),
+                    to: doc.url.clone(),
+                    source: Arc::clone(&doc.source),
                     span: alias.span(),
                 });
             }
