@@ -256,14 +256,13 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
             diagnostics: Diagnostics::from_iter([problem]),
         });
     }
-    let text = crate::fs::read_source(root, &path, crate::fs::TEXT_LIMIT)?.map_err(|d| {
-        Error::Config {
+    let text =
+        crate::fs::read_source(root, &path, crate::fs::TEXT_LIMIT)?.map_err(|d| Error::Config {
             path: path.clone(),
             diagnostics: Diagnostics::from_iter([d]),
-        }
-    })?;
-    let config =
-        parse(root, &text.text, overrides).map_err(|diagnostics| Error::Config { path, diagnostics })?;
+        })?;
+    let config = parse(root, &text.text, overrides)
+        .map_err(|diagnostics| Error::Config { path, diagnostics })?;
     check_output_dir(root, &config.output_dir).map_err(Error::Usage)?;
     Ok(config)
 }
@@ -349,7 +348,10 @@ fn inside_site(
         "is empty"
     } else if path.is_absolute() || value.get_ref().starts_with(['/', '\\']) {
         "is an absolute path"
-    } else if path.components().any(|c| c == std::path::Component::ParentDir) {
+    } else if path
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
         "climbs out of the site with `..`"
     } else {
         return;
@@ -401,12 +403,22 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
         }
     }
     if overrides.output_dir.is_none() {
-        inside_site(&mut diagnostics, &source, "output_dir", &raw.build.output_dir,
-            "to write the site elsewhere, pass `--output-dir DIR` on the command line");
+        inside_site(
+            &mut diagnostics,
+            &source,
+            "output_dir",
+            &raw.build.output_dir,
+            "to write the site elsewhere, pass `--output-dir DIR` on the command line",
+        );
     }
     if let Some(key) = &raw.signing.key {
-        inside_site(&mut diagnostics, &source, "key", key,
-            "to sign with a key kept elsewhere, give its text in `ANCAPEX_SIGNING_KEY`");
+        inside_site(
+            &mut diagnostics,
+            &source,
+            "key",
+            key,
+            "to sign with a key kept elsewhere, give its text in `ANCAPEX_SIGNING_KEY`",
+        );
     }
     if raw.build.feed_limit == 0 {
         diagnostics.push(Diagnostic::error("`feed_limit` must be at least 1").in_file(FILE_NAME));
@@ -447,13 +459,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
 
 /// A toml error's message without its own rendering of the source (we draw our own).
 pub(crate) fn toml_message(e: &toml::de::Error) -> String {
-    let msg = e.message().trim_end_matches('\n');
-    let mut msg = msg.replace('\n', "; ");
-    if let Some(first) = msg.get(..1) {
-        let lower = first.to_lowercase();
-        msg.replace_range(..1, &lower);
-    }
-    msg
+    crate::text::parser_message(e.message())
 }
 
 #[cfg(test)]

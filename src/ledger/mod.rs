@@ -157,7 +157,10 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
     let config: Config = match toml::from_str(&config_src.text) {
         Ok(c) => c,
         Err(e) => {
-            let d = Diagnostic::error(format!("invalid ledger config: {}", e.message()));
+            let d = Diagnostic::error(format!(
+                "invalid ledger config: {}",
+                crate::config::toml_message(&e)
+            ));
             ds.push(match e.span() {
                 Some(span) => d.at(config_src, span),
                 None => d.in_file(config_src.path.clone()),

@@ -247,8 +247,11 @@ pub fn check(at: &At<'_>, origin: &str) -> Result<Envelope, Vec<Diagnostic>> {
         Err(e) => {
             let col = e.column().saturating_sub(1);
             return Err(vec![
-                Diagnostic::error(format!("ledger line is not valid JSON: {e}"))
-                    .at(at.source, at.start + col..at.start + col + 1),
+                Diagnostic::error(format!(
+                    "ledger line is not valid JSON: {}",
+                    crate::text::parser_message(&e.to_string())
+                ))
+                .at(at.source, at.start + col..at.start + col + 1),
             ]);
         }
     };

@@ -294,7 +294,10 @@ fn parse_yaml(
         serde_yaml_ng::Value::Mapping(serde_yaml_ng::Mapping::new())
     } else {
         serde_yaml_ng::from_str(text).map_err(|e| {
-            let msg = format!("invalid YAML front matter: {e}");
+            let msg = format!(
+                "invalid YAML front matter: {}",
+                crate::text::parser_message(&e.to_string())
+            );
             match e.location() {
                 Some(loc) => Diagnostic::error(msg).at(
                     source,

@@ -83,3 +83,103 @@ mod tests {
         );
     }
 }
+
+/// A parser's message (TOML, JSON, YAML, read through serde) in our words: no positions (the
+/// snippet shows them) and none of the parser's internal terms. serde's own sentences
+/// (`invalid type: integer `5`, expected a string`, `unknown field `x`, expected one of ...`)
+/// already say what was expected, and stay as they are.
+pub(crate) fn parser_message(message: &str) -> String {
+    let message = message.trim_end_matches(['\n', '.']).replace('\n', "; ");
+    let message = strip_position(&message);
+    let rewritten = if let Some(rest) = message.strip_prefix("EOF while parsing ") {
+        Some(match rest {
+            "a value" => "the text ends where a value should be".to_owned(),
+            inside => format!("the text ends inside {inside}"),
+        })
+    } else if let Some((field, _)) = message
+        .strip_prefix("unknown field ")
+        .and_then(|rest| rest.split_once(", there are no fields"))
+    {
+        Some(format!(
+            "unknown field {field}: no fields are expected here"
+        ))
+    } else if message == "recursion limit exceeded"
+        || message == "cannot recurse further; max recursion depth met"
+    {
+        Some("lists and tables nest too deeply here".to_owned())
+    } else if message == "recursion limit" {
+        Some("a key has too many dotted parts (at most 80)".to_owned())
+    } else if message.starts_with("data did not match any variant") {
+        Some("the value is none of the forms accepted here".to_owned())
+    } else {
+        None
+    };
+    rewritten
+        .unwrap_or_else(|| lowercase_first(message))
+        .replace("expected a spanned value", "expected a value")
+}
+
+/// A message without the ` at line N column M` a parser adds.
+fn strip_position(message: &str) -> &str {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match message.rfind(" at line ") {
+        Some(i)
+            if message[i + 9..]
+                .split_once(" column ")
+                .is_some_and(|(l, c)| digits(l) && digits(c)) =>
+        {
+            &message[..i]
+        }
+        _ => message,
+    }
+}
+
+#[cfg(test)]
+mod parser_message_tests {
+    use super::parser_message;
+
+    #[test]
+    fn speaks_our_words() {
+        for (theirs, ours) in [
+            (
+                "invalid type: string \"x\", expected a spanned value",
+                "invalid type: string \"x\", expected a value",
+            ),
+            (
+                "invalid type: integer `5`, expected a string",
+                "invalid type: integer `5`, expected a string",
+            ),
+            (
+                "unknown field `x`, there are no fields",
+                "unknown field `x`: no fields are expected here",
+            ),
+            (
+                "recursion limit exceeded at line 1 column 138",
+                "lists and tables nest too deeply here",
+            ),
+            (
+                "cannot recurse further; max recursion depth met",
+                "lists and tables nest too deeply here",
+            ),
+            (
+                "recursion limit",
+                "a key has too many dotted parts (at most 80)",
+            ),
+            (
+                "EOF while parsing an object at line 1 column 9",
+                "the text ends inside an object",
+            ),
+            (
+                "EOF while parsing a value at line 1 column 0",
+                "the text ends where a value should be",
+            ),
+            (
+                "trailing characters at line 1 column 5",
+                "trailing characters",
+            ),
+            ("Expected a date.", "expected a date"),
+        ] {
+            assert_eq!(parser_message(theirs), ours, "{theirs}");
+        }
+    }
+}
