@@ -132,8 +132,13 @@ fn path_diagnostic(
         .help(format!(
             "copy the file into `{folder}` instead of linking to it"
         )),
-        PathProblem::TooLarge(_) => Diagnostic::error(format!("file `{name}` {}", describe(&problem)))
-            .help("keep large files out of the repository: list them by `url`, with `sha256` and `size`"),
+        PathProblem::TooLarge(_) => Diagnostic::error(format!(
+            "file `{name}` {}",
+            describe(&problem)
+        ))
+        .help(
+            "keep large files out of the repository: list them by `url`, with `sha256` and `size`",
+        ),
         PathProblem::Unreadable(e) => Diagnostic::error(format!("could not read `{name}`: {e}")),
     };
     d.at(source, rel.span())

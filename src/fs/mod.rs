@@ -109,10 +109,7 @@ pub(crate) fn read_source(
     use std::io::Read as _;
     let shown = rel_path(root, path);
     let file = std::fs::File::open(path).map_err(io("could not read", path))?;
-    let size = file
-        .metadata()
-        .map_err(io("could not read", path))?
-        .len();
+    let size = file.metadata().map_err(io("could not read", path))?.len();
     if size > limit {
         return Ok(Err(too_big(&shown, size, limit)));
     }

@@ -450,7 +450,10 @@ mod tests {
             ("{% box() %}\nnever closed", "never closed"),
             ("text {% box() %}\n{% end %}", "on its own line"),
             ("{% end %}", "without a block"),
-            (&format!("{{{{ card(n={}) }}}}", "[".repeat(20_000)), "nest at most 32 deep"),
+            (
+                &format!("{{{{ card(n={}) }}}}", "[".repeat(20_000)),
+                "nest at most 32 deep",
+            ),
         ] {
             let (_, e) = scan(t, 0..t.len(), &[]);
             assert!(

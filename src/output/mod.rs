@@ -333,9 +333,10 @@ fn is_link(path: &Path) -> bool {
 
 /// Whether everything in `dir` is a plain file or folder (no link, no special file).
 fn holds_only_files_and_folders(dir: &Path) -> bool {
-    walkdir::WalkDir::new(dir).min_depth(1).into_iter().all(|entry| {
-        entry.is_ok_and(|e| e.file_type().is_file() || e.file_type().is_dir())
-    })
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .all(|entry| entry.is_ok_and(|e| e.file_type().is_file() || e.file_type().is_dir()))
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
@@ -390,7 +391,10 @@ fn minify(html: &[u8]) -> Vec<u8> {
     let mut cfg = minify_html::Cfg::new();
     cfg.keep_closing_tags = true;
     cfg.keep_html_and_head_opening_tags = true;
-    cfg.minify_css = html.iter().filter(|b| matches!(b, b'{' | b'(' | b'[')).count()
+    cfg.minify_css = html
+        .iter()
+        .filter(|b| matches!(b, b'{' | b'(' | b'['))
+        .count()
         <= MINIFY_CSS_BRACKETS;
     cfg.minify_js = false;
     cfg.keep_comments = false;
@@ -437,7 +441,10 @@ mod tests {
         let page = format!("<p>a  b</p>{}", "<div>".repeat(20_000));
         assert!(minify(page.as_bytes()).starts_with(b"<p>a b</p>"));
         let styled = "<style>a { color : red }</style><p>a  b</p>";
-        assert_eq!(minify(styled.as_bytes()), b"<style>a{color:red}</style><p>a b</p>");
+        assert_eq!(
+            minify(styled.as_bytes()),
+            b"<style>a{color:red}</style><p>a b</p>"
+        );
     }
 
     #[test]

@@ -454,7 +454,8 @@ impl Session {
             // may follow): the full rebuild reports it.
             let is_link =
                 std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-            let read = (!is_link).then(|| load::read_text(&self.root, &path, crate::fs::TEXT_LIMIT));
+            let read =
+                (!is_link).then(|| load::read_text(&self.root, &path, crate::fs::TEXT_LIMIT));
             let Some(Ok(Ok(source))) = read else {
                 self.state = Some(state);
                 return None;
