@@ -22,12 +22,39 @@ pub enum Severity {
 }
 
 /// A file a diagnostic points into: its path as the user knows it and its text.
-#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct SourceText {
     /// Path relative to the site root, with `/` separators.
     pub path: String,
     /// The whole text of the file.
     pub text: Arc<str>,
+    /// Where each line starts, found the first time a place in the file is shown: a run with
+    /// thousands of problems in one large file finds each one's line without reading the file
+    /// from its start again.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl std::fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceText")
+            .field("path", &self.path)
+            .field("text", &self.text)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for SourceText {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.text == other.text
+    }
+}
+
+impl Eq for SourceText {}
+
+impl std::hash::Hash for SourceText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.path.hash(state);
+        self.text.hash(state);
+    }
 }
 
 impl SourceText {
@@ -36,17 +63,37 @@ impl SourceText {
         Arc::new(Self {
             path: path.into(),
             text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         })
+    }
+
+    /// 0-based line of a byte offset, and the byte offset where that line starts.
+    fn line_of(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&start| start <= offset) - 1;
+        (line, starts[line])
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let before = &self.text[..offset];
-        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
-        (line, col)
+        let (line, line_start) = self.line_of(offset);
+        let col = self.text[line_start..offset].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// The whole lines that hold `span`: their text, the 1-based number of the first, and
+    /// `span` within them.
+    fn lines_around(&self, span: &Range<usize>) -> (&str, usize, Range<usize>) {
+        let end = floor_char_boundary(&self.text, span.end.min(self.text.len()));
+        let start = floor_char_boundary(&self.text, span.start.min(end));
+        let (line, from) = self.line_of(start);
+        let to = self.text[end..].find('\n').map_or(self.text.len(), |i| end + i);
+        (&self.text[from..to], line + 1, start - from..end - from)
     }
 }
 
@@ -289,12 +336,16 @@ fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
     let title = level.primary_title(d.message.as_str());
     let mut group = match &d.location {
         Some((source, span)) => {
-            let mut annotation = AnnotationKind::Primary.span(span.clone());
+            // Only the lines of the mistake go to the renderer, not the whole file.
+            let (_, _, within) = source.lines_around(span);
+            let mut annotation = AnnotationKind::Primary.span(within);
             if let Some(label) = &d.label {
                 annotation = annotation.label(label.as_str());
             }
+            let (lines, first, _) = source.lines_around(span);
             title.element(
-                Snippet::source(&*source.text)
+                Snippet::source(lines)
+                    .line_start(first)
                     .path(source.path.as_str())
                     .annotation(annotation),
             )
