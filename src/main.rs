@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use ancapex::config::{Drafts, Overrides};
-use ancapex::diagnostic::{self, Style};
+use ancapex::diagnostic::{self, Shown, Style};
 use clap::{Parser, Subcommand, ValueEnum};
 
 // The build allocates many small strings from many threads; mimalloc is markedly faster at
@@ -25,6 +25,10 @@ struct Cli {
     /// The site's root folder (where site.toml is).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     root: PathBuf,
+    /// Show every problem; without it a report shows the first 50 (errors first) and counts
+    /// the rest. `check --format json` and `github` always list every one.
+    #[arg(long, global = true)]
+    all_problems: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -236,6 +240,13 @@ enum New {
     },
 }
 
+/// How reports look: in colour or not, and how many problems they show.
+#[derive(Clone, Copy)]
+struct Look {
+    color: Style,
+    shown: Shown,
+}
+
 /// How `check` reports problems.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -253,10 +264,17 @@ enum Format {
 )]
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let style = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        Style::Color
-    } else {
-        Style::Plain
+    let style = Look {
+        color: if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+            Style::Color
+        } else {
+            Style::Plain
+        },
+        shown: if cli.all_problems {
+            Shown::All
+        } else {
+            Shown::First(diagnostic::SHOWN)
+        },
     };
     let started = Instant::now();
     let mut format = Format::Human;
@@ -401,7 +419,7 @@ fn main() -> ExitCode {
     clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
-fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
+fn serve_report(event: &ancapex::serve::Event<'_>, style: Look, open: bool) {
     use ancapex::serve::Event;
     match event {
         Event::Listening { url } => {
@@ -426,7 +444,10 @@ fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
             diagnostics,
         } => {
             if !diagnostics.is_empty() {
-                eprint!("{}", diagnostic::render(diagnostics, style));
+                eprint!(
+                    "{}",
+                    diagnostic::render(diagnostics, style.color, style.shown)
+                );
             }
             let how = match update.rebuild {
                 ancapex::pipeline::Rebuild::Incremental => "rebuilt",
@@ -457,7 +478,10 @@ fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
         }
         Event::Failed { error } => {
             if let ancapex::Error::Config { diagnostics, .. } = error {
-                eprint!("{}", diagnostic::render(diagnostics, style));
+                eprint!(
+                    "{}",
+                    diagnostic::render(diagnostics, style.color, style.shown)
+                );
             }
             eprintln!("error: {error}; still serving the last good site");
         }
@@ -471,7 +495,7 @@ fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
     clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
-fn operational_failure(e: &ancapex::Error, format: Format, style: Style) -> ExitCode {
+fn operational_failure(e: &ancapex::Error, format: Format, style: Look) -> ExitCode {
     if let ancapex::Error::Config { diagnostics, .. } = e {
         report_diagnostics(diagnostics, format, style);
     } else {
@@ -503,7 +527,7 @@ struct Verify {
     clippy::print_stdout,
     reason = "the binary is where reports are printed"
 )]
-fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Style) -> ExitCode {
+fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Look) -> ExitCode {
     let signature = match how.key.as_deref().map(|k| ancapex::signing::check(dir, k)) {
         None => None,
         Some(Ok(check)) => Some(check),
@@ -580,7 +604,7 @@ fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Sty
     clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
-fn publish(root: &std::path::Path, args: PublishArgs, style: Style) -> ExitCode {
+fn publish(root: &std::path::Path, args: PublishArgs, style: Look) -> ExitCode {
     use ancapex::publish::{self, Action, Mode};
     let target = match publish::Target::parse(&args.to) {
         Ok(t) => t,
@@ -753,14 +777,17 @@ impl ancapex::publish::Progress for PublishProgress {
     clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
-fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style: Style) {
+fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style: Look) {
     match format {
         Format::Json => print!("{}", diagnostic::json(diagnostics)),
         Format::Github => print!("{}", diagnostic::github(diagnostics)),
         Format::Human => {}
     }
     if format != Format::Json && !diagnostics.is_empty() {
-        eprint!("{}", diagnostic::render(diagnostics, style));
+        eprint!(
+            "{}",
+            diagnostic::render(diagnostics, style.color, style.shown)
+        );
     }
 }
 
@@ -773,7 +800,7 @@ fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style:
 fn ledger(
     root: &std::path::Path,
     what: LedgerCommand,
-    style: Style,
+    style: Look,
 ) -> ancapex::error::Result<Option<ancapex::pipeline::Report>> {
     use ancapex::ledger::command;
     let now = jiff::Timestamp::now();

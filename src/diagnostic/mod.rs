@@ -92,7 +92,9 @@ impl SourceText {
         let end = floor_char_boundary(&self.text, span.end.min(self.text.len()));
         let start = floor_char_boundary(&self.text, span.start.min(end));
         let (line, from) = self.line_of(start);
-        let to = self.text[end..].find('\n').map_or(self.text.len(), |i| end + i);
+        let to = self.text[end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| end + i);
         (&self.text[from..to], line + 1, start - from..end - from)
     }
 }
@@ -249,6 +251,30 @@ impl Diagnostics {
         self.0.iter()
     }
 
+    /// The ones a report shows, in their order, and the ones it leaves out: with
+    /// `Shown::First(n)`, the first `n` errors, then warnings if there is room.
+    pub fn shown(&self, shown: Shown) -> (Diagnostics, Diagnostics) {
+        let Shown::First(n) = shown else {
+            return (self.clone(), Diagnostics::new());
+        };
+        let mut room = n;
+        let mut keep = vec![false; self.0.len()];
+        for severity in [Severity::Error, Severity::Warning] {
+            for (i, d) in self.0.iter().enumerate() {
+                if room > 0 && d.severity == severity {
+                    keep[i] = true;
+                    room -= 1;
+                }
+            }
+        }
+        let (kept, hidden): (Vec<_>, Vec<_>) =
+            self.0.iter().cloned().zip(keep).partition(|(_, k)| *k);
+        (
+            kept.into_iter().map(|(d, _)| d).collect(),
+            hidden.into_iter().map(|(d, _)| d).collect(),
+        )
+    }
+
     /// Sorts by file and position and drops exact repeats (a template mistake hit by every page
     /// is reported once), so reports are stable whatever the thread count.
     pub fn normalize(&mut self) {
@@ -292,16 +318,47 @@ pub enum Style {
     Color,
 }
 
-/// Renders diagnostics in the rustc style, one block each, and a closing count.
-pub fn render(diagnostics: &Diagnostics, style: Style) -> String {
+/// How many problems a human report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Every one (`--all-problems`).
+    All,
+    /// The first this many, errors before warnings, then a count of the rest.
+    First(usize),
+}
+
+/// How many problems a human report shows unless asked for all: enough for one round of
+/// fixes, few enough to read. Machine formats always list every one.
+pub const SHOWN: usize = 50;
+
+/// Renders diagnostics in the rustc style, one block each, and a closing count. With
+/// `Shown::First(n)`, a run with more than `n` problems shows the first `n` errors (then
+/// warnings, if there is room), in file order, and says how many more there are.
+pub fn render(diagnostics: &Diagnostics, style: Style, shown: Shown) -> String {
     let renderer = match style {
         Style::Plain => Renderer::plain(),
         Style::Color => Renderer::styled(),
     };
     let mut out = String::new();
-    for d in diagnostics {
+    let (kept, hidden) = diagnostics.shown(shown);
+    for d in &kept {
         out.push_str(&render_one(d, &renderer));
         out.push_str("\n\n");
+    }
+    if !hidden.is_empty() {
+        let (errors, warnings) = hidden.counts();
+        let mut what = vec![];
+        if errors > 0 {
+            what.push(format!("{errors} {}", plural(errors, "error")));
+        }
+        if warnings > 0 {
+            what.push(format!("{warnings} {}", plural(warnings, "warning")));
+        }
+        let _ = writeln!(
+            out,
+            "note: {} more not shown: `--all-problems` shows every one, `check --format json` lists them\n",
+            what.join(" and ")
+        );
     }
     let (errors, warnings) = diagnostics.counts();
     match (errors, warnings) {
@@ -386,7 +443,7 @@ mod tests {
                 .label("here")
                 .help("quote it"),
         );
-        let out = render(&ds, Style::Plain);
+        let out = render(&ds, Style::Plain, Shown::All);
         assert_eq!(
             out,
             "error: invalid type: integer `3`, expected a string\n --> content/a.md:2:9\n  |\n2 | title = 3\n  |         ^ here\n  |\n  = help: quote it\n\nerror: 1 error\n"
@@ -403,5 +460,28 @@ mod tests {
         ds.normalize();
         let msgs: Vec<_> = ds.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(msgs, ["one", "two"]);
+    }
+
+    #[test]
+    fn a_long_report_shows_the_first_errors_and_counts_the_rest() {
+        let s = SourceText::new("a.md", "x\n".repeat(200));
+        let mut ds = Diagnostics::new();
+        for line in 0..120 {
+            let d = if line % 2 == 0 {
+                Diagnostic::warning(format!("w{line}"))
+            } else {
+                Diagnostic::error(format!("e{line}"))
+            };
+            ds.push(d.at(&s, line * 2..line * 2 + 1));
+        }
+        let out = render(&ds, Style::Plain, Shown::First(50));
+        assert_eq!(out.matches("error: e").count(), 50);
+        assert_eq!(out.matches("warning: w").count(), 0);
+        assert!(
+            out.ends_with("note: 10 errors and 60 warnings more not shown: `--all-problems` shows every one, `check --format json` lists them\n\nerror: 60 errors and 60 warnings\n"),
+            "{out}"
+        );
+        let all = render(&ds, Style::Plain, Shown::All);
+        assert_eq!(all.matches("--> a.md:").count(), 120);
     }
 }

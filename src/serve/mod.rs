@@ -275,10 +275,13 @@ pub(crate) fn sse(event: &str, data: &str) -> String {
 /// The overlay's data: every diagnostic (file, line, column, message, label, help) and the
 /// terminal's report of them, as plain text.
 pub(crate) fn problems_json(diagnostics: &Diagnostics) -> String {
+    // As many as the terminal's report shows: a save that breaks thousands of things must not
+    // send the browser thousands of cards.
+    let shown = diagnostic::Shown::First(diagnostic::SHOWN);
     let data: serde_json::Value =
-        serde_json::from_str(&diagnostic::json(diagnostics)).unwrap_or_default();
+        serde_json::from_str(&diagnostic::json(&diagnostics.shown(shown).0)).unwrap_or_default();
     serde_json::json!({
-        "report": diagnostic::render(diagnostics, Style::Plain),
+        "report": diagnostic::render(diagnostics, Style::Plain, shown),
         "diagnostics": data["diagnostics"],
     })
     .to_string()

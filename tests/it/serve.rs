@@ -466,11 +466,14 @@ fn full_build(root: &Path, out: &Path) -> (std::collections::BTreeMap<String, Ve
 }
 
 fn render(diagnostics: &ancapex::Diagnostics) -> String {
-    let mut lines: Vec<String> =
-        ancapex::diagnostic::render(diagnostics, ancapex::diagnostic::Style::Plain)
-            .lines()
-            .map(str::to_owned)
-            .collect();
+    let mut lines: Vec<String> = ancapex::diagnostic::render(
+        diagnostics,
+        ancapex::diagnostic::Style::Plain,
+        ancapex::diagnostic::Shown::All,
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect();
     lines.sort();
     lines.join("\n")
 }
