@@ -103,6 +103,13 @@ pub fn stage(config: &Config) -> Result<Staging> {
 pub fn contents(body: Body, minify: bool) -> Result<std::borrow::Cow<'static, [u8]>> {
     Ok(match body {
         Body::Html(html) => {
+            // A NUL is never valid in HTML (CommonMark and the HTML parser both read it as
+            // U+FFFD); front matter and pages can carry one through to here.
+            let html = if html.contains('\0') {
+                html.replace('\0', "\u{fffd}")
+            } else {
+                html
+            };
             if minify {
                 self::minify(html.as_bytes()).into()
             } else {
@@ -445,6 +452,12 @@ mod tests {
             minify(styled.as_bytes()),
             b"<style>a{color:red}</style><p>a b</p>"
         );
+    }
+
+    #[test]
+    fn a_nul_in_html_is_published_as_a_replacement_character() {
+        let out = contents(Body::Html("<p>a\0b</p>".to_owned()), false).unwrap();
+        assert_eq!(&*out, "<p>a\u{fffd}b</p>".as_bytes());
     }
 
     #[test]
