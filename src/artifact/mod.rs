@@ -243,7 +243,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
         Ok(r) => r,
         Err(e) => {
             let d = Diagnostic::error(crate::config::toml_message(&e));
-            let d = match e.span() {
+            let d = match crate::config::toml_error_span(&e, &source.text) {
                 Some(span) => d.at(source, span),
                 None => d.in_file(source.path.clone()),
             };

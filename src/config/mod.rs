@@ -369,7 +369,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
     let source = SourceText::new(FILE_NAME, text);
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let d = Diagnostic::error(toml_message(&e));
-        let d = match e.span() {
+        let d = match toml_error_span(&e, text) {
             Some(span) => d.at(&source, span),
             None => d.in_file(FILE_NAME),
         };
@@ -454,6 +454,23 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
         mode: overrides.mode,
         source,
         provenance: crate::provenance::Provenance::default(),
+    })
+}
+
+/// Where a toml error is in `text`: its own span, or, for a key of too many dotted parts
+/// (which the parser reports without one), that key's line.
+pub(crate) fn toml_error_span(e: &toml::de::Error, text: &str) -> Option<std::ops::Range<usize>> {
+    e.span().or_else(|| {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let key = line.split('=').next().unwrap_or(line);
+            if key.matches('.').count() >= 79 {
+                let start = offset + (line.len() - line.trim_start().len());
+                return Some(start..offset + key.trim_end().len());
+            }
+            offset += line.len();
+        }
+        None
     })
 }
 

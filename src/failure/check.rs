@@ -84,10 +84,12 @@ pub(crate) fn report(
         Ok(h) => h,
         Err(e) => {
             let d = Diagnostic::error(crate::config::toml_message(&e));
-            ds.push(match e.span() {
-                Some(span) => place.at(d, span),
-                None => d.at(source, split.front.clone()),
-            });
+            ds.push(
+                match crate::config::toml_error_span(&e, &source.text[split.front.clone()]) {
+                    Some(span) => place.at(d, span),
+                    None => d.at(source, split.front.clone()),
+                },
+            );
             return failed(ds);
         }
     };

@@ -161,7 +161,7 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
                 "invalid ledger config: {}",
                 crate::config::toml_message(&e)
             ));
-            ds.push(match e.span() {
+            ds.push(match crate::config::toml_error_span(&e, &config_src.text) {
                 Some(span) => d.at(config_src, span),
                 None => d.in_file(config_src.path.clone()),
             });

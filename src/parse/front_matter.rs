@@ -284,13 +284,13 @@ pub fn parse(source: &Arc<SourceText>, split: &Split) -> Result<FrontMatter, Dia
                 let message = crate::config::toml_message(&e);
                 let mut d = Diagnostic::error(&message);
                 if let Some(key) = message
-                    .strip_prefix("unknown key `")
+                    .strip_prefix("unknown field `")
                     .and_then(|r| r.split_once('`'))
                     .map(|(k, _)| k)
                 {
                     d = d.help(foreign_key_help(key));
                 }
-                match e.span() {
+                match crate::config::toml_error_span(&e, text) {
                     Some(span) => d.at(
                         source,
                         span.start + split.front.start..span.end + split.front.start,

@@ -841,7 +841,7 @@ pub(crate) fn syntax_css(
     let theme_toml: ThemeToml = match theme_config {
         Some(src) => toml::from_str(&src.text).unwrap_or_else(|e: toml::de::Error| {
             let d = Diagnostic::error(crate::config::toml_message(&e));
-            diagnostics.push(match e.span() {
+            diagnostics.push(match crate::config::toml_error_span(&e, &src.text) {
                 Some(span) => d.at(src, span),
                 None => d.in_file(src.path.clone()),
             });
