@@ -134,10 +134,15 @@ pub(crate) fn too_big(shown: &str, size: u64, limit: u64) -> Diagnostic {
     } else {
         "a text file the build reads"
     };
+    let (size_shown, limit_shown) = (crate::text::mebibytes(size), crate::text::mebibytes(limit));
+    // Just over the limit reads the same rounded: then the bytes say it.
+    let size_shown = if size_shown == limit_shown {
+        format!("{size} bytes")
+    } else {
+        size_shown
+    };
     Diagnostic::error(format!(
-        "`{shown}` is {}, over the limit of {} for {kind}",
-        crate::text::mebibytes(size),
-        crate::text::mebibytes(limit)
+        "`{shown}` is {size_shown}, over the limit of {limit_shown} for {kind}"
     ))
     .in_file(shown)
     .help(if limit == COPY_LIMIT {

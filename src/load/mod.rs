@@ -341,6 +341,8 @@ fn load_theme(config: &Config, set: &mut SourceSet, diagnostics: &mut Diagnostic
         }
     } else if name.get_ref() == BUILTIN_THEME_NAME {
         load_builtin_theme(set);
+    } else if std::fs::symlink_metadata(&dir).is_ok() {
+        // There, but refused (a link out of the site) or not a folder: reported above.
     } else {
         diagnostics.push(
             Diagnostic::error(format!("theme `{}` not found", name.get_ref()))
