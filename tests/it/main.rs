@@ -7,6 +7,7 @@ mod contrib;
 mod errors;
 mod failures;
 mod hashed;
+mod hostile;
 mod init;
 mod ledger;
 mod properties;

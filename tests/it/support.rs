@@ -197,8 +197,9 @@ impl Outcome<'_> {
         self.exits_with(code)
     }
 
+    /// Asserts the exit code, zero or not.
     #[track_caller]
-    fn exits_with(self, code: i32) -> Self {
+    pub(crate) fn exits_with(self, code: i32) -> Self {
         assert_eq!(
             self.output.status.code(),
             Some(code),
