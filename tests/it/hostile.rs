@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::serve::{Server, eventually};
 use crate::support::{SiteTest, snapshot};
 
 /// What the folder outside the site, and the environment, hold: never in any output.
@@ -133,6 +134,49 @@ fn assert_no_secret(dir: &Path) {
             "`{rel}` holds the secret from outside the site"
         );
     }
+}
+
+/// What `serve` does with the base site changed by `setup` while it serves: it reports the same
+/// problems as `check` (when `problems`), keeps serving the last good site, never serves the
+/// secret, and keeps running. Returns the server, for more requests.
+#[track_caller]
+fn serve_case(setup: impl Fn(&SiteTest, &Outside), problems: bool) -> (Server, SiteTest) {
+    let (site, outside) = base();
+    let mut server = Server::start(&site);
+    let mut events = server.events();
+    assert_eq!(events.next().0, "ok");
+    let good = server.get("/about/").body;
+    setup(&site, &outside);
+    if problems {
+        let data: serde_json::Value = serde_json::from_str(&events.expect("problems")).unwrap();
+        let check = site.run(["check"]).stderr();
+        assert_eq!(
+            data["report"].as_str().unwrap(),
+            check,
+            "serve and check report different problems"
+        );
+        assert_eq!(
+            server.get("/about/").body,
+            good,
+            "the last good site is served"
+        );
+    } else {
+        events.expect("reload");
+    }
+    for path in [
+        "/",
+        "/about/",
+        "/leak.txt",
+        "/env.txt",
+        "/hostile/",
+        "/elsewhere/page/",
+    ] {
+        let page = server.get(path);
+        assert!(!page.body.contains(SECRET), "`{path}` serves the secret");
+    }
+    assert!(server.running(), "the server stopped");
+    outside.untouched();
+    (server, site)
 }
 
 // --- Nothing outside the root is read, followed or published ------------------------------
@@ -786,4 +830,131 @@ fn a_thousand_problems_keep_the_report_readable() {
     );
     let all = site.run(["check", "--all-problems"]).fails_with(1).stderr();
     assert_eq!(all.matches("error: broken link").count(), 1000);
+}
+
+// --- serve: the same problems, the last good site kept, never a crash ---------------------
+
+#[test]
+fn serve_refuses_a_static_file_linked_out_of_the_site() {
+    serve_case(
+        |s, o| link(s, "static/leak.txt", o.join("secret.txt")),
+        true,
+    );
+}
+
+#[test]
+fn serve_refuses_a_link_to_the_process_environment() {
+    serve_case(|s, _| link(s, "static/env.txt", "/proc/self/environ"), true);
+}
+
+#[test]
+fn serve_refuses_a_content_folder_linked_out_of_the_site() {
+    serve_case(|s, o| link(s, "content/elsewhere", o.join("folder")), true);
+}
+
+#[test]
+fn serve_refuses_a_page_that_becomes_a_link_out_of_the_site() {
+    serve_case(
+        |s, o| {
+            std::fs::remove_file(s.path("content/about.md")).unwrap();
+            link(s, "content/about.md", o.join("secret.md"));
+        },
+        true,
+    );
+}
+
+#[test]
+fn serve_reports_a_missing_artifact_file_as_check_does() {
+    serve_case(|s, _| drop(s.remove("artifacts/demo/data.txt")), true);
+}
+
+#[test]
+fn serve_reports_a_page_that_is_not_utf8_as_check_does() {
+    serve_case(
+        |s, _| {
+            std::fs::write(
+                s.path("content/latin1.md"),
+                b"+++\ntitle = \"caf\xe9\"\n+++\n",
+            )
+            .unwrap()
+        },
+        true,
+    );
+}
+
+#[test]
+fn serve_reports_lists_nested_past_the_limit_in_a_shortcode_call() {
+    serve_case(
+        |s, _| page(s, &format!("{{{{ artifact(id={}) }}}}", "[".repeat(20_000))),
+        true,
+    );
+}
+
+#[test]
+fn serve_reports_deeply_nested_toml_front_matter() {
+    serve_case(
+        |s, _| {
+            s.write(
+                "content/deep.md",
+                &format!(
+                    "+++\ntitle = \"Deep\"\n[extra]\nx = {}{}\n+++\n",
+                    "[".repeat(10_000),
+                    "]".repeat(10_000)
+                ),
+            );
+        },
+        true,
+    );
+}
+
+#[test]
+fn serve_refuses_site_toml_linked_out_of_the_site() {
+    serve_case(
+        |s, o| {
+            std::fs::remove_file(s.path("site.toml")).unwrap();
+            link(s, "site.toml", o.join("secret.txt"));
+        },
+        true,
+    );
+}
+
+#[test]
+fn serve_renders_a_hundred_thousand_nested_block_quotes() {
+    let (server, _) = serve_case(
+        |s, _| page(s, &format!("{} deep", ">".repeat(100_000))),
+        false,
+    );
+    eventually(
+        || server.get("/hostile/"),
+        |p| p.status == 200 && p.body.contains("deep"),
+    );
+}
+
+#[test]
+fn serve_renders_two_hundred_thousand_nested_html_elements() {
+    let (server, _) = serve_case(
+        |s, _| page(s, &format!("{}bottom", "<div>".repeat(200_000))),
+        false,
+    );
+    eventually(
+        || server.get("/hostile/"),
+        |p| p.status == 200 && p.body.contains("bottom"),
+    );
+}
+
+#[test]
+fn serve_renders_deeply_nested_css() {
+    let (server, _) = serve_case(
+        |s, _| {
+            page(
+                s,
+                &format!("<style>{}</style>\n\nstyled", "a{".repeat(100_000)),
+            )
+        },
+        false,
+    );
+    eventually(
+        || server.get("/hostile/"),
+        |p| p.status == 200 && p.body.contains("styled"),
+    );
 }

@@ -19,14 +19,14 @@ use crate::support::SiteTest;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running `ancapex serve`, stopped when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
     stdout: mpsc::Receiver<String>,
 }
 
 impl Server {
-    fn start(site: &SiteTest) -> Self {
+    pub(crate) fn start(site: &SiteTest) -> Self {
         // A relative `--root`, as people type it.
         let mut child = Command::new(env!("CARGO_BIN_EXE_ancapex"))
             .current_dir(site.root().parent().unwrap())
@@ -68,12 +68,17 @@ impl Server {
         }
     }
 
-    fn get(&self, path: &str) -> Response {
+    pub(crate) fn get(&self, path: &str) -> Response {
         get(self.port, path)
     }
 
-    fn events(&self) -> Events {
+    pub(crate) fn events(&self) -> Events {
         Events::open(self.port)
+    }
+
+    /// Whether the process is still running.
+    pub(crate) fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 }
 
@@ -84,10 +89,10 @@ impl Drop for Server {
     }
 }
 
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 fn get(port: u16, path: &str) -> Response {
@@ -111,7 +116,7 @@ fn get(port: u16, path: &str) -> Response {
 }
 
 /// An open event stream.
-struct Events {
+pub(crate) struct Events {
     stream: TcpStream,
     buffer: String,
 }
@@ -134,7 +139,7 @@ impl Events {
     }
 
     /// The next event (name, data), skipping comments and the `retry` line.
-    fn next(&mut self) -> (String, String) {
+    pub(crate) fn next(&mut self) -> (String, String) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
@@ -172,7 +177,7 @@ impl Events {
     }
 
     /// Waits for an event of this name, skipping others.
-    fn expect(&mut self, name: &str) -> String {
+    pub(crate) fn expect(&mut self, name: &str) -> String {
         loop {
             let (n, data) = self.next();
             if n == name {
@@ -184,7 +189,10 @@ impl Events {
 
 /// Asks until the answer is as wanted (at most `TIMEOUT`), and returns it.
 #[track_caller]
-fn eventually(ask: impl Fn() -> Response, wanted: impl Fn(&Response) -> bool) -> Response {
+pub(crate) fn eventually(
+    ask: impl Fn() -> Response,
+    wanted: impl Fn(&Response) -> bool,
+) -> Response {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         let r = ask();
