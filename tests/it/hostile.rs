@@ -6,6 +6,7 @@
 //! case asserts the exit code, the report (a snapshot: the same words from `check` and
 //! `build`), and that nothing from outside the site reached the output or was changed.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::serve::{Server, eventually};
@@ -255,7 +256,7 @@ fn a_template_linked_out_of_the_site_is_refused() {
                 s,
                 "templates/page.html",
                 o.join("theme/templates/page.html"),
-            )
+            );
         },
         1,
     );
@@ -548,9 +549,10 @@ fn a_hundred_thousand_nested_block_quotes_are_rendered() {
 
 #[test]
 fn three_thousand_nested_lists_are_rendered() {
-    let lists: String = (0..3000)
-        .map(|i| format!("{}- item {i}\n", "  ".repeat(i)))
-        .collect();
+    let mut lists = String::new();
+    for i in 0..3000 {
+        let _ = writeln!(lists, "{}- item {i}", "  ".repeat(i));
+    }
     let (site, _) = case(|s, _| page(s, &lists), 0);
     assert!(site.file("public/hostile/index.html").contains("item 2999"));
 }
@@ -702,11 +704,10 @@ fn deeply_nested_json_in_a_ledger_line_is_a_located_problem() {
             let entries = s.path("artifacts/ledgers/demo-run/entries.jsonl");
             let text = std::fs::read_to_string(&entries).unwrap();
             let mut text: String = text.split_inclusive('\n').take(4).collect();
-            text.push_str(&format!(
-                "{{\"v\":1,\"x\":{}{}}}\n",
-                "[".repeat(5000),
-                "]".repeat(5000)
-            ));
+            text.push_str("{\"v\":1,\"x\":");
+            text.push_str(&"[".repeat(5000));
+            text.push_str(&"]".repeat(5000));
+            text.push_str("}\n");
             std::fs::write(entries, text).unwrap();
         },
         1,
@@ -812,10 +813,10 @@ fn wrongly_typed_yaml_values_say_what_was_expected_at_the_key() {
 fn a_thousand_problems_keep_the_report_readable() {
     let (site, _) = case(
         |s, _| {
-            let links: String = (0..1000)
-                .map(|i| format!("[{i}](@/missing-{i}.md)\n"))
+            let links: Vec<String> = (0..1000)
+                .map(|i| format!("[{i}](@/missing-{i}.md)"))
                 .collect();
-            page(s, &links);
+            page(s, &links.join("\n"));
         },
         1,
     );
@@ -865,7 +866,12 @@ fn serve_refuses_a_page_that_becomes_a_link_out_of_the_site() {
 
 #[test]
 fn serve_reports_a_missing_artifact_file_as_check_does() {
-    serve_case(|s, _| drop(s.remove("artifacts/demo/data.txt")), true);
+    serve_case(
+        |s, _| {
+            s.remove("artifacts/demo/data.txt");
+        },
+        true,
+    );
 }
 
 #[test]
@@ -876,7 +882,7 @@ fn serve_reports_a_page_that_is_not_utf8_as_check_does() {
                 s.path("content/latin1.md"),
                 b"+++\ntitle = \"caf\xe9\"\n+++\n",
             )
-            .unwrap()
+            .unwrap();
         },
         true,
     );
@@ -949,7 +955,7 @@ fn serve_renders_deeply_nested_css() {
             page(
                 s,
                 &format!("<style>{}</style>\n\nstyled", "a{".repeat(100_000)),
-            )
+            );
         },
         false,
     );
