@@ -457,6 +457,18 @@ impl Renderer<'_, '_> {
                         id,
                     })
                 }
+                Event::Html(h) | Event::InlineHtml(h) if has_script(&h) => {
+                    // Every inline script a page has is hashed into the site's CSP (the theme's
+                    // own need it), so a page's script would be allowed to run: a contributor's
+                    // page carries none.
+                    self.state.diagnostics.push(
+                        Diagnostic::error("a page's markdown carries no `<script>`")
+                            .at(self.source, span)
+                            .label("a script")
+                            .help("scripts belong to the theme (`templates/`, `static/`), where they are reviewed as code; to show code, put it in a fenced block"),
+                    );
+                    continue;
+                }
                 Event::FootnoteReference(name) => Event::FootnoteReference(name),
                 Event::Start(Tag::FootnoteDefinition(name)) => {
                     self.state.anchors.push(name.to_string());
@@ -632,6 +644,13 @@ impl Renderer<'_, '_> {
         }
         dest
     }
+}
+
+/// Whether raw HTML opens a `<script>` element.
+fn has_script(html: &str) -> bool {
+    html.as_bytes()
+        .windows(7)
+        .any(|w| w.eq_ignore_ascii_case(b"<script"))
 }
 
 fn is_external(d: &str) -> bool {

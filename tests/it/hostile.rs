@@ -532,6 +532,19 @@ fn an_alias_climbing_out_of_the_site_is_refused() {
     );
 }
 
+#[test]
+fn a_script_in_a_page_is_refused_as_it_would_be_allowed_by_the_csp() {
+    case(
+        |s, _| {
+            page(
+                s,
+                "inline <script>fetch('/x')</script>\n\n<div>\n<SCRIPT src=\"/x.js\"></SCRIPT>\n</div>\n\n```html\n<script>shown()</script>\n```",
+            );
+        },
+        1,
+    );
+}
+
 // --- No input crashes the process ---------------------------------------------------------
 
 fn page(s: &SiteTest, body: &str) {
