@@ -119,6 +119,52 @@ pub(crate) fn parser_message(message: &str) -> String {
         .replace("expected a spanned value", "expected a value")
 }
 
+/// A template engine's message in our words: the Rust types it names (`f64`, `&str`, `usize`)
+/// as what a theme author writes (a number, a string, an integer).
+pub(crate) fn template_message(message: &str) -> String {
+    const TYPES: &[(&[&str], &str)] = &[
+        (&["f64", "f32"], "a number"),
+        (
+            &[
+                "i64", "i32", "i16", "i8", "u64", "u32", "u16", "u8", "usize", "isize", "i128",
+                "u128",
+            ],
+            "an integer",
+        ),
+        (&["&str", "String", "string", "str"], "a string"),
+        (&["bool"], "true or false"),
+        (&["Vec", "array", "Array", "list"], "a list"),
+        (&["Map", "HashMap", "BTreeMap", "map", "object"], "a map"),
+    ];
+    let message = message
+        .replace("iteration not possible on type ", "cannot loop over ")
+        .replace(" but got ", ", found ");
+    let mut out = String::with_capacity(message.len());
+    let mut parts = message.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    // Odd parts were between backticks.
+    let mut quoted = true;
+    for part in parts {
+        let name = part.split('<').next().unwrap_or(part);
+        match TYPES
+            .iter()
+            .find(|(names, _)| quoted && names.contains(&name))
+        {
+            Some((_, ours)) => out.push_str(ours),
+            None if quoted => {
+                out.push('`');
+                out.push_str(part);
+                out.push('`');
+            }
+            None => out.push_str(part),
+        }
+        quoted = !quoted;
+    }
+    out
+}
+
 /// A message without the ` at line N column M` a parser adds.
 fn strip_position(message: &str) -> &str {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -180,6 +226,31 @@ mod parser_message_tests {
             ("Expected a date.", "expected a date"),
         ] {
             assert_eq!(parser_message(theirs), ours, "{theirs}");
+        }
+    }
+
+    #[test]
+    fn templates_speak_of_numbers_and_strings_not_rust_types() {
+        for (theirs, ours) in [
+            (
+                "invalid type for the value, expected `f64` but got `string`",
+                "invalid type for the value, expected a number, found a string",
+            ),
+            (
+                "`+` requires both operands to be numbers, found `i64` and `string`",
+                "`+` requires both operands to be numbers, found an integer and a string",
+            ),
+            (
+                "iteration not possible on type `i64`",
+                "cannot loop over an integer",
+            ),
+            (
+                "invalid type for the value, expected `&str` but got `i64`",
+                "invalid type for the value, expected a string, found an integer",
+            ),
+            ("unknown function `nope`", "unknown function `nope`"),
+        ] {
+            assert_eq!(super::template_message(theirs), ours, "{theirs}");
         }
     }
 }
