@@ -323,7 +323,10 @@ fn foreign_key_help(key: &str) -> String {
                 "this generator has no `{key}` of its own: keep it under `[extra]`, where templates read it as `page.extra.{key}`"
             )
         }
-        _ => "keys for templates go under `[extra]`".to_owned(),
+        _ => match crate::text::did_you_mean(key, KNOWN) {
+            Some(known) => format!("did you mean `{known}`?"),
+            None => "keys for templates go under `[extra]`".to_owned(),
+        },
     }
 }
 
