@@ -977,3 +977,28 @@ fn serve_renders_deeply_nested_css() {
         |p| p.status == 200 && p.body.contains("styled"),
     );
 }
+
+// --- CI: a pull request's job holds nothing worth stealing --------------------------------
+
+#[test]
+fn the_pull_request_workflow_reads_only_and_holds_no_secret() {
+    let workflow =
+        std::fs::read_to_string(crate::support::manifest_dir().join(".github/workflows/check.yml"))
+            .unwrap();
+    let code: Vec<&str> = workflow
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .collect();
+    let code = code.join("\n");
+    assert!(code.contains("pull_request:"), "it runs on pull requests");
+    assert!(
+        !code.contains("pull_request_target"),
+        "pull_request_target runs a contributor's code with the base repository's secrets"
+    );
+    assert!(
+        code.contains("permissions:\n  contents: read"),
+        "its token may only read: {code}"
+    );
+    assert!(!code.contains("secrets."), "it names a secret");
+    assert!(!code.contains("publish"), "it publishes");
+}
