@@ -16,6 +16,9 @@ pub mod error;
 pub mod failure;
 pub mod fingerprint;
 mod fs;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod init;
 pub mod ledger;
 pub mod load;
