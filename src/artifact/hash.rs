@@ -29,6 +29,18 @@ pub struct HashChange {
 pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
     let folder = root.join("artifacts").join(id);
     let record = folder.join("artifact.toml");
+    // The record is rewritten: it must be one inside the site, as the build reads it.
+    let inside = std::fs::canonicalize(root).is_ok_and(|real_root| {
+        matches!(
+            crate::fs::follow(&real_root, &record),
+            crate::fs::Followed::Inside(_)
+        )
+    });
+    if id.contains(['/', '\\']) || id == ".." || (record.exists() && !inside) {
+        return Err(Error::Usage(format!(
+            "`artifacts/{id}/artifact.toml` leads outside the site's records; nothing was written"
+        )));
+    }
     if !record.is_file() {
         return Err(Error::Usage(format!(
             "no artifact `{id}`: `{}` does not exist",

@@ -40,6 +40,20 @@ pub fn create(root: &Path, new: &NewArtifact) -> Result<PathBuf> {
         )));
     }
     let folder = root.join("artifacts").join(id);
+    // Written into the site only: not through an `artifacts` that is a link out of it.
+    let artifacts = root.join("artifacts");
+    let outside = artifacts.exists()
+        && std::fs::canonicalize(root).is_ok_and(|real_root| {
+            !matches!(
+                crate::fs::follow(&real_root, &artifacts),
+                crate::fs::Followed::Inside(_)
+            )
+        });
+    if outside {
+        return Err(Error::Usage(
+            "`artifacts` is a link that leads out of the site; nothing was written".to_owned(),
+        ));
+    }
     if folder.exists() {
         return Err(Error::Usage(format!(
             "artifact `{id}` already exists in `{}`; ids are never reused",

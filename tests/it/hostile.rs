@@ -1002,3 +1002,34 @@ fn the_pull_request_workflow_reads_only_and_holds_no_secret() {
     assert!(!code.contains("secrets."), "it names a secret");
     assert!(!code.contains("publish"), "it publishes");
 }
+
+// --- The commands that write into the site write only there -------------------------------
+
+#[test]
+fn artifact_hash_never_rewrites_a_record_outside_the_site() {
+    let (site, outside) = base();
+    link(&site, "artifacts/evil", outside.join("record"));
+    let out = site
+        .run(["artifact", "hash", "evil"])
+        .fails_with(2)
+        .stderr();
+    assert_eq!(
+        out,
+        "error: `artifacts/evil/artifact.toml` leads outside the site's records; nothing was written\n"
+    );
+    site.run(["artifact", "hash", "../../etc"]).fails_with(2);
+    outside.untouched();
+}
+
+#[test]
+fn new_artifact_never_writes_through_a_linked_records_folder() {
+    let (site, outside) = base();
+    std::fs::rename(site.path("artifacts"), site.path("records")).unwrap();
+    link(&site, "artifacts", outside.join("folder"));
+    let out = site.run(["new", "artifact", "foo"]).fails_with(2).stderr();
+    assert_eq!(
+        out,
+        "error: `artifacts` is a link that leads out of the site; nothing was written\n"
+    );
+    outside.untouched();
+}
