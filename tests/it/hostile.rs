@@ -267,10 +267,7 @@ fn a_theme_folder_linked_out_of_the_site_is_refused() {
     case(
         |s, o| {
             link(s, "themes/evil", o.join("theme"));
-            let toml = s
-                .file("site.toml")
-                .replace("theme = \"ancapex\"", "theme = \"evil\"");
-            s.write("site.toml", &toml);
+            s.replace("site.toml", "theme = \"ancapex\"", "theme = \"evil\"");
         },
         1,
     );
@@ -285,10 +282,7 @@ fn a_theme_static_file_linked_out_of_the_site_is_refused() {
                 &s.path("themes/own"),
             );
             link(s, "themes/own/static/leak.txt", o.join("secret.txt"));
-            let toml = s
-                .file("site.toml")
-                .replace("theme = \"ancapex\"", "theme = \"own\"");
-            s.write("site.toml", &toml);
+            s.replace("site.toml", "theme = \"ancapex\"", "theme = \"own\"");
         },
         1,
     );
@@ -318,7 +312,6 @@ fn an_artifact_record_linked_out_of_the_site_is_refused() {
 fn an_artifact_file_linked_out_of_its_folder_is_refused() {
     case(
         |s, o| {
-            std::fs::remove_file(s.path("artifacts/demo/data.txt")).unwrap();
             link(s, "artifacts/demo/data.txt", o.join("secret.txt"));
         },
         1,
@@ -329,10 +322,11 @@ fn an_artifact_file_linked_out_of_its_folder_is_refused() {
 fn an_artifact_file_path_climbing_out_is_refused() {
     case(
         |s, _| {
-            let record = s
-                .file("artifacts/demo/artifact.toml")
-                .replace("path = \"data.txt\"", "path = \"../../site.toml\"");
-            s.write("artifacts/demo/artifact.toml", &record);
+            s.replace(
+                "artifacts/demo/artifact.toml",
+                "path = \"data.txt\"",
+                "path = \"../../site.toml\"",
+            );
         },
         1,
     );
@@ -342,10 +336,11 @@ fn an_artifact_file_path_climbing_out_is_refused() {
 fn an_absolute_artifact_file_path_is_refused() {
     case(
         |s, _| {
-            let record = s
-                .file("artifacts/demo/artifact.toml")
-                .replace("path = \"data.txt\"", "path = \"/etc/passwd\"");
-            s.write("artifacts/demo/artifact.toml", &record);
+            s.replace(
+                "artifacts/demo/artifact.toml",
+                "path = \"data.txt\"",
+                "path = \"/etc/passwd\"",
+            );
         },
         1,
     );
@@ -365,7 +360,6 @@ fn a_missing_artifact_file_is_the_same_located_problem_in_build_and_check() {
 fn failure_evidence_linked_out_of_the_site_is_refused() {
     case(
         |s, o| {
-            std::fs::remove_file(s.path("artifacts/failures/loss-spike/loss.csv")).unwrap();
             link(
                 s,
                 "artifacts/failures/loss-spike/loss.csv",
@@ -409,7 +403,6 @@ fn site_toml_linked_out_of_the_site_is_refused() {
     case(
         |s, o| {
             std::fs::write(o.join("ledger/ledger.toml"), format!("# {SECRET}\n")).unwrap();
-            std::fs::remove_file(s.path("site.toml")).unwrap();
             link(s, "site.toml", o.join("secret.txt"));
         },
         2,
@@ -420,10 +413,11 @@ fn site_toml_linked_out_of_the_site_is_refused() {
 fn a_theme_named_by_a_path_is_refused() {
     case(
         |s, _| {
-            let toml = s
-                .file("site.toml")
-                .replace("theme = \"ancapex\"", "theme = \"../../../etc\"");
-            s.write("site.toml", &toml);
+            s.replace(
+                "site.toml",
+                "theme = \"ancapex\"",
+                "theme = \"../../../etc\"",
+            );
         },
         2,
     );
@@ -486,7 +480,6 @@ fn a_link_inside_a_planted_spare_folder_is_never_written_through() {
 fn a_bundle_file_linked_out_of_the_site_is_refused() {
     case(
         |s, o| {
-            std::fs::remove_file(s.path("content/post/photo.txt")).unwrap();
             link(s, "content/post/photo.txt", o.join("secret.txt"));
         },
         1,
@@ -870,7 +863,6 @@ fn serve_refuses_a_content_folder_linked_out_of_the_site() {
 fn serve_refuses_a_page_that_becomes_a_link_out_of_the_site() {
     serve_case(
         |s, o| {
-            std::fs::remove_file(s.path("content/about.md")).unwrap();
             link(s, "content/about.md", o.join("secret.md"));
         },
         true,
@@ -930,7 +922,6 @@ fn serve_reports_deeply_nested_toml_front_matter() {
 fn serve_refuses_site_toml_linked_out_of_the_site() {
     serve_case(
         |s, o| {
-            std::fs::remove_file(s.path("site.toml")).unwrap();
             link(s, "site.toml", o.join("secret.txt"));
         },
         true,

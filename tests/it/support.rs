@@ -85,6 +85,14 @@ impl SiteTest {
         self
     }
 
+    /// Replaces `from` (which the file must hold) with `to` in a file of the site.
+    #[track_caller]
+    pub(crate) fn replace(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let text = self.file(rel);
+        assert!(text.contains(from), "`{rel}` does not hold `{from}`");
+        self.write(rel, &text.replace(from, to))
+    }
+
     /// Deletes a file from the site.
     pub(crate) fn remove(&self, rel: &str) -> &Self {
         std::fs::remove_file(self.root.join(rel)).unwrap();
