@@ -107,6 +107,8 @@ pub(crate) fn parser_message(message: &str) -> String {
         || message == "cannot recurse further; max recursion depth met"
     {
         Some("lists and tables nest too deeply here".to_owned())
+    } else if message == "repetition limit exceeded" {
+        Some("aliases here repeat into far more than the text holds".to_owned())
     } else if message == "recursion limit" {
         Some("a key has too many dotted parts (at most 80)".to_owned())
     } else if message.starts_with("data did not match any variant") {
@@ -206,6 +208,10 @@ mod parser_message_tests {
             (
                 "cannot recurse further; max recursion depth met",
                 "lists and tables nest too deeply here",
+            ),
+            (
+                "repetition limit exceeded",
+                "aliases here repeat into far more than the text holds",
             ),
             (
                 "recursion limit",

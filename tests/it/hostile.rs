@@ -676,6 +676,27 @@ fn deeply_nested_yaml_front_matter_is_a_located_problem() {
 }
 
 #[test]
+fn a_yaml_alias_bomb_is_a_located_problem_not_unbounded_memory() {
+    let mut yaml = String::from(
+        "---\ntitle: Bomb\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        let _ = writeln!(yaml, "{name}: &{name} [{refs}]");
+    }
+    yaml.push_str("---\nx\n");
+    case(
+        |s, _| {
+            s.write("content/bomb.md", &yaml);
+        },
+        1,
+    );
+}
+
+#[test]
 fn a_toml_key_with_thousands_of_parts_is_a_located_problem() {
     case(
         |s, _| {
