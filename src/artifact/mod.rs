@@ -87,6 +87,15 @@ impl Status {
             Status::Abandoned => "abandoned",
         }
     }
+
+    /// Whether the record was published: published, superseded or retracted. Such a record
+    /// is frozen; a new version is a new record.
+    pub fn is_frozen(self) -> bool {
+        matches!(
+            self,
+            Status::Published | Status::Superseded | Status::Retracted
+        )
+    }
 }
 
 /// What an artifact is.

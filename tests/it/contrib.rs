@@ -241,3 +241,20 @@ fn check_since_refuses_a_status_moving_backwards_in_the_lifecycle() {
     assert!(err.contains("error: status went from `published` at `HEAD` to `review`, which the lifecycle does not allow"), "{err}");
     assert!(err.contains(" --> artifacts/eval/artifact.toml:"), "{err}");
 }
+
+#[test]
+fn artifact_hash_refuses_to_rewrite_a_published_record() {
+    let site = published_in_git();
+    site.write("artifacts/eval/report.txt", "abd");
+    site.run(["artifact", "hash", "eval"])
+        .fails_with(2)
+        .stderr_snapshot();
+    assert_eq!(site.file("artifacts/eval/artifact.toml"), PUBLISHED);
+    // Nothing to change is not a change.
+    site.write("artifacts/eval/report.txt", "abc");
+    let out = site.run(["artifact", "hash", "eval"]).succeeds();
+    assert_eq!(
+        out.stdout(),
+        "artifacts/eval/artifact.toml: every digest and size is already right\n"
+    );
+}
