@@ -373,20 +373,22 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let ms = started.elapsed().as_millis();
-            match report.written {
-                Some(w) => {
-                    println!(
-                        "built {} pages and {} sections: {} files ({} unchanged), {} bytes in {ms} ms",
-                        report.pages, report.sections, w.files, w.unchanged, w.bytes
-                    );
-                    if let Some(digest) = &report.site_digest {
-                        println!("site digest: {digest}");
-                    }
+            if let Some(w) = report.written {
+                println!(
+                    "built {} pages and {} sections: {} files ({} unchanged), {} bytes in {ms} ms",
+                    report.pages, report.sections, w.files, w.unchanged, w.bytes
+                );
+                if let Some(digest) = &report.site_digest {
+                    println!("site digest: {digest}");
                 }
-                None => println!(
-                    "checked {} pages and {} sections in {ms} ms: no errors",
+            } else {
+                let frozen = report.since.as_ref().map_or_else(String::new, |rev| {
+                    format!("; published records and ledgers are as at `{rev}`")
+                });
+                println!(
+                    "checked {} pages and {} sections in {ms} ms: no errors{frozen}",
                     report.pages, report.sections
-                ),
+                );
             }
             ExitCode::SUCCESS
         }
@@ -864,5 +866,6 @@ fn ledger(
         sections: 0,
         written: None,
         site_digest: None,
+        since: None,
     }))
 }

@@ -210,7 +210,7 @@ fn check_since_fails_when_a_published_record_changed_or_lost_a_file() {
     let changed = PUBLISHED[..=i].replace("version = \"1.0.0\"", "version = \"1.1.0\"");
     site.write("artifacts/eval/artifact.toml", &changed)
         .remove("artifacts/eval/data.csv");
-    site.run(["check"]).succeeds();
+    site.run(["check"]).fails_with(1);
     site.run(["check", "--since", "HEAD"])
         .fails_with(1)
         .stderr_snapshot();
@@ -256,5 +256,28 @@ fn artifact_hash_refuses_to_rewrite_a_published_record() {
     assert_eq!(
         out.stdout(),
         "artifacts/eval/artifact.toml: every digest and size is already right\n"
+    );
+}
+
+#[test]
+fn check_in_a_git_checkout_compares_published_records_with_head() {
+    let site = published_in_git();
+    // An uncommitted edit of a published record: a plain `check` sees it.
+    site.write(
+        "artifacts/eval/artifact.toml",
+        &PUBLISHED.replace("version = \"1.0.0\"", "version = \"1.0.1\""),
+    );
+    site.run(["check"]).fails_with(1).stderr_snapshot();
+    // Committed, it is what HEAD holds: `--since` the revision before it still sees it, as
+    // the pull-request workflow does with the base branch.
+    git(&site, &["commit", "-q", "-am", "edit a published record"]);
+    site.run(["check"]).succeeds().stdout_snapshot();
+    let err = site
+        .run(["check", "--since", "HEAD~1"])
+        .fails_with(1)
+        .stderr();
+    assert!(
+        err.contains("error: `version` of published record `eval@1.0.0` changed since `HEAD~1`"),
+        "{err}"
     );
 }
