@@ -556,9 +556,17 @@ fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Sty
             false
         }
     };
+    let besides = if outcome.publish_record {
+        format!(
+            " (besides the publish record `{}`)",
+            ancapex::manifest::PUBLISH_RECORD
+        )
+    } else {
+        String::new()
+    };
     if outcome.is_clean() {
         println!(
-            "verified {} files against {against}: site digest {}",
+            "verified {} files against {against}{besides}: site digest {}",
             outcome.files, outcome.site_digest
         );
     } else {

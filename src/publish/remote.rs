@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// Our own keys under the prefix: never listed as site files, never deleted.
 pub const OWN_PREFIX: &str = ".well-known/ancapex/";
 /// The publish record, under the target's prefix.
-pub const RECORD: &str = ".well-known/ancapex/publish.json";
+pub const RECORD: &str = crate::manifest::PUBLISH_RECORD;
 /// What the record is.
 pub const FORMAT: &str = "https://ancapex.org/publish-record/v1";
 

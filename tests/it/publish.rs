@@ -959,6 +959,25 @@ fn publishes_to_a_directory_with_the_same_plan_and_warns_it_cannot_lock() {
 }
 
 #[test]
+fn verify_passes_right_after_a_publish_to_a_directory() {
+    let site = built_site();
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = format!("file://{}", out_dir.path().display());
+    site.run(["publish", "--to", &target]).succeeds();
+    let dir = out_dir.path().to_str().unwrap();
+    let out = site.run(["verify", dir]).succeeds();
+    has(
+        &out.stdout(),
+        "besides the publish record `.well-known/ancapex/publish.json`",
+    );
+    site.run(["verify", "--rebuild", dir]).succeeds();
+    // Only the record is ours: anything else under its folder is still unexpected.
+    std::fs::write(out_dir.path().join(".well-known/ancapex/extra.html"), "x").unwrap();
+    let out = site.run(["verify", dir]).fails_with(1);
+    has(&out.stdout(), "unexpected: .well-known/ancapex/extra.html");
+}
+
+#[test]
 fn a_site_that_does_not_verify_is_not_published() {
     let site = built_site();
     let out_dir = tempfile::tempdir().unwrap();
