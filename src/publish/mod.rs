@@ -289,16 +289,23 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
             changes.held_back, options.limits.max_deletes
         ));
     }
-    let Some(store) = store.filter(|_| options.mode == Mode::Publish) else {
+    if options.mode == Mode::DryRun {
+        // A dry run writes no probe: it goes by what the store can express (a directory, made
+        // or not yet, cannot).
+        if !store.as_ref().is_some_and(Store::conditional_writes) {
+            report.warnings.push(cannot_lock(&options.target));
+        }
+        return Ok(report);
+    }
+    let Some(store) = store else {
         return Ok(report);
     };
 
     let conditional = runtime.block_on(conditional_writes(&store, &state))?;
-    if !conditional {
-        report.warnings.push(format!(
-            "{} ignores conditional writes: two publishes running at once could both write the publish record",
-            store.name()
-        ));
+    // Said once, where it matters: on the first publish to the target (and in a dry run),
+    // not on every publish after it.
+    if !conditional && !state.has_record {
+        report.warnings.push(cannot_lock(&options.target));
     }
     for phase in Phase::ALL {
         let steps: Vec<&diff::Step> = changes
@@ -391,6 +398,13 @@ async fn write_record(
             target: store.name().to_owned(),
         }),
     }
+}
+
+/// The warning for a store that cannot make the record's write conditional.
+fn cannot_lock(target: &Target) -> String {
+    format!(
+        "{target} ignores conditional writes: two publishes running at once could both write the publish record; publish to it from one place at a time (said on a first publish and in a dry run)"
+    )
 }
 
 /// Whether the store refuses a write whose condition fails (a probe object under our own
