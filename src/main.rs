@@ -137,8 +137,8 @@ struct PublishArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
-    /// List the target and compare the SHA-256 stored with each object, not trusting the
-    /// publish record.
+    /// Look at every object on the target (the SHA-256 stored with it), not only those a
+    /// listing shows changed since the publish record was written.
     #[arg(long)]
     verify_remote: bool,
     /// The S3 endpoint URL (default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS).

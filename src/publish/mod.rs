@@ -219,6 +219,9 @@ pub struct Report {
     pub invalidate: Vec<String>,
     /// Things the user should know (a store that ignores conditional writes...).
     pub warnings: Vec<String>,
+    /// Files changed or removed on the target since the last publish, not by a publish, and
+    /// sent again (in a dry run: to send again).
+    pub repaired: Vec<String>,
 }
 
 /// Publishes the built site in `options.dir` to `options.target`.
@@ -282,7 +285,35 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
         generation: changes.record.generation,
         invalidate: changes.invalidate.clone(),
         warnings: vec![],
+        repaired: changes.repaired.clone(),
     };
+    let one = |keys: &[String], yes: &'static str, no: &'static str| {
+        if keys.len() == 1 { yes } else { no }
+    };
+    if !changes.repaired.is_empty() {
+        let again = match options.mode {
+            Mode::Publish => "published",
+            Mode::DryRun => "would publish",
+        };
+        report.warnings.push(format!(
+            "{} on {} {} changed or removed since the last publish, not by ancapex; {again} {} again: {}",
+            crate::text::count(changes.repaired.len(), "file", "files"),
+            options.target,
+            one(&changes.repaired, "was", "were"),
+            one(&changes.repaired, "it", "them"),
+            changes.repaired.join(", ")
+        ));
+    }
+    if !changes.altered.is_empty() {
+        report.warnings.push(format!(
+            "{} no longer part of the site {} changed or removed on {} since the last publish, not by ancapex; left as {}: {}",
+            crate::text::count(changes.altered.len(), "file", "files"),
+            one(&changes.altered, "was", "were"),
+            options.target,
+            one(&changes.altered, "it is", "they are"),
+            changes.altered.join(", ")
+        ));
+    }
     if changes.held_back > 0 {
         report.warnings.push(format!(
             "not deleting {} keys the site no longer has: more than --max-deletes {}; check the plan with --dry-run, then publish with a higher --max-deletes",
@@ -345,7 +376,18 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
         // The store cannot check, or gave the record no ETag to check against.
         _ => Condition::None,
     };
-    let etag = runtime.block_on(write_record(&store, &changes.record, &condition))?;
+    // What a listing shows of each object now, for the next publish to compare with: the
+    // listing made at the start when nothing was written, else a new one.
+    let wrote = changes.steps.iter().any(|s| s.action != Action::Unchanged);
+    let present = if wrote {
+        runtime.block_on(store.list())?
+    } else {
+        state.present.clone()
+    };
+    let (mut record, mut after_deletes) = (changes.record.clone(), changes.after_deletes.clone());
+    remote::stamp(&mut record, &present);
+    remote::stamp(&mut after_deletes, &present);
+    let etag = runtime.block_on(write_record(&store, &record, &condition))?;
     progress.event(&Event::Recorded);
     if !changes.deletes.is_empty() {
         runtime.block_on(execute::deletes(
@@ -358,7 +400,7 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
             Some(etag) if conditional => Condition::Matches(etag),
             _ => Condition::None,
         };
-        runtime.block_on(write_record(&store, &changes.after_deletes, &condition))?;
+        runtime.block_on(write_record(&store, &after_deletes, &condition))?;
     }
     if let Some(path) = &options.invalidation_list {
         let mut text = changes.invalidate.join("\n");

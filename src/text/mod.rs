@@ -10,6 +10,11 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a
         .map(|(_, c)| c)
 }
 
+/// `n` and the noun that goes with it: `1 file`, `2 files`, `0 entries`.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A URL-safe slug of a heading or name: lowercase, words joined by `-`.
 pub(crate) fn slugify(text: &str) -> String {
     slug::slugify(text)
