@@ -423,39 +423,48 @@ fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
         }
         Event::Built {
             update,
+            served,
             causes,
             took,
             diagnostics,
         } => {
+            use ancapex::serve::Served;
+            use ancapex::text::count;
             if !diagnostics.is_empty() {
                 eprint!("{}", diagnostic::render(diagnostics, style));
             }
-            let how = match update.rebuild {
-                ancapex::pipeline::Rebuild::Incremental => "rebuilt",
-                ancapex::pipeline::Rebuild::Full => "built",
-            };
             let cause = match causes {
                 [] => String::new(),
                 [one] => format!(" after a change to {}", one.display()),
                 many => format!(" after changes to {} files", many.len()),
             };
-            let state = if diagnostics.has_errors() {
-                "; still serving the last good site"
-            } else {
-                ""
-            };
-            let outputs = if update.rendered == 1 {
-                "output"
-            } else {
-                "outputs"
-            };
-            println!(
-                "{how}{cause} in {} ms: {} {outputs} rendered, {} changed, {} removed{state}",
-                took.as_millis(),
-                update.rendered,
-                update.changed.len(),
-                update.removed.len()
-            );
+            let ms = took.as_millis();
+            match served {
+                Served::Site { changed, removed } => {
+                    let how = match update.rebuild {
+                        ancapex::pipeline::Rebuild::Incremental => "rebuilt",
+                        ancapex::pipeline::Rebuild::Full => "built",
+                    };
+                    println!(
+                        "{how}{cause} in {ms} ms: {} rendered, {changed} changed, {removed} removed",
+                        count(update.rendered, "output", "outputs"),
+                    );
+                }
+                Served::LastGood { exists } => {
+                    let (errors, warnings) = diagnostics.counts();
+                    let mut problems = count(errors, "error", "errors");
+                    if warnings > 0 {
+                        problems =
+                            format!("{problems}, {}", count(warnings, "warning", "warnings"));
+                    }
+                    let state = if *exists {
+                        "still serving the last good site"
+                    } else {
+                        "nothing is served until it builds"
+                    };
+                    println!("build failed{cause} in {ms} ms: {problems}; {state}");
+                }
+            }
         }
         Event::Failed { error } => {
             if let ancapex::Error::Config { diagnostics, .. } = error {

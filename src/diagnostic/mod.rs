@@ -281,6 +281,15 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// One diagnostic in the rustc style, as `render` shows it (without the closing count).
+pub fn render_single(d: &Diagnostic, style: Style) -> String {
+    let renderer = match style {
+        Style::Plain => Renderer::plain(),
+        Style::Color => Renderer::styled(),
+    };
+    render_one(d, &renderer)
+}
+
 fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
     let level = match d.severity {
         Severity::Error => Level::ERROR,

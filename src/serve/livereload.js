@@ -53,26 +53,29 @@
     close.addEventListener("click", hide);
     head.appendChild(close);
     overlay.appendChild(head);
+    // One card per problem: the terminal's report of it (message, place, the line with a caret,
+    // help) when there is one, else its parts.
     list.forEach(function (d) {
       var box = el("div", "", "margin:16px 0;padding:12px;border-left:4px solid " +
         (d.severity === "error" ? "#ff8080" : "#ffd080") + ";background:#222");
       box.className = "ancapex-problem";
-      var loc = where(d);
-      if (loc) {
-        box.appendChild(el("div", loc, "color:#9cf"));
-      }
-      box.appendChild(el("div", d.severity + ": " + d.message, "font-weight:bold"));
-      if (d.label) {
-        box.appendChild(el("div", d.label, "color:#ccc"));
-      }
-      if (d.help) {
-        box.appendChild(el("div", "help: " + d.help, "color:#8f8"));
+      if (d.rendered) {
+        box.appendChild(el("pre", d.rendered, "margin:0;white-space:pre-wrap;font:inherit"));
+      } else {
+        var loc = where(d);
+        if (loc) {
+          box.appendChild(el("div", loc, "color:#9cf"));
+        }
+        box.appendChild(el("div", d.severity + ": " + d.message, "font-weight:bold"));
+        if (d.label) {
+          box.appendChild(el("div", d.label, "color:#ccc"));
+        }
+        if (d.help) {
+          box.appendChild(el("div", "help: " + d.help, "color:#8f8"));
+        }
       }
       overlay.appendChild(box);
     });
-    if (data.report) {
-      overlay.appendChild(el("pre", data.report, "white-space:pre-wrap;color:#bbb;margin-top:24px"));
-    }
     document.body.appendChild(overlay);
   }
 

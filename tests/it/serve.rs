@@ -317,6 +317,27 @@ fn a_broken_page_shows_the_overlay_until_fixed() {
         || server.get("/blog/first/"),
         |p| p.body.contains("The rest of the first post, fixed."),
     );
+    // The terminal says the build failed, counting nothing it did not serve; then counts what
+    // changed in the served site when it is fixed.
+    let mut lines = std::iter::from_fn(|| server.stdout.recv_timeout(TIMEOUT).ok());
+    let failed = lines.find(|l| l.contains(" after a change to ")).unwrap();
+    assert!(
+        failed.starts_with("build failed after a change to content/blog/first.md in "),
+        "{failed}"
+    );
+    assert!(
+        failed.ends_with(" ms: 2 errors; still serving the last good site"),
+        "{failed}"
+    );
+    let fixed = lines
+        .find(|l| l.contains(" after a change to ") && !l.starts_with("build failed"))
+        .unwrap();
+    assert!(
+        fixed.starts_with("built after a change to content/blog/first.md in ")
+            || fixed.starts_with("rebuilt after a change to content/blog/first.md in "),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("still serving"), "{fixed}");
 }
 
 /// The URL of the stylesheet `css/site.css` that a page links to (quoted or not: minified).
