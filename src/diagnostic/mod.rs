@@ -72,6 +72,8 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// A hint on how to fix it.
     pub help: Option<String>,
+    /// Something more to know, such as a second place involved.
+    pub note: Option<String>,
 }
 
 impl Diagnostic {
@@ -93,6 +95,7 @@ impl Diagnostic {
             path: None,
             label: None,
             help: None,
+            note: None,
         }
     }
 
@@ -125,6 +128,22 @@ impl Diagnostic {
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// Sets the note.
+    #[must_use]
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// Where it points, as `file:line:col` (or the file alone), if anywhere.
+    pub fn place(&self) -> Option<String> {
+        match (self.file(), self.line_col()) {
+            (Some(file), Some((line, col))) => Some(format!("{file}:{line}:{col}")),
+            (Some(file), None) => Some(file.to_owned()),
+            (None, _) => None,
+        }
     }
 
     /// The file this diagnostic is about, if any.
@@ -314,6 +333,9 @@ fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
         },
     };
     let mut report = vec![];
+    if let Some(note) = &d.note {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
     if let Some(help) = &d.help {
         group = group.element(Level::HELP.message(help.as_str()));
     }

@@ -352,12 +352,10 @@ impl Renderer<'_, '_> {
         };
         match self.env.shortcodes.render(&c) {
             Ok(html) => html,
-            Err(mut d) => {
-                d.message = format!(
-                    "{} (in shortcode `{}` called from `{}`)",
-                    d.message, call.name, self.source.path
-                );
-                self.state.diagnostics.push(d);
+            Err(d) => {
+                self.state
+                    .diagnostics
+                    .push(at_the_call(d, call, self.source));
                 String::new()
             }
         }
@@ -632,6 +630,25 @@ impl Renderer<'_, '_> {
         }
         dest
     }
+}
+
+/// A problem met while rendering a shortcode's template, moved to the call in the markdown
+/// (where the editor can fix an argument), with the template's place as a note.
+fn at_the_call(d: Diagnostic, call: &shortcode::Call, source: &Arc<SourceText>) -> Diagnostic {
+    // A block call is pointed at by its opening tag, not its body.
+    let end = call.body.as_ref().map_or(call.span.end, |b| b.start);
+    let opening = source.text[call.span.start..end].trim_end();
+    let template = d.place().map_or_else(
+        || format!("`{}`", crate::theme::shortcode_template(&call.name)),
+        |p| format!("`{p}`"),
+    );
+    let mut moved = Diagnostic::error(d.message)
+        .at(source, call.span.start..call.span.start + opening.len())
+        .label(format!("in this call of shortcode `{}`", call.name))
+        .note(format!("raised by the shortcode's template at {template}"));
+    moved.severity = d.severity;
+    moved.help = d.help;
+    moved
 }
 
 fn is_external(d: &str) -> bool {

@@ -194,3 +194,21 @@ fn two_bundles_with_invalid_paths_are_reported_not_a_crash() {
     assert!(out.contains(" --> content/x/index.md:3:8\n"), "{out}");
     assert!(out.contains(" --> content/xé/index.md:3:8\n"), "{out}");
 }
+
+#[test]
+fn an_error_in_a_shortcode_call_points_at_the_call_with_the_template_as_a_note() {
+    let tmp = SiteTest::empty();
+    tmp.run_bare(["init", "site"]).succeeds();
+    tmp.write(
+        "site/content/cards.md",
+        "+++\ntitle = \"Cards\"\n+++\n\nOur records:\n\n{{ artifact(id=\"eval-suit\") }}\n",
+    );
+    let root = tmp.path("site");
+    let err = tmp
+        .run_bare(["--root", root.to_str().unwrap(), "check"])
+        .fails_with(1)
+        .stderr_snapshot()
+        .stderr();
+    // The place of the call in the markdown, as docs/THEMING.md promises.
+    assert!(err.contains("\n --> content/cards.md:7:1\n"), "{err}");
+}
