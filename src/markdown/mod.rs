@@ -557,6 +557,7 @@ impl Renderer<'_, '_> {
                 path: self.url.to_owned(),
                 anchor,
                 span,
+                relative: None,
             });
             return dest;
         }
@@ -601,6 +602,7 @@ impl Renderer<'_, '_> {
                     path: url.clone(),
                     anchor: anchor.clone(),
                     span,
+                    relative: None,
                 });
             }
             return match anchor {
@@ -618,6 +620,7 @@ impl Renderer<'_, '_> {
                     path: resolved,
                     anchor,
                     span,
+                    relative: (!path.starts_with('/')).then(|| path.to_owned()),
                 });
                 if let Some(url) = asset {
                     return url.into();
@@ -754,7 +757,9 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
                 .label("no page or file here");
                 let mut candidates: Vec<&str> = pages.keys().copied().collect();
                 candidates.sort_unstable();
-                if let Some(best) = crate::text::did_you_mean(&link.path, &candidates) {
+                if let Some(help) = beside_the_file(site, doc, link) {
+                    d = d.help(help);
+                } else if let Some(best) = crate::text::did_you_mean(&link.path, &candidates) {
                     d = d.help(format!("did you mean `{best}`?"));
                 }
                 d
@@ -784,6 +789,24 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
         }
     }
     out
+}
+
+/// A relative link is resolved from the page's URL, as a browser does; written next to a flat
+/// page (`content/manifesto.md`, published at `/manifesto/`), `x.png` means the file beside
+/// the markdown, which is published elsewhere (`/x.png`). Says where, when that file exists.
+fn beside_the_file(site: &Site, doc: &Document, link: &InternalLink) -> Option<String> {
+    let written = link.relative.as_deref()?;
+    let dir = doc.rel.rfind('/').map_or("", |i| &doc.rel[..i]);
+    let beside = resolve_content(dir, written)?;
+    if !site.files.contains_key(&beside) {
+        return None;
+    }
+    let name = doc.rel.rsplit('/').next().unwrap_or(&doc.rel);
+    let bundle = doc.rel.strip_suffix(".md").unwrap_or(&doc.rel);
+    Some(format!(
+        "`{written}` is resolved from the page's URL `{}`; `content/{beside}` beside `{name}` is published at `/{beside}`: link to `/{beside}`, or make the page a bundle (`content/{bundle}/index.md` with its files beside it)",
+        doc.url
+    ))
 }
 
 /// The page or section a link's path leads to: its URL, that URL without the final `/`, or

@@ -30,6 +30,8 @@ pub struct InternalLink {
     pub anchor: Option<String>,
     /// Where the link is written.
     pub span: Range<usize>,
+    /// The path as written, when it is relative (resolved from the page's URL).
+    pub relative: Option<String>,
 }
 
 /// What the markdown stage makes of a document body.

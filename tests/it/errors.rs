@@ -197,18 +197,28 @@ fn two_bundles_with_invalid_paths_are_reported_not_a_crash() {
 
 #[test]
 fn an_error_in_a_shortcode_call_points_at_the_call_with_the_template_as_a_note() {
-    let tmp = SiteTest::empty();
-    tmp.run_bare(["init", "site"]).succeeds();
-    tmp.write(
-        "site/content/cards.md",
+    let site = SiteTest::init();
+    site.write(
+        "content/cards.md",
         "+++\ntitle = \"Cards\"\n+++\n\nOur records:\n\n{{ artifact(id=\"eval-suit\") }}\n",
     );
-    let root = tmp.path("site");
-    let err = tmp
-        .run_bare(["--root", root.to_str().unwrap(), "check"])
-        .fails_with(1)
-        .stderr_snapshot()
-        .stderr();
+    let err = site.run(["check"]).fails_with(1).stderr_snapshot().stderr();
     // The place of the call in the markdown, as docs/THEMING.md promises.
     assert!(err.contains("\n --> content/cards.md:7:1\n"), "{err}");
+}
+
+#[test]
+fn an_image_beside_a_flat_page_is_named_where_it_is_published() {
+    let site = SiteTest::init();
+    site.write(
+        "content/manifesto.md",
+        "+++\ntitle = \"Manifesto\"\n+++\n\n![A pixel](x.png)\n",
+    );
+    std::fs::copy(
+        crate::support::fixture_path("build/basic/content/blog/photos/pixel.png"),
+        site.path("content/x.png"),
+    )
+    .unwrap();
+    let err = site.run(["check"]).fails_with(1).stderr_snapshot().stderr();
+    assert!(err.contains("is published at `/x.png`"), "{err}");
 }
