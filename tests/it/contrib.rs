@@ -83,6 +83,14 @@ fn new_artifact_refuses_an_invalid_id_or_kind() {
         .stderr_snapshot();
     site.run(["new", "artifact", "ok", "--kind", "paper"])
         .fails_with(2);
+    let err = site
+        .run(["new", "artifact", "ok", "--kind", "eval"])
+        .fails_with(2)
+        .stderr();
+    assert_eq!(
+        err,
+        "error: unknown artifact kind `eval`: expected one of report, design-memo, matrix, eval-suite, template, dataset, model, checkpoint, code; did you mean `eval-suite`?\n"
+    );
     assert!(!site.exists("artifacts"));
 }
 
