@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use ancapex::config::{Drafts, Overrides};
 use ancapex::diagnostic::{self, Style};
+use ancapex::text::count;
 use clap::{Parser, Subcommand, ValueEnum};
 
 // The build allocates many small strings from many threads; mimalloc is markedly faster at
@@ -375,8 +376,12 @@ fn main() -> ExitCode {
             let ms = started.elapsed().as_millis();
             if let Some(w) = report.written {
                 println!(
-                    "built {} pages and {} sections: {} files ({} unchanged), {} bytes in {ms} ms",
-                    report.pages, report.sections, w.files, w.unchanged, w.bytes
+                    "built {} and {}: {} ({} unchanged), {} in {ms} ms",
+                    count(report.pages, "page", "pages"),
+                    count(report.sections, "section", "sections"),
+                    count(w.files, "file", "files"),
+                    w.unchanged,
+                    count(w.bytes, "byte", "bytes"),
                 );
                 if let Some(digest) = &report.site_digest {
                     println!("site digest: {digest}");
@@ -386,8 +391,9 @@ fn main() -> ExitCode {
                     format!("; published records and ledgers are as at `{rev}`")
                 });
                 println!(
-                    "checked {} pages and {} sections in {ms} ms: no errors{frozen}",
-                    report.pages, report.sections
+                    "checked {} and {} in {ms} ms: no errors{frozen}",
+                    count(report.pages, "page", "pages"),
+                    count(report.sections, "section", "sections"),
                 );
             }
             ExitCode::SUCCESS
@@ -429,7 +435,6 @@ fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
             diagnostics,
         } => {
             use ancapex::serve::Served;
-            use ancapex::text::count;
             if !diagnostics.is_empty() {
                 eprint!("{}", diagnostic::render(diagnostics, style));
             }
@@ -575,13 +580,18 @@ fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Sty
     };
     if outcome.is_clean() {
         println!(
-            "verified {} files against {against}{besides}: site digest {}",
-            outcome.files, outcome.site_digest
+            "verified {} against {against}{besides}: site digest {}",
+            count(outcome.files, "file", "files"),
+            outcome.site_digest
         );
     } else {
         println!(
-            "{} differences from {against} (site digest {})",
-            outcome.differences.len() + usize::from(outcome.digest_mismatch),
+            "{} from {against} (site digest {})",
+            count(
+                outcome.differences.len() + usize::from(outcome.digest_mismatch),
+                "difference",
+                "differences"
+            ),
             outcome.site_digest
         );
     }
@@ -672,12 +682,16 @@ fn publish(root: &std::path::Path, args: PublishArgs, style: Style) -> ExitCode 
         "published"
     };
     println!(
-        "{verb} generation {} to {}: {} uploaded ({} bytes), {} header-only updates, {} unchanged, {} deleted, {} kept from earlier generations",
+        "{verb} generation {} to {}: {} uploaded ({}), {}, {} unchanged, {} deleted, {} kept from earlier generations",
         report.generation,
         report.target,
         report.uploaded,
-        report.bytes,
-        report.header_only,
+        count(report.bytes, "byte", "bytes"),
+        count(
+            report.header_only,
+            "header-only update",
+            "header-only updates"
+        ),
         report.unchanged,
         report.deleted.len(),
         report.kept
@@ -731,7 +745,12 @@ impl ancapex::publish::Progress for PublishProgress {
                     phase,
                     files,
                     bytes,
-                } => eprintln!("{}: {files} files, {bytes} bytes", phase.as_str()),
+                } => eprintln!(
+                    "{}: {}, {}",
+                    phase.as_str(),
+                    count(*files, "file", "files"),
+                    count(*bytes, "byte", "bytes")
+                ),
                 Event::Done { key, action, bytes } => {
                     eprintln!("  {:<9} {key} ({bytes} bytes)", action.as_str());
                 }
@@ -851,7 +870,11 @@ fn ledger(
             match signed {
                 Some(command::Signed::Wrote(path, size)) => {
                     let rel = path.strip_prefix(root).unwrap_or(&path);
-                    println!("signed {} ({size} entries)", rel.display());
+                    println!(
+                        "signed {} ({})",
+                        rel.display(),
+                        count(size, "entry", "entries")
+                    );
                 }
                 Some(command::Signed::Already(size)) => {
                     println!("checkpoint {size} already covers every entry of `{name}`");

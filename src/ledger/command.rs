@@ -341,11 +341,13 @@ pub fn sign(root: &Path, name: &str, key_file: &Path) -> Result<(Outcome, Option
 /// A readable report of a ledger that verified.
 pub fn summary(l: &Ledger) -> String {
     use std::fmt::Write as _;
+
+    use crate::text::count;
     let mut out = format!(
-        "ledger `{}` ({}): {} entries\n",
+        "ledger `{}` ({}): {}\n",
         l.name,
         l.origin,
-        l.entries.len()
+        count(l.entries.len(), "entry", "entries")
     );
     let mut counts = std::collections::BTreeMap::new();
     for e in &l.entries {
@@ -361,15 +363,16 @@ pub fn summary(l: &Ledger) -> String {
         Some(cp) => {
             let _ = writeln!(
                 out,
-                "checkpoints: {} verified and consistent; the newest signs {} entries",
+                "checkpoints: {} verified and consistent; the newest signs {}",
                 l.checkpoints.len(),
-                cp.checkpoint.size
+                count(cp.checkpoint.size, "entry", "entries")
             );
             let tail = l.entries.len() as u64 - cp.checkpoint.size;
             if tail > 0 {
                 let _ = writeln!(
                     out,
-                    "unsigned tail: {tail} entries after the newest checkpoint"
+                    "unsigned tail: {} after the newest checkpoint",
+                    count(tail, "entry", "entries")
                 );
             }
         }

@@ -510,7 +510,8 @@ fn check_checkpoints(
         if size > leaves.len() {
             ds.push(
                 err(format!(
-                    "checkpoint signs {size} entries but `entries.jsonl` has {}",
+                    "checkpoint signs {} but `entries.jsonl` has {}",
+                    crate::text::count(size, "entry", "entries"),
                     leaves.len()
                 ))
                 .help("signed lines were removed from the end of the ledger"),

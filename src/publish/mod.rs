@@ -316,8 +316,9 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
     }
     if changes.held_back > 0 {
         report.warnings.push(format!(
-            "not deleting {} keys the site no longer has: more than --max-deletes {}; check the plan with --dry-run, then publish with a higher --max-deletes",
-            changes.held_back, options.limits.max_deletes
+            "not deleting {} the site no longer has: more than --max-deletes {}; check the plan with --dry-run, then publish with a higher --max-deletes",
+            crate::text::count(changes.held_back, "key", "keys"),
+            options.limits.max_deletes
         ));
     }
     if options.mode == Mode::DryRun {

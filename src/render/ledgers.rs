@@ -69,13 +69,17 @@ pub(crate) fn summary(e: &Entry) -> String {
         },
         "node.leave" => format!("Node {} left: {}", b("node"), b("reason")),
         "checkpoint" => format!(
-            "Checkpoint at step {}, {} tokens, {} file(s)",
+            "Checkpoint at step {}, {} tokens, {}",
             b("step"),
             b("tokens"),
-            e.body
-                .get("files")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len)
+            crate::text::count(
+                e.body
+                    .get("files")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len),
+                "file",
+                "files"
+            )
         ),
         "eval" => {
             let metrics = e

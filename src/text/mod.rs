@@ -25,8 +25,12 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a
 }
 
 /// `n` and the noun that goes with it: `1 file`, `2 files`, `0 entries`.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+pub fn count<N>(n: N, one: &str, many: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8> + Copy,
+{
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
 }
 
 /// A URL-safe slug of a heading or name: lowercase, words joined by `-`.

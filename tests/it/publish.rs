@@ -687,7 +687,7 @@ fn a_header_rule_change_replaces_headers_without_sending_bytes() {
         BTreeSet::from(["site-manifest.json".to_owned()])
     );
     has(&out.stderr(), "headers   sitemap.xml (0 bytes)");
-    has(&out.stdout(), "1 header-only updates");
+    has(&out.stdout(), "1 header-only update,");
     let after = weed.get("www/sitemap.xml").unwrap();
     assert_eq!(
         after.0["cache-control"],
@@ -728,7 +728,7 @@ fn deletes_wait_for_the_new_pages_respect_the_cap_and_spare_foreign_objects() {
         .succeeds();
     has(
         &capped.stderr(),
-        "warning: not deleting 1 keys the site no longer has: more than --max-deletes 0",
+        "warning: not deleting 1 key the site no longer has: more than --max-deletes 0",
     );
     assert!(weed.get("www/first-act/index.html").is_some());
 
