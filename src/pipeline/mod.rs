@@ -229,9 +229,9 @@ fn theme_for(
     );
 
     let mut generated = render::generated_paths(config, &site.artifacts, &site.ledgers);
-    generated.extend(render::failure_paths(&site.failures, &theme));
+    generated.extend(render::failure_paths(site, &theme));
     generated.extend(render::search_paths(&theme));
-    theme.set_globals(&render::context::globals(config, &site.artifacts));
+    theme.set_globals(&render::context::globals(config, site));
     let _ = theme.lookups.artifacts.set(
         site.artifacts
             .iter()

@@ -273,7 +273,8 @@ pub(crate) fn paginator(
 pub(crate) const RECORD_GLOBALS: [&str; 2] = ["artifacts", "artifact_filters"];
 
 /// What every template sees: `config`, `artifacts`, `artifact_filters`, `serve`.
-pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'static str, Value> {
+pub(crate) fn globals(config: &Config, site: &crate::model::Site) -> BTreeMap<&'static str, Value> {
+    let artifacts = &site.artifacts;
     let mut c = Map::new();
     c.insert("title", Value::from(config.title.as_str()));
     c.insert("description", Value::from(config.description.as_str()));
@@ -294,6 +295,9 @@ pub(crate) fn globals(config: &Config, artifacts: &[Artifact]) -> BTreeMap<&'sta
         "serve",
         Value::from(config.mode == crate::config::Mode::Serve),
     );
+    // Whether there is a failure report index to link to. Not a record global: it changes only
+    // when the first record comes or the last goes, and then serve rebuilds everything.
+    g.insert("has_records", Value::from(site.keeps_records()));
     g
 }
 

@@ -29,6 +29,18 @@ fn new_site_builds_with_the_builtin_theme() {
     tmp.run_bare(["--root", root, "build"]).succeeds();
     let index = tmp.file("site/public/index.html");
     assert!(index.contains("My site"), "{index}");
+    // The title once in the header (no logo is set), and no link to failure reports the site
+    // has none of.
+    let header = &index[index.find("<header").unwrap()..index.find("</header>").unwrap()];
+    assert_eq!(header.matches("My site").count(), 1, "{header}");
+    for (path, bytes) in tmp.tree("site/public") {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("/failures/"),
+            "{path} links to failure reports"
+        );
+    }
+    assert!(!tmp.exists("site/public/failures"));
     assert!(tmp.exists("site/public/about/index.html"));
     tmp.fingerprinted("site/public/css/site.css");
     assert!(!tmp.exists("site/public/css/site.css"));

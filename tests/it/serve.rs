@@ -1120,6 +1120,29 @@ fn record_edits() -> Vec<Edit> {
 }
 
 #[test]
+fn the_first_record_and_the_last_rebuild_to_the_full_build() {
+    // A site with no records has no failure report index and no link to one.
+    let site = SiteTest::init();
+    let root = site.root().to_path_buf();
+    let full = tempfile::tempdir().unwrap();
+    let out = full.path().join("public");
+    let (mut session, _) = start(&root);
+    assert_same(&session, &root, &out, "the first build");
+    let new = ancapex::artifact::NewArtifact {
+        id: "memo".to_owned(),
+        ..Default::default()
+    };
+    let record = ancapex::artifact::create(&root, &new).unwrap();
+    session.update(std::slice::from_ref(&record)).unwrap();
+    assert_same(&session, &root, &out, "the first record added");
+    assert!(session.files().contains_key("failures/index.html"));
+    std::fs::remove_file(&record).unwrap();
+    session.update(&[record]).unwrap();
+    assert_same(&session, &root, &out, "the last record removed");
+    assert!(!session.files().contains_key("failures/index.html"));
+}
+
+#[test]
 fn record_edits_rebuild_to_the_full_build() {
     let site = SiteTest::repo_site();
     let root = site.root().to_path_buf();
