@@ -102,6 +102,46 @@ fn the_failure_report_template_passes_validation() {
     assert!(page.contains("id=context-and-expectation"), "{page}");
 }
 
+/// The template the real site publishes is the one `new failure` writes and the placeholder
+/// check knows.
+#[test]
+fn the_published_template_is_the_builtin_one() {
+    let published = crate::support::manifest_dir()
+        .join("artifacts/failure-report-template/template/failure-report.md");
+    assert_eq!(
+        std::fs::read_to_string(published).unwrap(),
+        ancapex::failure::TEMPLATE
+    );
+}
+
+/// The template copied as a report and marked published, its guidance left in.
+fn published_template(site: &SiteTest) -> String {
+    site.file("artifacts/failure-report-template/template/failure-report.md")
+        .replace("id = \"failure-report\"", "id = \"copied\"")
+        .replace("status = \"draft\"", "status = \"published\"")
+        .replace("# published = 2026-01-03", "published = 2026-01-03")
+        .replace("reviewers = []", "reviewers = [\"A Reviewer\"]")
+}
+
+#[test]
+fn a_published_report_left_with_the_templates_placeholders_fails_at_each() {
+    let site = SiteTest::repo_site();
+    site.write("artifacts/failures/copied.md", &published_template(&site));
+    let err = site.run(["check"]).fails_with(1).stderr();
+    snapshot("headlines", &crate::ledger::headlines(&err));
+    // The title first, at its value.
+    assert!(
+        err.starts_with(
+            "error: placeholder text from the template in a published report\n  --> artifacts/failures/copied.md:11:9\n   |\n11 | title = \"What failed, in a few words\"\n"
+        ),
+        "{err}"
+    );
+    // Written over, it passes; a draft may keep the guidance.
+    let draft = published_template(&site).replace("status = \"published\"", "status = \"draft\"");
+    site.write("artifacts/failures/copied.md", &draft);
+    site.run(["check"]).succeeds();
+}
+
 #[test]
 fn reports_resolve_their_runs_and_entries_against_the_run_ledgers() {
     // The ledger fixture's run has `failure` entries at seq 7 and 10; a report about the first

@@ -28,7 +28,7 @@ fn write_lines(site: &SiteTest, lines: &[String]) {
 }
 
 /// Only the `error:`/`warning:` and ` --> ` lines, for runs whose lines hold fresh times.
-fn headlines(text: &str) -> String {
+pub(crate) fn headlines(text: &str) -> String {
     text.lines()
         .filter(|l| l.starts_with("error") || l.starts_with("warning") || l.contains(" --> "))
         .collect::<Vec<_>>()
