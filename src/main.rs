@@ -235,6 +235,26 @@ enum New {
         #[arg(long, value_name = "TITLE")]
         title: Option<String>,
     },
+    /// Write `artifacts/failures/<ID>.md`: a draft failure report from the template, dated
+    /// today.
+    Failure {
+        /// The id and file name: lowercase letters, digits and `-` (default: the next free
+        /// `<run>-failure-<n>`, or `failure-<n>` with no run).
+        id: Option<String>,
+        /// The run ledger it is about (`artifacts/ledgers/<RUN>/`).
+        #[arg(long, value_name = "RUN")]
+        run: Option<String>,
+        /// The seq of the run's `failure` entry it reports (cited in `ledger_refs`).
+        #[arg(long, value_name = "SEQ", requires = "run")]
+        entry: Option<u64>,
+        /// incident, negative-result, null-result, irreproducible or retraction (default
+        /// incident).
+        #[arg(long = "type", value_name = "TYPE")]
+        report_type: Option<String>,
+        /// Its title (the template's placeholder when none).
+        #[arg(long, value_name = "TITLE")]
+        title: Option<String>,
+    },
 }
 
 /// How `check` reports problems.
@@ -304,6 +324,42 @@ fn main() -> ExitCode {
                 let rel = path.strip_prefix(&cli.root).unwrap_or(&path);
                 println!("created {}", rel.display());
                 println!("next: fill it in, then run `ancapex check`");
+                None
+            })
+        }
+        Command::New {
+            what:
+                New::Failure {
+                    id,
+                    run,
+                    entry,
+                    report_type,
+                    title,
+                },
+        } => {
+            let new = ancapex::failure::NewFailure {
+                id,
+                run,
+                entry,
+                report_type,
+                title,
+            };
+            let today = jiff::Timestamp::now()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date();
+            ancapex::failure::create(&cli.root, &new, today).map(|path| {
+                let rel = path.strip_prefix(&cli.root).unwrap_or(&path);
+                let about = match (&new.run, new.entry) {
+                    (Some(run), Some(seq)) => {
+                        format!(" about entry {seq} of run ledger `{run}`")
+                    }
+                    (Some(run), None) => format!(" about run ledger `{run}`"),
+                    _ => String::new(),
+                };
+                println!("created {} (a draft{about}, detected {today})", rel.display());
+                println!(
+                    "next: replace the template's guidance with what happened, then run `ancapex check`"
+                );
                 None
             })
         }

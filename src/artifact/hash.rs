@@ -136,7 +136,7 @@ fn file_tables(doc: &mut DocumentMut) -> Vec<&mut dyn TableLike> {
 }
 
 /// Sets a key, keeping the spaces and comment around the old value when there was one.
-fn set(table: &mut dyn TableLike, key: &str, mut value: Value) {
+pub(crate) fn set(table: &mut dyn TableLike, key: &str, mut value: Value) {
     if let Some(old) = table.get(key).and_then(Item::as_value) {
         *value.decor_mut() = old.decor().clone();
     }

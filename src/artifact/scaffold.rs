@@ -66,7 +66,9 @@ pub fn create(root: &Path, new: &NewArtifact) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn is_id(id: &str) -> bool {
+/// Whether `id` is a valid id of a record or report: lowercase letters, digits and `-`, not at
+/// either end.
+pub(crate) fn is_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('-')
         && !id.ends_with('-')

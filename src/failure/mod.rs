@@ -10,6 +10,7 @@
 mod check;
 mod placeholders;
 mod refs;
+mod scaffold;
 mod schema;
 mod sections;
 mod totals;
@@ -27,6 +28,7 @@ use crate::load::FailureFile;
 use crate::model::Document;
 use crate::parse::front_matter::Date;
 pub use placeholders::TEMPLATE;
+pub use scaffold::{NewFailure, create};
 pub use schema::{Action, ActionState, ActionType, Cost};
 pub use sections::REQUIRED as REQUIRED_SECTIONS;
 pub use totals::{Summary, Totals, summary};

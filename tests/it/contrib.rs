@@ -289,3 +289,106 @@ fn check_in_a_git_checkout_compares_published_records_with_head() {
         "{err}"
     );
 }
+
+/// Today's date, as `new failure` writes it (UTC).
+fn today() -> String {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+#[test]
+fn new_failure_writes_a_draft_report_about_a_run_entry_that_passes_check() {
+    let site = SiteTest::fixture("ledger/site");
+    let out = site
+        .run(["new", "failure", "--run", "demo-run", "--entry", "7"])
+        .succeeds();
+    assert_eq!(
+        out.stdout(),
+        format!(
+            "created artifacts/failures/demo-run-failure-1.md (a draft about entry 7 of run ledger `demo-run`, detected {})\nnext: replace the template's guidance with what happened, then run `ancapex check`\n",
+            today()
+        )
+    );
+    let text = site.file("artifacts/failures/demo-run-failure-1.md");
+    let template = ancapex::failure::TEMPLATE;
+    // The template, with its id, the run, the entry and today's date filled in.
+    for (from, to) in [
+        ("id = \"failure-report\"", "id = \"demo-run-failure-1\""),
+        (
+            "report_type = \"negative-result\"",
+            "report_type = \"incident\"",
+        ),
+        ("runs = []", "runs = [\"demo-run\"]"),
+        ("ledger_refs = []", "ledger_refs = [\"ledger:demo-run#7\"]"),
+    ] {
+        assert!(template.contains(from), "{from}");
+        assert!(text.contains(to), "{to} in:\n{text}");
+    }
+    assert!(
+        text.contains(&format!("detected = {}\n", today())),
+        "{text}"
+    );
+    assert!(text.contains("status = \"draft\""), "{text}");
+    assert!(text.ends_with(&template[template.rfind("+++").unwrap()..]));
+    site.run(["check"]).succeeds();
+    // The next free id, a type and a title.
+    site.run([
+        "new",
+        "failure",
+        "--run",
+        "demo-run",
+        "--type",
+        "null-result",
+        "--title",
+        "No gain from the bigger batch",
+    ])
+    .succeeds();
+    let second = site.file("artifacts/failures/demo-run-failure-2.md");
+    assert!(second.contains("report_type = \"null-result\""), "{second}");
+    assert!(
+        second.contains("title = \"No gain from the bigger batch\""),
+        "{second}"
+    );
+    // An id of one's own, with no run.
+    site.run(["new", "failure", "disk-full"]).succeeds();
+    assert!(site.exists("artifacts/failures/disk-full.md"));
+    site.run(["check"]).succeeds();
+}
+
+#[test]
+fn new_failure_refuses_what_would_not_check() {
+    let site = SiteTest::fixture("ledger/site");
+    let err = |args: &[&str]| {
+        let mut all = vec!["new", "failure"];
+        all.extend(args);
+        site.run(all).fails_with(2).stderr()
+    };
+    assert_eq!(
+        err(&["--run", "demo-rum"]),
+        "error: no run ledger `demo-rum` in `artifacts/ledgers/`; did you mean `demo-run`?\n"
+    );
+    assert_eq!(
+        err(&["--run", "demo-run", "--entry", "6"]),
+        "error: entry 6 of ledger `demo-run` is an `eval` entry, not a `failure`\n"
+    );
+    assert_eq!(
+        err(&["--run", "demo-run", "--entry", "99"]),
+        "error: ledger `demo-run` has no entry 99 (it has 13)\n"
+    );
+    assert_eq!(
+        err(&["--type", "negative"]),
+        "error: unknown report type `negative`: expected one of incident, negative-result, null-result, irreproducible, retraction; did you mean `negative-result`?\n"
+    );
+    assert_eq!(
+        err(&["Disk_Full"]),
+        "error: failure report id `Disk_Full` is not valid: use lowercase letters, digits and `-`, starting with a letter or digit\n"
+    );
+    site.run(["new", "failure", "disk-full"]).succeeds();
+    assert_eq!(
+        err(&["disk-full"]),
+        "error: failure report `disk-full` already exists: `artifacts/failures/disk-full.md`; ids are never reused\n"
+    );
+    assert!(err(&["--entry", "7"]).contains("--run"));
+}
