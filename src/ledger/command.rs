@@ -176,8 +176,21 @@ fn verify_files(root: &Path, files: &LedgerFiles, mut diagnostics: Diagnostics) 
         failure_reports: &reports,
         artifacts: &artifacts,
     };
-    let (ledger, ds) = super::verify(files, &known);
+    let (mut ledger, ds) = super::verify(files, &known);
     diagnostics.extend(ds);
+    // The reports that would be published settle its pending failures, as in a build.
+    let mut read = Diagnostics::new();
+    let failures = crate::load::failures(root, &mut read)?;
+    let (published, _) = crate::failure::reports(
+        &failures,
+        &[],
+        &crate::failure::NoLedgers,
+        crate::config::Drafts::Exclude,
+    );
+    let cited = published
+        .iter()
+        .map(|r| (r.id.as_str(), r.ledger_refs.as_slice()));
+    diagnostics.extend(super::settle(ledger.as_mut_slice(), cited));
     diagnostics.normalize();
     Ok(Outcome {
         ledger,

@@ -228,21 +228,28 @@ fn read_records(root: &Path, set: &mut SourceSet, diagnostics: &mut Diagnostics)
         }
     }
     set.ledgers = ledgers(root, diagnostics)?;
-    // Only the reports themselves: files in subfolders are their evidence.
-    let failures_dir = artifacts_dir.join("failures");
+    set.failures = failures(root, diagnostics)?;
+    Ok(())
+}
+
+/// Reads the failure reports, `artifacts/failures/*.md` (files in subfolders are their
+/// evidence).
+pub(crate) fn failures(root: &Path, diagnostics: &mut Diagnostics) -> Result<Vec<FailureFile>> {
+    let failures_dir = root.join("artifacts").join("failures");
+    let mut out = vec![];
     for (rel, path) in walk(&failures_dir)? {
         let Some(stem) = report_id(&rel) else {
             continue;
         };
         if let Some(source) = text_or_report(root, &path, diagnostics)? {
-            set.failures.push(FailureFile {
+            out.push(FailureFile {
                 stem: stem.to_owned(),
                 folder: failures_dir.clone(),
                 source,
             });
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Reads the site's own `templates/` over the theme's.

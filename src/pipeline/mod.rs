@@ -181,6 +181,11 @@ fn records(
     );
     diagnostics.extend(ds);
     site.failures = failures;
+    let published = site
+        .failures
+        .iter()
+        .map(|r| (r.id.as_str(), r.ledger_refs.as_slice()));
+    diagnostics.extend(ledger::settle(&mut site.ledgers, published));
 }
 
 /// The artifact references (`artifact:id@version`) in content files, checked against the

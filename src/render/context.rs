@@ -606,6 +606,22 @@ pub(crate) fn failure(r: &FailureReport) -> Value {
     v.insert("reviewers", Value::from_serializable(&r.reviewers));
     v.insert("runs", Value::from_serializable(&r.runs));
     v.insert("ledger_refs", Value::from_serializable(&r.ledger_refs));
+    // Each cited entry with where the run page shows it.
+    let entries: Vec<Value> = r
+        .ledger_refs
+        .iter()
+        .map(|text| {
+            let mut m = Map::new();
+            m.insert("text", Value::from(text.as_str()));
+            let url = text
+                .strip_prefix("ledger:")
+                .and_then(|rest| rest.split_once('#'))
+                .and_then(|(name, seq)| Some(super::ledgers::entry_url(name, seq.parse().ok()?)));
+            m.insert("url", url.map_or_else(Value::none, Value::from));
+            Value::from(m)
+        })
+        .collect();
+    v.insert("ledger_entries", Value::from(entries));
     let refs =
         |list: &[String]| Value::from(list.iter().map(|t| failure_ref(t)).collect::<Vec<_>>());
     v.insert("artifacts_affected", refs(&r.artifacts_affected));

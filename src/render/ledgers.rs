@@ -100,14 +100,15 @@ pub(crate) fn summary(e: &Entry) -> String {
                 b("harness")
             )
         }
+        // The report is not read from the line: a later report or correction settles a
+        // `pending` one, and the page says which (`report` in the entry's view).
         "failure" => format!(
-            "{} {} failure at step {}: {}. Action: {}. Report: {}",
+            "{} {} failure at step {}: {}. Action: {}.",
             b("severity"),
             b("class"),
             b("step"),
             b("impact"),
-            b("action"),
-            b("failure_report")
+            b("action")
         ),
         "restart" => format!("Restarted from step {}: {}", b("from_step"), b("reason")),
         "artifact.status" => format!("{}: {} → {}", b("ref"), b("from"), b("to")),
@@ -119,9 +120,24 @@ pub(crate) fn summary(e: &Entry) -> String {
     }
 }
 
+/// Where entry `seq` of ledger `name` is shown: its run page, at its anchor.
+pub(crate) fn entry_url(name: &str, seq: u64) -> String {
+    let pager = usize::try_from(seq).unwrap_or(0) / PER_PAGE + 1;
+    format!("{}#seq-{seq}", page_url(name, pager))
+}
+
 /// One entry for a template.
 pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
     let signed = l.latest().is_some_and(|c| e.seq < c.checkpoint.size);
+    // A failure's report, as settled by the whole site: none while it is pending.
+    let report = (e.kind == "failure").then(|| {
+        l.reports.get(&e.seq).map_or(Value::Null, |r| {
+            json!({
+                "id": r.id,
+                "url": r.published.then(|| crate::failure::FailureReport::url(&r.id)),
+            })
+        })
+    });
     json!({
         "seq": e.seq,
         "ts": e.ts,
@@ -134,7 +150,8 @@ pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
         "leaf": merkle::hex(&e.leaf),
         "signed": signed,
         "proof_url": signed.then(|| format!("{}proof/{}.tlog-proof", url(&l.name), e.seq)),
-        "url": format!("{}#seq-{}", page_url(&l.name, usize::try_from(e.seq).unwrap_or(0) / PER_PAGE + 1), e.seq),
+        "url": entry_url(&l.name, e.seq),
+        "report": report,
     })
 }
 
