@@ -58,6 +58,8 @@ export LYCHEE="$lychee" TMPDIR="$work"
 status=0
 echo "== browser suite: the test server"
 node --test --test-reporter=spec "$here/server.test.mjs" || status=1
+echo "== browser suite: ledger summaries, the browser's against the build's"
+node --test --test-reporter=spec "$here/ledger-summary.test.mjs" || status=1
 echo "== browser suite: serve's overlay"
 ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/serve.test.mjs" || status=1
 if [ "$mode" != --self-test ]; then

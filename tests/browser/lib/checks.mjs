@@ -299,7 +299,11 @@ export const CHECKS = {
     return out;
   },
 
-  /** Real excerpts verify; a served copy with one byte of one entry altered does not. */
+  /**
+   * Real excerpts verify, each showing the summary the browser reads from its line; a served
+   * copy with one byte of one entry's line altered does not verify, nor does one whose line is
+   * intact but whose summary was changed (which then shows the line's summary).
+   */
   async ledger(ctx) {
     const out = [];
     const pages = (await ctx.pass()).filter((p) => p.text.includes('Stored line'));
@@ -314,9 +318,12 @@ export const CHECKS = {
         { timeout: 15000 },
       ).catch(() => {});
       const s = await page.$$eval('[data-ledger-verify] li[data-seq]', (lis) => lis.map((li) => li.getAttribute('data-verified')));
+      const shown = await page.$$eval('[data-ledger-verify] li[data-seq] [data-ledger-summary]', (ps) => ps.map((p) => p.textContent));
       await page.close();
+      s.shown = shown;
       return s;
     };
+    const served = (html) => [...html.matchAll(/data-ledger-summary>([^<]*)</g)].map((m) => m[1]);
     const url = pages[0].url;
     for (const p of pages) {
       const s = await states(ctx.server.url, p.url);
@@ -341,11 +348,26 @@ export const CHECKS = {
       fs.writeFileSync(file, altered);
       const server = await serve(copy);
       const s = await states(server.url, url);
-      await server.close();
       const verified = s.filter((v) => v === 'true').length;
       if (s[0] === 'true') out.push(`${url}: the altered entry is still marked verified`);
       if (verified !== s.length - 1) out.push(`${url}: altered copy: ${verified} of ${s.length} verified, expected ${s.length - 1}`);
       else ctx.note?.(`${url}: altered copy: ${verified} of ${s.length} verified, the altered one not`);
+      // The line intact, the summary served changed: what is shown as verified must be what
+      // was verified.
+      const summaries = served(html);
+      const at = html.indexOf('data-ledger-summary>');
+      if (at < 0 || summaries.length === 0) {
+        out.push(`${url}: no ledger summary to alter`);
+      } else {
+        const start = at + 'data-ledger-summary>'.length;
+        fs.writeFileSync(file, html.slice(0, start) + 'Nothing happened here. ' + html.slice(start));
+        const t = await states(server.url, url);
+        if (t[0] === 'true') out.push(`${url}: an entry whose summary was changed is still marked verified`);
+        else if (t.shown[0] !== summaries[0].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")) {
+          out.push(`${url}: a changed summary was left as served: ${t.shown[0]}`);
+        } else ctx.note?.(`${url}: a changed summary is not verified and shows its line's again`);
+      }
+      await server.close();
     }
     fs.rmSync(copy, { recursive: true, force: true });
     await context.close();
