@@ -3,6 +3,7 @@
 mod artifact_pages;
 mod artifacts;
 mod build;
+mod ci;
 mod contrib;
 mod errors;
 mod failures;
