@@ -5,6 +5,7 @@ mod artifacts;
 mod build;
 mod ci;
 mod contrib;
+mod docs;
 mod errors;
 mod failures;
 mod hashed;
