@@ -35,7 +35,7 @@ pub mod publish;
 pub mod render;
 pub mod serve;
 pub mod signing;
-mod text;
+pub mod text;
 pub mod theme;
 pub mod verify;
 

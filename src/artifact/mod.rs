@@ -23,6 +23,7 @@ use toml::Spanned;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::ArtifactFile;
 pub use frozen::since as frozen_since;
+pub(crate) use hash::set as set_keeping_layout;
 pub use hash::{HashChange, fill as hash_files};
 pub(crate) use integrity::{
     PathProblem, describe as describe_path, is_sha256, resolve as resolve_path, sha256_file,
@@ -34,6 +35,7 @@ pub use record::{
 };
 pub(crate) use refs::in_content;
 pub use rules::Badge;
+pub(crate) use scaffold::is_id;
 pub use scaffold::{NewArtifact, create};
 
 /// The schema string every record starts with.
@@ -86,6 +88,15 @@ impl Status {
             Status::Retracted => "retracted",
             Status::Abandoned => "abandoned",
         }
+    }
+
+    /// Whether the record was published: published, superseded or retracted. Such a record
+    /// is frozen; a new version is a new record.
+    pub fn is_frozen(self) -> bool {
+        matches!(
+            self,
+            Status::Published | Status::Superseded | Status::Retracted
+        )
     }
 }
 

@@ -121,6 +121,8 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// A hint on how to fix it.
     pub help: Option<String>,
+    /// Something more to know, such as a second place involved.
+    pub note: Option<String>,
 }
 
 impl Diagnostic {
@@ -142,6 +144,7 @@ impl Diagnostic {
             path: None,
             label: None,
             help: None,
+            note: None,
         }
     }
 
@@ -174,6 +177,22 @@ impl Diagnostic {
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// Sets the note.
+    #[must_use]
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// Where it points, as `file:line:col` (or the file alone), if anywhere.
+    pub fn place(&self) -> Option<String> {
+        match (self.file(), self.line_col()) {
+            (Some(file), Some((line, col))) => Some(format!("{file}:{line}:{col}")),
+            (Some(file), None) => Some(file.to_owned()),
+            (None, _) => None,
+        }
     }
 
     /// The file this diagnostic is about, if any.
@@ -385,6 +404,15 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// One diagnostic in the rustc style, as `render` shows it (without the closing count).
+pub fn render_single(d: &Diagnostic, style: Style) -> String {
+    let renderer = match style {
+        Style::Plain => Renderer::plain(),
+        Style::Color => Renderer::styled(),
+    };
+    render_one(d, &renderer)
+}
+
 fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
@@ -413,6 +441,9 @@ fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
         },
     };
     let mut report = vec![];
+    if let Some(note) = &d.note {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
     if let Some(help) = &d.help {
         group = group.element(Level::HELP.message(help.as_str()));
     }

@@ -173,14 +173,28 @@ pub fn verify(root: &Path, name: &str) -> Result<Outcome> {
 /// diagnostics from reading them.
 fn verify_files(root: &Path, files: &LedgerFiles, mut diagnostics: Diagnostics) -> Result<Outcome> {
     let real = real_root(root)?;
-    let reports = crate::load::failure_report_ids(crate::load::Tree::new(root, &real))?;
+    let tree = crate::load::Tree::new(root, &real);
+    let reports = crate::load::failure_report_ids(tree)?;
     let artifacts = artifact_ids(root)?;
     let known = Known {
         failure_reports: &reports,
         artifacts: &artifacts,
     };
-    let (ledger, ds) = super::verify(files, &known);
+    let (mut ledger, ds) = super::verify(files, &known);
     diagnostics.extend(ds);
+    // The reports that would be published settle its pending failures, as in a build.
+    let mut read = Diagnostics::new();
+    let failures = crate::load::failures(tree, &mut read)?;
+    let (published, _) = crate::failure::reports(
+        &failures,
+        &[],
+        &crate::failure::NoLedgers,
+        crate::config::Drafts::Exclude,
+    );
+    let cited = published
+        .iter()
+        .map(|r| (r.id.as_str(), r.ledger_refs.as_slice()));
+    diagnostics.extend(super::settle(ledger.as_mut_slice(), cited));
     diagnostics.normalize();
     Ok(Outcome {
         ledger,
@@ -351,11 +365,13 @@ pub fn sign(root: &Path, name: &str, key_file: &Path) -> Result<(Outcome, Option
 /// A readable report of a ledger that verified.
 pub fn summary(l: &Ledger) -> String {
     use std::fmt::Write as _;
+
+    use crate::text::count;
     let mut out = format!(
-        "ledger `{}` ({}): {} entries\n",
+        "ledger `{}` ({}): {}\n",
         l.name,
         l.origin,
-        l.entries.len()
+        count(l.entries.len(), "entry", "entries")
     );
     let mut counts = std::collections::BTreeMap::new();
     for e in &l.entries {
@@ -371,15 +387,16 @@ pub fn summary(l: &Ledger) -> String {
         Some(cp) => {
             let _ = writeln!(
                 out,
-                "checkpoints: {} verified and consistent; the newest signs {} entries",
+                "checkpoints: {} verified and consistent; the newest signs {}",
                 l.checkpoints.len(),
-                cp.checkpoint.size
+                count(cp.checkpoint.size, "entry", "entries")
             );
             let tail = l.entries.len() as u64 - cp.checkpoint.size;
             if tail > 0 {
                 let _ = writeln!(
                     out,
-                    "unsigned tail: {tail} entries after the newest checkpoint"
+                    "unsigned tail: {} after the newest checkpoint",
+                    count(tail, "entry", "entries")
                 );
             }
         }

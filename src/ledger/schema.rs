@@ -147,7 +147,11 @@ pub const TYPES: &[(&str, &[Field])] = &[
     ("note", &[req("text", Shape::Text)]),
     (
         "correction",
-        &[req("target_seq", Shape::Count), req("reason", Shape::Text)],
+        &[
+            req("target_seq", Shape::Count),
+            req("reason", Shape::Text),
+            opt("failure_report", Shape::Text),
+        ],
     ),
     (
         "run.end",

@@ -229,21 +229,28 @@ fn read_records(tree: Tree<'_>, set: &mut SourceSet, diagnostics: &mut Diagnosti
         }
     }
     set.ledgers = ledgers(tree, diagnostics)?;
-    // Only the reports themselves: files in subfolders are their evidence.
-    let failures_dir = artifacts_dir.join("failures");
+    set.failures = failures(tree, diagnostics)?;
+    Ok(())
+}
+
+/// Reads the failure reports, `artifacts/failures/*.md` (files in subfolders are their
+/// evidence).
+pub(crate) fn failures(tree: Tree<'_>, diagnostics: &mut Diagnostics) -> Result<Vec<FailureFile>> {
+    let failures_dir = tree.root.join("artifacts").join("failures");
+    let mut out = vec![];
     for (rel, path) in tree.walk(&failures_dir, diagnostics)? {
         let Some(stem) = report_id(&rel) else {
             continue;
         };
         if let Some(source) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
-            set.failures.push(FailureFile {
+            out.push(FailureFile {
                 stem: stem.to_owned(),
                 folder: failures_dir.clone(),
                 source,
             });
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Reads the site's own `templates/` over the theme's.

@@ -352,12 +352,10 @@ impl Renderer<'_, '_> {
         };
         match self.env.shortcodes.render(&c) {
             Ok(html) => html,
-            Err(mut d) => {
-                d.message = format!(
-                    "{} (in shortcode `{}` called from `{}`)",
-                    d.message, call.name, self.source.path
-                );
-                self.state.diagnostics.push(d);
+            Err(d) => {
+                self.state
+                    .diagnostics
+                    .push(at_the_call(d, call, self.source));
                 String::new()
             }
         }
@@ -571,6 +569,7 @@ impl Renderer<'_, '_> {
                 path: self.url.to_owned(),
                 anchor,
                 span,
+                relative: None,
             });
             return dest;
         }
@@ -615,6 +614,7 @@ impl Renderer<'_, '_> {
                     path: url.clone(),
                     anchor: anchor.clone(),
                     span,
+                    relative: None,
                 });
             }
             return match anchor {
@@ -632,6 +632,7 @@ impl Renderer<'_, '_> {
                     path: resolved,
                     anchor,
                     span,
+                    relative: (!path.starts_with('/')).then(|| path.to_owned()),
                 });
                 if let Some(url) = asset {
                     return url.into();
@@ -651,6 +652,25 @@ fn has_script(html: &str) -> bool {
     html.as_bytes()
         .windows(7)
         .any(|w| w.eq_ignore_ascii_case(b"<script"))
+}
+
+/// A problem met while rendering a shortcode's template, moved to the call in the markdown
+/// (where the editor can fix an argument), with the template's place as a note.
+fn at_the_call(d: Diagnostic, call: &shortcode::Call, source: &Arc<SourceText>) -> Diagnostic {
+    // A block call is pointed at by its opening tag, not its body.
+    let end = call.body.as_ref().map_or(call.span.end, |b| b.start);
+    let opening = source.text[call.span.start..end].trim_end();
+    let template = d.place().map_or_else(
+        || format!("`{}`", crate::theme::shortcode_template(&call.name)),
+        |p| format!("`{p}`"),
+    );
+    let mut moved = Diagnostic::error(d.message)
+        .at(source, call.span.start..call.span.start + opening.len())
+        .label(format!("in this call of shortcode `{}`", call.name))
+        .note(format!("raised by the shortcode's template at {template}"));
+    moved.severity = d.severity;
+    moved.help = d.help;
+    moved
 }
 
 fn is_external(d: &str) -> bool {
@@ -756,7 +776,9 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
                 .label("no page or file here");
                 let mut candidates: Vec<&str> = pages.keys().copied().collect();
                 candidates.sort_unstable();
-                if let Some(best) = crate::text::did_you_mean(&link.path, &candidates) {
+                if let Some(help) = beside_the_file(site, doc, link) {
+                    d = d.help(help);
+                } else if let Some(best) = crate::text::did_you_mean(&link.path, &candidates) {
                     d = d.help(format!("did you mean `{best}`?"));
                 }
                 d
@@ -786,6 +808,24 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
         }
     }
     out
+}
+
+/// A relative link is resolved from the page's URL, as a browser does; written next to a flat
+/// page (`content/manifesto.md`, published at `/manifesto/`), `x.png` means the file beside
+/// the markdown, which is published elsewhere (`/x.png`). Says where, when that file exists.
+fn beside_the_file(site: &Site, doc: &Document, link: &InternalLink) -> Option<String> {
+    let written = link.relative.as_deref()?;
+    let dir = doc.rel.rfind('/').map_or("", |i| &doc.rel[..i]);
+    let beside = resolve_content(dir, written)?;
+    if !site.files.contains_key(&beside) {
+        return None;
+    }
+    let name = doc.rel.rsplit('/').next().unwrap_or(&doc.rel);
+    let bundle = doc.rel.strip_suffix(".md").unwrap_or(&doc.rel);
+    Some(format!(
+        "`{written}` is resolved from the page's URL `{}`; `content/{beside}` beside `{name}` is published at `/{beside}`: link to `/{beside}`, or make the page a bundle (`content/{bundle}/index.md` with its files beside it)",
+        doc.url
+    ))
 }
 
 /// The page or section a link's path leads to: its URL, that URL without the final `/`, or

@@ -34,6 +34,9 @@ pub struct Report {
     pub written: Option<Summary>,
     /// The site digest of what was written (see `manifest`).
     pub site_digest: Option<String>,
+    /// The git revision published records and ledgers were compared with: `--since`, or
+    /// `HEAD` for a check in a git checkout.
+    pub since: Option<String>,
 }
 
 impl Report {
@@ -82,7 +85,8 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     records(&mut site, &sources, &config, &mut diagnostics);
     let cited = sources.content.iter().map(|c| &c.source);
     diagnostics.extend(cited_records(cited, &site, &sources));
-    if let Some(rev) = &overrides.since {
+    let since = frozen_against(overrides, &config);
+    if let Some(rev) = &since {
         diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
         diagnostics.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
     }
@@ -134,7 +138,19 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         sections: site.sections.len(),
         written,
         site_digest,
+        since,
     })
+}
+
+/// The revision published records are compared with: the one `--since` names, else, for a
+/// check in a git checkout, `HEAD`, so an uncommitted edit of a published record fails the
+/// check without any flag. A build compares with nothing unless asked.
+fn frozen_against(overrides: &Overrides, config: &config::Config) -> Option<String> {
+    match (&overrides.since, config.mode) {
+        (Some(rev), _) => Some(rev.clone()),
+        (None, Mode::Check) if config.provenance.commit.is_some() => Some("HEAD".to_owned()),
+        _ => None,
+    }
 }
 
 /// The records stages, after parsing: the artifact registry, the run ledgers and the failure
@@ -165,6 +181,11 @@ fn records(
     );
     diagnostics.extend(ds);
     site.failures = failures;
+    let published = site
+        .failures
+        .iter()
+        .map(|r| (r.id.as_str(), r.ledger_refs.as_slice()));
+    diagnostics.extend(ledger::settle(&mut site.ledgers, published));
 }
 
 /// The artifact references (`artifact:id@version`) in content files, checked against the
@@ -213,9 +234,9 @@ fn theme_for(
     );
 
     let mut generated = render::generated_paths(config, &site.artifacts, &site.ledgers);
-    generated.extend(render::failure_paths(&site.failures, &theme));
+    generated.extend(render::failure_paths(site, &theme));
     generated.extend(render::search_paths(&theme));
-    theme.set_globals(&render::context::globals(config, &site.artifacts));
+    theme.set_globals(&render::context::globals(config, site));
     let _ = theme.lookups.artifacts.set(
         site.artifacts
             .iter()

@@ -696,6 +696,7 @@ impl Session {
     /// None when the records cannot be read (the full rebuild that follows reports it).
     fn records_in_place(&mut self) -> Option<Update> {
         let mut state = self.state.take()?;
+        let kept_records = state.site.keeps_records();
         let Ok((fresh, loaded)) = load::records(&state.config) else {
             self.state = Some(state);
             return None;
@@ -715,6 +716,13 @@ impl Session {
         let mut site = std::mem::take(&mut state.site);
         let mut recorded = Diagnostics::new();
         super::records(&mut site, &state.sources, &state.config, &mut recorded);
+        if site.keeps_records() != kept_records {
+            // The first record came or the last went: every page's links to the failure
+            // report index change (`has_records`), so every stage runs again.
+            state.site = site;
+            self.state = Some(state);
+            return None;
+        }
         state.recorded = recorded;
         state.cited = cited_by_file(&state.sources, &site);
         // The markdown stage runs before the render stage: shortcodes find no documents.

@@ -79,13 +79,13 @@ pub fn ledger_views(ledgers: &[Ledger]) -> BTreeMap<String, serde_json::Value> {
 
 /// The failure pages this theme makes (the index and one page per report) and the reports'
 /// evidence files; links to them are valid.
-pub fn failure_paths(failures: &[FailureReport], theme: &Theme) -> Vec<String> {
+pub fn failure_paths(site: &Site, theme: &Theme) -> Vec<String> {
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
     let mut out = vec![];
-    if has("failure_list.html") {
+    if has("failure_list.html") && site.keeps_records() {
         out.push("/failures/".to_owned());
     }
-    for r in failures {
+    for r in &site.failures {
         if has("failure.html") {
             out.push(FailureReport::url(&r.id));
         }
@@ -713,11 +713,13 @@ fn plan(
             ));
         }
     }
-    claims.push((
-        "failures/index.html".into(),
-        Job::FailureList,
-        Claim::generated("failures/index.html"),
-    ));
+    if site.keeps_records() {
+        claims.push((
+            "failures/index.html".into(),
+            Job::FailureList,
+            Claim::generated("failures/index.html"),
+        ));
+    }
     for (i, r) in site.failures.iter().enumerate() {
         let claim = || Claim {
             what: format!("the page of failure report `{}`", r.id),

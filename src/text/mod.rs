@@ -1,9 +1,11 @@
 //! Small text helpers shared by several stages.
 
-/// The closest candidate to a misspelt name, if one is close enough to be a likely typo.
+/// The closest candidate to a misspelt name, if one is close enough to be a likely typo; else
+/// the one candidate that starts with the name, or has it as one of its `-`-separated words
+/// (`eval` for `eval-suite`).
 pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let close = |c: &str| 2.max(c.len() / 3);
-    candidates
+    let typo = candidates
         .iter()
         // The distance is at least the difference in length; skipping what cannot be close
         // keeps a megabyte-long name from costing a megabyte-sized table per candidate.
@@ -11,7 +13,28 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a
         .map(|c| (strsim::damerau_levenshtein(name, c), *c))
         .filter(|(d, c)| *d <= close(c))
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    typo.or_else(|| {
+        if name.len() < 3 {
+            return None;
+        }
+        let mut part = candidates
+            .iter()
+            .filter(|c| c.starts_with(name) || c.split('-').any(|w| w == name));
+        match (part.next(), part.next()) {
+            (Some(one), None) => Some(*one),
+            _ => None,
+        }
+    })
+}
+
+/// `n` and the noun that goes with it: `1 file`, `2 files`, `0 entries`.
+pub fn count<N>(n: N, one: &str, many: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8> + Copy,
+{
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
 }
 
 /// A size for people: `300 MiB`, `1.5 MiB`, `16 KiB`, `12 bytes`.
@@ -73,6 +96,23 @@ mod tests {
             Some("published")
         );
         assert_eq!(did_you_mean("zzzzzz", &["planned", "published"]), None);
+    }
+
+    #[test]
+    fn suggests_the_one_name_a_word_leads_to() {
+        let kinds = ["report", "design-memo", "eval-suite", "model"];
+        assert_eq!(did_you_mean("eval", &kinds), Some("eval-suite"));
+        assert_eq!(did_you_mean("memo", &kinds), Some("design-memo"));
+        assert_eq!(did_you_mean("paper", &kinds), None);
+        assert_eq!(did_you_mean("ev", &kinds), None, "too short to mean one");
+        assert_eq!(did_you_mean("data", &["dataset", "data-card"]), None);
+    }
+
+    #[test]
+    fn counts_with_the_right_noun() {
+        assert_eq!(count(1, "entry", "entries"), "1 entry");
+        assert_eq!(count(0, "entry", "entries"), "0 entries");
+        assert_eq!(count(2, "page", "pages"), "2 pages");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 mod artifact_pages;
 mod artifacts;
 mod build;
+mod ci;
 mod contrib;
+mod docs;
 mod errors;
 mod failures;
 mod hashed;

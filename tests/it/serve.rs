@@ -325,6 +325,27 @@ fn a_broken_page_shows_the_overlay_until_fixed() {
         || server.get("/blog/first/"),
         |p| p.body.contains("The rest of the first post, fixed."),
     );
+    // The terminal says the build failed, counting nothing it did not serve; then counts what
+    // changed in the served site when it is fixed.
+    let mut lines = std::iter::from_fn(|| server.stdout.recv_timeout(TIMEOUT).ok());
+    let failed = lines.find(|l| l.contains(" after a change to ")).unwrap();
+    assert!(
+        failed.starts_with("build failed after a change to content/blog/first.md in "),
+        "{failed}"
+    );
+    assert!(
+        failed.ends_with(" ms: 2 errors; still serving the last good site"),
+        "{failed}"
+    );
+    let fixed = lines
+        .find(|l| l.contains(" after a change to ") && !l.starts_with("build failed"))
+        .unwrap();
+    assert!(
+        fixed.starts_with("built after a change to content/blog/first.md in ")
+            || fixed.starts_with("rebuilt after a change to content/blog/first.md in "),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("still serving"), "{fixed}");
 }
 
 /// The URL of the stylesheet `css/site.css` that a page links to (quoted or not: minified).
@@ -1107,6 +1128,29 @@ fn record_edits() -> Vec<Edit> {
             )]
         }),
     ]
+}
+
+#[test]
+fn the_first_record_and_the_last_rebuild_to_the_full_build() {
+    // A site with no records has no failure report index and no link to one.
+    let site = SiteTest::init();
+    let root = site.root().to_path_buf();
+    let full = tempfile::tempdir().unwrap();
+    let out = full.path().join("public");
+    let (mut session, _) = start(&root);
+    assert_same(&session, &root, &out, "the first build");
+    let new = ancapex::artifact::NewArtifact {
+        id: "memo".to_owned(),
+        ..Default::default()
+    };
+    let record = ancapex::artifact::create(&root, &new).unwrap();
+    session.update(std::slice::from_ref(&record)).unwrap();
+    assert_same(&session, &root, &out, "the first record added");
+    assert!(session.files().contains_key("failures/index.html"));
+    std::fs::remove_file(&record).unwrap();
+    session.update(&[record]).unwrap();
+    assert_same(&session, &root, &out, "the last record removed");
+    assert!(!session.files().contains_key("failures/index.html"));
 }
 
 #[test]

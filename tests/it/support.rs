@@ -46,6 +46,14 @@ impl SiteTest {
         site
     }
 
+    /// A site made by `ancapex init` in the root.
+    pub(crate) fn init() -> Self {
+        let site = Self::empty();
+        let root = site.root().to_str().unwrap().to_owned();
+        site.run_bare(["init", &root]).succeeds();
+        site
+    }
+
     /// An empty folder (for `init`).
     pub(crate) fn empty() -> Self {
         let dir = tempfile::Builder::new()
