@@ -246,7 +246,9 @@ fn markdown_in(folder: &str, data: &[u8]) {
                 .any(|other| *other != folder && path.starts_with(play.root.join(other)))
             || path.starts_with(&play.outside);
         assert!(ours, "the build wrote `{}`", path.display());
-        if path.starts_with(&output) {
+        // The fuzzer learns the secret from the comparison below and writes it into pages:
+        // only an output that holds it when the page does not is a leak.
+        if path.starts_with(&output) && !contains(data, CANARY.as_bytes()) {
             let bytes = std::fs::read(path).unwrap_or_default();
             assert!(
                 !contains(&bytes, CANARY.as_bytes()),
