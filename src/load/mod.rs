@@ -482,9 +482,13 @@ impl<'a> Tree<'a> {
         path: &Path,
         diagnostics: &mut Diagnostics,
     ) -> Option<PathBuf> {
-        self.inside(path, diagnostics)
-            .filter(|real| real.is_dir())
+        self.real_folder(path, diagnostics)
             .map(|_| path.to_path_buf())
+    }
+
+    /// Where the folder `path` really is, if it is one inside the site.
+    fn real_folder(&self, path: &Path, diagnostics: &mut Diagnostics) -> Option<PathBuf> {
+        self.inside(path, diagnostics).filter(|real| real.is_dir())
     }
 
     /// The folders directly in `dir`, sorted (hidden ones skipped). A missing `dir` has none.
@@ -539,10 +543,7 @@ impl<'a> Tree<'a> {
     /// not a file (a pipe, a device) are reported and left out.
     pub(crate) fn walk(&self, dir: &Path, diagnostics: &mut Diagnostics) -> Result<Listing> {
         let mut out = vec![];
-        if let Some(real) = self
-            .optional_folder(dir, diagnostics)
-            .and_then(|_| std::fs::canonicalize(dir).ok())
-        {
+        if let Some(real) = self.real_folder(dir, diagnostics) {
             let mut walk = Walk {
                 tree: *self,
                 top: dir,
