@@ -387,10 +387,15 @@ fn minifiers() -> Option<&'static rayon::ThreadPool> {
 }
 
 /// How many opening tags `html` can have, as minify-html reads them (`<` and a letter, digit,
-/// `:` or `-`): at least its depth.
-fn opening_tags(html: &[u8]) -> usize {
-    html.windows(2)
-        .filter(|w| w[0] == b'<' && (w[1].is_ascii_alphanumeric() || matches!(w[1], b':' | b'-')))
+/// `:` or `-`): at least its depth. Counted up to `most + 1`, past which the count is not
+/// needed.
+fn opening_tags(html: &[u8], most: usize) -> usize {
+    memchr::memchr_iter(b'<', html)
+        .filter(|&i| {
+            html.get(i + 1)
+                .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b':' | b'-'))
+        })
+        .take(most + 1)
         .count()
 }
 
@@ -398,15 +403,14 @@ fn minify(html: &[u8]) -> Vec<u8> {
     let mut cfg = minify_html::Cfg::new();
     cfg.keep_closing_tags = true;
     cfg.keep_html_and_head_opening_tags = true;
-    cfg.minify_css = html
-        .iter()
-        .filter(|b| matches!(b, b'{' | b'(' | b'['))
+    cfg.minify_css = memchr::memchr3_iter(b'{', b'(', b'[', html)
+        .take(MINIFY_CSS_BRACKETS + 1)
         .count()
         <= MINIFY_CSS_BRACKETS;
     cfg.minify_js = false;
     cfg.keep_comments = false;
     match minifiers() {
-        Some(pool) if opening_tags(html) <= MINIFY_ELEMENTS => {
+        Some(pool) if opening_tags(html, MINIFY_ELEMENTS) <= MINIFY_ELEMENTS => {
             pool.install(|| minify_html::minify(html, &cfg))
         }
         _ => html.to_vec(),
@@ -462,6 +466,8 @@ mod tests {
 
     #[test]
     fn counts_opening_tags_as_the_minifier_reads_them() {
-        assert_eq!(opening_tags(b"<a><b-c/><:x><1>a < b</a><!-- <i> -->"), 5);
+        let html = b"<a><b-c/><:x><1>a < b</a><!-- <i> -->";
+        assert_eq!(opening_tags(html, 100), 5);
+        assert_eq!(opening_tags(html, 2), 3, "counting stops past the bound");
     }
 }
