@@ -16,6 +16,9 @@ pub mod error;
 pub mod failure;
 pub mod fingerprint;
 mod fs;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod init;
 pub mod ledger;
 pub mod load;
@@ -32,7 +35,7 @@ pub mod publish;
 pub mod render;
 pub mod serve;
 pub mod signing;
-mod text;
+pub mod text;
 pub mod theme;
 pub mod verify;
 

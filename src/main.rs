@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use ancapex::config::{Drafts, Overrides};
-use ancapex::diagnostic::{self, Style};
+use ancapex::diagnostic::{self, Shown, Style};
+use ancapex::text::count;
 use clap::{Parser, Subcommand, ValueEnum};
 
 // The build allocates many small strings from many threads; mimalloc is markedly faster at
@@ -25,6 +26,10 @@ struct Cli {
     /// The site's root folder (where site.toml is).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     root: PathBuf,
+    /// Show every problem; without it a report shows the first 50 (errors first) and counts
+    /// the rest. `check --format json` and `github` always list every one.
+    #[arg(long, global = true)]
+    all_problems: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -137,8 +142,8 @@ struct PublishArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
-    /// List the target and compare the SHA-256 stored with each object, not trusting the
-    /// publish record.
+    /// Look at every object on the target (the SHA-256 stored with it), not only those a
+    /// listing shows changed since the publish record was written.
     #[arg(long)]
     verify_remote: bool,
     /// The S3 endpoint URL (default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS).
@@ -242,6 +247,33 @@ enum New {
         #[arg(long, value_name = "TITLE")]
         title: Option<String>,
     },
+    /// Write `artifacts/failures/<ID>.md`: a draft failure report from the template, dated
+    /// today.
+    Failure {
+        /// The id and file name: lowercase letters, digits and `-` (default: the next free
+        /// `<run>-failure-<n>`, or `failure-<n>` with no run).
+        id: Option<String>,
+        /// The run ledger it is about (`artifacts/ledgers/<RUN>/`).
+        #[arg(long, value_name = "RUN")]
+        run: Option<String>,
+        /// The seq of the run's `failure` entry it reports (cited in `ledger_refs`).
+        #[arg(long, value_name = "SEQ", requires = "run")]
+        entry: Option<u64>,
+        /// incident, negative-result, null-result, irreproducible or retraction (default
+        /// incident).
+        #[arg(long = "type", value_name = "TYPE")]
+        report_type: Option<String>,
+        /// Its title (the template's placeholder when none).
+        #[arg(long, value_name = "TITLE")]
+        title: Option<String>,
+    },
+}
+
+/// How reports look: in colour or not, and how many problems they show.
+#[derive(Clone, Copy)]
+struct Look {
+    color: Style,
+    shown: Shown,
 }
 
 /// How `check` reports problems.
@@ -261,10 +293,17 @@ enum Format {
 )]
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let style = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        Style::Color
-    } else {
-        Style::Plain
+    let style = Look {
+        color: if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+            Style::Color
+        } else {
+            Style::Plain
+        },
+        shown: if cli.all_problems {
+            Shown::All
+        } else {
+            Shown::First(diagnostic::SHOWN)
+        },
     };
     let started = Instant::now();
     let mut format = Format::Human;
@@ -311,6 +350,42 @@ fn main() -> ExitCode {
                 let rel = path.strip_prefix(&cli.root).unwrap_or(&path);
                 println!("created {}", rel.display());
                 println!("next: fill it in, then run `ancapex check`");
+                None
+            })
+        }
+        Command::New {
+            what:
+                New::Failure {
+                    id,
+                    run,
+                    entry,
+                    report_type,
+                    title,
+                },
+        } => {
+            let new = ancapex::failure::NewFailure {
+                id,
+                run,
+                entry,
+                report_type,
+                title,
+            };
+            let today = jiff::Timestamp::now()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date();
+            ancapex::failure::create(&cli.root, &new, today).map(|path| {
+                let rel = path.strip_prefix(&cli.root).unwrap_or(&path);
+                let about = match (&new.run, new.entry) {
+                    (Some(run), Some(seq)) => {
+                        format!(" about entry {seq} of run ledger `{run}`")
+                    }
+                    (Some(run), None) => format!(" about run ledger `{run}`"),
+                    _ => String::new(),
+                };
+                println!("created {} (a draft{about}, detected {today})", rel.display());
+                println!(
+                    "next: replace the template's guidance with what happened, then run `ancapex check`"
+                );
                 None
             })
         }
@@ -381,20 +456,27 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let ms = started.elapsed().as_millis();
-            match report.written {
-                Some(w) => {
-                    println!(
-                        "built {} pages and {} sections: {} files ({} unchanged), {} bytes in {ms} ms",
-                        report.pages, report.sections, w.files, w.unchanged, w.bytes
-                    );
-                    if let Some(digest) = &report.site_digest {
-                        println!("site digest: {digest}");
-                    }
+            if let Some(w) = report.written {
+                println!(
+                    "built {} and {}: {} ({} unchanged), {} in {ms} ms",
+                    count(report.pages, "page", "pages"),
+                    count(report.sections, "section", "sections"),
+                    count(w.files, "file", "files"),
+                    w.unchanged,
+                    count(w.bytes, "byte", "bytes"),
+                );
+                if let Some(digest) = &report.site_digest {
+                    println!("site digest: {digest}");
                 }
-                None => println!(
-                    "checked {} pages and {} sections in {ms} ms: no errors",
-                    report.pages, report.sections
-                ),
+            } else {
+                let frozen = report.since.as_ref().map_or_else(String::new, |rev| {
+                    format!("; published records and ledgers are as at `{rev}`")
+                });
+                println!(
+                    "checked {} and {} in {ms} ms: no errors{frozen}",
+                    count(report.pages, "page", "pages"),
+                    count(report.sections, "section", "sections"),
+                );
             }
             ExitCode::SUCCESS
         }
@@ -409,7 +491,7 @@ fn main() -> ExitCode {
     clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
-fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
+fn serve_report(event: &ancapex::serve::Event<'_>, style: Look, open: bool) {
     use ancapex::serve::Event;
     match event {
         Event::Listening { url } => {
@@ -429,43 +511,57 @@ fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
         }
         Event::Built {
             update,
+            served,
             causes,
             took,
             diagnostics,
         } => {
+            use ancapex::serve::Served;
             if !diagnostics.is_empty() {
-                eprint!("{}", diagnostic::render(diagnostics, style));
+                eprint!(
+                    "{}",
+                    diagnostic::render(diagnostics, style.color, style.shown)
+                );
             }
-            let how = match update.rebuild {
-                ancapex::pipeline::Rebuild::Incremental => "rebuilt",
-                ancapex::pipeline::Rebuild::Full => "built",
-            };
             let cause = match causes {
                 [] => String::new(),
                 [one] => format!(" after a change to {}", one.display()),
                 many => format!(" after changes to {} files", many.len()),
             };
-            let state = if diagnostics.has_errors() {
-                "; still serving the last good site"
-            } else {
-                ""
-            };
-            let outputs = if update.rendered == 1 {
-                "output"
-            } else {
-                "outputs"
-            };
-            println!(
-                "{how}{cause} in {} ms: {} {outputs} rendered, {} changed, {} removed{state}",
-                took.as_millis(),
-                update.rendered,
-                update.changed.len(),
-                update.removed.len()
-            );
+            let ms = took.as_millis();
+            match served {
+                Served::Site { changed, removed } => {
+                    let how = match update.rebuild {
+                        ancapex::pipeline::Rebuild::Incremental => "rebuilt",
+                        ancapex::pipeline::Rebuild::Full => "built",
+                    };
+                    println!(
+                        "{how}{cause} in {ms} ms: {} rendered, {changed} changed, {removed} removed",
+                        count(update.rendered, "output", "outputs"),
+                    );
+                }
+                Served::LastGood { exists } => {
+                    let (errors, warnings) = diagnostics.counts();
+                    let mut problems = count(errors, "error", "errors");
+                    if warnings > 0 {
+                        problems =
+                            format!("{problems}, {}", count(warnings, "warning", "warnings"));
+                    }
+                    let state = if *exists {
+                        "still serving the last good site"
+                    } else {
+                        "nothing is served until it builds"
+                    };
+                    println!("build failed{cause} in {ms} ms: {problems}; {state}");
+                }
+            }
         }
         Event::Failed { error } => {
             if let ancapex::Error::Config { diagnostics, .. } = error {
-                eprint!("{}", diagnostic::render(diagnostics, style));
+                eprint!(
+                    "{}",
+                    diagnostic::render(diagnostics, style.color, style.shown)
+                );
             }
             eprintln!("error: {error}; still serving the last good site");
         }
@@ -479,7 +575,7 @@ fn serve_report(event: &ancapex::serve::Event<'_>, style: Style, open: bool) {
     clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
-fn operational_failure(e: &ancapex::Error, format: Format, style: Style) -> ExitCode {
+fn operational_failure(e: &ancapex::Error, format: Format, style: Look) -> ExitCode {
     if let ancapex::Error::Config { diagnostics, .. } = e {
         report_diagnostics(diagnostics, format, style);
     } else {
@@ -511,7 +607,7 @@ struct Verify {
     clippy::print_stdout,
     reason = "the binary is where reports are printed"
 )]
-fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Style) -> ExitCode {
+fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Look) -> ExitCode {
     let signature = match how.key.as_deref().map(|k| ancapex::signing::check(dir, k)) {
         None => None,
         Some(Ok(check)) => Some(check),
@@ -562,15 +658,28 @@ fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Sty
             false
         }
     };
+    let besides = if outcome.publish_record {
+        format!(
+            " (besides the publish record `{}`)",
+            ancapex::manifest::PUBLISH_RECORD
+        )
+    } else {
+        String::new()
+    };
     if outcome.is_clean() {
         println!(
-            "verified {} files against {against}: site digest {}",
-            outcome.files, outcome.site_digest
+            "verified {} against {against}{besides}: site digest {}",
+            count(outcome.files, "file", "files"),
+            outcome.site_digest
         );
     } else {
         println!(
-            "{} differences from {against} (site digest {})",
-            outcome.differences.len() + usize::from(outcome.digest_mismatch),
+            "{} from {against} (site digest {})",
+            count(
+                outcome.differences.len() + usize::from(outcome.digest_mismatch),
+                "difference",
+                "differences"
+            ),
             outcome.site_digest
         );
     }
@@ -588,7 +697,7 @@ fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Sty
     clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
-fn publish(root: &std::path::Path, args: PublishArgs, style: Style) -> ExitCode {
+fn publish(root: &std::path::Path, args: PublishArgs, style: Look) -> ExitCode {
     use ancapex::publish::{self, Action, Mode};
     let target = match publish::Target::parse(&args.to) {
         Ok(t) => t,
@@ -661,12 +770,16 @@ fn publish(root: &std::path::Path, args: PublishArgs, style: Style) -> ExitCode 
         "published"
     };
     println!(
-        "{verb} generation {} to {}: {} uploaded ({} bytes), {} header-only updates, {} unchanged, {} deleted, {} kept from earlier generations",
+        "{verb} generation {} to {}: {} uploaded ({}), {}, {} unchanged, {} deleted, {} kept from earlier generations",
         report.generation,
         report.target,
         report.uploaded,
-        report.bytes,
-        report.header_only,
+        count(report.bytes, "byte", "bytes"),
+        count(
+            report.header_only,
+            "header-only update",
+            "header-only updates"
+        ),
         report.unchanged,
         report.deleted.len(),
         report.kept
@@ -720,7 +833,12 @@ impl ancapex::publish::Progress for PublishProgress {
                     phase,
                     files,
                     bytes,
-                } => eprintln!("{}: {files} files, {bytes} bytes", phase.as_str()),
+                } => eprintln!(
+                    "{}: {}, {}",
+                    phase.as_str(),
+                    count(*files, "file", "files"),
+                    count(*bytes, "byte", "bytes")
+                ),
                 Event::Done { key, action, bytes } => {
                     eprintln!("  {:<9} {key} ({bytes} bytes)", action.as_str());
                 }
@@ -761,14 +879,17 @@ impl ancapex::publish::Progress for PublishProgress {
     clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
-fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style: Style) {
+fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style: Look) {
     match format {
         Format::Json => print!("{}", diagnostic::json(diagnostics)),
         Format::Github => print!("{}", diagnostic::github(diagnostics)),
         Format::Human => {}
     }
     if format != Format::Json && !diagnostics.is_empty() {
-        eprint!("{}", diagnostic::render(diagnostics, style));
+        eprint!(
+            "{}",
+            diagnostic::render(diagnostics, style.color, style.shown)
+        );
     }
 }
 
@@ -781,7 +902,7 @@ fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style:
 fn ledger(
     root: &std::path::Path,
     what: LedgerCommand,
-    style: Style,
+    style: Look,
 ) -> ancapex::error::Result<Option<ancapex::pipeline::Report>> {
     use ancapex::ledger::command;
     let now = jiff::Timestamp::now();
@@ -840,7 +961,11 @@ fn ledger(
             match signed {
                 Some(command::Signed::Wrote(path, size)) => {
                     let rel = path.strip_prefix(root).unwrap_or(&path);
-                    println!("signed {} ({size} entries)", rel.display());
+                    println!(
+                        "signed {} ({})",
+                        rel.display(),
+                        count(size, "entry", "entries")
+                    );
                 }
                 Some(command::Signed::Already(size)) => {
                     println!("checkpoint {size} already covers every entry of `{name}`");
@@ -890,5 +1015,6 @@ fn ledger(
         sections: 0,
         written: None,
         site_digest: None,
+        since: None,
     }))
 }

@@ -25,10 +25,24 @@ pub struct HashChange {
 
 /// Hashes the local files of `artifacts/<id>/artifact.toml` under `root` and writes digests and
 /// sizes that are missing or wrong; returns what changed (nothing is written when nothing did).
-/// Refuses the whole record, writing nothing, when a path is missing or leads out of its folder.
+/// Refuses the whole record, writing nothing, when a path is missing or leads out of its folder,
+/// or when the record was published (published records are frozen) and a digest or size would
+/// change.
 pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
     let folder = root.join("artifacts").join(id);
     let record = folder.join("artifact.toml");
+    // The record is rewritten: it must be one inside the site, as the build reads it.
+    let inside = std::fs::canonicalize(root).is_ok_and(|real_root| {
+        matches!(
+            crate::fs::follow(&real_root, &record),
+            crate::fs::Followed::Inside(_)
+        )
+    });
+    if id.contains(['/', '\\']) || id == ".." || (record.exists() && !inside) {
+        return Err(Error::Usage(format!(
+            "`artifacts/{id}/artifact.toml` leads outside the site's records; nothing was written"
+        )));
+    }
     if !record.is_file() {
         return Err(Error::Usage(format!(
             "no artifact `{id}`: `{}` does not exist",
@@ -87,6 +101,27 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
             was: (old_sha.is_some() || old_size.is_some()).then_some((old_sha, old_size)),
         });
     }
+    let status = doc.get("status").and_then(Item::as_str).unwrap_or("");
+    let frozen = super::Status::ALL
+        .iter()
+        .any(|s| s.as_str() == status && s.is_frozen());
+    if let (true, Some(first)) = (frozen, changes.first()) {
+        let what = if changes.len() == 1 {
+            format!(
+                "`{}` no longer matches its recorded digest and size",
+                first.path
+            )
+        } else {
+            format!(
+                "`{}` and {} other files no longer match their recorded digests and sizes",
+                first.path,
+                changes.len() - 1
+            )
+        };
+        return Err(Error::Usage(format!(
+            "artifact `{id}` is `{status}` and published records are frozen: {what}; nothing was written (a new version is a new record: give it a new id and folder, and mark this one `superseded`)"
+        )));
+    }
     if !changes.is_empty() {
         std::fs::write(&record, doc.to_string()).map_err(|source| Error::Io {
             action: "could not write",
@@ -113,7 +148,7 @@ fn file_tables(doc: &mut DocumentMut) -> Vec<&mut dyn TableLike> {
 }
 
 /// Sets a key, keeping the spaces and comment around the old value when there was one.
-fn set(table: &mut dyn TableLike, key: &str, mut value: Value) {
+pub(crate) fn set(table: &mut dyn TableLike, key: &str, mut value: Value) {
     if let Some(old) = table.get(key).and_then(Item::as_value) {
         *value.decor_mut() = old.decor().clone();
     }

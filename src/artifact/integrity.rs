@@ -45,6 +45,7 @@ pub(crate) enum PathProblem {
     Missing,
     NotAFile,
     SymlinkOut,
+    TooLarge(u64),
     Unreadable(String),
 }
 
@@ -76,10 +77,12 @@ pub(crate) fn resolve(folder: &Path, rel: &str) -> Result<PathBuf, PathProblem> 
     if !real.starts_with(folder) {
         return Err(PathProblem::SymlinkOut);
     }
-    if !real.is_file() {
-        return Err(PathProblem::NotAFile);
+    match std::fs::metadata(&real) {
+        Ok(m) if !m.is_file() => Err(PathProblem::NotAFile),
+        Ok(m) if m.len() > crate::fs::COPY_LIMIT => Err(PathProblem::TooLarge(m.len())),
+        Ok(_) => Ok(real),
+        Err(e) => Err(PathProblem::Unreadable(e.to_string())),
     }
-    Ok(real)
 }
 
 /// What is wrong with a path, after the path itself: "file `x` {describe}".
@@ -93,6 +96,11 @@ pub(crate) fn describe(problem: &PathProblem) -> String {
         PathProblem::SymlinkOut => {
             "is a symlink that leads out of the artifact's folder".to_owned()
         }
+        PathProblem::TooLarge(size) => format!(
+            "is {}, over the limit of {} for a file the build publishes",
+            crate::text::mebibytes(*size),
+            crate::text::mebibytes(crate::fs::COPY_LIMIT)
+        ),
         PathProblem::Unreadable(e) => format!("could not be read: {e}"),
     }
 }
@@ -124,29 +132,40 @@ fn path_diagnostic(
         .help(format!(
             "copy the file into `{folder}` instead of linking to it"
         )),
+        PathProblem::TooLarge(_) => Diagnostic::error(format!(
+            "file `{name}` {}",
+            describe(&problem)
+        ))
+        .help(
+            "keep large files out of the repository: list them by `url`, with `sha256` and `size`",
+        ),
         PathProblem::Unreadable(e) => Diagnostic::error(format!("could not read `{name}`: {e}")),
     };
     d.at(source, rel.span())
 }
 
 /// Checks every `[[files]]` and `[[signatures]]` entry of a record in `folder`; hashes files.
+/// Returns, for each `[[files]]` entry, where its bytes were read when it names a file inside
+/// the folder (the only files the build may publish), with the problems.
 pub(crate) fn files(
     record: &Record,
     folder: &Path,
     dir: &str,
     source: &Arc<SourceText>,
-) -> Diagnostics {
+) -> (Vec<Option<PathBuf>>, Diagnostics) {
     let mut ds = Diagnostics::new();
     let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
-    for entry in &record.files {
-        file(entry, &folder, dir, source, &mut ds);
-    }
+    let read = record
+        .files
+        .iter()
+        .map(|entry| file(entry, &folder, dir, source, &mut ds))
+        .collect();
     for sig in &record.signatures {
         if let Err(p) = resolve(&folder, sig.path.get_ref()) {
             ds.push(path_diagnostic(p, &sig.path, source, dir));
         }
     }
-    ds
+    (read, ds)
 }
 
 fn file(
@@ -155,7 +174,7 @@ fn file(
     dir: &str,
     source: &Arc<SourceText>,
     ds: &mut Diagnostics,
-) {
+) -> Option<PathBuf> {
     let f = entry.get_ref();
     if let Some(sha) = f.sha256.as_ref().filter(|s| !is_sha256(s.get_ref())) {
         ds.push(
@@ -198,10 +217,14 @@ fn file(
                     Diagnostic::error(format!("could not read `{}`: {e}", rel.get_ref()))
                         .at(source, rel.span()),
                 ),
-                Ok((digest, size)) => compare(f, rel.get_ref(), &digest, size, source, ds),
+                Ok((digest, size)) => {
+                    compare(f, rel.get_ref(), &digest, size, source, ds);
+                    return Some(real);
+                }
             },
         },
     }
+    None
 }
 
 fn compare(

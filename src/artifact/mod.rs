@@ -23,6 +23,7 @@ use toml::Spanned;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::ArtifactFile;
 pub use frozen::since as frozen_since;
+pub(crate) use hash::set as set_keeping_layout;
 pub use hash::{HashChange, fill as hash_files};
 pub(crate) use integrity::{
     PathProblem, describe as describe_path, is_sha256, resolve as resolve_path, sha256_file,
@@ -34,6 +35,7 @@ pub use record::{
 };
 pub(crate) use refs::in_content;
 pub use rules::Badge;
+pub(crate) use scaffold::is_id;
 pub use scaffold::{NewArtifact, create};
 
 /// The schema string every record starts with.
@@ -86,6 +88,15 @@ impl Status {
             Status::Retracted => "retracted",
             Status::Abandoned => "abandoned",
         }
+    }
+
+    /// Whether the record was published: published, superseded or retracted. Such a record
+    /// is frozen; a new version is a new record.
+    pub fn is_frozen(self) -> bool {
+        matches!(
+            self,
+            Status::Published | Status::Superseded | Status::Retracted
+        )
     }
 }
 
@@ -164,6 +175,10 @@ pub struct Artifact {
     /// The record's folder on disk, where its `path` files are.
     #[serde(skip)]
     pub folder: std::path::PathBuf,
+    /// Where the bytes of each of `files` were read and hashed, for those that name a file
+    /// inside the record's folder: the only files of a record the build publishes.
+    #[serde(skip)]
+    pub file_paths: Vec<Option<std::path::PathBuf>>,
     /// Where `status` is written in the record, for problems found by other modules.
     #[serde(skip)]
     pub status_span: Range<usize>,
@@ -239,7 +254,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
         Ok(r) => r,
         Err(e) => {
             let d = Diagnostic::error(crate::config::toml_message(&e));
-            let d = match e.span() {
+            let d = match crate::config::toml_error_span(&e, &source.text) {
                 Some(span) => d.at(source, span),
                 None => d.in_file(source.path.clone()),
             };
@@ -281,7 +296,8 @@ fn parse(file: &ArtifactFile) -> Parsed {
     }
     let header_ok = !ds.has_errors();
     // Files and rules are checked whatever else is wrong: one run shows every mistake.
-    ds.extend(integrity::files(&record, &file.folder, &file.dir, source));
+    let (file_paths, file_ds) = integrity::files(&record, &file.folder, &file.dir, source);
+    ds.extend(file_ds);
     let status = match parse_status(source, &record.status) {
         Ok(status) => status,
         Err(d) => {
@@ -326,6 +342,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
         links: record.links,
         source: Arc::clone(source),
         folder: file.folder.clone(),
+        file_paths,
         status_span: record.status.span(),
     };
     Parsed {

@@ -31,6 +31,17 @@ pub enum Badge {
 }
 
 impl Badge {
+    /// Every badge.
+    pub const ALL: [Badge; 7] = [
+        Badge::Aim,
+        Badge::InProgress,
+        Badge::Supported,
+        Badge::Unproven,
+        Badge::Superseded,
+        Badge::Retracted,
+        Badge::Abandoned,
+    ];
+
     /// The name as shown and serialized.
     pub fn as_str(self) -> &'static str {
         match self {

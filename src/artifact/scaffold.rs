@@ -35,11 +35,29 @@ pub fn create(root: &Path, new: &NewArtifact) -> Result<PathBuf> {
     let kind = new.kind.as_deref().unwrap_or("report");
     let de = serde::de::value::StrDeserializer::<serde::de::value::Error>::new(kind);
     if Kind::deserialize(de).is_err() {
+        let kinds: Vec<&str> = KINDS.split(", ").collect();
+        let hint = crate::text::did_you_mean(kind, &kinds)
+            .map(|best| format!("; did you mean `{best}`?"))
+            .unwrap_or_default();
         return Err(Error::Usage(format!(
-            "unknown artifact kind `{kind}`: expected one of {KINDS}"
+            "unknown artifact kind `{kind}`: expected one of {KINDS}{hint}"
         )));
     }
     let folder = root.join("artifacts").join(id);
+    // Written into the site only: not through an `artifacts` that is a link out of it.
+    let artifacts = root.join("artifacts");
+    let outside = artifacts.exists()
+        && std::fs::canonicalize(root).is_ok_and(|real_root| {
+            !matches!(
+                crate::fs::follow(&real_root, &artifacts),
+                crate::fs::Followed::Inside(_)
+            )
+        });
+    if outside {
+        return Err(Error::Usage(
+            "`artifacts` is a link that leads out of the site; nothing was written".to_owned(),
+        ));
+    }
     if folder.exists() {
         return Err(Error::Usage(format!(
             "artifact `{id}` already exists in `{}`; ids are never reused",
@@ -62,7 +80,9 @@ pub fn create(root: &Path, new: &NewArtifact) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn is_id(id: &str) -> bool {
+/// Whether `id` is a valid id of a record or report: lowercase letters, digits and `-`, not at
+/// either end.
+pub(crate) fn is_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('-')
         && !id.ends_with('-')

@@ -96,8 +96,8 @@ pub struct BuildConfig {
     pub feed_limit: usize,
     /// Write `/sitemap.xml`.
     pub sitemap: bool,
-    /// Where the site is written, relative to the root.
-    pub output_dir: String,
+    /// Where the site is written: a folder inside the site (`--output-dir` may name any other).
+    pub output_dir: Spanned<String>,
     /// Static files that keep their names instead of being fingerprinted: paths inside
     /// `static/`, or folders ending with `/`.
     pub unhashed: Vec<String>,
@@ -110,7 +110,7 @@ impl Default for BuildConfig {
             feed: true,
             feed_limit: 20,
             sitemap: true,
-            output_dir: "public".to_owned(),
+            output_dir: Spanned::new(0..0, "public".to_owned()),
             unhashed: vec![],
         }
     }
@@ -188,6 +188,8 @@ fn default_language() -> String {
 pub struct Config {
     /// The site root (where site.toml is).
     pub root: PathBuf,
+    /// The site root as the filesystem resolves it: nothing outside it is read or followed.
+    pub real_root: PathBuf,
     /// The absolute output directory.
     pub output_dir: PathBuf,
     /// Site title.
@@ -248,11 +250,31 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
             root.display()
         )));
     }
-    let text = crate::fs::read_to_string(&path)?;
-    let config =
-        parse(root, &text, overrides).map_err(|diagnostics| Error::Config { path, diagnostics })?;
+    if let Some(problem) = outside_link(root, &path) {
+        return Err(Error::Config {
+            path,
+            diagnostics: Diagnostics::from_iter([problem]),
+        });
+    }
+    let text =
+        crate::fs::read_source(root, &path, crate::fs::TEXT_LIMIT)?.map_err(|d| Error::Config {
+            path: path.clone(),
+            diagnostics: Diagnostics::from_iter([d]),
+        })?;
+    let config = parse(root, &text.text, overrides)
+        .map_err(|diagnostics| Error::Config { path, diagnostics })?;
     check_output_dir(root, &config.output_dir).map_err(Error::Usage)?;
     Ok(config)
+}
+
+/// `site.toml` as a symbolic link that leads out of the site: a pull request may change it, so it
+/// is read only from inside the site, like every other input.
+fn outside_link(root: &Path, path: &Path) -> Option<Diagnostic> {
+    let real_root = std::fs::canonicalize(root).ok()?;
+    match crate::fs::follow(&real_root, path) {
+        crate::fs::Followed::Inside(_) => None,
+        _ => Some(crate::fs::link_out(FILE_NAME, &crate::fs::link_text(path))),
+    }
 }
 
 /// The output folder is replaced wholesale by every build, so it must never be, or hold, the
@@ -300,12 +322,54 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Why `name` is not one folder name (`ancapex`, `my-theme`), if it is not.
+fn plain_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name == "." || name == ".." {
+        Err("is not a folder name")
+    } else if name.contains(['/', '\\']) || Path::new(name).is_absolute() {
+        Err("is a path, not a folder name")
+    } else {
+        Ok(())
+    }
+}
+
+/// Reports a path `site.toml` names (`key`) that is absolute or climbs out of the site with
+/// `..`: a pull request may edit `site.toml`, so it names places inside the site only; the
+/// command line and the environment, which are the operator's, may name any.
+fn inside_site(
+    diagnostics: &mut Diagnostics,
+    source: &Arc<SourceText>,
+    key: &str,
+    value: &Spanned<String>,
+    help: &str,
+) {
+    let path = Path::new(value.get_ref());
+    let why = if value.get_ref().is_empty() {
+        "is empty"
+    } else if path.is_absolute() || value.get_ref().starts_with(['/', '\\']) {
+        "is an absolute path"
+    } else if path
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        "climbs out of the site with `..`"
+    } else {
+        return;
+    };
+    diagnostics.push(
+        Diagnostic::error(format!("`{key}` `{}` {why}", value.get_ref()))
+            .at(source, value.span())
+            .label("a path inside the site's folder")
+            .help(help),
+    );
+}
+
 /// Parses the text of a `site.toml`.
 pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, Diagnostics> {
     let source = SourceText::new(FILE_NAME, text);
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let d = Diagnostic::error(toml_message(&e));
-        let d = match e.span() {
+        let d = match toml_error_span(&e, text) {
             Some(span) => d.at(&source, span),
             None => d.in_file(FILE_NAME),
         };
@@ -328,6 +392,34 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
             .help("for example `https://example.org`"),
         );
     }
+    if let Some(theme) = &raw.theme {
+        if let Err(why) = plain_name(theme.get_ref()) {
+            diagnostics.push(
+                Diagnostic::error(format!("theme `{}` {why}", theme.get_ref()))
+                    .at(&source, theme.span())
+                    .label("a folder name under `themes/`")
+                    .help("the built-in theme is `ancapex`; a theme of the site's own is `themes/<name>/`"),
+            );
+        }
+    }
+    if overrides.output_dir.is_none() {
+        inside_site(
+            &mut diagnostics,
+            &source,
+            "output_dir",
+            &raw.build.output_dir,
+            "to write the site elsewhere, pass `--output-dir DIR` on the command line",
+        );
+    }
+    if let Some(key) = &raw.signing.key {
+        inside_site(
+            &mut diagnostics,
+            &source,
+            "key",
+            key,
+            "to sign with a key kept elsewhere, give its text in `ANCAPEX_SIGNING_KEY`",
+        );
+    }
     if raw.build.feed_limit == 0 {
         diagnostics.push(Diagnostic::error("`feed_limit` must be at least 1").in_file(FILE_NAME));
     }
@@ -337,7 +429,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
     let output_dir = overrides
         .output_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from(&raw.build.output_dir));
+        .unwrap_or_else(|| PathBuf::from(raw.build.output_dir.get_ref()));
     let output_dir = if output_dir.is_absolute() {
         output_dir
     } else {
@@ -345,6 +437,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
     };
     Ok(Config {
         root: root.to_path_buf(),
+        real_root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
         output_dir,
         title: raw.title,
         description: raw.description,
@@ -364,15 +457,26 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
     })
 }
 
+/// Where a toml error is in `text`: its own span, or, for a key of too many dotted parts
+/// (which the parser reports without one), that key's line.
+pub(crate) fn toml_error_span(e: &toml::de::Error, text: &str) -> Option<std::ops::Range<usize>> {
+    e.span().or_else(|| {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let key = line.split('=').next().unwrap_or(line);
+            if key.matches('.').count() >= 79 {
+                let start = offset + (line.len() - line.trim_start().len());
+                return Some(start..offset + key.trim_end().len());
+            }
+            offset += line.len();
+        }
+        None
+    })
+}
+
 /// A toml error's message without its own rendering of the source (we draw our own).
 pub(crate) fn toml_message(e: &toml::de::Error) -> String {
-    let msg = e.message().trim_end_matches('\n');
-    let mut msg = msg.replace('\n', "; ");
-    if let Some(first) = msg.get(..1) {
-        let lower = first.to_lowercase();
-        msg.replace_range(..1, &lower);
-    }
-    msg
+    crate::text::parser_message(e.message())
 }
 
 #[cfg(test)]

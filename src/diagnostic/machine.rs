@@ -23,6 +23,8 @@ struct JsonDiagnostic<'a> {
     end_column: Option<usize>,
     label: Option<&'a str>,
     help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 /// One JSON document: the counts and every diagnostic with its place (1-based lines and
@@ -47,6 +49,7 @@ pub fn json(diagnostics: &Diagnostics) -> String {
                     end_column: end.map(|(_, c)| c),
                     label: d.label.as_deref(),
                     help: d.help.as_deref(),
+                    note: d.note.as_deref(),
                 }
             })
             .collect(),
@@ -82,6 +85,10 @@ fn github_one(d: &Diagnostic) -> String {
     if let Some(label) = &d.label {
         message.push('\n');
         message.push_str(label);
+    }
+    if let Some(note) = &d.note {
+        message.push_str("\nnote: ");
+        message.push_str(note);
     }
     if let Some(help) = &d.help {
         message.push_str("\nhelp: ");

@@ -22,12 +22,39 @@ pub enum Severity {
 }
 
 /// A file a diagnostic points into: its path as the user knows it and its text.
-#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct SourceText {
     /// Path relative to the site root, with `/` separators.
     pub path: String,
     /// The whole text of the file.
     pub text: Arc<str>,
+    /// Where each line starts, found the first time a place in the file is shown: a run with
+    /// thousands of problems in one large file finds each one's line without reading the file
+    /// from its start again.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl std::fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceText")
+            .field("path", &self.path)
+            .field("text", &self.text)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for SourceText {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.text == other.text
+    }
+}
+
+impl Eq for SourceText {}
+
+impl std::hash::Hash for SourceText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.path.hash(state);
+        self.text.hash(state);
+    }
 }
 
 impl SourceText {
@@ -36,17 +63,39 @@ impl SourceText {
         Arc::new(Self {
             path: path.into(),
             text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         })
+    }
+
+    /// 0-based line of a byte offset, and the byte offset where that line starts.
+    fn line_of(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&start| start <= offset) - 1;
+        (line, starts[line])
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let before = &self.text[..offset];
-        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
-        (line, col)
+        let (line, line_start) = self.line_of(offset);
+        let col = self.text[line_start..offset].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// The whole lines that hold `span`: their text, the 1-based number of the first, and
+    /// `span` within them.
+    fn lines_around(&self, span: &Range<usize>) -> (&str, usize, Range<usize>) {
+        let end = floor_char_boundary(&self.text, span.end.min(self.text.len()));
+        let start = floor_char_boundary(&self.text, span.start.min(end));
+        let (line, from) = self.line_of(start);
+        let to = self.text[end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| end + i);
+        (&self.text[from..to], line + 1, start - from..end - from)
     }
 }
 
@@ -72,6 +121,8 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// A hint on how to fix it.
     pub help: Option<String>,
+    /// Something more to know, such as a second place involved.
+    pub note: Option<String>,
 }
 
 impl Diagnostic {
@@ -93,6 +144,7 @@ impl Diagnostic {
             path: None,
             label: None,
             help: None,
+            note: None,
         }
     }
 
@@ -125,6 +177,22 @@ impl Diagnostic {
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// Sets the note.
+    #[must_use]
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// Where it points, as `file:line:col` (or the file alone), if anywhere.
+    pub fn place(&self) -> Option<String> {
+        match (self.file(), self.line_col()) {
+            (Some(file), Some((line, col))) => Some(format!("{file}:{line}:{col}")),
+            (Some(file), None) => Some(file.to_owned()),
+            (None, _) => None,
+        }
     }
 
     /// The file this diagnostic is about, if any.
@@ -202,6 +270,30 @@ impl Diagnostics {
         self.0.iter()
     }
 
+    /// The ones a report shows, in their order, and the ones it leaves out: with
+    /// `Shown::First(n)`, the first `n` errors, then warnings if there is room.
+    pub fn shown(&self, shown: Shown) -> (Diagnostics, Diagnostics) {
+        let Shown::First(n) = shown else {
+            return (self.clone(), Diagnostics::new());
+        };
+        let mut room = n;
+        let mut keep = vec![false; self.0.len()];
+        for severity in [Severity::Error, Severity::Warning] {
+            for (i, d) in self.0.iter().enumerate() {
+                if room > 0 && d.severity == severity {
+                    keep[i] = true;
+                    room -= 1;
+                }
+            }
+        }
+        let (kept, hidden): (Vec<_>, Vec<_>) =
+            self.0.iter().cloned().zip(keep).partition(|(_, k)| *k);
+        (
+            kept.into_iter().map(|(d, _)| d).collect(),
+            hidden.into_iter().map(|(d, _)| d).collect(),
+        )
+    }
+
     /// Sorts by file and position and drops exact repeats (a template mistake hit by every page
     /// is reported once), so reports are stable whatever the thread count.
     pub fn normalize(&mut self) {
@@ -245,16 +337,47 @@ pub enum Style {
     Color,
 }
 
-/// Renders diagnostics in the rustc style, one block each, and a closing count.
-pub fn render(diagnostics: &Diagnostics, style: Style) -> String {
+/// How many problems a human report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Every one (`--all-problems`).
+    All,
+    /// The first this many, errors before warnings, then a count of the rest.
+    First(usize),
+}
+
+/// How many problems a human report shows unless asked for all: enough for one round of
+/// fixes, few enough to read. Machine formats always list every one.
+pub const SHOWN: usize = 50;
+
+/// Renders diagnostics in the rustc style, one block each, and a closing count. With
+/// `Shown::First(n)`, a run with more than `n` problems shows the first `n` errors (then
+/// warnings, if there is room), in file order, and says how many more there are.
+pub fn render(diagnostics: &Diagnostics, style: Style, shown: Shown) -> String {
     let renderer = match style {
         Style::Plain => Renderer::plain(),
         Style::Color => Renderer::styled(),
     };
     let mut out = String::new();
-    for d in diagnostics {
+    let (kept, hidden) = diagnostics.shown(shown);
+    for d in &kept {
         out.push_str(&render_one(d, &renderer));
         out.push_str("\n\n");
+    }
+    if !hidden.is_empty() {
+        let (errors, warnings) = hidden.counts();
+        let mut what = vec![];
+        if errors > 0 {
+            what.push(format!("{errors} {}", plural(errors, "error")));
+        }
+        if warnings > 0 {
+            what.push(format!("{warnings} {}", plural(warnings, "warning")));
+        }
+        let _ = writeln!(
+            out,
+            "note: {} more not shown: `--all-problems` shows every one, `check --format json` lists them\n",
+            what.join(" and ")
+        );
     }
     let (errors, warnings) = diagnostics.counts();
     match (errors, warnings) {
@@ -281,6 +404,15 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// One diagnostic in the rustc style, as `render` shows it (without the closing count).
+pub fn render_single(d: &Diagnostic, style: Style) -> String {
+    let renderer = match style {
+        Style::Plain => Renderer::plain(),
+        Style::Color => Renderer::styled(),
+    };
+    render_one(d, &renderer)
+}
+
 fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
@@ -289,12 +421,16 @@ fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
     let title = level.primary_title(d.message.as_str());
     let mut group = match &d.location {
         Some((source, span)) => {
-            let mut annotation = AnnotationKind::Primary.span(span.clone());
+            // Only the lines of the mistake go to the renderer, not the whole file.
+            let (_, _, within) = source.lines_around(span);
+            let mut annotation = AnnotationKind::Primary.span(within);
             if let Some(label) = &d.label {
                 annotation = annotation.label(label.as_str());
             }
+            let (lines, first, _) = source.lines_around(span);
             title.element(
-                Snippet::source(&*source.text)
+                Snippet::source(lines)
+                    .line_start(first)
                     .path(source.path.as_str())
                     .annotation(annotation),
             )
@@ -305,6 +441,9 @@ fn render_one(d: &Diagnostic, renderer: &Renderer) -> String {
         },
     };
     let mut report = vec![];
+    if let Some(note) = &d.note {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
     if let Some(help) = &d.help {
         group = group.element(Level::HELP.message(help.as_str()));
     }
@@ -335,7 +474,7 @@ mod tests {
                 .label("here")
                 .help("quote it"),
         );
-        let out = render(&ds, Style::Plain);
+        let out = render(&ds, Style::Plain, Shown::All);
         assert_eq!(
             out,
             "error: invalid type: integer `3`, expected a string\n --> content/a.md:2:9\n  |\n2 | title = 3\n  |         ^ here\n  |\n  = help: quote it\n\nerror: 1 error\n"
@@ -352,5 +491,28 @@ mod tests {
         ds.normalize();
         let msgs: Vec<_> = ds.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(msgs, ["one", "two"]);
+    }
+
+    #[test]
+    fn a_long_report_shows_the_first_errors_and_counts_the_rest() {
+        let s = SourceText::new("a.md", "x\n".repeat(200));
+        let mut ds = Diagnostics::new();
+        for line in 0..120 {
+            let d = if line % 2 == 0 {
+                Diagnostic::warning(format!("w{line}"))
+            } else {
+                Diagnostic::error(format!("e{line}"))
+            };
+            ds.push(d.at(&s, line * 2..line * 2 + 1));
+        }
+        let out = render(&ds, Style::Plain, Shown::First(50));
+        assert_eq!(out.matches("error: e").count(), 50);
+        assert_eq!(out.matches("warning: w").count(), 0);
+        assert!(
+            out.ends_with("note: 10 errors and 60 warnings more not shown: `--all-problems` shows every one, `check --format json` lists them\n\nerror: 60 errors and 60 warnings\n"),
+            "{out}"
+        );
+        let all = render(&ds, Style::Plain, Shown::All);
+        assert_eq!(all.matches("--> a.md:").count(), 120);
     }
 }

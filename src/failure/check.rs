@@ -84,10 +84,12 @@ pub(crate) fn report(
         Ok(h) => h,
         Err(e) => {
             let d = Diagnostic::error(crate::config::toml_message(&e));
-            ds.push(match e.span() {
-                Some(span) => place.at(d, span),
-                None => d.at(source, split.front.clone()),
-            });
+            ds.push(
+                match crate::config::toml_error_span(&e, &source.text[split.front.clone()]) {
+                    Some(span) => place.at(d, span),
+                    None => d.at(source, split.front.clone()),
+                },
+            );
             return failed(ds);
         }
     };
@@ -135,6 +137,13 @@ pub(crate) fn report(
     // Everything else is checked whatever is wrong above: one run shows every mistake.
     if let (Ok(t), Ok(s)) = (&report_type, &status) {
         rules(&header, *t, *s, &place, &mut ds);
+        if s.is_public() {
+            ds.extend(super::placeholders::check(
+                source,
+                split.front.clone(),
+                split.body.clone(),
+            ));
+        }
     }
     dates(&header, &place, &mut ds);
     let evidence = evidence(&header.evidence, &file.folder, &place, &mut ds);
@@ -224,10 +233,7 @@ fn rules(
         );
     }
     let s = status.as_str();
-    let public = matches!(
-        status,
-        ReportStatus::Published | ReportStatus::Amended | ReportStatus::Retracted
-    );
+    let public = status.is_public();
     if public && header.published.is_none() {
         ds.push(
             place

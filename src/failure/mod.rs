@@ -8,7 +8,9 @@
 //! and `totals` what the index sums up.
 
 mod check;
+mod placeholders;
 mod refs;
+mod scaffold;
 mod schema;
 mod sections;
 mod totals;
@@ -25,6 +27,8 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::load::FailureFile;
 use crate::model::Document;
 use crate::parse::front_matter::Date;
+pub use placeholders::TEMPLATE;
+pub use scaffold::{NewFailure, create};
 pub use schema::{Action, ActionState, ActionType, Cost};
 pub use sections::REQUIRED as REQUIRED_SECTIONS;
 pub use totals::{Summary, Totals, summary};
@@ -145,6 +149,16 @@ impl Named for ReportStatus {
             ReportStatus::Amended => "amended",
             ReportStatus::Retracted => "retracted",
         }
+    }
+}
+
+impl ReportStatus {
+    /// Whether the report is out: published, amended or retracted (it stays published).
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            ReportStatus::Published | ReportStatus::Amended | ReportStatus::Retracted
+        )
     }
 }
 

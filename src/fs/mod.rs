@@ -1,7 +1,8 @@
 //! Filesystem calls that name their path when they fail.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::diagnostic::{Diagnostic, SourceText};
 use crate::error::{Error, Result};
 
 pub(crate) fn io(
@@ -57,4 +58,125 @@ pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
 /// Removes a directory tree.
 pub(crate) fn remove_dir_all(path: &Path) -> Result<()> {
     std::fs::remove_dir_all(path).map_err(io("could not remove", path))
+}
+
+/// Where a path of the site leads once the filesystem has followed every symbolic link on the
+/// way: how the build decides, before it opens anything, that a file is the site's to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Followed {
+    /// To this real path, inside the site's folder.
+    Inside(PathBuf),
+    /// Out of the site's folder, to this real path.
+    Outside(PathBuf),
+    /// To nothing: a link to a missing file, or a chain of links that never ends.
+    Nowhere,
+}
+
+/// Where `path` leads, judged against `real_root` (the site's folder, canonical). Nothing is
+/// opened: the links are only resolved.
+pub(crate) fn follow(real_root: &Path, path: &Path) -> Followed {
+    match std::fs::canonicalize(path) {
+        Ok(real) if real.starts_with(real_root) => Followed::Inside(real),
+        Ok(real) => Followed::Outside(real),
+        Err(_) => Followed::Nowhere,
+    }
+}
+
+/// What a symbolic link says, as it is written (`../secret`, `/etc/passwd`), for messages.
+pub(crate) fn link_text(path: &Path) -> String {
+    std::fs::read_link(path).map_or_else(
+        |_| "somewhere that cannot be read".to_owned(),
+        |to| to.to_string_lossy().into_owned(),
+    )
+}
+
+/// The largest text file the build reads (a page, a template, a record, a report, `site.toml`):
+/// 16 MiB. A larger one is a located problem, not unbounded memory.
+pub(crate) const TEXT_LIMIT: u64 = 16 << 20;
+/// The largest `entries.jsonl` of a run ledger: 256 MiB, about a million entries.
+pub(crate) const LEDGER_LIMIT: u64 = 256 << 20;
+/// The largest file the build copies into the site (a static file, a page's file, an artifact's
+/// file): 256 MiB, above what git hosts take in one file. Larger files are listed by `url`.
+pub(crate) const COPY_LIMIT: u64 = 256 << 20;
+
+/// A text file of the site, read when it is no larger than `limit` and is UTF-8; otherwise the
+/// located problem, shown as `path` relative to `root`.
+pub(crate) fn read_source(
+    root: &Path,
+    path: &Path,
+    limit: u64,
+) -> Result<Result<std::sync::Arc<SourceText>, Diagnostic>> {
+    use std::io::Read as _;
+    let shown = rel_path(root, path);
+    let file = std::fs::File::open(path).map_err(io("could not read", path))?;
+    let size = file.metadata().map_err(io("could not read", path))?.len();
+    if size > limit {
+        return Ok(Err(too_big(&shown, size, limit)));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // A file that grows while it is read stops at the limit all the same.
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io("could not read", path))?;
+    if bytes.len() as u64 > limit {
+        return Ok(Err(too_big(&shown, bytes.len() as u64, limit)));
+    }
+    Ok(String::from_utf8(bytes).map_or_else(
+        |e| Err(not_utf8(&shown, &e)),
+        |text| Ok(SourceText::new(shown.clone(), text)),
+    ))
+}
+
+/// A file over its size limit.
+pub(crate) fn too_big(shown: &str, size: u64, limit: u64) -> Diagnostic {
+    let kind = if limit == COPY_LIMIT {
+        "a file the build copies"
+    } else {
+        "a text file the build reads"
+    };
+    let (size_shown, limit_shown) = (crate::text::mebibytes(size), crate::text::mebibytes(limit));
+    // Just over the limit reads the same rounded: then the bytes say it.
+    let size_shown = if size_shown == limit_shown {
+        format!("{size} bytes")
+    } else {
+        size_shown
+    };
+    Diagnostic::error(format!(
+        "`{shown}` is {size_shown}, over the limit of {limit_shown} for {kind}"
+    ))
+    .in_file(shown)
+    .help(if limit == COPY_LIMIT {
+        "keep large files out of the repository: list them in a record by `url`, with `sha256` and `size`"
+    } else {
+        "split it into smaller files"
+    })
+}
+
+/// A file that is not UTF-8, pointed at its first bad byte (shown as `�`).
+fn not_utf8(shown: &str, e: &std::string::FromUtf8Error) -> Diagnostic {
+    let at = e.utf8_error().valid_up_to();
+    let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+    let source = SourceText::new(shown, lossy);
+    Diagnostic::error(format!("`{shown}` is not valid UTF-8"))
+        .at(&source, at..at + '\u{fffd}'.len_utf8())
+        .label(format!("byte {at} cannot start a character here"))
+        .help("save the file as UTF-8")
+}
+
+/// A symbolic link that leads out of the site: never followed.
+pub(crate) fn link_out(shown: &str, to: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "`{shown}` is a symbolic link to `{to}`, outside the site"
+    ))
+    .in_file(shown)
+    .help("the build reads only what is inside the site's folder: copy the file in, or remove the link")
+}
+
+/// A symbolic link that leads to nothing.
+pub(crate) fn link_nowhere(shown: &str, to: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "`{shown}` is a symbolic link to `{to}`, which does not exist"
+    ))
+    .in_file(shown)
+    .help("remove the link, or make it lead to a file inside the site")
 }

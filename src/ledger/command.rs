@@ -163,26 +163,48 @@ pub fn verify(root: &Path, name: &str) -> Result<Outcome> {
         )));
     }
     let mut diagnostics = Diagnostics::new();
-    let files = crate::load::ledger(root, &dir, name.to_owned(), &mut diagnostics)?;
+    let real = real_root(root)?;
+    let tree = crate::load::Tree::new(root, &real);
+    let files = crate::load::ledger(tree, &dir, name.to_owned(), &mut diagnostics)?;
     verify_files(root, &files, diagnostics)
 }
 
 /// Verifies `files` against the site's artifact ids and failure reports, after the
 /// diagnostics from reading them.
 fn verify_files(root: &Path, files: &LedgerFiles, mut diagnostics: Diagnostics) -> Result<Outcome> {
-    let reports = crate::load::failure_report_ids(root)?;
+    let real = real_root(root)?;
+    let tree = crate::load::Tree::new(root, &real);
+    let reports = crate::load::failure_report_ids(tree)?;
     let artifacts = artifact_ids(root)?;
     let known = Known {
         failure_reports: &reports,
         artifacts: &artifacts,
     };
-    let (ledger, ds) = super::verify(files, &known);
+    let (mut ledger, ds) = super::verify(files, &known);
     diagnostics.extend(ds);
+    // The reports that would be published settle its pending failures, as in a build.
+    let mut read = Diagnostics::new();
+    let failures = crate::load::failures(tree, &mut read)?;
+    let (published, _) = crate::failure::reports(
+        &failures,
+        &[],
+        &crate::failure::NoLedgers,
+        crate::config::Drafts::Exclude,
+    );
+    let cited = published
+        .iter()
+        .map(|r| (r.id.as_str(), r.ledger_refs.as_slice()));
+    diagnostics.extend(super::settle(ledger.as_mut_slice(), cited));
     diagnostics.normalize();
     Ok(Outcome {
         ledger,
         diagnostics,
     })
+}
+
+/// The site root, canonical: what the ledger's files are judged inside of.
+fn real_root(root: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(root).map_err(io("could not find", root))
 }
 
 fn artifact_ids(root: &Path) -> Result<BTreeSet<String>> {
@@ -252,7 +274,9 @@ pub fn append(root: &Path, name: &str, new: &Append<'_>, now: jiff::Timestamp) -
     );
     // Check the ledger as it would be, so the new line meets every rule the build applies.
     let mut diagnostics = Diagnostics::new();
-    let mut files = crate::load::ledger(root, &dir, name.to_owned(), &mut diagnostics)?;
+    let real = real_root(root)?;
+    let tree = crate::load::Tree::new(root, &real);
+    let mut files = crate::load::ledger(tree, &dir, name.to_owned(), &mut diagnostics)?;
     let path = dir.join("entries.jsonl");
     let shown = crate::fs::rel_path(root, &path);
     let combined = format!("{}{text}\n", ledger.bytes);
@@ -341,11 +365,13 @@ pub fn sign(root: &Path, name: &str, key_file: &Path) -> Result<(Outcome, Option
 /// A readable report of a ledger that verified.
 pub fn summary(l: &Ledger) -> String {
     use std::fmt::Write as _;
+
+    use crate::text::count;
     let mut out = format!(
-        "ledger `{}` ({}): {} entries\n",
+        "ledger `{}` ({}): {}\n",
         l.name,
         l.origin,
-        l.entries.len()
+        count(l.entries.len(), "entry", "entries")
     );
     let mut counts = std::collections::BTreeMap::new();
     for e in &l.entries {
@@ -361,15 +387,16 @@ pub fn summary(l: &Ledger) -> String {
         Some(cp) => {
             let _ = writeln!(
                 out,
-                "checkpoints: {} verified and consistent; the newest signs {} entries",
+                "checkpoints: {} verified and consistent; the newest signs {}",
                 l.checkpoints.len(),
-                cp.checkpoint.size
+                count(cp.checkpoint.size, "entry", "entries")
             );
             let tail = l.entries.len() as u64 - cp.checkpoint.size;
             if tail > 0 {
                 let _ = writeln!(
                     out,
-                    "unsigned tail: {tail} entries after the newest checkpoint"
+                    "unsigned tail: {} after the newest checkpoint",
+                    count(tail, "entry", "entries")
                 );
             }
         }

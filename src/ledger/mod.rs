@@ -51,6 +51,21 @@ pub struct Ledger {
     /// The Merkle tree over every line, its subtree hashes computed once for every tree head,
     /// proof and tile.
     pub tree: Arc<merkle::Tree>,
+    /// The report that settles each `failure` entry, by seq (see `settle`); an entry missing
+    /// here is still pending.
+    pub reports: BTreeMap<u64, Settled>,
+    /// The warning for each `failure` entry whose line says `pending`, until `settle` finds
+    /// its report.
+    pub(crate) pending: Vec<(u64, Diagnostic)>,
+}
+
+/// The report a `failure` entry is settled by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// The report's id (`artifacts/failures/<id>.md`).
+    pub id: String,
+    /// Whether the report is published in this build (else it is a draft, not linked).
+    pub published: bool,
 }
 
 /// One ledger line.
@@ -159,8 +174,11 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
     let config: Config = match toml::from_str(&config_src.text) {
         Ok(c) => c,
         Err(e) => {
-            let d = Diagnostic::error(format!("invalid ledger config: {}", e.message()));
-            ds.push(match e.span() {
+            let d = Diagnostic::error(format!(
+                "invalid ledger config: {}",
+                crate::config::toml_message(&e)
+            ));
+            ds.push(match crate::config::toml_error_span(&e, &config_src.text) {
                 Some(span) => d.at(config_src, span),
                 None => d.in_file(config_src.path.clone()),
             });
@@ -191,7 +209,7 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
         );
         return (None, ds);
     };
-    let (entries, mut lines) = check_entries(src, &config, known, &mut ds);
+    let (entries, mut lines, pending) = check_entries(&f.name, src, &config, known, &mut ds);
     let mut ledger = Ledger {
         name: f.name.clone(),
         title: config
@@ -210,6 +228,8 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
         checkpoints: vec![],
         bytes: Arc::clone(&src.text),
         tree: Arc::new(merkle::Tree::new(std::mem::take(&mut lines.leaves))),
+        reports: BTreeMap::new(),
+        pending,
     };
     ledger.checkpoints = check_checkpoints(f, &ledger, &lines, src, &mut ds);
     (Some(ledger), ds)
@@ -229,11 +249,12 @@ struct Lines {
 }
 
 fn check_entries(
+    name: &str,
     src: &Arc<SourceText>,
     config: &Config,
     known: &Known<'_>,
     ds: &mut Diagnostics,
-) -> (Vec<Entry>, Lines) {
+) -> (Vec<Entry>, Lines, Vec<(u64, Diagnostic)>) {
     let mut lines = Lines {
         leaves: vec![],
         chain_break: None,
@@ -332,7 +353,7 @@ fn check_entries(
                 .help(format!("`ledger.toml` allows {}", quoted(&config.actors))),
             );
         }
-        cross_check(&at, &env, &kinds, known, &mut pending, ds);
+        cross_check(name, &at, &env, &kinds, known, &mut pending, ds);
         kinds.insert(env.seq, env.kind.clone());
         prev_leaf = Some(leaf);
         prev_time = Some(env.time);
@@ -348,10 +369,7 @@ fn check_entries(
             leaf,
         });
     }
-    for warning in pending.into_values() {
-        ds.push(warning);
-    }
-    (entries, lines)
+    (entries, lines, pending.into_iter().collect())
 }
 
 fn quoted(list: &[String]) -> String {
@@ -365,11 +383,11 @@ fn quoted(list: &[String]) -> String {
 }
 
 /// Checks that need earlier entries or the rest of the site.
-/// Warnings for `failure` entries whose report is still `pending`, by seq; a later
-/// `correction` of the entry (naming the report in its reason) settles one.
+/// Warnings for `failure` entries whose report is still `pending`, by seq, for `settle`.
 type Pending = BTreeMap<u64, Diagnostic>;
 
 fn cross_check(
+    name: &str,
     at: &schema::At<'_>,
     env: &schema::Envelope,
     kinds: &BTreeMap<u64, String>,
@@ -398,8 +416,30 @@ fn cross_check(
         "restart" => earlier("failure_seq", "failure", ds),
         "correction" => {
             earlier("target_seq", "*", ds);
-            if let Some(target) = env.body.get("target_seq").and_then(Value::as_u64) {
-                pending.remove(&target);
+            // A correction may name the report of the failure entry it corrects.
+            if let Some(report) = env.body.get("failure_report").and_then(Value::as_str) {
+                let target = env.body.get("target_seq").and_then(Value::as_u64);
+                match target.and_then(|t| kinds.get(&t)) {
+                    Some(kind) if kind != "failure" => ds.push(
+                        at.body_error(
+                            "failure_report",
+                            format!(
+                                "a correction names a failure report only for a `failure` entry; entry {} is `{kind}`",
+                                target.unwrap_or_default()
+                            ),
+                        ),
+                    ),
+                    _ => {}
+                }
+                if !known.failure_reports.contains(report) {
+                    ds.push(
+                        at.body_error(
+                            "failure_report",
+                            format!("failure report `{report}` does not exist"),
+                        )
+                        .help("name a file `artifacts/failures/<id>.md` by its id"),
+                    );
+                }
             }
         }
         "failure" => {
@@ -414,8 +454,8 @@ fn cross_check(
                     Diagnostic::warning(format!("failure at seq {} has no report yet", env.seq))
                         .at(at.source, at.key("failure_report", 0))
                         .help(format!(
-                            "write `artifacts/failures/<id>.md`, then append a `correction` with `target_seq` {} that names it",
-                            env.seq
+                            "publish a report that cites it: `ancapex new failure --run {} --entry {}` writes one with `ledger_refs = [\"ledger:{}#{}\"]`; or append a `correction` with `target_seq` {} and `failure_report` naming the report",
+                            name, env.seq, name, env.seq, env.seq
                         )),
                 );
             } else if !known.failure_reports.contains(report) {
@@ -446,6 +486,61 @@ fn cross_check(
             _ => ds.push(at.error("refs", format!("`{r}` in `refs` does not name an artifact"))),
         }
     }
+}
+
+/// Settles the `failure` entries of every ledger: the report of one is the report its line
+/// names, or (for `pending`) a published report that cites it in `ledger_refs`, or the report
+/// a later `correction` of it names (which wins over the others). Returns the warnings of the
+/// entries still pending. `published` gives each published report's id and `ledger_refs`.
+pub fn settle<'a>(
+    ledgers: &mut [Ledger],
+    published: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) -> Diagnostics {
+    let mut ids = BTreeSet::new();
+    let mut cited: BTreeMap<&str, &str> = BTreeMap::new();
+    for (id, refs) in published {
+        ids.insert(id);
+        for r in refs {
+            // The first report by id, as the reports are sorted.
+            cited.entry(r.as_str()).or_insert(id);
+        }
+    }
+    let mut ds = Diagnostics::new();
+    for l in ledgers {
+        let mut named: BTreeMap<u64, String> = BTreeMap::new();
+        for e in &l.entries {
+            let report = e.body.get("failure_report").and_then(Value::as_str);
+            match (e.kind.as_str(), report) {
+                ("failure", Some(r)) if r != "pending" => {
+                    named.insert(e.seq, r.to_owned());
+                }
+                ("correction", Some(r)) => {
+                    if let Some(target) = e.body.get("target_seq").and_then(Value::as_u64) {
+                        named.insert(target, r.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut reports = BTreeMap::new();
+        for e in l.entries.iter().filter(|e| e.kind == "failure") {
+            let reference = format!("ledger:{}#{}", l.name, e.seq);
+            let id = named
+                .remove(&e.seq)
+                .or_else(|| cited.get(reference.as_str()).map(|id| (*id).to_owned()));
+            if let Some(id) = id {
+                let published = ids.contains(id.as_str());
+                reports.insert(e.seq, Settled { id, published });
+            }
+        }
+        for (seq, warning) in &l.pending {
+            if !reports.contains_key(seq) {
+                ds.push(warning.clone());
+            }
+        }
+        l.reports = reports;
+    }
+    ds
 }
 
 /// The artifact id in `artifact:<id>[@<version>]`.
@@ -514,7 +609,8 @@ fn check_checkpoints(
         if size > tree.size() {
             ds.push(
                 err(format!(
-                    "checkpoint signs {size} entries but `entries.jsonl` has {}",
+                    "checkpoint signs {} but `entries.jsonl` has {}",
+                    crate::text::count(size, "entry", "entries"),
                     tree.size()
                 ))
                 .help("signed lines were removed from the end of the ledger"),
@@ -773,7 +869,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_report_is_an_error_and_pending_a_warning() {
+    fn a_missing_report_is_an_error_and_pending_a_warning_until_settled() {
         let files = ledger_files(
             &[("log.genesis", r#"{"title":"T"}"#), ("failure", FAILURE)],
             None,
@@ -781,28 +877,37 @@ mod tests {
         let (_, ds) = run(&files, &[]);
         assert!(ds.has_errors());
         let pending = FAILURE.replace("gpu-loss", "pending");
-        let files = ledger_files(
-            &[("log.genesis", r#"{"title":"T"}"#), ("failure", &pending)],
-            None,
+        let settled = |bodies: &[(&str, &str)], cited: &[String]| {
+            let (ledger, ds) = run(&ledger_files(bodies, None), &["gpu-loss"]);
+            assert!(ds.is_empty(), "{ds:?}");
+            let mut ledgers = vec![ledger.unwrap()];
+            let ds = settle(&mut ledgers, [("gpu-loss", cited)]);
+            let l = ledgers.pop().unwrap();
+            (ds.iter().count(), l.reports.get(&1).map(|r| r.id.clone()))
+        };
+        let genesis = ("log.genesis", r#"{"title":"T"}"#);
+        let failure = ("failure", pending.as_str());
+        // Nothing cites it: a warning.
+        assert_eq!(settled(&[genesis, failure], &[]), (1, None));
+        // A correction with a reason alone settles nothing.
+        let reason = (
+            "correction",
+            r#"{"target_seq":1,"reason":"report: gpu-loss"}"#,
         );
-        let (ledger, ds) = run(&files, &[]);
-        assert!(!ds.has_errors() && !ds.is_empty());
-        assert!(ledger.is_some());
-        let files = ledger_files(
-            &[
-                ("log.genesis", r#"{"title":"T"}"#),
-                ("failure", &pending),
-                (
-                    "correction",
-                    r#"{"target_seq":1,"reason":"report: gpu-loss"}"#,
-                ),
-            ],
-            None,
+        assert_eq!(settled(&[genesis, failure, reason], &[]), (1, None));
+        // A published report that cites it does, as does a correction naming a report.
+        let cites = ["ledger:t#1".to_owned()];
+        assert_eq!(
+            settled(&[genesis, failure], &cites),
+            (0, Some("gpu-loss".to_owned()))
         );
-        let (_, ds) = run(&files, &[]);
-        assert!(
-            ds.is_empty(),
-            "a correction of the failure settles the warning: {ds:?}"
+        let naming = (
+            "correction",
+            r#"{"target_seq":1,"reason":"reported","failure_report":"gpu-loss"}"#,
+        );
+        assert_eq!(
+            settled(&[genesis, failure, naming], &[]),
+            (0, Some("gpu-loss".to_owned()))
         );
     }
 }

@@ -147,7 +147,11 @@ pub const TYPES: &[(&str, &[Field])] = &[
     ("note", &[req("text", Shape::Text)]),
     (
         "correction",
-        &[req("target_seq", Shape::Count), req("reason", Shape::Text)],
+        &[
+            req("target_seq", Shape::Count),
+            req("reason", Shape::Text),
+            opt("failure_report", Shape::Text),
+        ],
     ),
     (
         "run.end",
@@ -247,8 +251,11 @@ pub fn check(at: &At<'_>, origin: &str) -> Result<Envelope, Vec<Diagnostic>> {
         Err(e) => {
             let col = e.column().saturating_sub(1);
             return Err(vec![
-                Diagnostic::error(format!("ledger line is not valid JSON: {e}"))
-                    .at(at.source, at.start + col..at.start + col + 1),
+                Diagnostic::error(format!(
+                    "ledger line is not valid JSON: {}",
+                    crate::text::parser_message(&e.to_string())
+                ))
+                .at(at.source, at.start + col..at.start + col + 1),
             ]);
         }
     };

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::error::{Error, Result};
+use crate::fs::{Followed, LEDGER_LIMIT, TEXT_LIMIT};
 
 /// The theme compiled into the binary, used when `themes/<name>` is not in the site.
 pub(crate) static BUILTIN_THEME: include_dir::Dir<'static> =
@@ -141,11 +142,14 @@ pub(crate) fn sources_reusing(
     known: &[ContentFile],
 ) -> Result<(SourceSet, Diagnostics)> {
     let root = &config.root;
+    let tree = Tree::of(config);
     let mut diagnostics = Diagnostics::new();
     let mut set = SourceSet::default();
 
     let content_dir = root.join("content");
-    let (markdown, assets) = partition(walk(&content_dir)?, |rel| rel.ends_with(".md"));
+    let (markdown, assets) = partition(tree.walk(&content_dir, &mut diagnostics)?, |rel| {
+        rel.ends_with(".md")
+    });
     set.content_assets = assets
         .into_iter()
         .map(|(rel, path)| AssetFile {
@@ -156,7 +160,7 @@ pub(crate) fn sources_reusing(
     let read: Vec<_> = markdown
         .into_par_iter()
         .map(|(rel, path)| {
-            let read = read_text(root, &path)?;
+            let read = read_text(root, &path, TEXT_LIMIT)?;
             Ok(read.map(|source| {
                 let before = known
                     .binary_search_by(|c| c.rel.as_str().cmp(&rel))
@@ -178,12 +182,12 @@ pub(crate) fn sources_reusing(
     }
 
     load_theme(config, &mut set, &mut diagnostics)?;
-    for (rel, path) in walk(&root.join("static"))? {
+    for (rel, path) in tree.walk(&root.join("static"), &mut diagnostics)? {
         set.statics.insert(rel, Origin::Disk(path));
     }
-    site_templates(root, &mut set, &mut diagnostics)?;
+    site_templates(tree, &mut set, &mut diagnostics)?;
 
-    read_records(root, &mut set, &mut diagnostics)?;
+    read_records(tree, &mut set, &mut diagnostics)?;
     Ok((set, diagnostics))
 }
 
@@ -193,7 +197,7 @@ pub(crate) fn templates(config: &Config) -> Result<(BTreeMap<String, TemplateFil
     let mut diagnostics = Diagnostics::new();
     let mut set = SourceSet::default();
     load_theme(config, &mut set, &mut diagnostics)?;
-    site_templates(&config.root, &mut set, &mut diagnostics)?;
+    site_templates(Tree::of(config), &mut set, &mut diagnostics)?;
     Ok((set.templates, diagnostics))
 }
 
@@ -202,53 +206,61 @@ pub(crate) fn templates(config: &Config) -> Result<(BTreeMap<String, TemplateFil
 pub(crate) fn records(config: &Config) -> Result<(SourceSet, Diagnostics)> {
     let mut diagnostics = Diagnostics::new();
     let mut set = SourceSet::default();
-    read_records(&config.root, &mut set, &mut diagnostics)?;
+    read_records(Tree::of(config), &mut set, &mut diagnostics)?;
     Ok((set, diagnostics))
 }
 
 /// Reads the artifact records, run ledgers and failure reports under `artifacts/`.
-fn read_records(root: &Path, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {
-    let artifacts_dir = root.join("artifacts");
-    if artifacts_dir.is_dir() {
-        for entry in sorted_dir(&artifacts_dir)? {
-            let record = entry.join("artifact.toml");
-            if record.is_file() {
-                let dir = entry
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if let Some(source) = text_or_report(root, &record, diagnostics)? {
-                    set.artifacts.push(ArtifactFile {
-                        dir,
-                        folder: entry,
-                        source,
-                    });
-                }
+fn read_records(tree: Tree<'_>, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {
+    let artifacts_dir = tree.root.join("artifacts");
+    for entry in tree.folders(&artifacts_dir, diagnostics)? {
+        if let Some(record) = tree.optional(&entry.join("artifact.toml"), diagnostics) {
+            let dir = entry
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if let Some(source) = tree.text(&record, TEXT_LIMIT, diagnostics)? {
+                set.artifacts.push(ArtifactFile {
+                    dir,
+                    folder: entry,
+                    source,
+                });
             }
         }
     }
-    set.ledgers = ledgers(root, diagnostics)?;
-    // Only the reports themselves: files in subfolders are their evidence.
-    let failures_dir = artifacts_dir.join("failures");
-    for (rel, path) in walk(&failures_dir)? {
+    set.ledgers = ledgers(tree, diagnostics)?;
+    set.failures = failures(tree, diagnostics)?;
+    Ok(())
+}
+
+/// Reads the failure reports, `artifacts/failures/*.md` (files in subfolders are their
+/// evidence).
+pub(crate) fn failures(tree: Tree<'_>, diagnostics: &mut Diagnostics) -> Result<Vec<FailureFile>> {
+    let failures_dir = tree.root.join("artifacts").join("failures");
+    let mut out = vec![];
+    for (rel, path) in tree.walk(&failures_dir, diagnostics)? {
         let Some(stem) = report_id(&rel) else {
             continue;
         };
-        if let Some(source) = text_or_report(root, &path, diagnostics)? {
-            set.failures.push(FailureFile {
+        if let Some(source) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
+            out.push(FailureFile {
                 stem: stem.to_owned(),
                 folder: failures_dir.clone(),
                 source,
             });
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Reads the site's own `templates/` over the theme's.
-fn site_templates(root: &Path, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {
-    for (rel, path) in walk(&root.join("templates"))? {
-        if let Some(source) = text_or_report(root, &path, diagnostics)? {
+fn site_templates(
+    tree: Tree<'_>,
+    set: &mut SourceSet,
+    diagnostics: &mut Diagnostics,
+) -> Result<()> {
+    for (rel, path) in tree.walk(&tree.root.join("templates"), diagnostics)? {
+        if let Some(source) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
             set.templates
                 .insert(rel.clone(), TemplateFile { name: rel, source });
         }
@@ -257,42 +269,37 @@ fn site_templates(root: &Path, set: &mut SourceSet, diagnostics: &mut Diagnostic
 }
 
 /// Reads every ledger folder under `artifacts/ledgers/`.
-pub(crate) fn ledgers(root: &Path, diagnostics: &mut Diagnostics) -> Result<Vec<LedgerFiles>> {
-    let dir = root.join("artifacts").join("ledgers");
+pub(crate) fn ledgers(tree: Tree<'_>, diagnostics: &mut Diagnostics) -> Result<Vec<LedgerFiles>> {
+    let dir = tree.root.join("artifacts").join("ledgers");
     let mut out = vec![];
-    if !dir.is_dir() {
-        return Ok(out);
-    }
-    for folder in sorted_dir(&dir)? {
+    for folder in tree.folders(&dir, diagnostics)? {
         let name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        out.push(ledger(root, &folder, name, diagnostics)?);
+        out.push(ledger(tree, &folder, name, diagnostics)?);
     }
     Ok(out)
 }
 
 /// Reads one ledger folder.
 pub(crate) fn ledger(
-    root: &Path,
+    tree: Tree<'_>,
     folder: &Path,
     name: String,
     diagnostics: &mut Diagnostics,
 ) -> Result<LedgerFiles> {
-    let optional = |file: &str, diagnostics: &mut Diagnostics| {
-        let path = folder.join(file);
-        if path.is_file() {
-            text_or_report(root, &path, diagnostics)
-        } else {
-            Ok(None)
-        }
+    let optional = |file: &str, limit: u64, diagnostics: &mut Diagnostics| match tree
+        .optional(&folder.join(file), diagnostics)
+    {
+        Some(path) => tree.text(&path, limit, diagnostics),
+        None => Ok(None),
     };
-    let config = optional("ledger.toml", diagnostics)?;
-    let entries = optional("entries.jsonl", diagnostics)?;
+    let config = optional("ledger.toml", TEXT_LIMIT, diagnostics)?;
+    let entries = optional("entries.jsonl", LEDGER_LIMIT, diagnostics)?;
     let mut checkpoints = vec![];
-    for (rel, path) in walk(&folder.join("checkpoints"))? {
-        if let Some(text) = text_or_report(root, &path, diagnostics)? {
+    for (rel, path) in tree.walk(&folder.join("checkpoints"), diagnostics)? {
+        if let Some(text) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
             checkpoints.push((rel, text));
         }
     }
@@ -304,9 +311,11 @@ pub(crate) fn ledger(
     })
 }
 
-/// The stems of `artifacts/failures/*.md`.
-pub(crate) fn failure_report_ids(root: &Path) -> Result<std::collections::BTreeSet<String>> {
-    Ok(walk(&root.join("artifacts").join("failures"))?
+/// The stems of `artifacts/failures/*.md` (links that lead out of the site left out).
+pub(crate) fn failure_report_ids(tree: Tree<'_>) -> Result<std::collections::BTreeSet<String>> {
+    let mut ignored = Diagnostics::new();
+    Ok(tree
+        .walk(&tree.root.join("artifacts").join("failures"), &mut ignored)?
         .into_iter()
         .filter_map(|(rel, _)| report_id(&rel).map(str::to_owned))
         .collect())
@@ -322,23 +331,25 @@ fn load_theme(config: &Config, set: &mut SourceSet, diagnostics: &mut Diagnostic
     let Some(name) = &config.theme else {
         return Ok(());
     };
+    let tree = Tree::of(config);
     let dir = config.root.join("themes").join(name.get_ref());
-    if dir.is_dir() {
-        let theme_toml = dir.join("theme.toml");
-        if theme_toml.is_file() {
-            set.theme_config = text_or_report(&config.root, &theme_toml, diagnostics)?;
+    if let Some(dir) = tree.optional_folder(&dir, diagnostics) {
+        if let Some(theme_toml) = tree.optional(&dir.join("theme.toml"), diagnostics) {
+            set.theme_config = tree.text(&theme_toml, TEXT_LIMIT, diagnostics)?;
         }
-        for (rel, path) in walk(&dir.join("static"))? {
+        for (rel, path) in tree.walk(&dir.join("static"), diagnostics)? {
             set.statics.insert(rel, Origin::Disk(path));
         }
-        for (rel, path) in walk(&dir.join("templates"))? {
-            if let Some(source) = text_or_report(&config.root, &path, diagnostics)? {
+        for (rel, path) in tree.walk(&dir.join("templates"), diagnostics)? {
+            if let Some(source) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
                 set.templates
                     .insert(rel.clone(), TemplateFile { name: rel, source });
             }
         }
     } else if name.get_ref() == BUILTIN_THEME_NAME {
         load_builtin_theme(set);
+    } else if std::fs::symlink_metadata(&dir).is_ok() {
+        // There, but refused (a link out of the site) or not a folder: reported above.
     } else {
         diagnostics.push(
             Diagnostic::error(format!("theme `{}` not found", name.get_ref()))
@@ -384,28 +395,261 @@ fn load_builtin_theme(set: &mut SourceSet) {
     }
 }
 
-/// Files under `dir`, sorted, with their `/`-separated path relative to it. Hidden files and
-/// editor leftovers are skipped. A missing folder has no files.
-pub(crate) fn walk(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    if !dir.is_dir() {
-        return Ok(vec![]);
+/// How many links to folders one walk follows: enough for any layout, and a bound on the
+/// folders that links inside the site can make a walk visit again and again.
+const FOLDER_LINKS: usize = 256;
+
+/// The site's folder as it was given (for the paths shown) and as the filesystem resolves it.
+/// Every file and folder of the site is reached through it, and a symbolic link is followed
+/// only when it leads to a place inside the site: anything else is a located problem, and
+/// nothing behind it is opened.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tree<'a> {
+    /// The site root as given.
+    pub(crate) root: &'a Path,
+    /// The site root, canonical.
+    real: &'a Path,
+}
+
+impl<'a> Tree<'a> {
+    /// The site's folder of a configuration.
+    pub(crate) fn of(config: &'a Config) -> Self {
+        Self::new(&config.root, &config.real_root)
     }
-    let mut out = vec![];
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
-    for entry in walker {
-        let entry = entry.map_err(|source| Error::Walk {
+
+    /// The site folder `root`, whose canonical path is `real`.
+    pub(crate) fn new(root: &'a Path, real: &'a Path) -> Self {
+        Self { root, real }
+    }
+
+    fn shown(&self, path: &Path) -> String {
+        crate::fs::rel_path(self.root, path)
+    }
+
+    /// Where `path` (which may be, or pass through, links) really is, when that is inside
+    /// the site; a reported problem, and nothing, when it leads out or nowhere; nothing when
+    /// there is nothing at `path`.
+    fn inside(&self, path: &Path, diagnostics: &mut Diagnostics) -> Option<PathBuf> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        match crate::fs::follow(self.real, path) {
+            Followed::Inside(real) => Some(real),
+            Followed::Outside(_) => {
+                diagnostics.push(crate::fs::link_out(
+                    &self.shown(path),
+                    &crate::fs::link_text(&self.link_on_the_way(path)),
+                ));
+                None
+            }
+            Followed::Nowhere if meta.file_type().is_symlink() => {
+                diagnostics.push(crate::fs::link_nowhere(
+                    &self.shown(path),
+                    &crate::fs::link_text(path),
+                ));
+                None
+            }
+            Followed::Nowhere => None,
+        }
+    }
+
+    /// The first link on the way from the root to `path` that leads out (`path` itself when
+    /// none of the folders before it is a link), to name it in the message.
+    fn link_on_the_way(&self, path: &Path) -> PathBuf {
+        let mut at = self.root.to_path_buf();
+        if let Ok(rel) = path.strip_prefix(self.root) {
+            for part in rel.components() {
+                at.push(part);
+                let is_link =
+                    std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink());
+                if is_link && !matches!(crate::fs::follow(self.real, &at), Followed::Inside(_)) {
+                    return at;
+                }
+            }
+        }
+        path.to_path_buf()
+    }
+
+    /// `path` if it is a file inside the site (through links that stay inside); nothing when
+    /// it is missing, and a reported problem when it is a link that leads out or nowhere.
+    pub(crate) fn optional(&self, path: &Path, diagnostics: &mut Diagnostics) -> Option<PathBuf> {
+        self.inside(path, diagnostics)
+            .filter(|real| real.is_file())
+            .map(|_| path.to_path_buf())
+    }
+
+    /// `path` if it is a folder inside the site, as `optional` is for files.
+    pub(crate) fn optional_folder(
+        &self,
+        path: &Path,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<PathBuf> {
+        self.real_folder(path, diagnostics)
+            .map(|_| path.to_path_buf())
+    }
+
+    /// Where the folder `path` really is, if it is one inside the site.
+    fn real_folder(&self, path: &Path, diagnostics: &mut Diagnostics) -> Option<PathBuf> {
+        self.inside(path, diagnostics).filter(|real| real.is_dir())
+    }
+
+    /// The folders directly in `dir`, sorted (hidden ones skipped). A missing `dir` has none.
+    pub(crate) fn folders(
+        &self,
+        dir: &Path,
+        diagnostics: &mut Diagnostics,
+    ) -> Result<Vec<PathBuf>> {
+        if self.optional_folder(dir, diagnostics).is_none() {
+            return Ok(vec![]);
+        }
+        let io = |source| Error::Io {
+            action: "could not list",
             path: dir.to_path_buf(),
             source,
-        })?;
-        if entry.file_type().is_dir() {
-            continue;
+        };
+        let mut entries = vec![];
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            if !is_ignored(&entry.file_name()) {
+                entries.push(entry.path());
+            }
         }
-        out.push((crate::fs::rel_path(dir, entry.path()), entry.into_path()));
+        entries.sort();
+        Ok(entries
+            .into_iter()
+            .filter(|path| self.optional_folder(path, diagnostics).is_some())
+            .collect())
     }
-    Ok(out)
+
+    /// The text of a file found by this tree, or its problem reported (over `limit`, not
+    /// UTF-8).
+    pub(crate) fn text(
+        &self,
+        path: &Path,
+        limit: u64,
+        diagnostics: &mut Diagnostics,
+    ) -> Result<Option<Arc<SourceText>>> {
+        Ok(match crate::fs::read_source(self.root, path, limit)? {
+            Ok(s) => Some(s),
+            Err(d) => {
+                diagnostics.push(d);
+                None
+            }
+        })
+    }
+
+    /// Files under `dir`, sorted, with their `/`-separated path relative to it. Hidden files
+    /// and editor leftovers are skipped; a missing folder has no files. A link to a file or
+    /// folder inside the site is listed (or walked) under its own name; a link that leads out,
+    /// nowhere, or back into a folder it is in, a file over `COPY_LIMIT` and anything that is
+    /// not a file (a pipe, a device) are reported and left out.
+    pub(crate) fn walk(&self, dir: &Path, diagnostics: &mut Diagnostics) -> Result<Listing> {
+        let mut out = vec![];
+        if let Some(real) = self.real_folder(dir, diagnostics) {
+            let mut walk = Walk {
+                tree: *self,
+                top: dir,
+                links_left: FOLDER_LINKS,
+                diagnostics,
+                out: &mut out,
+            };
+            walk.folder(dir, &real)?;
+        }
+        Ok(out)
+    }
+}
+
+/// One walk of a folder: what it found and what is still allowed.
+struct Walk<'t, 'a> {
+    tree: Tree<'a>,
+    top: &'t Path,
+    links_left: usize,
+    diagnostics: &'t mut Diagnostics,
+    out: &'t mut Listing,
+}
+
+impl Walk<'_, '_> {
+    /// Walks `dir` (as named from the top of the walk), whose canonical path is `real`.
+    fn folder(&mut self, dir: &Path, real: &Path) -> Result<()> {
+        let walker = walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
+        for entry in walker {
+            let entry = entry.map_err(|source| Error::Walk {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            if entry.depth() == 0 || entry.file_type().is_dir() {
+                continue;
+            }
+            let shown = self.tree.shown(entry.path());
+            let kind = entry.file_type();
+            if kind.is_file() {
+                let size = entry.metadata().map_or(0, |m| m.len());
+                self.file(entry.into_path(), &shown, size);
+            } else if kind.is_symlink() {
+                // Where the link is: its folder, canonical (no link below `dir` is followed
+                // by walkdir), and its name.
+                let here = entry
+                    .path()
+                    .strip_prefix(dir)
+                    .map_or_else(|_| real.to_path_buf(), |rel| real.join(rel));
+                self.link(entry.into_path(), &here, &shown)?;
+            } else {
+                self.diagnostics.push(
+                    Diagnostic::warning(format!("`{shown}` is not a file or a folder; left out"))
+                        .in_file(shown)
+                        .help("pipes, sockets and devices are not part of a site"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn file(&mut self, path: PathBuf, shown: &str, size: u64) {
+        if size > crate::fs::COPY_LIMIT {
+            self.diagnostics
+                .push(crate::fs::too_big(shown, size, crate::fs::COPY_LIMIT));
+        } else {
+            let rel = crate::fs::rel_path(self.top, &path);
+            self.out.push((rel, path));
+        }
+    }
+
+    /// A link found at `path` (canonically `here`): listed or walked when it stays inside.
+    fn link(&mut self, path: PathBuf, here: &Path, shown: &str) -> Result<()> {
+        let Some(target) = self.tree.inside(&path, self.diagnostics) else {
+            return Ok(());
+        };
+        let Ok(meta) = std::fs::metadata(&target) else {
+            return Ok(());
+        };
+        if meta.is_file() {
+            self.file(path, shown, meta.len());
+        } else if meta.is_dir() {
+            if here.starts_with(&target) {
+                self.diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{shown}` is a symbolic link to `{}`, a folder it is in: following it would never end",
+                        crate::fs::link_text(&path)
+                    ))
+                    .in_file(shown)
+                    .help("remove the link"),
+                );
+            } else if self.links_left == 0 {
+                self.diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{shown}` is one link to a folder too many: a walk follows at most {FOLDER_LINKS}"
+                    ))
+                    .in_file(shown)
+                    .help("link fewer folders, or copy them in"),
+                );
+            } else {
+                self.links_left -= 1;
+                self.folder(&path, &target)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn is_ignored(name: &std::ffi::OsStr) -> bool {
@@ -417,54 +661,18 @@ pub(crate) fn is_ignored(name: &std::ffi::OsStr) -> bool {
         || name.ends_with(".tmp")
 }
 
-fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>> {
-    let io = |source| Error::Io {
-        action: "could not list",
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut entries = vec![];
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        if !is_ignored(&entry.file_name()) && entry.path().is_dir() {
-            entries.push(entry.path());
-        }
-    }
-    entries.sort();
-    Ok(entries)
-}
-
 type Listing = Vec<(String, PathBuf)>;
 
 fn partition(files: Listing, pred: impl Fn(&str) -> bool) -> (Listing, Listing) {
     files.into_iter().partition(|(rel, _)| pred(rel))
 }
 
-/// Reads a text file; a file that is not UTF-8 is a content problem, not an I/O failure.
-pub(crate) fn read_text(root: &Path, path: &Path) -> Result<Result<Arc<SourceText>, Diagnostic>> {
-    let bytes = crate::fs::read(path)?;
-    let shown = crate::fs::rel_path(root, path);
-    Ok(match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceText::new(shown, text)),
-        Err(e) => Err(Diagnostic::error(format!(
-            "`{shown}` is not valid UTF-8 (at byte {})",
-            e.utf8_error().valid_up_to()
-        ))
-        .in_file(shown)
-        .help("save the file as UTF-8")),
-    })
-}
-
-fn text_or_report(
+/// Reads a text file of at most `limit` bytes; a file that is larger or not UTF-8 is a content
+/// problem, not an I/O failure.
+pub(crate) fn read_text(
     root: &Path,
     path: &Path,
-    diagnostics: &mut Diagnostics,
-) -> Result<Option<Arc<SourceText>>> {
-    Ok(match read_text(root, path)? {
-        Ok(s) => Some(s),
-        Err(d) => {
-            diagnostics.push(d);
-            None
-        }
-    })
+    limit: u64,
+) -> Result<Result<Arc<SourceText>, Diagnostic>> {
+    crate::fs::read_source(root, path, limit)
 }

@@ -18,6 +18,9 @@ use crate::provenance::Provenance;
 
 /// The manifest's path in the output.
 pub const FILE: &str = "site-manifest.json";
+/// Where `publish` keeps its publish record in a published site (a directory target holds it
+/// beside the site's files); not a file of the site, so `verify` does not count it.
+pub const PUBLISH_RECORD: &str = ".well-known/ancapex/publish.json";
 /// Its detached minisign signature, when the site is signed.
 pub const SIGNATURE: &str = "site-manifest.json.minisig";
 /// The in-toto statement type.

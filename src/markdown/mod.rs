@@ -417,12 +417,10 @@ impl Renderer<'_, '_> {
         };
         match self.env.shortcodes.render(&c) {
             Ok(html) => html,
-            Err(mut d) => {
-                d.message = format!(
-                    "{} (in shortcode `{}` called from `{}`)",
-                    d.message, call.name, self.source.path
-                );
-                self.state.diagnostics.push(d);
+            Err(d) => {
+                self.state
+                    .diagnostics
+                    .push(at_the_call(d, call, self.source));
                 String::new()
             }
         }
@@ -521,6 +519,18 @@ impl Renderer<'_, '_> {
                         title,
                         id,
                     })
+                }
+                Event::Html(h) | Event::InlineHtml(h) if has_script(&h) => {
+                    // Every inline script a page has is hashed into the site's CSP (the theme's
+                    // own need it), so a page's script would be allowed to run: a contributor's
+                    // page carries none.
+                    self.state.diagnostics.push(
+                        Diagnostic::error("a page's markdown carries no `<script>`")
+                            .at(self.source, span)
+                            .label("a script")
+                            .help("scripts belong to the theme (`templates/`, `static/`), where they are reviewed as code; to show code, put it in a fenced block"),
+                    );
+                    continue;
                 }
                 Event::FootnoteReference(name) => Event::FootnoteReference(name),
                 Event::Start(Tag::FootnoteDefinition(name)) => {
@@ -624,6 +634,7 @@ impl Renderer<'_, '_> {
                 path: self.url.to_owned(),
                 anchor,
                 span,
+                relative: None,
             });
             return dest;
         }
@@ -671,6 +682,7 @@ impl Renderer<'_, '_> {
                     path: url.clone(),
                     anchor: anchor.clone(),
                     span,
+                    relative: None,
                 });
             }
             return match anchor {
@@ -688,6 +700,7 @@ impl Renderer<'_, '_> {
                     path: resolved,
                     anchor,
                     span,
+                    relative: (!path.starts_with('/')).then(|| path.to_owned()),
                 });
                 if let Some(url) = asset {
                     return url.into();
@@ -700,6 +713,32 @@ impl Renderer<'_, '_> {
         }
         dest
     }
+}
+
+/// Whether raw HTML opens a `<script>` element.
+fn has_script(html: &str) -> bool {
+    html.as_bytes()
+        .windows(7)
+        .any(|w| w.eq_ignore_ascii_case(b"<script"))
+}
+
+/// A problem met while rendering a shortcode's template, moved to the call in the markdown
+/// (where the editor can fix an argument), with the template's place as a note.
+fn at_the_call(d: Diagnostic, call: &shortcode::Call, source: &Arc<SourceText>) -> Diagnostic {
+    // A block call is pointed at by its opening tag, not its body.
+    let end = call.body.as_ref().map_or(call.span.end, |b| b.start);
+    let opening = source.text[call.span.start..end].trim_end();
+    let template = d.place().map_or_else(
+        || format!("`{}`", crate::theme::shortcode_template(&call.name)),
+        |p| format!("`{p}`"),
+    );
+    let mut moved = Diagnostic::error(d.message)
+        .at(source, call.span.start..call.span.start + opening.len())
+        .label(format!("in this call of shortcode `{}`", call.name))
+        .note(format!("raised by the shortcode's template at {template}"));
+    moved.severity = d.severity;
+    moved.help = d.help;
+    moved
 }
 
 fn is_external(d: &str) -> bool {
@@ -818,7 +857,9 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
                     sorted.sort_unstable();
                     Suggestions::new(sorted)
                 });
-                if let Some(best) = urls.closest(&link.path) {
+                if let Some(help) = beside_the_file(site, doc, link) {
+                    d = d.help(help);
+                } else if let Some(best) = urls.closest(&link.path) {
                     d = d.help(format!("did you mean `{best}`?"));
                 }
                 d
@@ -848,6 +889,24 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
         }
     }
     out
+}
+
+/// A relative link is resolved from the page's URL, as a browser does; written next to a flat
+/// page (`content/manifesto.md`, published at `/manifesto/`), `x.png` means the file beside
+/// the markdown, which is published elsewhere (`/x.png`). Says where, when that file exists.
+fn beside_the_file(site: &Site, doc: &Document, link: &InternalLink) -> Option<String> {
+    let written = link.relative.as_deref()?;
+    let dir = doc.rel.rfind('/').map_or("", |i| &doc.rel[..i]);
+    let beside = resolve_content(dir, written)?;
+    if !site.files.contains_key(&beside) {
+        return None;
+    }
+    let name = doc.rel.rsplit('/').next().unwrap_or(&doc.rel);
+    let bundle = doc.rel.strip_suffix(".md").unwrap_or(&doc.rel);
+    Some(format!(
+        "`{written}` is resolved from the page's URL `{}`; `content/{beside}` beside `{name}` is published at `/{beside}`: link to `/{beside}`, or make the page a bundle (`content/{bundle}/index.md` with its files beside it)",
+        doc.url
+    ))
 }
 
 /// The page or section a link's path leads to: its URL, that URL without the final `/`, or

@@ -107,6 +107,7 @@ fn escaped(
 /// `{{ name(args) }}`; text that does not start like a call (`{{ page.title }}` in prose) is left alone.
 fn inline(text: &str, at: usize, end: usize) -> Result<Option<Piece>, ScanError> {
     let mut p = Parser {
+        depth: 0,
         text: &text[..end],
         pos: at + 2,
     };
@@ -185,6 +186,7 @@ type BlockStart = (String, Map<String, Value>, usize);
 
 fn block_start(text: &str, at: usize, end: usize) -> Result<Option<BlockStart>, ScanError> {
     let mut p = Parser {
+        depth: 0,
         text: &text[..end],
         pos: at + 2,
     };
@@ -209,6 +211,7 @@ fn block_start(text: &str, at: usize, end: usize) -> Result<Option<BlockStart>, 
 
 fn is_end(text: &str, at: usize, end: usize) -> Option<usize> {
     let mut p = Parser {
+        depth: 0,
         text: &text[..end],
         pos: at + 2,
     };
@@ -220,9 +223,15 @@ fn is_end(text: &str, at: usize, end: usize) -> Option<usize> {
     p.eat("%}").then_some(p.pos)
 }
 
+/// How deep lists may nest in a shortcode's arguments: far more than any call needs, and a
+/// bound on the recursion an untrusted page can cause.
+const MAX_LIST_NESTING: usize = 32;
+
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// Lists open around the value being read.
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -292,6 +301,11 @@ impl<'a> Parser<'a> {
         match rest.chars().next() {
             Some(q @ ('"' | '\'' | '`')) => self.string(q).map(Value::String),
             Some('[') => {
+                if self.depth == MAX_LIST_NESTING {
+                    return Err(format!(
+                        "lists in a shortcode's arguments nest at most {MAX_LIST_NESTING} deep"
+                    ));
+                }
                 self.pos += 1;
                 let mut items = vec![];
                 loop {
@@ -299,7 +313,10 @@ impl<'a> Parser<'a> {
                     if self.eat("]") {
                         return Ok(Value::Array(items));
                     }
-                    items.push(self.value()?);
+                    self.depth += 1;
+                    let item = self.value();
+                    self.depth -= 1;
+                    items.push(item?);
                     self.ws();
                     if !self.eat(",") {
                         self.ws();
@@ -433,6 +450,10 @@ mod tests {
             ("{% box() %}\nnever closed", "never closed"),
             ("text {% box() %}\n{% end %}", "on its own line"),
             ("{% end %}", "without a block"),
+            (
+                &format!("{{{{ card(n={}) }}}}", "[".repeat(20_000)),
+                "nest at most 32 deep",
+            ),
         ] {
             let (_, e) = scan(t, 0..t.len(), &[]);
             assert!(

@@ -117,7 +117,8 @@ fn content_links_are_rewritten_to_urls() {
         InternalLink {
             path: "/roadmap/".into(),
             anchor: Some("phase-1".into()),
-            span: 0..25
+            span: 0..25,
+            relative: None,
         }
     );
 }

@@ -30,6 +30,8 @@ pub struct InternalLink {
     pub anchor: Option<String>,
     /// Where the link is written.
     pub span: Range<usize>,
+    /// The path as written, when it is relative (resolved from the page's URL).
+    pub relative: Option<String>,
 }
 
 /// What the markdown stage makes of a document body.
@@ -176,6 +178,12 @@ pub struct Site {
 }
 
 impl Site {
+    /// Whether the site publishes records (artifact records, run ledgers or failure reports):
+    /// only then has it a failure report index, and links to it.
+    pub fn keeps_records(&self) -> bool {
+        !self.artifacts.is_empty() || !self.ledgers.is_empty() || !self.failures.is_empty()
+    }
+
     /// Once the markdown stage has rendered every body: keeps of each document's source text
     /// only the front matter, which is all that later diagnostics point at.
     pub fn keep_front_matter_only(&mut self) {

@@ -71,8 +71,16 @@ pub fn stage(config: &Config) -> Result<Staging> {
         .map_or_else(|| "public".into(), |n| n.to_string_lossy().into_owned());
     let spare = parent.join(format!(".{name}.spare"));
     let dir = free_name(&parent, &format!(".{name}.staging"));
+    // Only folders this tool made are written into: a link in their place, or a link inside
+    // them (a pull request can commit either), would send the writes elsewhere. The spare is
+    // ours to drop; the output stays as it is until the build succeeds, but is not reused.
+    if is_link(&spare) {
+        let _ = std::fs::remove_file(&spare);
+    } else if spare.is_dir() && !holds_only_files_and_folders(&spare) {
+        let _ = std::fs::remove_dir_all(&spare);
+    }
     let reused = (spare.is_dir() && std::fs::rename(&spare, &dir).is_ok())
-        || (target.is_dir() && link_tree(&target, &dir));
+        || (target.is_dir() && !is_link(&target) && link_tree(&target, &dir));
     if !reused {
         crate::fs::create_dir_all(&dir)?;
     }
@@ -95,6 +103,13 @@ pub fn stage(config: &Config) -> Result<Staging> {
 pub fn contents(body: Body, minify: bool) -> Result<std::borrow::Cow<'static, [u8]>> {
     Ok(match body {
         Body::Html(html) => {
+            // A NUL is never valid in HTML (CommonMark and the HTML parser both read it as
+            // U+FFFD); front matter and pages can carry one through to here.
+            let html = if html.contains('\0') {
+                html.replace('\0', "\u{fffd}")
+            } else {
+                html
+            };
             if minify {
                 self::minify(html.as_bytes()).into()
             } else {
@@ -319,6 +334,18 @@ fn link_tree(from: &Path, to: &Path) -> bool {
     linked
 }
 
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Whether everything in `dir` is a plain file or folder (no link, no special file).
+fn holds_only_files_and_folders(dir: &Path) -> bool {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .all(|entry| entry.is_ok_and(|e| e.file_type().is_file() || e.file_type().is_dir()))
+}
+
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
         && std::fs::read(path).is_ok_and(|old| old == bytes)
@@ -331,14 +358,63 @@ fn free_name(parent: &Path, stem: &str) -> PathBuf {
         .unwrap_or_else(|| parent.join(stem))
 }
 
+/// Pages with more opening tags than this are published as they were rendered. minify-html
+/// parses elements recursively, with about 1.6 KiB of stack a level (measured), and an
+/// untrusted page can nest as deep as it has tags: a page's depth is at most its number of
+/// opening tags, so this many fit `MINIFY_STACK` with room to spare.
+const MINIFY_ELEMENTS: usize = 100_000;
+/// Pages with more opening brackets than this keep their inline CSS as it is. The CSS minifier
+/// parses nested blocks recursively, and a block is only a byte or two (`a{`), so its depth
+/// is bounded here by every `{`, `(` and `[` of the page (a bracket in a comment or a string
+/// closes nothing for it): a few thousand fit `MINIFY_STACK` many times over, and only inline
+/// styles, a small part of a page, go unminified past it.
+const MINIFY_CSS_BRACKETS: usize = 4_000;
+/// The stack of the threads that minify.
+const MINIFY_STACK: usize = 256 << 20;
+
+/// The threads that minify, each with a stack `MINIFY_STACK` deep (reserved, used only as
+/// deep as a page needs); none when they cannot be made.
+fn minifiers() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("ancapex-minify-{i}"))
+            .stack_size(MINIFY_STACK)
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// How many opening tags `html` can have, as minify-html reads them (`<` and a letter, digit,
+/// `:` or `-`): at least its depth. Counted up to `most + 1`, past which the count is not
+/// needed.
+fn opening_tags(html: &[u8], most: usize) -> usize {
+    memchr::memchr_iter(b'<', html)
+        .filter(|&i| {
+            html.get(i + 1)
+                .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b':' | b'-'))
+        })
+        .take(most + 1)
+        .count()
+}
+
 fn minify(html: &[u8]) -> Vec<u8> {
     let mut cfg = minify_html::Cfg::new();
     cfg.keep_closing_tags = true;
     cfg.keep_html_and_head_opening_tags = true;
-    cfg.minify_css = true;
+    cfg.minify_css = memchr::memchr3_iter(b'{', b'(', b'[', html)
+        .take(MINIFY_CSS_BRACKETS + 1)
+        .count()
+        <= MINIFY_CSS_BRACKETS;
     cfg.minify_js = false;
     cfg.keep_comments = false;
-    minify_html::minify(html, &cfg)
+    match minifiers() {
+        Some(pool) if opening_tags(html, MINIFY_ELEMENTS) <= MINIFY_ELEMENTS => {
+            pool.install(|| minify_html::minify(html, &cfg))
+        }
+        _ => html.to_vec(),
+    }
 }
 
 #[cfg(test)]
@@ -357,5 +433,41 @@ mod tests {
     fn minifies_but_keeps_structure() {
         let out = String::from_utf8(minify(b"<!doctype html>\n<html>\n<head>\n<title> T </title></head>\n<body>\n<p>a  b</p>\n<!-- c -->\n</body></html>")).unwrap();
         assert!(out.contains("<p>a b</p>") && !out.contains("<!--"), "{out}");
+    }
+
+    #[test]
+    fn pages_nested_past_the_stack_are_published_as_rendered() {
+        // Each of these aborted the process with a stack overflow in the minifier.
+        for page in [
+            "<div>".repeat(200_000),
+            format!("<p>x</p><style>{}</style>", "a{".repeat(100_000)),
+            format!("<style>{}</style>", "@media (x){".repeat(100_000)),
+        ] {
+            assert_eq!(minify(page.as_bytes()), page.as_bytes());
+        }
+    }
+
+    #[test]
+    fn deep_pages_under_the_bounds_are_still_minified() {
+        let page = format!("<p>a  b</p>{}", "<div>".repeat(20_000));
+        assert!(minify(page.as_bytes()).starts_with(b"<p>a b</p>"));
+        let styled = "<style>a { color : red }</style><p>a  b</p>";
+        assert_eq!(
+            minify(styled.as_bytes()),
+            b"<style>a{color:red}</style><p>a b</p>"
+        );
+    }
+
+    #[test]
+    fn a_nul_in_html_is_published_as_a_replacement_character() {
+        let out = contents(Body::Html("<p>a\0b</p>".to_owned()), false).unwrap();
+        assert_eq!(&*out, "<p>a\u{fffd}b</p>".as_bytes());
+    }
+
+    #[test]
+    fn counts_opening_tags_as_the_minifier_reads_them() {
+        let html = b"<a><b-c/><:x><1>a < b</a><!-- <i> -->";
+        assert_eq!(opening_tags(html, 100), 5);
+        assert_eq!(opening_tags(html, 2), 3, "counting stops past the bound");
     }
 }

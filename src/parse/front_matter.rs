@@ -58,7 +58,12 @@ impl Date {
         let dt: toml::value::Datetime = s
             .trim()
             .parse()
-            .map_err(|_| format!("`{s}` is not a date (expected `YYYY-MM-DD` or RFC 3339)"))?;
+            .or_else(|_| {
+                jekyll_date(s.trim())
+                    .ok_or(())
+                    .and_then(|d| d.parse().map_err(drop))
+            })
+            .map_err(|()| format!("`{s}` is not a date (expected `YYYY-MM-DD` or RFC 3339)"))?;
         Self::from_datetime(dt)
     }
 
@@ -76,6 +81,30 @@ impl Date {
             None => Err(format!("`{dt}` has no date part")),
         }
     }
+}
+
+/// Jekyll's date (`2015-11-14 14:56:51 +0100`, seconds and offset optional) in RFC 3339.
+fn jekyll_date(s: &str) -> Option<String> {
+    let mut parts = s.split_whitespace();
+    let (date, time) = (parts.next()?, parts.next()?);
+    let offset = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    let time = if time.len() == 5 {
+        format!("{time}:00")
+    } else {
+        time.to_owned()
+    };
+    let offset = match offset {
+        None => String::new(),
+        Some("Z" | "UTC" | "GMT") => "Z".to_owned(),
+        Some(o) if o.len() == 5 && o.starts_with(['+', '-']) && o.is_char_boundary(3) => {
+            format!("{}:{}", &o[..3], &o[3..])
+        }
+        Some(o) => o.to_owned(),
+    };
+    Some(format!("{date}T{time}{offset}"))
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
@@ -252,8 +281,16 @@ pub fn parse(source: &Arc<SourceText>, split: &Split) -> Result<FrontMatter, Dia
                 fm.relocated(|span| span.start + split.front.start..span.end + split.front.start)
             })
             .map_err(|e| {
-                let d = Diagnostic::error(crate::config::toml_message(&e));
-                match e.span() {
+                let message = crate::config::toml_message(&e);
+                let mut d = Diagnostic::error(&message);
+                if let Some(key) = message
+                    .strip_prefix("unknown field `")
+                    .and_then(|r| r.split_once('`'))
+                    .map(|(k, _)| k)
+                {
+                    d = d.help(foreign_key_help(key));
+                }
+                match crate::config::toml_error_span(&e, text) {
                     Some(span) => d.at(
                         source,
                         span.start + split.front.start..span.end + split.front.start,
@@ -264,6 +301,44 @@ pub fn parse(source: &Arc<SourceText>, split: &Split) -> Result<FrontMatter, Dia
         Format::Yaml => parse_yaml(source, split, text),
     }
 }
+
+/// What to write instead of a key this generator does not know, for the keys other tools use.
+fn foreign_key_help(key: &str) -> String {
+    match key {
+        "url" | "permalink" => {
+            format!("`{key}` (Hugo, Jekyll) is `path` here: the page's whole URL path")
+        }
+        "lastmod" | "last_modified_at" | "modified" => {
+            format!("`{key}` is `updated` here")
+        }
+        "layout" | "type" => {
+            format!("`{key}` is `template` here: a file in `templates/`, such as `page.html`")
+        }
+        "publishDate" | "publishdate" | "pubdate" => format!("`{key}` is `date` here"),
+        "summary" => {
+            "`summary` is `description` here; or put `<!-- more -->` in the body".to_owned()
+        }
+        "tags" | "categories" | "keywords" | "series" | "authors" | "author" | "images" | "toc" => {
+            format!(
+                "this generator has no `{key}` of its own: keep it under `[extra]`, where templates read it as `page.extra.{key}`"
+            )
+        }
+        _ => match crate::text::did_you_mean(key, KNOWN) {
+            Some(known) => format!("did you mean `{known}`?"),
+            None => "keys for templates go under `[extra]`".to_owned(),
+        },
+    }
+}
+
+/// Keys of other tools (Hugo, Jekyll) that mean what one of ours means, in YAML front matter:
+/// the other tool's meaning is kept.
+const FOREIGN: &[(&str, &str)] = &[
+    ("url", "path"),
+    ("permalink", "path"),
+    ("lastmod", "updated"),
+    ("last_modified_at", "updated"),
+    ("publishDate", "date"),
+];
 
 const KNOWN: &[&str] = &[
     "title",
@@ -294,7 +369,10 @@ fn parse_yaml(
         serde_yaml_ng::Value::Mapping(serde_yaml_ng::Mapping::new())
     } else {
         serde_yaml_ng::from_str(text).map_err(|e| {
-            let msg = format!("invalid YAML front matter: {e}");
+            let msg = format!(
+                "invalid YAML front matter: {}",
+                crate::text::parser_message(&e.to_string())
+            );
             match e.location() {
                 Some(loc) => Diagnostic::error(msg).at(
                     source,
@@ -309,11 +387,20 @@ fn parse_yaml(
             "YAML front matter must be a mapping of keys to values".to_owned(),
         ));
     };
+    let own: std::collections::HashSet<String> = map
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect();
     let mut known = toml::Table::new();
     let mut extra = toml::Table::new();
     for (k, v) in map {
         let Some(key) = k.as_str().map(str::to_owned) else {
             continue;
+        };
+        // Hugo's `url`, Jekyll's `permalink`, ...: ours when ours is not also given.
+        let key = match FOREIGN.iter().find(|(theirs, _)| *theirs == key) {
+            Some((_, ours)) if !own.contains(*ours) => (*ours).to_owned(),
+            _ => key,
         };
         let Some(value) = yaml_to_toml(v) else {
             continue;
@@ -328,7 +415,7 @@ fn parse_yaml(
             extra.insert(key, value);
         }
     }
-    let mut fm: FrontMatter = match toml::Value::Table(known.clone()).try_into() {
+    let mut fm: FrontMatter = match from_table(&known) {
         Ok(fm) => fm,
         Err(e) => return Err(yaml_value_error(source, split, text, &known, &e)),
     };
@@ -341,8 +428,18 @@ fn parse_yaml(
     }))
 }
 
-/// Where the value of a top-level `key:` is in YAML text.
+/// Where the value of a top-level `key:` (or of the other tool's key read as it) is in YAML
+/// text.
 fn yaml_value_span(text: &str, key: &str) -> Option<Range<usize>> {
+    yaml_key_span(text, key).or_else(|| {
+        FOREIGN
+            .iter()
+            .filter(|(_, ours)| *ours == key)
+            .find_map(|(theirs, _)| yaml_key_span(text, theirs))
+    })
+}
+
+fn yaml_key_span(text: &str, key: &str) -> Option<Range<usize>> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         if let Some(rest) = line
@@ -394,6 +491,13 @@ impl FrontMatter {
     }
 }
 
+/// Reads YAML's known keys, as TOML, the way TOML front matter is read: through TOML text, so
+/// that a value that must be located (`aliases`, `slug`, ...) reads as it does from a file.
+fn from_table(table: &toml::Table) -> Result<FrontMatter, toml::de::Error> {
+    let text = toml::to_string(table).unwrap_or_default();
+    toml::from_str(&text)
+}
+
 /// Finds the key whose value has the wrong type and points at that value in the YAML.
 fn yaml_value_error(
     source: &Arc<SourceText>,
@@ -404,7 +508,7 @@ fn yaml_value_error(
 ) -> Diagnostic {
     for (key, value) in known {
         let one: toml::Table = std::iter::once((key.clone(), value.clone())).collect();
-        let Err(e) = toml::Value::Table(one).try_into::<FrontMatter>() else {
+        let Err(e) = from_table(&one) else {
             continue;
         };
         let message = format!("{} (in `{key}`)", crate::config::toml_message(&e));

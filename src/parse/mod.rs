@@ -342,19 +342,23 @@ fn aliases(site: &Site, diagnostics: &mut Diagnostics) -> Vec<Alias> {
     let mut out: Vec<Alias> = vec![];
     // Where each alias already taken is in `out`: a site may have tens of thousands.
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for page in &site.pages {
-        for alias in &page.doc.meta.aliases {
-            let from = match url::normalize_alias(alias.get_ref()) {
+    for doc in site.documents() {
+        for alias in &doc.meta.aliases {
+            let from = match url::normalize_alias(alias.get_ref(), parent_dir(&doc.rel)) {
                 Ok(from) => from,
                 Err(msg) => {
-                    diagnostics.push(Diagnostic::error(msg).at(&page.doc.source, alias.span()));
+                    diagnostics.push(
+                        Diagnostic::error(msg)
+                            .at(&doc.source, alias.span())
+                            .help("an alias starting with `/` is a path of the site; one without, a path from the page's folder"),
+                    );
                     continue;
                 }
             };
             if let Some(owner) = taken.get(from.as_str()) {
                 diagnostics.push(
                     Diagnostic::error(format!("alias `{from}` is the URL of `{owner}`"))
-                        .at(&page.doc.source, alias.span()),
+                        .at(&doc.source, alias.span()),
                 );
             } else if let Some(&other) = seen.get(&from) {
                 diagnostics.push(
@@ -362,14 +366,14 @@ fn aliases(site: &Site, diagnostics: &mut Diagnostics) -> Vec<Alias> {
                         "alias `{from}` already redirects to `{}`",
                         out[other].to
                     ))
-                    .at(&page.doc.source, alias.span()),
+                    .at(&doc.source, alias.span()),
                 );
             } else {
                 seen.insert(from.clone(), out.len());
                 out.push(Alias {
                     from,
-                    to: page.doc.url.clone(),
-                    source: Arc::clone(&page.doc.source),
+                    to: doc.url.clone(),
+                    source: Arc::clone(&doc.source),
                     span: alias.span(),
                 });
             }

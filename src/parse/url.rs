@@ -10,8 +10,24 @@ pub(crate) fn normalize_path(path: &str) -> Result<String, String> {
     Ok(format!("/{}/", segments.join("/")))
 }
 
-/// An alias: `old/page/` becomes `/old/page/`, `old.html` stays a file path `/old.html`.
-pub(crate) fn normalize_alias(path: &str) -> Result<String, String> {
+/// An alias of a page whose file is in the folder `dir` of `content/` (`blog`, or empty): as in
+/// Hugo, `/old/page/` is a path of the site and `old-name` or `../old/path` a path from that
+/// folder (`/blog/old-name/`, `/old/path/`); `old.html` stays a file path `/old.html`.
+pub(crate) fn normalize_alias(path: &str, dir: &str) -> Result<String, String> {
+    let joined;
+    let path = if path.starts_with('/') {
+        path
+    } else {
+        let base = if dir.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/{dir}/")
+        };
+        joined = resolve(&base, path).ok_or_else(|| {
+            format!("alias `{path}` climbs out of the site with `..` (from `{base}`)")
+        })?;
+        &joined
+    };
     let segments = segments(path)?;
     if segments.is_empty() {
         return Err("an alias cannot be the homepage `/`".to_owned());
@@ -95,7 +111,25 @@ mod tests {
         assert_eq!(normalize_path("/").unwrap(), "/");
         assert!(normalize_path("../etc").is_err());
         assert!(normalize_path("a/../../b").is_err());
-        assert_eq!(normalize_alias("old.html").unwrap(), "/old.html");
+        assert_eq!(normalize_alias("/old.html", "blog").unwrap(), "/old.html");
+    }
+
+    #[test]
+    fn aliases_without_a_slash_are_relative_to_the_page_folder_as_in_hugo() {
+        assert_eq!(
+            normalize_alias("old-name", "examples").unwrap(),
+            "/examples/old-name/"
+        );
+        assert_eq!(
+            normalize_alias("../old/path", "examples").unwrap(),
+            "/old/path/"
+        );
+        assert_eq!(
+            normalize_alias("/old-url", "examples").unwrap(),
+            "/old-url/"
+        );
+        assert_eq!(normalize_alias("old.html", "").unwrap(), "/old.html");
+        assert!(normalize_alias("../../x", "examples").is_err());
     }
 
     #[test]

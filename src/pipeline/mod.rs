@@ -34,6 +34,9 @@ pub struct Report {
     pub written: Option<Summary>,
     /// The site digest of what was written (see `manifest`).
     pub site_digest: Option<String>,
+    /// The git revision published records and ledgers were compared with: `--since`, or
+    /// `HEAD` for a check in a git checkout.
+    pub since: Option<String>,
 }
 
 impl Report {
@@ -82,7 +85,8 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     records(&mut site, &sources, &config, &mut diagnostics);
     let cited = sources.content.iter().map(|c| &c.source);
     diagnostics.extend(cited_records(cited, &site, &sources));
-    if let Some(rev) = &overrides.since {
+    let since = frozen_against(overrides, &config);
+    if let Some(rev) = &since {
         diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
         diagnostics.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
     }
@@ -130,7 +134,19 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         sections: site.sections.len(),
         written,
         site_digest,
+        since,
     })
+}
+
+/// The revision published records are compared with: the one `--since` names, else, for a
+/// check in a git checkout, `HEAD`, so an uncommitted edit of a published record fails the
+/// check without any flag. A build compares with nothing unless asked.
+fn frozen_against(overrides: &Overrides, config: &config::Config) -> Option<String> {
+    match (&overrides.since, config.mode) {
+        (Some(rev), _) => Some(rev.clone()),
+        (None, Mode::Check) if config.provenance.commit.is_some() => Some("HEAD".to_owned()),
+        _ => None,
+    }
 }
 
 /// The records stages, after parsing: the artifact registry, the run ledgers and the failure
@@ -150,11 +166,15 @@ fn records(
         failure_reports: &report_ids,
         artifacts: &artifact_ids,
     };
-    let (ledgers, ds) = ledger::check(&sources.ledgers, &known);
+    let (mut ledgers, ds) = ledger::check(&sources.ledgers, &known);
     diagnostics.extend(ds);
     let (failures, ds) =
         failure::reports(&sources.failures, &site.artifacts, &ledgers, config.drafts);
     diagnostics.extend(ds);
+    let published = failures
+        .iter()
+        .map(|r| (r.id.as_str(), r.ledger_refs.as_slice()));
+    diagnostics.extend(ledger::settle(&mut ledgers, published));
     site.failures = failures;
     // Shared with the theme's `get_ledger`, which outlives this borrow of the site.
     site.ledgers = ledgers.into();
@@ -206,10 +226,10 @@ fn theme_for(
     );
 
     let mut generated = render::generated_paths(config, &site.artifacts, &site.ledgers);
-    generated.extend(render::failure_paths(&site.failures, &theme));
+    generated.extend(render::failure_paths(site, &theme));
     generated.extend(render::search_paths(&theme));
     let views = render::context::artifact_views(&site.artifacts);
-    theme.set_globals(&render::context::globals(config, &site.artifacts, &views));
+    theme.set_globals(&render::context::globals(config, site, &views));
     let _ = theme.lookups.artifacts.set(
         site.artifacts
             .iter()

@@ -450,8 +450,13 @@ impl Session {
         for &i in edited {
             let file = &state.sources.content[i];
             let path = self.root.join("content").join(&file.rel);
-            // Unreadable or not UTF-8 (or gone since): the full rebuild reports it.
-            let Ok(Ok(source)) = load::read_text(&self.root, &path) else {
+            // Unreadable, not UTF-8, too large, gone since or now a link (which only a walk
+            // may follow): the full rebuild reports it.
+            let is_link =
+                std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+            let read =
+                (!is_link).then(|| load::read_text(&self.root, &path, crate::fs::TEXT_LIMIT));
+            let Some(Ok(Ok(source))) = read else {
                 self.state = Some(state);
                 return None;
             };
@@ -691,6 +696,7 @@ impl Session {
     /// None when the records cannot be read (the full rebuild that follows reports it).
     fn records_in_place(&mut self) -> Option<Update> {
         let mut state = self.state.take()?;
+        let kept_records = state.site.keeps_records();
         let Ok((fresh, loaded)) = load::records(&state.config) else {
             self.state = Some(state);
             return None;
@@ -710,6 +716,13 @@ impl Session {
         let mut site = std::mem::take(&mut state.site);
         let mut recorded = Diagnostics::new();
         super::records(&mut site, &state.sources, &state.config, &mut recorded);
+        if site.keeps_records() != kept_records {
+            // The first record came or the last went: every page's links to the failure
+            // report index change (`has_records`), so every stage runs again.
+            state.site = site;
+            self.state = Some(state);
+            return None;
+        }
         state.recorded = recorded;
         state.cited = cited_by_file(&state.sources, &site);
         // The markdown stage runs before the render stage: shortcodes find no documents.
@@ -1212,7 +1225,9 @@ mod tests {
     use super::*;
 
     fn copy(from: &Path, to: &Path) {
-        for (rel, path) in load::walk(from).unwrap() {
+        let real = from.canonicalize().unwrap();
+        let tree = load::Tree::new(from, &real);
+        for (rel, path) in tree.walk(from, &mut Diagnostics::new()).unwrap() {
             let target = to.join(rel);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
             std::fs::copy(path, target).unwrap();

@@ -74,6 +74,12 @@ pub struct Changes {
     pub after_deletes: Record,
     /// URL paths whose content or headers changed or that were deleted, for a CDN purge.
     pub invalidate: Vec<String>,
+    /// Keys of the site that were changed or removed on the target since the last publish,
+    /// not by a publish: sent again.
+    pub repaired: Vec<String>,
+    /// Keys of ours no longer in the site that were changed or removed on the target since
+    /// the last publish, not by a publish: left as they are.
+    pub altered: Vec<String>,
 }
 
 /// Compares the plan with the target.
@@ -88,6 +94,16 @@ pub fn compute(plan: &Plan, state: &State, limits: Limits) -> Changes {
             item: item.clone(),
         })
         .collect();
+    let planned: BTreeMap<&str, &str> = plan
+        .items
+        .iter()
+        .map(|i| (i.key.as_str(), i.sha256.as_str()))
+        .collect();
+    let (repaired, altered): (Vec<String>, Vec<String>) = previous
+        .map(|r| out_of_band(r, state, &planned))
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|k| planned.contains_key(k.as_str()));
 
     // The keys we own: the record's, and those an interrupted publish wrote with our metadata.
     let mut owned: BTreeMap<String, Owned> =
@@ -100,6 +116,7 @@ pub fn compute(plan: &Plan, state: &State, limits: Limits) -> Changes {
                 headers: l.headers.clone().unwrap_or_default(),
                 immutable: l.immutable,
                 generation: 0,
+                etag: None,
             });
         }
     }
@@ -115,6 +132,7 @@ pub fn compute(plan: &Plan, state: &State, limits: Limits) -> Changes {
                 headers: i.headers.fingerprint(),
                 immutable: i.immutable,
                 generation,
+                etag: None,
             };
             (i.key.clone(), owned)
         })
@@ -157,7 +175,10 @@ pub fn compute(plan: &Plan, state: &State, limits: Limits) -> Changes {
         .iter()
         .filter(|s| matches!(s.action, Action::Changed | Action::Headers))
         .map(|s| s.item.key.as_str());
-    for key in changed.chain(deletes.iter().map(String::as_str)) {
+    let purged = changed
+        .chain(deletes.iter().map(String::as_str))
+        .chain(repaired.iter().map(String::as_str));
+    for key in purged {
         let at = crate::policy::served_at(key);
         if at != format!("/{key}") {
             invalidate.insert(format!("/{key}"));
@@ -172,16 +193,38 @@ pub fn compute(plan: &Plan, state: &State, limits: Limits) -> Changes {
         record,
         after_deletes,
         invalidate: invalidate.into_iter().collect(),
+        repaired,
+        altered,
     }
 }
 
-/// What the target says about an item: the listing when there is one (it is what is really
-/// there), else the record.
+/// The recorded objects that were changed or removed on the target since, not by a publish:
+/// missing, or holding bytes that are neither the recorded ones nor the planned ones and do not
+/// carry our SHA-256 (an interrupted publish of ours writes both). An S3 object written by
+/// another client carries no SHA-256 of ours, so it counts whatever its bytes.
+fn out_of_band(record: &Record, state: &State, planned: &BTreeMap<&str, &str>) -> Vec<String> {
+    record
+        .objects
+        .iter()
+        .filter(|(key, owned)| match state.seen(key) {
+            None => false,
+            Some(None) => true,
+            Some(Some(l)) => {
+                let sha = l.sha256.as_deref();
+                let as_planned = sha.is_some() && sha == planned.get(key.as_str()).copied();
+                sha != Some(owned.sha256.as_str()) && !as_planned && !l.ours
+            }
+        })
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
+/// What the target says about an item: what was seen of it (every object with
+/// `--verify-remote` or without a record; else those the listing shows changed), else the
+/// record.
 fn action(item: &Item, state: &State) -> Action {
-    let remote = match &state.listed {
-        Some(listed) => listed
-            .get(&item.key)
-            .map(|l| (l.sha256.clone(), l.headers.clone())),
+    let remote = match state.seen(&item.key) {
+        Some(seen) => seen.map(|l| (l.sha256.clone(), l.headers.clone())),
         None => state
             .record
             .as_ref()
@@ -253,7 +296,7 @@ mod tests {
             record: Some(first.after_deletes),
             etag: Some("\"1\"".to_owned()),
             has_record: true,
-            listed: None,
+            ..State::default()
         }
     }
 
@@ -400,5 +443,62 @@ mod tests {
         );
         let c = compute(&p, &state, LIMITS);
         assert_eq!(actions(&c), [("a.html", Action::Unchanged)]);
+    }
+
+    fn seen(sha: Option<&str>, ours: bool) -> Listed {
+        Listed {
+            sha256: sha.map(|s| s.repeat(64)),
+            headers: None,
+            immutable: false,
+            ours,
+        }
+    }
+
+    #[test]
+    fn changes_made_on_the_target_by_someone_else_are_sent_again_and_said() {
+        let p = plan(vec![
+            item("gone.html", "g", false),
+            item("foreign.html", "f", false),
+            item("interrupted.html", "i", false),
+            item("touched.html", "t", false),
+            item("same.html", "s", false),
+        ]);
+        let mut state = published(&p);
+        let mut next = p.clone();
+        // A publish of ours was interrupted after sending the new bytes of this one.
+        next.items[2].sha256 = "j".repeat(64);
+        state.checked = [
+            ("gone.html", None),
+            // Put by another client: no digest of ours.
+            ("foreign.html", Some(seen(None, false))),
+            ("interrupted.html", Some(seen(Some("j"), true))),
+            // A directory's file with a new time and the same bytes.
+            ("touched.html", Some(seen(Some("t"), false))),
+        ]
+        .into_iter()
+        .map(|(k, l)| (k.to_owned(), l))
+        .collect();
+        let c = compute(&next, &state, LIMITS);
+        assert_eq!(c.repaired, ["foreign.html", "gone.html"]);
+        assert_eq!(
+            actions(&c),
+            [
+                ("gone.html", Action::New),
+                ("foreign.html", Action::Changed),
+                ("interrupted.html", Action::Unchanged),
+                ("touched.html", Action::Unchanged),
+                ("same.html", Action::Unchanged),
+            ]
+        );
+        assert_eq!(
+            c.invalidate,
+            ["/foreign.html", "/gone.html"],
+            "a repaired file is purged from the CDN too"
+        );
+        // A file of ours that is no longer in the site is only reported.
+        let smaller = plan(vec![item("same.html", "s", false)]);
+        let c = compute(&smaller, &state, LIMITS);
+        assert_eq!(c.repaired, Vec::<String>::new());
+        assert_eq!(c.altered, ["foreign.html", "gone.html"]);
     }
 }

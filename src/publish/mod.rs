@@ -219,6 +219,9 @@ pub struct Report {
     pub invalidate: Vec<String>,
     /// Things the user should know (a store that ignores conditional writes...).
     pub warnings: Vec<String>,
+    /// Files changed or removed on the target since the last publish, not by a publish, and
+    /// sent again (in a dry run: to send again).
+    pub repaired: Vec<String>,
 }
 
 /// Publishes the built site in `options.dir` to `options.target`.
@@ -282,23 +285,59 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
         generation: changes.record.generation,
         invalidate: changes.invalidate.clone(),
         warnings: vec![],
+        repaired: changes.repaired.clone(),
     };
-    if changes.held_back > 0 {
+    let one = |keys: &[String], yes: &'static str, no: &'static str| {
+        if keys.len() == 1 { yes } else { no }
+    };
+    if !changes.repaired.is_empty() {
+        let again = match options.mode {
+            Mode::Publish => "published",
+            Mode::DryRun => "would publish",
+        };
         report.warnings.push(format!(
-            "not deleting {} keys the site no longer has: more than --max-deletes {}; check the plan with --dry-run, then publish with a higher --max-deletes",
-            changes.held_back, options.limits.max_deletes
+            "{} on {} {} changed or removed since the last publish, not by ancapex; {again} {} again: {}",
+            crate::text::count(changes.repaired.len(), "file", "files"),
+            options.target,
+            one(&changes.repaired, "was", "were"),
+            one(&changes.repaired, "it", "them"),
+            changes.repaired.join(", ")
         ));
     }
-    let Some(store) = store.filter(|_| options.mode == Mode::Publish) else {
+    if !changes.altered.is_empty() {
+        report.warnings.push(format!(
+            "{} no longer part of the site {} changed or removed on {} since the last publish, not by ancapex; left as {}: {}",
+            crate::text::count(changes.altered.len(), "file", "files"),
+            one(&changes.altered, "was", "were"),
+            options.target,
+            one(&changes.altered, "it is", "they are"),
+            changes.altered.join(", ")
+        ));
+    }
+    if changes.held_back > 0 {
+        report.warnings.push(format!(
+            "not deleting {} the site no longer has: more than --max-deletes {}; check the plan with --dry-run, then publish with a higher --max-deletes",
+            crate::text::count(changes.held_back, "key", "keys"),
+            options.limits.max_deletes
+        ));
+    }
+    if options.mode == Mode::DryRun {
+        // A dry run writes no probe: it goes by what the store can express (a directory, made
+        // or not yet, cannot).
+        if !store.as_ref().is_some_and(Store::conditional_writes) {
+            report.warnings.push(cannot_lock(&options.target));
+        }
+        return Ok(report);
+    }
+    let Some(store) = store else {
         return Ok(report);
     };
 
     let conditional = runtime.block_on(conditional_writes(&store, &state))?;
-    if !conditional {
-        report.warnings.push(format!(
-            "{} ignores conditional writes: two publishes running at once could both write the publish record",
-            store.name()
-        ));
+    // Said once, where it matters: on the first publish to the target (and in a dry run),
+    // not on every publish after it.
+    if !conditional && !state.has_record {
+        report.warnings.push(cannot_lock(&options.target));
     }
     for phase in Phase::ALL {
         let steps: Vec<&diff::Step> = changes
@@ -338,7 +377,18 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
         // The store cannot check, or gave the record no ETag to check against.
         _ => Condition::None,
     };
-    let etag = runtime.block_on(write_record(&store, &changes.record, &condition))?;
+    // What a listing shows of each object now, for the next publish to compare with: the
+    // listing made at the start when nothing was written, else a new one.
+    let wrote = changes.steps.iter().any(|s| s.action != Action::Unchanged);
+    let present = if wrote {
+        runtime.block_on(store.list())?
+    } else {
+        state.present.clone()
+    };
+    let (mut record, mut after_deletes) = (changes.record.clone(), changes.after_deletes.clone());
+    remote::stamp(&mut record, &present);
+    remote::stamp(&mut after_deletes, &present);
+    let etag = runtime.block_on(write_record(&store, &record, &condition))?;
     progress.event(&Event::Recorded);
     if !changes.deletes.is_empty() {
         runtime.block_on(execute::deletes(
@@ -351,7 +401,7 @@ pub fn run(options: &Options, progress: &dyn Progress) -> Result<Report> {
             Some(etag) if conditional => Condition::Matches(etag),
             _ => Condition::None,
         };
-        runtime.block_on(write_record(&store, &changes.after_deletes, &condition))?;
+        runtime.block_on(write_record(&store, &after_deletes, &condition))?;
     }
     if let Some(path) = &options.invalidation_list {
         let mut text = changes.invalidate.join("\n");
@@ -391,6 +441,13 @@ async fn write_record(
             target: store.name().to_owned(),
         }),
     }
+}
+
+/// The warning for a store that cannot make the record's write conditional.
+fn cannot_lock(target: &Target) -> String {
+    format!(
+        "{target} ignores conditional writes: two publishes running at once could both write the publish record; publish to it from one place at a time (said on a first publish and in a dry run)"
+    )
 }
 
 /// Whether the store refuses a write whose condition fails (a probe object under our own

@@ -3,6 +3,7 @@
 //! writes of large files), plus the one S3 request OpenDAL cannot express: a copy of an object
 //! onto itself with new headers (`x-amz-metadata-directive: REPLACE`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -54,6 +55,15 @@ pub(crate) struct Stat {
     pub(crate) headers: Option<String>,
     /// Its `Cache-Control`, when the store keeps one.
     pub(crate) cache_control: Option<String>,
+}
+
+/// An object as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Present {
+    /// Its size in bytes.
+    pub size: u64,
+    /// What changes whenever its bytes do: its ETag (S3), or `mtime:<time>` (a directory).
+    pub version: Option<String>,
 }
 
 /// What a conditional write of the publish record requires.
@@ -264,22 +274,34 @@ impl Store {
         }
     }
 
-    /// Every key under the prefix, but ours under `.well-known/ancapex/`.
-    pub(crate) async fn list(&self) -> Result<Vec<String>> {
+    /// Every key under the prefix, but ours under `.well-known/ancapex/`, with what the
+    /// listing itself says of it (S3: ListObjectsV2, one request per 1,000 keys; a directory:
+    /// its entries' metadata): no request per object.
+    pub(crate) async fn list(&self) -> Result<BTreeMap<String, Present>> {
         let entries = self
             .op
             .list_with("/")
             .recursive(true)
             .await
             .map_err(|e| self.error("could not list", "", e))?;
-        let mut keys: Vec<String> = entries
+        Ok(entries
             .into_iter()
             .filter(|e| e.metadata().is_file())
-            .map(|e| e.path().to_owned())
-            .filter(|k| !k.starts_with(super::remote::OWN_PREFIX))
-            .collect();
-        keys.sort();
-        Ok(keys)
+            .filter(|e| !e.path().starts_with(super::remote::OWN_PREFIX))
+            .map(|e| {
+                let meta = e.metadata();
+                let version = match self.kind {
+                    Kind::S3(_) => meta.etag().map(str::to_owned),
+                    // A directory has no ETag: its modification time changes with its bytes.
+                    Kind::Dir(_) => meta.last_modified().map(|t| format!("mtime:{t}")),
+                };
+                let present = Present {
+                    size: meta.content_length(),
+                    version,
+                };
+                (e.path().to_owned(), present)
+            })
+            .collect())
     }
 
     /// The SHA-256 of a file in a directory target (which keeps no metadata).

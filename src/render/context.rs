@@ -273,12 +273,13 @@ pub(crate) fn paginator(
 pub(crate) const RECORD_GLOBALS: [&str; 2] = ["artifacts", "artifact_filters"];
 
 /// What every template sees: `config`, `artifacts` (`views`, from `artifact_views`),
-/// `artifact_filters`, `serve`.
+/// `artifact_filters`, `serve`, `has_records`.
 pub(crate) fn globals(
     config: &Config,
-    artifacts: &[Artifact],
+    site: &crate::model::Site,
     views: &[Value],
 ) -> BTreeMap<&'static str, Value> {
+    let artifacts = &site.artifacts;
     let mut c = Map::new();
     c.insert("title", Value::from(config.title.as_str()));
     c.insert("description", Value::from(config.description.as_str()));
@@ -299,6 +300,9 @@ pub(crate) fn globals(
         "serve",
         Value::from(config.mode == crate::config::Mode::Serve),
     );
+    // Whether there is a failure report index to link to. Not a record global: it changes only
+    // when the first record comes or the last goes, and then serve rebuilds everything.
+    g.insert("has_records", Value::from(site.keeps_records()));
     g
 }
 
@@ -614,6 +618,22 @@ pub(crate) fn failure(r: &FailureReport) -> Value {
     v.insert("reviewers", Value::from_serializable(&r.reviewers));
     v.insert("runs", Value::from_serializable(&r.runs));
     v.insert("ledger_refs", Value::from_serializable(&r.ledger_refs));
+    // Each cited entry with where the run page shows it.
+    let entries: Vec<Value> = r
+        .ledger_refs
+        .iter()
+        .map(|text| {
+            let mut m = Map::new();
+            m.insert("text", Value::from(text.as_str()));
+            let url = text
+                .strip_prefix("ledger:")
+                .and_then(|rest| rest.split_once('#'))
+                .and_then(|(name, seq)| Some(super::ledgers::entry_url(name, seq.parse().ok()?)));
+            m.insert("url", url.map_or_else(Value::none, Value::from));
+            Value::from(m)
+        })
+        .collect();
+    v.insert("ledger_entries", Value::from(entries));
     let refs =
         |list: &[String]| Value::from(list.iter().map(|t| failure_ref(t)).collect::<Vec<_>>());
     v.insert("artifacts_affected", refs(&r.artifacts_affected));

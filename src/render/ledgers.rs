@@ -49,12 +49,97 @@ pub(crate) fn generated_paths(ledgers: &[Ledger]) -> Vec<String> {
     out
 }
 
+/// A body value as the summary shows it: text as it is, anything else as JSON written the way
+/// the browser's `ledger-verify.js` writes it (keys sorted, numbers as JavaScript prints them),
+/// so that the summary it reads from the verified line is this one, character for character.
 fn text(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => "none".to_owned(),
         Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(other) => {
+            let mut out = String::new();
+            js_json(other, &mut out);
+            out
+        }
     }
+}
+
+/// JSON with sorted keys and JavaScript's numbers (`JSON.stringify` of the same value with its
+/// keys sorted).
+fn js_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&js_number(n.as_f64().unwrap_or(f64::NAN))),
+        Value::String(s) => out.push_str(&Value::String(s.clone()).to_string()),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                js_json(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            // serde_json's map is sorted by key.
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                js_json(x, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A number as JavaScript's `String(x)` writes it (ECMAScript Number::toString: the shortest
+/// digits that read back as `x`, plain from 1e-6 to below 1e21, else with an exponent), so the
+/// browser and the build agree on `100.0` (`100`), `1e-6` (`0.000001`) and `1e16`.
+fn js_number(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_owned();
+    }
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+    }
+    // Rust's `{:e}` is the shortest round-trip representation, as `d.ddde<exp>`.
+    let sci = format!("{:e}", value.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let len = i32::try_from(digits.len()).unwrap_or(i32::MAX);
+    // The decimal point goes after `point` digits (ECMAScript's n, with k = len).
+    let point = exp + 1;
+    let zeros = |count: i32| "0".repeat(usize::try_from(count).unwrap_or(0));
+    let sign = if value < 0.0 { "-" } else { "" };
+    let body = if len <= point && point <= 21 {
+        format!("{digits}{}", zeros(point - len))
+    } else if 0 < point && point <= 21 {
+        let (int, frac) = digits.split_at(usize::try_from(point).unwrap_or(0));
+        format!("{int}.{frac}")
+    } else if -6 < point && point <= 0 {
+        format!("0.{}{digits}", zeros(-point))
+    } else {
+        let power = if exp >= 0 {
+            format!("+{exp}")
+        } else {
+            exp.to_string()
+        };
+        match digits.split_at(1) {
+            (first, "") => format!("{first}e{power}"),
+            (first, rest) => format!("{first}.{rest}e{power}"),
+        }
+    };
+    format!("{sign}{body}")
 }
 
 /// A one-line reading of an entry's body.
@@ -71,18 +156,22 @@ pub(crate) fn summary(e: &Entry) -> String {
             b("reason")
         ),
         "node.join" => match e.body.get("gpus") {
-            Some(g) => format!("Node {} joined with {g} GPUs", b("node")),
+            Some(g) => format!("Node {} joined with {} GPUs", b("node"), text(Some(g))),
             None => format!("Node {} joined", b("node")),
         },
         "node.leave" => format!("Node {} left: {}", b("node"), b("reason")),
         "checkpoint" => format!(
-            "Checkpoint at step {}, {} tokens, {} file(s)",
+            "Checkpoint at step {}, {} tokens, {}",
             b("step"),
             b("tokens"),
-            e.body
-                .get("files")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len)
+            crate::text::count(
+                e.body
+                    .get("files")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len),
+                "file",
+                "files"
+            )
         ),
         "eval" => {
             let metrics = e
@@ -103,14 +192,15 @@ pub(crate) fn summary(e: &Entry) -> String {
                 b("harness")
             )
         }
+        // The report is not read from the line: a later report or correction settles a
+        // `pending` one, and the page says which (`report` in the entry's view).
         "failure" => format!(
-            "{} {} failure at step {}: {}. Action: {}. Report: {}",
+            "{} {} failure at step {}: {}. Action: {}.",
             b("severity"),
             b("class"),
             b("step"),
             b("impact"),
-            b("action"),
-            b("failure_report")
+            b("action")
         ),
         "restart" => format!("Restarted from step {}: {}", b("from_step"), b("reason")),
         "artifact.status" => format!("{}: {} → {}", b("ref"), b("from"), b("to")),
@@ -120,6 +210,12 @@ pub(crate) fn summary(e: &Entry) -> String {
         "run.end" => format!("Run ended ({}): {}", b("outcome"), b("summary")),
         _ => String::new(),
     }
+}
+
+/// Where entry `seq` of ledger `name` is shown: its run page, at its anchor.
+pub(crate) fn entry_url(name: &str, seq: u64) -> String {
+    let pager = usize::try_from(seq).unwrap_or(0) / PER_PAGE + 1;
+    format!("{}#seq-{seq}", page_url(name, pager))
 }
 
 /// One entry for a template. A signed entry names the level-0 tile of the newest checkpoint's
@@ -137,6 +233,15 @@ pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
         };
         format!("{}{}", url(&l.name), tile.path())
     });
+    // A failure's report, as settled by the whole site: none while it is pending.
+    let report = (e.kind == "failure").then(|| {
+        l.reports.get(&e.seq).map_or(Value::Null, |r| {
+            json!({
+                "id": r.id,
+                "url": r.published.then(|| crate::failure::FailureReport::url(&r.id)),
+            })
+        })
+    });
     json!({
         "seq": e.seq,
         "ts": e.ts,
@@ -149,7 +254,8 @@ pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
         "leaf": merkle::hex(&e.leaf),
         "signed": signed,
         "tile_url": tile,
-        "url": format!("{}#seq-{}", page_url(&l.name, usize::try_from(e.seq).unwrap_or(0) / PER_PAGE + 1), e.seq),
+        "url": entry_url(&l.name, e.seq),
+        "report": report,
     })
 }
 
@@ -338,5 +444,52 @@ mod tests {
             ..Selection::default()
         };
         assert!(seqs(&backwards, &all).is_empty());
+    }
+
+    /// The summaries the browser's `ledger-verify.js` must agree with, one or more per entry
+    /// type; `tests/browser/ledger-summary.test.mjs` checks the script against the same file.
+    const CORPUS: &str = include_str!("../../tests/fixtures/ledger/summaries.json");
+
+    #[test]
+    fn summaries_are_the_ones_the_browser_reads_from_the_line() {
+        let cases: Vec<Value> = serde_json::from_str(CORPUS).unwrap();
+        let mut types = std::collections::BTreeSet::new();
+        for case in &cases {
+            let kind = case["type"].as_str().unwrap().to_owned();
+            let e = Entry {
+                seq: 0,
+                ts: String::new(),
+                kind: kind.clone(),
+                actor: String::new(),
+                body: case["body"].as_object().unwrap().clone(),
+                refs: vec![],
+                line: String::new(),
+                leaf: [0; 32],
+            };
+            assert_eq!(summary(&e), case["summary"].as_str().unwrap(), "{case}");
+            types.insert(kind);
+        }
+        for (kind, _) in crate::ledger::schema::TYPES {
+            assert!(types.contains(*kind), "no summary of a `{kind}` entry");
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_javascript_writes_them() {
+        for (x, js) in [
+            (0.0003, "0.0003"),
+            (1e-6, "0.000001"),
+            (1e-7, "1e-7"),
+            (1.5e-7, "1.5e-7"),
+            (100.0, "100"),
+            (123_456_789.123, "123456789.123"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (-2.5e-9, "-2.5e-9"),
+            (-0.0, "0"),
+            (5e-324, "5e-324"),
+        ] {
+            assert_eq!(js_number(x), js, "{x}");
+        }
     }
 }

@@ -76,13 +76,13 @@ pub(crate) fn ledger_views(ledgers: &Arc<[Ledger]>) -> crate::theme::LedgerLooku
 
 /// The failure pages this theme makes (the index and one page per report) and the reports'
 /// evidence files; links to them are valid.
-pub fn failure_paths(failures: &[FailureReport], theme: &Theme) -> Vec<String> {
+pub fn failure_paths(site: &Site, theme: &Theme) -> Vec<String> {
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
     let mut out = vec![];
-    if has("failure_list.html") {
+    if has("failure_list.html") && site.keeps_records() {
         out.push("/failures/".to_owned());
     }
-    for r in failures {
+    for r in &site.failures {
         if has("failure.html") {
             out.push(FailureReport::url(&r.id));
         }
@@ -705,12 +705,13 @@ fn plan(
             Job::ArtifactIntoto(i),
             claim(),
         ));
-        for f in &a.files {
-            let f = f.get_ref();
-            if let (Some(url), Some(path)) = (context::artifact_file_url(a, f), &f.path) {
+        // Only files found inside the record's folder: a missing or escaping one is a
+        // problem of the record, never a failure to copy.
+        for (f, real) in a.files.iter().zip(&a.file_paths) {
+            if let (Some(url), Some(real)) = (context::artifact_file_url(a, f.get_ref()), real) {
                 claims.push((
                     url.trim_start_matches('/').to_owned(),
-                    Job::Static(Origin::Disk(a.folder.join(path.get_ref()))),
+                    Job::Static(Origin::Disk(real.clone())),
                     claim(),
                 ));
             }
@@ -740,11 +741,13 @@ fn plan(
             ));
         }
     }
-    claims.push((
-        "failures/index.html".into(),
-        Job::FailureList,
-        Claim::generated("failures/index.html"),
-    ));
+    if site.keeps_records() {
+        claims.push((
+            "failures/index.html".into(),
+            Job::FailureList,
+            Claim::generated("failures/index.html"),
+        ));
+    }
     for (i, r) in site.failures.iter().enumerate() {
         let claim = || Claim {
             what: format!("the page of failure report `{}`", r.id),
@@ -868,7 +871,7 @@ pub(crate) fn syntax_css(
     let theme_toml: ThemeToml = match theme_config {
         Some(src) => toml::from_str(&src.text).unwrap_or_else(|e: toml::de::Error| {
             let d = Diagnostic::error(crate::config::toml_message(&e));
-            diagnostics.push(match e.span() {
+            diagnostics.push(match crate::config::toml_error_span(&e, &src.text) {
                 Some(span) => d.at(src, span),
                 None => d.in_file(src.path.clone()),
             });

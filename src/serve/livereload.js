@@ -45,7 +45,9 @@
       "background:rgba(20,20,24,0.94);color:#eee;font:14px/1.5 ui-monospace,monospace;padding:24px");
     overlay.id = "ancapex-problems";
     overlay.setAttribute("role", "alert");
-    var errors = list.filter(function (d) { return d.severity === "error"; }).length;
+    var hidden = data.hidden || { errors: 0, warnings: 0 };
+    var errors = list.filter(function (d) { return d.severity === "error"; }).length +
+      hidden.errors;
     var head = el("div", "", "display:flex;justify-content:space-between;align-items:center");
     head.appendChild(el("strong", "ancapex: the build has " + errors + " error" +
       (errors === 1 ? "" : "s") + "; the last good site is still served", "color:#ff8080"));
@@ -53,25 +55,33 @@
     close.addEventListener("click", hide);
     head.appendChild(close);
     overlay.appendChild(head);
+    // One card per problem: the terminal's report of it (message, place, the line with a caret,
+    // help) when there is one, else its parts.
     list.forEach(function (d) {
       var box = el("div", "", "margin:16px 0;padding:12px;border-left:4px solid " +
         (d.severity === "error" ? "#ff8080" : "#ffd080") + ";background:#222");
       box.className = "ancapex-problem";
-      var loc = where(d);
-      if (loc) {
-        box.appendChild(el("div", loc, "color:#9cf"));
-      }
-      box.appendChild(el("div", d.severity + ": " + d.message, "font-weight:bold"));
-      if (d.label) {
-        box.appendChild(el("div", d.label, "color:#ccc"));
-      }
-      if (d.help) {
-        box.appendChild(el("div", "help: " + d.help, "color:#8f8"));
+      if (d.rendered) {
+        box.appendChild(el("pre", d.rendered, "margin:0;white-space:pre-wrap;font:inherit"));
+      } else {
+        var loc = where(d);
+        if (loc) {
+          box.appendChild(el("div", loc, "color:#9cf"));
+        }
+        box.appendChild(el("div", d.severity + ": " + d.message, "font-weight:bold"));
+        if (d.label) {
+          box.appendChild(el("div", d.label, "color:#ccc"));
+        }
+        if (d.help) {
+          box.appendChild(el("div", "help: " + d.help, "color:#8f8"));
+        }
       }
       overlay.appendChild(box);
     });
-    if (data.report) {
-      overlay.appendChild(el("pre", data.report, "white-space:pre-wrap;color:#bbb;margin-top:24px"));
+    // A run with many problems shows the first ones, as the terminal does.
+    if (hidden.errors + hidden.warnings > 0) {
+      overlay.appendChild(el("p", "… and " + (hidden.errors + hidden.warnings) +
+        " more in the terminal (`--all-problems` shows every one)", "color:#ccc"));
     }
     document.body.appendChild(overlay);
   }

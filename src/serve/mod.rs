@@ -40,9 +40,12 @@ pub enum Event<'a> {
     },
     /// A build or rebuild finished (with or without problems in the content).
     Built {
-        /// What changed.
+        /// What the session rendered.
         update: &'a Update,
-        /// The changed source files that caused it (none for the first build).
+        /// What changed in the site being served.
+        served: Served,
+        /// The changed source files that caused it, relative to the site root (none for the
+        /// first build).
         causes: &'a [PathBuf],
         /// How long it took.
         took: Duration,
@@ -59,6 +62,25 @@ pub enum Event<'a> {
     WatchProblem {
         /// What happened.
         message: String,
+    },
+}
+
+/// What a build did to the site being served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// It built and is served: this many outputs were added or have other bytes, this many
+    /// are gone, compared with the site served before.
+    Site {
+        /// Outputs added or changed.
+        changed: usize,
+        /// Outputs removed.
+        removed: usize,
+    },
+    /// It failed: nothing changed in what is served, the last good site (if there was one
+    /// yet).
+    LastGood {
+        /// Whether a good build was served before.
+        exists: bool,
     },
 }
 
@@ -142,9 +164,10 @@ pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
     let started = Instant::now();
     match Session::start(&root, &overrides) {
         Ok((session, update)) => {
-            publish(&hub, &session, &update, &[]);
+            let served = publish(&hub, &session, &update, &[]);
             report(Event::Built {
                 update: &update,
+                served,
                 causes: &[],
                 took: started.elapsed(),
                 diagnostics: session.diagnostics(),
@@ -202,10 +225,15 @@ pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
         match result {
             Ok(update) => {
                 if let Some(session) = guard.as_ref() {
-                    publish(&hub, session, &update, &changed);
+                    let served = publish(&hub, session, &update, &changed);
+                    let causes: Vec<PathBuf> = changed
+                        .iter()
+                        .map(|p| p.strip_prefix(&root).unwrap_or(p).to_path_buf())
+                        .collect();
                     report(Event::Built {
                         update: &update,
-                        causes: &changed,
+                        served,
+                        causes: &causes,
                         took: started.elapsed(),
                         diagnostics: session.diagnostics(),
                     });
@@ -221,19 +249,26 @@ pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
     }
 }
 
-/// Makes a rebuild visible: the new site when it has no errors, then the event.
-fn publish(hub: &Hub, session: &Session, update: &Update, causes: &[PathBuf]) {
+/// Makes a rebuild visible: the new site when it has no errors, then the event. Returns what
+/// changed in the site served.
+fn publish(hub: &Hub, session: &Session, update: &Update, causes: &[PathBuf]) -> Served {
     let diagnostics = session.diagnostics();
     if diagnostics.has_errors() {
         let json = problems_json(diagnostics);
-        hub.lock().problems = Some(json.clone());
+        let exists = {
+            let mut shared = hub.lock();
+            shared.problems = Some(json.clone());
+            !shared.files.is_empty()
+        };
         hub.broadcast(&sse("problems", &json));
-        return;
+        return Served::LastGood { exists };
     }
-    let had_problems = {
+    let (had_problems, served) = {
         let mut shared = hub.lock();
-        shared.files = session.files();
-        shared.problems.take().is_some()
+        let files = session.files();
+        let served = difference(&shared.files, &files);
+        shared.files = files;
+        (shared.problems.take().is_some(), served)
     };
     if had_problems {
         hub.broadcast(&sse("ok", "{}"));
@@ -258,6 +293,22 @@ fn publish(hub: &Hub, session: &Session, update: &Update, causes: &[PathBuf]) {
         });
         hub.broadcast(&sse("reload", &data.to_string()));
     }
+    served
+}
+
+/// How the site served changes from `old` to `new`: outputs added or with other bytes, and
+/// outputs gone. The session's own count is against its last build, which may have failed
+/// and never been served.
+fn difference(old: &Files, new: &Files) -> Served {
+    let changed = new
+        .iter()
+        .filter(|(path, file)| {
+            old.get(*path)
+                .is_none_or(|o| o.written.sha256 != file.written.sha256)
+        })
+        .count();
+    let removed = old.keys().filter(|p| !new.contains_key(*p)).count();
+    Served::Site { changed, removed }
 }
 
 /// One server-sent event.
@@ -272,14 +323,23 @@ pub(crate) fn sse(event: &str, data: &str) -> String {
     out
 }
 
-/// The overlay's data: every diagnostic (file, line, column, message, label, help) and the
-/// terminal's report of them, as plain text.
+/// The overlay's data: the diagnostics the terminal shows (file, line, column, message, label,
+/// help), each with the terminal's report of it as plain text (`rendered`: the place, the line,
+/// the caret), so the overlay shows each problem once, and how many more there are.
 pub(crate) fn problems_json(diagnostics: &Diagnostics) -> String {
+    // As many as the terminal's report shows: a save that breaks thousands of things must not
+    // send the browser thousands of cards.
+    let (kept, hidden) = diagnostics.shown(diagnostic::Shown::First(diagnostic::SHOWN));
     let data: serde_json::Value =
-        serde_json::from_str(&diagnostic::json(diagnostics)).unwrap_or_default();
+        serde_json::from_str(&diagnostic::json(&kept)).unwrap_or_default();
+    let mut list = data["diagnostics"].as_array().cloned().unwrap_or_default();
+    for (view, d) in list.iter_mut().zip(&kept) {
+        view["rendered"] = diagnostic::render_single(d, Style::Plain).into();
+    }
+    let (errors, warnings) = hidden.counts();
     serde_json::json!({
-        "report": diagnostic::render(diagnostics, Style::Plain),
-        "diagnostics": data["diagnostics"],
+        "diagnostics": list,
+        "hidden": {"errors": errors, "warnings": warnings},
     })
     .to_string()
 }
@@ -296,7 +356,6 @@ fn failure_json(error: &Error) -> String {
                 source = s.source();
             }
             serde_json::json!({
-                "report": report,
                 "diagnostics": [{"severity": "error", "message": report}],
             })
             .to_string()

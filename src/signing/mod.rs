@@ -37,6 +37,16 @@ pub fn signer(config: &Config) -> Result<Option<Signer>> {
         (text, format!("`{KEY_ENV}`"))
     } else if let Some(path) = &config.signing.key {
         let path = config.root.join(path.get_ref());
+        // site.toml may come from a pull request: its key is read only from inside the site.
+        if let crate::fs::Followed::Outside(_) = crate::fs::follow(&config.real_root, &path) {
+            let shown = crate::fs::rel_path(&config.root, &path);
+            return Err(Error::Config {
+                path: config.root.join(crate::config::FILE_NAME),
+                diagnostics: [crate::fs::link_out(&shown, &crate::fs::link_text(&path))]
+                    .into_iter()
+                    .collect(),
+            });
+        }
         let text = crate::fs::read_to_string(&path)?;
         (text, format!("`{}`", path.display()))
     } else {

@@ -317,7 +317,9 @@ fn reports(
             .take(3)
             .last()
             .map_or(0, |l| l.chars().filter(|&c| c == '^').count());
-        let message = crate::text::lowercase_first(message.trim_end_matches('.'));
+        let message = crate::text::template_message(&crate::text::lowercase_first(
+            message.trim_end_matches('.'),
+        ));
         let d = match sources.get(name) {
             Some(src) => {
                 let start = offset(&src.text, line_no, col);
@@ -355,6 +357,7 @@ fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> D
             if let Some(source) = std::error::Error::source(e) {
                 message = format!("{message}: {source}");
             }
+            let mut message = crate::text::template_message(&message);
             // Tera lists what exists after the message; a near miss makes a better hint.
             let mut help = None;
             let split = message
@@ -387,8 +390,8 @@ fn diagnostic(e: &tera::Error, sources: &BTreeMap<String, Arc<SourceText>>) -> D
                 None => d,
             }
         }
-        other => Diagnostic::error(crate::text::lowercase_first(
-            other.to_string().trim_end_matches('.'),
+        other => Diagnostic::error(crate::text::template_message(
+            &crate::text::lowercase_first(other.to_string().trim_end_matches('.')),
         )),
     }
 }

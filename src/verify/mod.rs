@@ -41,6 +41,9 @@ pub struct Outcome {
     pub digest_mismatch: bool,
     /// Every differing file, sorted by path.
     pub differences: Vec<(Change, String)>,
+    /// Whether the folder holds the publish record a publish to a directory keeps there
+    /// (`manifest::PUBLISH_RECORD`), which is not compared.
+    pub publish_record: bool,
 }
 
 impl Outcome {
@@ -90,6 +93,7 @@ fn compare(
         return Err(Error::Usage(format!("`{}` is not a folder", dir.display())));
     }
     let mut differences = vec![];
+    let mut publish_record = false;
     let mut seen = std::collections::BTreeSet::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name().min_depth(1) {
         let entry = entry.map_err(|source| Error::Walk {
@@ -109,6 +113,8 @@ fn compare(
             continue;
         }
         match expected.get(&rel) {
+            // `publish --to file://DIR` keeps its record there; `verify DIR` agrees with it.
+            None if rel == manifest::PUBLISH_RECORD => publish_record = true,
             None => differences.push((Change::Unexpected, rel)),
             Some(want) => {
                 if digest(entry.path())? != *want {
@@ -130,6 +136,7 @@ fn compare(
         site_digest: statement.predicate.site_digest.clone(),
         digest_mismatch: statement.predicate.site_digest != statement.recomputed_digest(),
         differences,
+        publish_record,
     })
 }
 

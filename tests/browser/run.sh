@@ -13,6 +13,8 @@
 #   tests/browser/run.sh --real      only the real site
 #   tests/browser/run.sh --self-test only the broken fixture
 #   ANCAPEX_CHECKS=axe,links ...     only these checks
+#   ANCAPEX_LIGHTHOUSE_RUNS=3 ...    Lighthouse runs (default 1); their performance scores go to
+#                                    target/browser-figures.json, a figure, never a check
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -58,7 +60,11 @@ trap 'rm -rf "$work"' EXIT
 export LYCHEE="$lychee" TMPDIR="$work"
 status=0
 echo "== browser suite: the test server"
-node --test --test-reporter=spec "$here/server.test.mjs" || status=1
+node --test --test-reporter=spec "$here/server.test.mjs" "$here/checks.test.mjs" || status=1
+echo "== browser suite: ledger summaries, the browser's against the build's"
+node --test --test-reporter=spec "$here/ledger-summary.test.mjs" || status=1
+echo "== browser suite: serve's overlay"
+ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/serve.test.mjs" || status=1
 echo "== browser suite: ledger proofs from tiles on a deeper tree"
 ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/tiles.test.mjs" || status=1
 if [ "$mode" != --self-test ]; then

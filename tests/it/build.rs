@@ -225,7 +225,7 @@ fn rebuilds_after_changes_equal_fresh_builds() {
             let first = s.file("content/blog/first.md");
             s.write(
                 "content/blog/first.md",
-                &first.replace("aliases = [\"old/first/\", ", "aliases = ["),
+                &first.replace("aliases = [\"/old/first/\", ", "aliases = ["),
             );
             s.write("static/old/first", "a file now\n");
         },

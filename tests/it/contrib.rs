@@ -83,6 +83,14 @@ fn new_artifact_refuses_an_invalid_id_or_kind() {
         .stderr_snapshot();
     site.run(["new", "artifact", "ok", "--kind", "paper"])
         .fails_with(2);
+    let err = site
+        .run(["new", "artifact", "ok", "--kind", "eval"])
+        .fails_with(2)
+        .stderr();
+    assert_eq!(
+        err,
+        "error: unknown artifact kind `eval`: expected one of report, design-memo, matrix, eval-suite, template, dataset, model, checkpoint, code; did you mean `eval-suite`?\n"
+    );
     assert!(!site.exists("artifacts"));
 }
 
@@ -210,7 +218,7 @@ fn check_since_fails_when_a_published_record_changed_or_lost_a_file() {
     let changed = PUBLISHED[..=i].replace("version = \"1.0.0\"", "version = \"1.1.0\"");
     site.write("artifacts/eval/artifact.toml", &changed)
         .remove("artifacts/eval/data.csv");
-    site.run(["check"]).succeeds();
+    site.run(["check"]).fails_with(1);
     site.run(["check", "--since", "HEAD"])
         .fails_with(1)
         .stderr_snapshot();
@@ -240,4 +248,147 @@ fn check_since_refuses_a_status_moving_backwards_in_the_lifecycle() {
         .stderr();
     assert!(err.contains("error: status went from `published` at `HEAD` to `review`, which the lifecycle does not allow"), "{err}");
     assert!(err.contains(" --> artifacts/eval/artifact.toml:"), "{err}");
+}
+
+#[test]
+fn artifact_hash_refuses_to_rewrite_a_published_record() {
+    let site = published_in_git();
+    site.write("artifacts/eval/report.txt", "abd");
+    site.run(["artifact", "hash", "eval"])
+        .fails_with(2)
+        .stderr_snapshot();
+    assert_eq!(site.file("artifacts/eval/artifact.toml"), PUBLISHED);
+    // Nothing to change is not a change.
+    site.write("artifacts/eval/report.txt", "abc");
+    let out = site.run(["artifact", "hash", "eval"]).succeeds();
+    assert_eq!(
+        out.stdout(),
+        "artifacts/eval/artifact.toml: every digest and size is already right\n"
+    );
+}
+
+#[test]
+fn check_in_a_git_checkout_compares_published_records_with_head() {
+    let site = published_in_git();
+    // An uncommitted edit of a published record: a plain `check` sees it.
+    site.write(
+        "artifacts/eval/artifact.toml",
+        &PUBLISHED.replace("version = \"1.0.0\"", "version = \"1.0.1\""),
+    );
+    site.run(["check"]).fails_with(1).stderr_snapshot();
+    // Committed, it is what HEAD holds: `--since` the revision before it still sees it, as
+    // the pull-request workflow does with the base branch.
+    git(&site, &["commit", "-q", "-am", "edit a published record"]);
+    site.run(["check"]).succeeds().stdout_snapshot();
+    let err = site
+        .run(["check", "--since", "HEAD~1"])
+        .fails_with(1)
+        .stderr();
+    assert!(
+        err.contains("error: `version` of published record `eval@1.0.0` changed since `HEAD~1`"),
+        "{err}"
+    );
+}
+
+/// Today's date, as `new failure` writes it (UTC).
+fn today() -> String {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+#[test]
+fn new_failure_writes_a_draft_report_about_a_run_entry_that_passes_check() {
+    let site = SiteTest::fixture("ledger/site");
+    let out = site
+        .run(["new", "failure", "--run", "demo-run", "--entry", "7"])
+        .succeeds();
+    assert_eq!(
+        out.stdout(),
+        format!(
+            "created artifacts/failures/demo-run-failure-1.md (a draft about entry 7 of run ledger `demo-run`, detected {})\nnext: replace the template's guidance with what happened, then run `ancapex check`\n",
+            today()
+        )
+    );
+    let text = site.file("artifacts/failures/demo-run-failure-1.md");
+    let template = ancapex::failure::TEMPLATE;
+    // The template, with its id, the run, the entry and today's date filled in.
+    for (from, to) in [
+        ("id = \"failure-report\"", "id = \"demo-run-failure-1\""),
+        (
+            "report_type = \"negative-result\"",
+            "report_type = \"incident\"",
+        ),
+        ("runs = []", "runs = [\"demo-run\"]"),
+        ("ledger_refs = []", "ledger_refs = [\"ledger:demo-run#7\"]"),
+    ] {
+        assert!(template.contains(from), "{from}");
+        assert!(text.contains(to), "{to} in:\n{text}");
+    }
+    assert!(
+        text.contains(&format!("detected = {}\n", today())),
+        "{text}"
+    );
+    assert!(text.contains("status = \"draft\""), "{text}");
+    assert!(text.ends_with(&template[template.rfind("+++").unwrap()..]));
+    site.run(["check"]).succeeds();
+    // The next free id, a type and a title.
+    site.run([
+        "new",
+        "failure",
+        "--run",
+        "demo-run",
+        "--type",
+        "null-result",
+        "--title",
+        "No gain from the bigger batch",
+    ])
+    .succeeds();
+    let second = site.file("artifacts/failures/demo-run-failure-2.md");
+    assert!(second.contains("report_type = \"null-result\""), "{second}");
+    assert!(
+        second.contains("title = \"No gain from the bigger batch\""),
+        "{second}"
+    );
+    // An id of one's own, with no run.
+    site.run(["new", "failure", "disk-full"]).succeeds();
+    assert!(site.exists("artifacts/failures/disk-full.md"));
+    site.run(["check"]).succeeds();
+}
+
+#[test]
+fn new_failure_refuses_what_would_not_check() {
+    let site = SiteTest::fixture("ledger/site");
+    let err = |args: &[&str]| {
+        let mut all = vec!["new", "failure"];
+        all.extend(args);
+        site.run(all).fails_with(2).stderr()
+    };
+    assert_eq!(
+        err(&["--run", "demo-rum"]),
+        "error: no run ledger `demo-rum` in `artifacts/ledgers/`; did you mean `demo-run`?\n"
+    );
+    assert_eq!(
+        err(&["--run", "demo-run", "--entry", "6"]),
+        "error: entry 6 of ledger `demo-run` is an `eval` entry, not a `failure`\n"
+    );
+    assert_eq!(
+        err(&["--run", "demo-run", "--entry", "99"]),
+        "error: ledger `demo-run` has no entry 99 (it has 13)\n"
+    );
+    assert_eq!(
+        err(&["--type", "negative"]),
+        "error: unknown report type `negative`: expected one of incident, negative-result, null-result, irreproducible, retraction; did you mean `negative-result`?\n"
+    );
+    assert_eq!(
+        err(&["Disk_Full"]),
+        "error: failure report id `Disk_Full` is not valid: use lowercase letters, digits and `-`, starting with a letter or digit\n"
+    );
+    site.run(["new", "failure", "disk-full"]).succeeds();
+    assert_eq!(
+        err(&["disk-full"]),
+        "error: failure report `disk-full` already exists: `artifacts/failures/disk-full.md`; ids are never reused\n"
+    );
+    assert!(err(&["--entry", "7"]).contains("--run"));
 }

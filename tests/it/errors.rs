@@ -221,3 +221,31 @@ fn two_bundles_with_invalid_paths_are_reported_not_a_crash() {
     assert!(out.contains(" --> content/x/index.md:3:8\n"), "{out}");
     assert!(out.contains(" --> content/xé/index.md:3:8\n"), "{out}");
 }
+
+#[test]
+fn an_error_in_a_shortcode_call_points_at_the_call_with_the_template_as_a_note() {
+    let site = SiteTest::init();
+    site.write(
+        "content/cards.md",
+        "+++\ntitle = \"Cards\"\n+++\n\nOur records:\n\n{{ artifact(id=\"eval-suit\") }}\n",
+    );
+    let err = site.run(["check"]).fails_with(1).stderr_snapshot().stderr();
+    // The place of the call in the markdown, as docs/THEMING.md promises.
+    assert!(err.contains("\n --> content/cards.md:7:1\n"), "{err}");
+}
+
+#[test]
+fn an_image_beside_a_flat_page_is_named_where_it_is_published() {
+    let site = SiteTest::init();
+    site.write(
+        "content/manifesto.md",
+        "+++\ntitle = \"Manifesto\"\n+++\n\n![A pixel](x.png)\n",
+    );
+    std::fs::copy(
+        crate::support::fixture_path("build/basic/content/blog/photos/pixel.png"),
+        site.path("content/x.png"),
+    )
+    .unwrap();
+    let err = site.run(["check"]).fails_with(1).stderr_snapshot().stderr();
+    assert!(err.contains("is published at `/x.png`"), "{err}");
+}

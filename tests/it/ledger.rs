@@ -28,7 +28,7 @@ fn write_lines(site: &SiteTest, lines: &[String]) {
 }
 
 /// Only the `error:`/`warning:` and ` --> ` lines, for runs whose lines hold fresh times.
-fn headlines(text: &str) -> String {
+pub(crate) fn headlines(text: &str) -> String {
     text.lines()
         .filter(|l| l.starts_with("error") || l.starts_with("warning") || l.contains(" --> "))
         .collect::<Vec<_>>()
@@ -297,6 +297,14 @@ fn cli_round_trip_keygen_init_append_sign_verify() {
         &key_line,
     ])
     .succeeds();
+    let first = site
+        .run(["ledger", "sign", "trip", "--key", key.to_str().unwrap()])
+        .succeeds()
+        .stdout();
+    assert_eq!(
+        first,
+        "signed artifacts/ledgers/trip/checkpoints/1 (1 entry)\n"
+    );
     site.run([
         "ledger",
         "append",
@@ -333,7 +341,8 @@ fn cli_round_trip_keygen_init_append_sign_verify() {
     ])
     .succeeds();
     let report = site.run(["ledger", "verify", "trip"]).succeeds().stdout();
-    assert!(report.contains("unsigned tail: 1 entries"), "{report}");
+    assert!(report.contains("unsigned tail: 1 entry after"), "{report}");
+    assert!(report.contains(": 3 entries\n"), "{report}");
     let text = site.file("artifacts/ledgers/trip/entries.jsonl");
     let l: Vec<&str> = text.lines().collect();
     assert_eq!(l.len(), 3);

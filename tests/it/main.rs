@@ -3,10 +3,13 @@
 mod artifact_pages;
 mod artifacts;
 mod build;
+mod ci;
 mod contrib;
+mod docs;
 mod errors;
 mod failures;
 mod hashed;
+mod hostile;
 mod init;
 mod ledger;
 mod properties;

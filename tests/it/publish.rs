@@ -250,6 +250,12 @@ impl Weed {
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     }
 
+    /// Deletes an object with another client, as someone else would.
+    fn delete_foreign(&self, key: &str) {
+        let (status, _, body) = self.curl(&["-X", "DELETE"], &format!("/{BUCKET}/{key}"));
+        assert_eq!(status, 204, "{}", String::from_utf8_lossy(&body));
+    }
+
     /// Every key in the bucket with its ETag (ListObjectsV2, all pages).
     fn list(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
@@ -541,6 +547,22 @@ fn a_changed_page_sends_only_the_files_that_changed_and_lists_them_for_the_cdn()
     assert!(changed.contains("roadmap/index.html"), "{changed:?}");
     assert!(changed.len() < 10, "a one-page change touched {changed:?}");
 
+    let (out, purge) = publish_for_a_purge(&site);
+    assert_eq!(uploaded(&out.stderr()), changed);
+    assert_bucket_holds(&weed, &site);
+    let mut want: Vec<String> = changed
+        .iter()
+        .flat_map(|k| match k.strip_suffix("index.html") {
+            Some(dir) => vec![format!("/{dir}"), format!("/{k}")],
+            None => vec![format!("/{k}")],
+        })
+        .collect();
+    want.sort();
+    assert_eq!(purge, want);
+}
+
+/// Publishes to the bucket with `--invalidation-list`; the run and the list's lines.
+fn publish_for_a_purge(site: &SiteTest) -> (crate::support::Outcome<'_>, Vec<String>) {
     let list = site.path("purge.txt");
     let out = site
         .run([
@@ -551,18 +573,68 @@ fn a_changed_page_sends_only_the_files_that_changed_and_lists_them_for_the_cdn()
             list.to_str().unwrap(),
         ])
         .succeeds();
-    assert_eq!(uploaded(&out.stderr()), changed);
-    assert_bucket_holds(&weed, &site);
     let purge = std::fs::read_to_string(&list).unwrap();
-    let mut want: Vec<String> = changed
+    (out, purge.lines().map(str::to_owned).collect())
+}
+
+#[test]
+fn objects_changed_on_the_bucket_by_someone_else_are_found_by_a_listing_and_repaired() {
+    let weed = Weed::start();
+    let site = weed.env(built_site());
+    site.run(["publish", "--to", &s3_target()]).succeeds();
+    // Someone else overwrites the homepage with another client and deletes a page.
+    weed.put_foreign("www/index.html", "defaced");
+    weed.delete_foreign("www/manifesto/index.html");
+    let wire = Wire::to(weed.ports[0]);
+    let site = site.env("AWS_ENDPOINT_URL", &wire.endpoint());
+    let (out, purge) = publish_for_a_purge(&site);
+    has(
+        &out.stderr(),
+        "warning: 2 files on s3://site/www were changed or removed since the last publish, not by ancapex; published them again: index.html, manifesto/index.html",
+    );
+    assert_eq!(
+        uploaded(&out.stderr()),
+        BTreeSet::from(["index.html".to_owned(), "manifesto/index.html".to_owned()])
+    );
+    assert_bucket_holds(&weed, &site);
+    assert_eq!(
+        purge,
+        ["/", "/index.html", "/manifesto/", "/manifesto/index.html"]
+    );
+    // Cheaply: listings (one request per 1,000 keys) and a look at the one object that
+    // differs, not a request per object.
+    let requests = Wire::requests(&wire.take());
+    let looks: Vec<&String> = requests
         .iter()
-        .flat_map(|k| match k.strip_suffix("index.html") {
-            Some(dir) => vec![format!("/{dir}"), format!("/{k}")],
-            None => vec![format!("/{k}")],
-        })
+        .filter(|r| r.starts_with("HEAD ") && !r.contains("/.well-known/"))
         .collect();
-    want.sort();
-    assert_eq!(purge.lines().collect::<Vec<_>>(), want);
+    assert_eq!(
+        looks,
+        ["HEAD /site/www/index.html HTTP/1.1"],
+        "{requests:#?}"
+    );
+    let listings = requests
+        .iter()
+        .filter(|r| r.starts_with("GET /site?") || r.starts_with("GET /site/?"))
+        .count();
+    assert!(
+        (1..=2).contains(&listings),
+        "{listings} listings: {requests:#?}"
+    );
+    // Then there is nothing to repair, and nothing said.
+    let again = site.run(["publish", "--to", &s3_target()]).succeeds();
+    assert_eq!(uploaded(&again.stderr()), BTreeSet::new());
+    assert!(!again.stderr().contains("warning"), "{}", again.stderr());
+    // A dry run says what it would repair.
+    weed.put_foreign("www/index.html", "defaced again");
+    let dry = site
+        .run(["publish", "--to", &s3_target(), "--dry-run"])
+        .succeeds();
+    has(&dry.stdout(), "  changed   index.html");
+    has(
+        &dry.stderr(),
+        "warning: 1 file on s3://site/www was changed or removed since the last publish, not by ancapex; would publish it again: index.html",
+    );
 }
 
 #[test]
@@ -615,7 +687,7 @@ fn a_header_rule_change_replaces_headers_without_sending_bytes() {
         BTreeSet::from(["site-manifest.json".to_owned()])
     );
     has(&out.stderr(), "headers   sitemap.xml (0 bytes)");
-    has(&out.stdout(), "1 header-only updates");
+    has(&out.stdout(), "1 header-only update,");
     let after = weed.get("www/sitemap.xml").unwrap();
     assert_eq!(
         after.0["cache-control"],
@@ -656,7 +728,7 @@ fn deletes_wait_for_the_new_pages_respect_the_cap_and_spare_foreign_objects() {
         .succeeds();
     has(
         &capped.stderr(),
-        "warning: not deleting 1 keys the site no longer has: more than --max-deletes 0",
+        "warning: not deleting 1 key the site no longer has: more than --max-deletes 0",
     );
     assert!(weed.get("www/first-act/index.html").is_some());
 
@@ -863,6 +935,8 @@ fn a_publish_killed_with_the_server_leaves_a_consistent_site_and_the_next_one_co
     let report = publish::run(&options(&dir, &s3_target(), weed.s3()), &recorder).unwrap();
     recorder.assert_ordered();
     assert!(report.uploaded > 0);
+    // What the interrupted publish wrote carries our digest: not a change by someone else.
+    assert_eq!(report.repaired, Vec::<String>::new());
     assert_bucket_holds(&weed, &site);
     assert_no_page_misses_an_asset(&weed);
     let again = publish::run(&options(&dir, &s3_target(), weed.s3()), &publish::Quiet).unwrap();
@@ -920,17 +994,18 @@ fn publishes_to_a_directory_with_the_same_plan_and_warns_it_cannot_lock() {
     has(&dry.stdout(), "  new       index.html");
     assert!(!missing.exists());
     let target = format!("file://{}", out_dir.path().display());
-    site.run(["publish", "--to", &target, "--dry-run"])
+    let cannot_lock = format!(
+        "warning: {target} ignores conditional writes: two publishes running at once could both write the publish record"
+    );
+    // Said where it matters: in a dry run and on the first publish, not on every publish.
+    let dry = site
+        .run(["publish", "--to", &target, "--dry-run"])
         .succeeds();
+    has(&dry.stderr(), &cannot_lock);
     assert!(tree(out_dir.path()).is_empty());
     assert!(!out_dir.path().join(".well-known").exists());
     let first = site.run(["publish", "--to", &target]).succeeds();
-    has(
-        &first.stderr(),
-        &format!(
-            "warning: {target} ignores conditional writes: two publishes running at once could both write the publish record"
-        ),
-    );
+    has(&first.stderr(), &cannot_lock);
     let mut published = tree(out_dir.path());
     let record = published
         .remove(RECORD)
@@ -948,6 +1023,7 @@ fn publishes_to_a_directory_with_the_same_plan_and_warns_it_cannot_lock() {
         "{}",
         again.stderr()
     );
+    assert!(!again.stderr().contains("warning"), "{}", again.stderr());
 
     edit_roadmap(&site, "Directory.");
     let third = site.run(["publish", "--to", &target]).succeeds();
@@ -956,6 +1032,62 @@ fn publishes_to_a_directory_with_the_same_plan_and_warns_it_cannot_lock() {
     assert_eq!(published.remove("foreign.txt").unwrap(), b"mine");
     published.retain(|k, _| !k.starts_with(".well-known/ancapex/"));
     crate::support::assert_same_tree(&published, &site_files(&site));
+}
+
+#[test]
+fn files_changed_in_a_directory_target_by_someone_else_are_repaired() {
+    let site = built_site();
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = format!("file://{}", out_dir.path().display());
+    site.run(["publish", "--to", &target]).succeeds();
+    let dir = out_dir.path();
+    std::fs::write(dir.join("index.html"), "defaced").unwrap();
+    std::fs::remove_file(dir.join("manifesto/index.html")).unwrap();
+    // The same bytes with a new modification time are not a change.
+    let roadmap = std::fs::File::options()
+        .write(true)
+        .open(dir.join("roadmap/index.html"))
+        .unwrap();
+    roadmap
+        .set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000))
+        .unwrap();
+    drop(roadmap);
+    let out = site.run(["publish", "--to", &target]).succeeds();
+    has(
+        &out.stderr(),
+        &format!(
+            "warning: 2 files on {target} were changed or removed since the last publish, not by ancapex; published them again: index.html, manifesto/index.html"
+        ),
+    );
+    assert_eq!(
+        uploaded(&out.stderr()),
+        BTreeSet::from(["index.html".to_owned(), "manifesto/index.html".to_owned()])
+    );
+    let mut published = tree(dir);
+    published.retain(|k, _| !k.starts_with(".well-known/ancapex/"));
+    crate::support::assert_same_tree(&published, &site_files(&site));
+    let again = site.run(["publish", "--to", &target]).succeeds();
+    assert_eq!(uploaded(&again.stderr()), BTreeSet::new());
+    assert!(!again.stderr().contains("warning"), "{}", again.stderr());
+}
+
+#[test]
+fn verify_passes_right_after_a_publish_to_a_directory() {
+    let site = built_site();
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = format!("file://{}", out_dir.path().display());
+    site.run(["publish", "--to", &target]).succeeds();
+    let dir = out_dir.path().to_str().unwrap();
+    let out = site.run(["verify", dir]).succeeds();
+    has(
+        &out.stdout(),
+        "besides the publish record `.well-known/ancapex/publish.json`",
+    );
+    site.run(["verify", "--rebuild", dir]).succeeds();
+    // Only the record is ours: anything else under its folder is still unexpected.
+    std::fs::write(out_dir.path().join(".well-known/ancapex/extra.html"), "x").unwrap();
+    let out = site.run(["verify", dir]).fails_with(1);
+    has(&out.stdout(), "unexpected: .well-known/ancapex/extra.html");
 }
 
 #[test]

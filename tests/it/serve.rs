@@ -19,14 +19,14 @@ use crate::support::SiteTest;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running `ancapex serve`, stopped when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
     stdout: mpsc::Receiver<String>,
 }
 
 impl Server {
-    fn start(site: &SiteTest) -> Self {
+    pub(crate) fn start(site: &SiteTest) -> Self {
         // A relative `--root`, as people type it.
         let mut child = Command::new(env!("CARGO_BIN_EXE_ancapex"))
             .current_dir(site.root().parent().unwrap())
@@ -68,12 +68,17 @@ impl Server {
         }
     }
 
-    fn get(&self, path: &str) -> Response {
+    pub(crate) fn get(&self, path: &str) -> Response {
         get(self.port, path)
     }
 
-    fn events(&self) -> Events {
+    pub(crate) fn events(&self) -> Events {
         Events::open(self.port)
+    }
+
+    /// Whether the process is still running.
+    pub(crate) fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 }
 
@@ -84,10 +89,10 @@ impl Drop for Server {
     }
 }
 
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 fn get(port: u16, path: &str) -> Response {
@@ -111,7 +116,7 @@ fn get(port: u16, path: &str) -> Response {
 }
 
 /// An open event stream.
-struct Events {
+pub(crate) struct Events {
     stream: TcpStream,
     buffer: String,
 }
@@ -134,7 +139,7 @@ impl Events {
     }
 
     /// The next event (name, data), skipping comments and the `retry` line.
-    fn next(&mut self) -> (String, String) {
+    pub(crate) fn next(&mut self) -> (String, String) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
@@ -172,7 +177,7 @@ impl Events {
     }
 
     /// Waits for an event of this name, skipping others.
-    fn expect(&mut self, name: &str) -> String {
+    pub(crate) fn expect(&mut self, name: &str) -> String {
         loop {
             let (n, data) = self.next();
             if n == name {
@@ -184,7 +189,10 @@ impl Events {
 
 /// Asks until the answer is as wanted (at most `TIMEOUT`), and returns it.
 #[track_caller]
-fn eventually(ask: impl Fn() -> Response, wanted: impl Fn(&Response) -> bool) -> Response {
+pub(crate) fn eventually(
+    ask: impl Fn() -> Response,
+    wanted: impl Fn(&Response) -> bool,
+) -> Response {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         let r = ask();
@@ -317,6 +325,27 @@ fn a_broken_page_shows_the_overlay_until_fixed() {
         || server.get("/blog/first/"),
         |p| p.body.contains("The rest of the first post, fixed."),
     );
+    // The terminal says the build failed, counting nothing it did not serve; then counts what
+    // changed in the served site when it is fixed.
+    let mut lines = std::iter::from_fn(|| server.stdout.recv_timeout(TIMEOUT).ok());
+    let failed = lines.find(|l| l.contains(" after a change to ")).unwrap();
+    assert!(
+        failed.starts_with("build failed after a change to content/blog/first.md in "),
+        "{failed}"
+    );
+    assert!(
+        failed.ends_with(" ms: 2 errors; still serving the last good site"),
+        "{failed}"
+    );
+    let fixed = lines
+        .find(|l| l.contains(" after a change to ") && !l.starts_with("build failed"))
+        .unwrap();
+    assert!(
+        fixed.starts_with("built after a change to content/blog/first.md in ")
+            || fixed.starts_with("rebuilt after a change to content/blog/first.md in "),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("still serving"), "{fixed}");
 }
 
 /// The URL of the stylesheet `css/site.css` that a page links to (quoted or not: minified).
@@ -466,11 +495,14 @@ fn full_build(root: &Path, out: &Path) -> (std::collections::BTreeMap<String, Ve
 }
 
 fn render(diagnostics: &ancapex::Diagnostics) -> String {
-    let mut lines: Vec<String> =
-        ancapex::diagnostic::render(diagnostics, ancapex::diagnostic::Style::Plain)
-            .lines()
-            .map(str::to_owned)
-            .collect();
+    let mut lines: Vec<String> = ancapex::diagnostic::render(
+        diagnostics,
+        ancapex::diagnostic::Style::Plain,
+        ancapex::diagnostic::Shown::All,
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect();
     lines.sort();
     lines.join("\n")
 }
@@ -1096,6 +1128,29 @@ fn record_edits() -> Vec<Edit> {
             )]
         }),
     ]
+}
+
+#[test]
+fn the_first_record_and_the_last_rebuild_to_the_full_build() {
+    // A site with no records has no failure report index and no link to one.
+    let site = SiteTest::init();
+    let root = site.root().to_path_buf();
+    let full = tempfile::tempdir().unwrap();
+    let out = full.path().join("public");
+    let (mut session, _) = start(&root);
+    assert_same(&session, &root, &out, "the first build");
+    let new = ancapex::artifact::NewArtifact {
+        id: "memo".to_owned(),
+        ..Default::default()
+    };
+    let record = ancapex::artifact::create(&root, &new).unwrap();
+    session.update(std::slice::from_ref(&record)).unwrap();
+    assert_same(&session, &root, &out, "the first record added");
+    assert!(session.files().contains_key("failures/index.html"));
+    std::fs::remove_file(&record).unwrap();
+    session.update(&[record]).unwrap();
+    assert_same(&session, &root, &out, "the last record removed");
+    assert!(!session.files().contains_key("failures/index.html"));
 }
 
 #[test]

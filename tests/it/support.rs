@@ -46,6 +46,14 @@ impl SiteTest {
         site
     }
 
+    /// A site made by `ancapex init` in the root.
+    pub(crate) fn init() -> Self {
+        let site = Self::empty();
+        let root = site.root().to_str().unwrap().to_owned();
+        site.run_bare(["init", &root]).succeeds();
+        site
+    }
+
     /// An empty folder (for `init`).
     pub(crate) fn empty() -> Self {
         let dir = tempfile::Builder::new()
@@ -83,6 +91,14 @@ impl SiteTest {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
         self
+    }
+
+    /// Replaces `from` (which the file must hold) with `to` in a file of the site.
+    #[track_caller]
+    pub(crate) fn replace(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let text = self.file(rel);
+        assert!(text.contains(from), "`{rel}` does not hold `{from}`");
+        self.write(rel, &text.replace(from, to))
     }
 
     /// Deletes a file from the site.
@@ -197,8 +213,9 @@ impl Outcome<'_> {
         self.exits_with(code)
     }
 
+    /// Asserts the exit code, zero or not.
     #[track_caller]
-    fn exits_with(self, code: i32) -> Self {
+    pub(crate) fn exits_with(self, code: i32) -> Self {
         assert_eq!(
             self.output.status.code(),
             Some(code),

@@ -3,10 +3,85 @@
 // verifier key pinned in the page's data attributes; each entry's stored line is hashed as an
 // RFC 6962 leaf, and its inclusion proof in the checkpoint's tree is computed from the log's
 // C2SP tlog-tiles (the few tiles on the path from the entry to the root, each fetched once for
-// the whole page) and checked against the checkpoint's root. Each entry is then marked verified
-// or not verified. Without JavaScript the entries, the checkpoint and the tiles are still there.
+// the whole page) and checked against the checkpoint's root. The summary shown is read again
+// from that line, with the rules the build uses for the text served without JavaScript
+// (src/render/ledgers.rs `summary`, kept equal by tests/browser/ledger-summary.test.mjs): a
+// summary that is not the line's is replaced by the line's and the entry marked not verified.
+// Each entry is then marked verified or not verified. Without JavaScript the entries, the
+// checkpoint and the tiles are still there.
+var ancapexLedgerSummary = (function () {
+  "use strict";
+
+  // Keys in the order the build's JSON map keeps them: by their UTF-8 bytes.
+  var utf8 = new TextEncoder();
+  function byBytes(a, b) {
+    var x = utf8.encode(a), y = utf8.encode(b);
+    for (var i = 0; i < x.length && i < y.length; i++) {
+      if (x[i] !== y[i]) return x[i] - y[i];
+    }
+    return x.length - y.length;
+  }
+  function json(v) {
+    if (v === null) return "null";
+    if (Array.isArray(v)) return "[" + v.map(json).join(",") + "]";
+    if (typeof v === "object") {
+      return "{" + Object.keys(v).sort(byBytes).map(function (k) {
+        return JSON.stringify(k) + ":" + json(v[k]);
+      }).join(",") + "}";
+    }
+    if (typeof v === "string") return JSON.stringify(v);
+    return String(v);
+  }
+  function text(v) {
+    if (v === undefined || v === null) return "none";
+    if (typeof v === "string") return v;
+    return json(v);
+  }
+  function count(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  // A one-line reading of an entry's body, as the build writes it.
+  return function summary(type, body) {
+    body = body && typeof body === "object" && !Array.isArray(body) ? body : {};
+    function b(k) { return text(Object.prototype.hasOwnProperty.call(body, k) ? body[k] : undefined); }
+    switch (type) {
+      case "log.genesis": return "Ledger opened: " + b("title");
+      case "run.start": return "Run " + b("run") + " started with config " + b("config");
+      case "config.change": return b("key") + ": " + b("from") + " \u2192 " + b("to") + " (" + b("reason") + ")";
+      case "node.join":
+        return Object.prototype.hasOwnProperty.call(body, "gpus")
+          ? "Node " + b("node") + " joined with " + b("gpus") + " GPUs"
+          : "Node " + b("node") + " joined";
+      case "node.leave": return "Node " + b("node") + " left: " + b("reason");
+      case "checkpoint":
+        return "Checkpoint at step " + b("step") + ", " + b("tokens") + " tokens, " +
+          count(Array.isArray(body.files) ? body.files.length : 0, "file", "files");
+      case "eval": {
+        var m = body.metrics;
+        var metrics = m && typeof m === "object" && !Array.isArray(m)
+          ? Object.keys(m).sort(byBytes).map(function (k) {
+            var v = m[k];
+            var value = v && typeof v === "object" && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, "value") ? v.value : undefined;
+            return k + " " + text(value);
+          }).join(", ")
+          : "";
+        return "Eval of checkpoint #" + b("checkpoint_seq") + " on " + b("suite") + " (" + b("harness") + "): " + metrics;
+      }
+      case "failure":
+        return b("severity") + " " + b("class") + " failure at step " + b("step") + ": " + b("impact") + ". Action: " + b("action") + ".";
+      case "restart": return "Restarted from step " + b("from_step") + ": " + b("reason");
+      case "artifact.status": return b("ref") + ": " + b("from") + " \u2192 " + b("to");
+      case "claim.registered": return "Claim " + b("claim") + " registered for " + b("artifact");
+      case "note": return b("text");
+      case "correction": return "Correction to #" + b("target_seq") + ": " + b("reason");
+      case "run.end": return "Run ended (" + b("outcome") + "): " + b("summary");
+      default: return "";
+    }
+  };
+})();
+
 (function () {
   "use strict";
+  if (typeof document === "undefined") return;
   var enc = new TextEncoder();
 
   function b64(s) {
@@ -173,6 +248,22 @@
     return path;
   };
 
+  var words = function (s) { return s.replace(/\s+/g, " ").trim(); };
+
+  // Reads the summary again from the stored line; false (and the line's summary shown) when
+  // the one served is not the line's.
+  function summaryAgrees(li) {
+    var shown = li.querySelector("[data-ledger-summary]");
+    var line = li.querySelector("[data-ledger-line]");
+    if (!shown || !line) return true;
+    var entry;
+    try { entry = JSON.parse(line.textContent); } catch (e) { return false; }
+    var own = ancapexLedgerSummary(entry && entry.type, entry && entry.body);
+    if (words(shown.textContent) === words(own)) return true;
+    shown.textContent = own;
+    return false;
+  }
+
   async function checkEntry(li, tree, cp) {
     var seq = Number(li.getAttribute("data-seq"));
     if (!(seq < cp.size)) return;
@@ -181,14 +272,14 @@
       var leaf = await leafHash(enc.encode(line));
       var root = await inclusionRoot(seq, cp.size, leaf, await tree.path(seq));
       if (!equal(root, cp.root)) throw new Error("entry is not in the signed tree");
-      mark(li, true, "leaf " + hex(leaf) + " is in the tree of " + cp.size + " entries");
+      mark(li, true, "the stored line (leaf " + hex(leaf) + ") is in the tree of " + cp.size +
+        " entries signed by the pinned key, and the summary is read from it");
     } catch (e) {
       mark(li, false, e && e.message ? e.message : String(e));
     }
   }
 
-  async function checkList(list, pin) {
-    var items = list.querySelectorAll("li[data-seq]");
+  async function checkList(list, pin, items) {
     var cp;
     try {
       var res = await fetch(list.getAttribute("data-ledger-checkpoint"), { cache: "no-cache" });
@@ -203,7 +294,7 @@
   }
 
   function run() {
-    if (!window.crypto || !crypto.subtle) return;
+    var canVerify = window.crypto && crypto.subtle;
     document.querySelectorAll("[data-ledger-verify]").forEach(function (list) {
       var pin = {
         key: list.getAttribute("data-ledger-key"),
@@ -211,8 +302,17 @@
         id: list.getAttribute("data-ledger-key-id"),
         origin: list.getAttribute("data-ledger-origin"),
       };
-      if (!pin.key || !list.getAttribute("data-ledger-checkpoint") || !list.getAttribute("data-ledger-tiles")) return;
-      checkList(list, pin);
+      var agreeing = [];
+      list.querySelectorAll("li[data-seq]").forEach(function (li) {
+        // The summary is the line's whether or not the line can be verified here.
+        if (!summaryAgrees(li)) {
+          mark(li, false, "the summary served was not the stored line's; the line's is shown");
+          return;
+        }
+        agreeing.push(li);
+      });
+      if (!canVerify || !pin.key || !list.getAttribute("data-ledger-checkpoint") || !list.getAttribute("data-ledger-tiles")) return;
+      checkList(list, pin, agreeing);
     });
   }
 
