@@ -2,11 +2,12 @@
 //!
 //! The build is a pipeline of stages, each a module with one entry function and plain data out:
 //! `load::sources` (files, sorted) -> `parse::site` (front matter, URLs, sections) ->
-//! `markdown::site` (bodies to HTML, links checked) -> `render::site` (templates, feeds) ->
+//! `markdown::site` (bodies to HTML, links checked) -> `render::outputs` and `render::some`
+//! (the outputs planned, then rendered with the templates) ->
 //! `output::stage` (written into a staging folder, swapped in atomically). Static assets are
 //! fingerprinted before rendering (`fingerprint::apply`); after it, `_headers` (`policy`) and
 //! `site-manifest.json` (`manifest`) are written from the digests of what was written.
-//! `pipeline` is the only module that knows that order: start reading there. `publish::run`
+//! `pipeline::driver` is the only place that knows that order: start reading there. `publish::run`
 //! puts a built site on an S3-compatible bucket or in a directory (plan, remote, diff, execute).
 
 pub mod artifact;

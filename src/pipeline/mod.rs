@@ -1,6 +1,7 @@
 //! The one place that knows the order of the stages. `build`, `check` and (later) `serve` call
 //! these functions, never single stages.
 
+mod driver;
 mod kept;
 mod session;
 
@@ -17,8 +18,8 @@ use crate::model::{Body, Rendered};
 use crate::output::{Summary, Written};
 use crate::policy::{self, Naming};
 use crate::{
-    artifact, failure, fingerprint, ledger, load, manifest, markdown, output, parse, provenance,
-    render, signing, theme, verify,
+    artifact, failure, fingerprint, ledger, load, manifest, markdown, output, render, signing,
+    theme, verify,
 };
 
 /// What a build or check did.
@@ -69,73 +70,135 @@ pub fn check(root: &Path, overrides: &Overrides) -> Result<Report> {
 }
 
 fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
-    let mut config = config::load(root, overrides)?;
-    config.provenance = provenance::of(root);
-    // A bad key fails before anything is built.
-    let signer = match (config.mode, overrides.signing) {
-        (Mode::Build, Signing::AsConfigured) => signing::signer(&config)?,
-        _ => None,
+    let mut state = None;
+    let mut target = Write {
+        overrides,
+        signer: None,
     };
-    let mut diagnostics = Diagnostics::new();
+    let fresh = driver::Fresh::Nothing;
+    driver::drive(
+        root,
+        overrides,
+        &mut state,
+        driver::Reuse::Fresh(fresh),
+        fresh,
+        &mut target,
+    )
+}
 
-    let (mut sources, ds) = load::sources(&config)?;
-    diagnostics.extend(ds);
-    let (mut site, ds) = parse::site(&sources, &config);
-    diagnostics.extend(ds);
-    records(&mut site, &sources, &config, &mut diagnostics);
-    let cited = sources.content.iter().map(|c| &c.source);
-    diagnostics.extend(cited_records(cited, &site, &sources));
-    let since = frozen_against(overrides, &config);
-    if let Some(rev) = &since {
-        diagnostics.extend(artifact::frozen_since(root, rev, &sources.artifacts)?);
-        diagnostics.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
-    }
-    let assets = static_files(&sources, &config, &mut diagnostics)?;
-    let (theme, generated) = theme_for(&sources, &config, &site, &assets, &mut diagnostics);
+/// Where a build writes its outputs: a staging folder, committed once every output is written
+/// and sealed; nowhere for a check.
+struct Write<'a> {
+    overrides: &'a Overrides,
+    /// The key a build signs with.
+    signer: Option<signing::Signer>,
+}
 
-    let urls = site.urls.clone();
-    let env = markdown::Env::new(&config, &urls, &theme, &assets);
-    diagnostics.extend(markdown::site(&mut site, &env, &generated));
-    // Every body is rendered (and held packed): from here on only front matter is pointed at,
-    // so the markdown text, most of a large site's memory, is let go.
-    sources.content.clear();
-    site.keep_front_matter_only();
+impl driver::Target for Write<'_> {
+    type Done = Report;
+    const KEEPS: bool = false;
 
-    let (written, site_digest) = if config.mode == Mode::Check {
-        diagnostics.extend(render::site(&site, &theme, &config, &assets, &|_| Ok(()))?);
-        (None, None)
-    } else {
-        let staging = output::stage(&config)?;
-        diagnostics.extend(render::site(&site, &theme, &config, &assets, &|r| {
-            staging.write(r)
-        })?);
-        let digest = if diagnostics.has_errors() {
-            None
-        } else {
-            seal(
-                staging.written(),
-                &|r| staging.write(r),
-                &assets,
-                &config,
-                signer.as_ref(),
-                &mut diagnostics,
-            )?
+    fn configured(&mut self, config: &config::Config) -> Result<()> {
+        // A bad key fails before anything is built.
+        self.signer = match (config.mode, self.overrides.signing) {
+            (Mode::Build, Signing::AsConfigured) => signing::signer(config)?,
+            _ => None,
         };
-        match digest {
-            // Dropping the staging folder removes it; the previous output stays as it was.
-            None => (None, None),
-            Some(d) => (Some(staging.commit()?), Some(d)),
-        }
-    };
-    diagnostics.normalize();
-    Ok(Report {
-        diagnostics,
-        pages: site.pages.len(),
-        sections: site.sections.len(),
-        written,
-        site_digest,
-        since,
-    })
+        Ok(())
+    }
+
+    fn forget_bodies(&mut self, _: Option<&str>) {}
+
+    fn bodies(
+        &mut self,
+        _: driver::Previous<'_>,
+        site: &mut crate::model::Site,
+        config: &config::Config,
+        theme: &theme::Theme,
+        assets: &Assets,
+        generated: &[String],
+    ) -> Diagnostics {
+        let urls = site.urls.clone();
+        let env = markdown::Env::new(config, &urls, theme, assets);
+        markdown::site(site, &env, generated)
+    }
+
+    fn using(&self, _: &dyn Fn(&crate::theme::Used) -> bool) -> std::collections::HashSet<String> {
+        std::collections::HashSet::new()
+    }
+
+    fn has_output(&self, _: &str) -> bool {
+        false
+    }
+
+    fn render(
+        &mut self,
+        state: &driver::State,
+        rendering: driver::Rendering<'_>,
+    ) -> Result<Report> {
+        let config = &state.config;
+        let assets = &state.assets;
+        let mut diagnostics = rendering.diagnostics;
+        let render = |sink: &(dyn Fn(Rendered) -> Result<()> + Sync)| -> Result<Diagnostics> {
+            let results = render::some(
+                &state.site,
+                &state.theme,
+                config,
+                assets,
+                &state.views,
+                &state.plan,
+                rendering.wanted,
+                &|made| match made.body {
+                    Ok(body) => sink(Rendered {
+                        path: made.path,
+                        body,
+                    })
+                    .map(|()| None),
+                    Err(d) => Ok(d),
+                },
+            );
+            let mut diagnostics = state.plan.diagnostics.clone();
+            for r in results {
+                if let Some(d) = r? {
+                    diagnostics.push(d);
+                }
+            }
+            Ok(diagnostics)
+        };
+        let (written, site_digest) = if config.mode == Mode::Check {
+            diagnostics.extend(render(&|_| Ok(()))?);
+            (None, None)
+        } else {
+            let staging = output::stage(config)?;
+            diagnostics.extend(render(&|r| staging.write(r))?);
+            let digest = if diagnostics.has_errors() {
+                None
+            } else {
+                seal(
+                    staging.written(),
+                    &|r| staging.write(r),
+                    assets,
+                    config,
+                    self.signer.as_ref(),
+                    &mut diagnostics,
+                )?
+            };
+            match digest {
+                // Dropping the staging folder removes it; the previous output stays as it was.
+                None => (None, None),
+                Some(d) => (Some(staging.commit()?), Some(d)),
+            }
+        };
+        diagnostics.normalize();
+        Ok(Report {
+            diagnostics,
+            pages: state.site.pages.len(),
+            sections: state.site.sections.len(),
+            written,
+            site_digest,
+            since: frozen_against(self.overrides, config),
+        })
+    }
 }
 
 /// The revision published records are compared with: the one `--since` names, else, for a

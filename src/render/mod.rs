@@ -24,7 +24,7 @@ use crate::failure::FailureReport;
 use crate::fingerprint::Assets;
 use crate::load::Origin;
 use crate::markdown::highlight;
-use crate::model::{Body, Rendered, Site};
+use crate::model::{Body, Site};
 use crate::parse::url::output_file;
 use crate::theme::{Lazy, Theme};
 use context::{SectionView, View};
@@ -144,44 +144,6 @@ enum Job {
     /// A file of the search index, by its place in the layout's paths.
     SearchFile(usize),
     SearchPage,
-}
-
-/// Renders the site into `sink`. Template problems come back as diagnostics; a sink failure
-/// (the disk) stops the stage.
-pub fn site(
-    site: &Site,
-    theme: &Theme,
-    config: &Config,
-    assets: &Assets,
-    sink: &(dyn Fn(Rendered) -> Result<()> + Sync),
-) -> Result<Diagnostics> {
-    let views = views(site, config);
-    let plan = outputs(site, theme, config, assets);
-    theme.lookups.set_documents(Some(views.documents(site)));
-    let results = some(
-        site,
-        theme,
-        config,
-        assets,
-        &views,
-        &plan,
-        &|_, _| true,
-        &|made| match made.body {
-            Ok(body) => sink(Rendered {
-                path: made.path,
-                body,
-            })
-            .map(|()| None),
-            Err(d) => Ok(d),
-        },
-    );
-    let mut diagnostics = plan.diagnostics;
-    for r in results {
-        if let Some(d) = r? {
-            diagnostics.push(d);
-        }
-    }
-    Ok(diagnostics)
 }
 
 /// The template views of every page and section, and their search index entries.
