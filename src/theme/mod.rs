@@ -12,6 +12,8 @@ use crate::markdown::{ShortcodeCall, Shortcodes};
 
 mod deps;
 pub(crate) use deps::{dependents, reading};
+mod settings;
+pub(crate) use settings::{SYNTAX_CSS, syntax_css};
 
 /// What `get_url`, `get_page` and `get_section` look things up in. Filled in as the build
 /// learns it: URLs after parsing, rendered documents after the markdown stage.
