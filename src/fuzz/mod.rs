@@ -83,7 +83,7 @@ pub fn theme_toml(data: &[u8]) {
     let Some(config) = config() else { return };
     let source = SourceText::new("themes/t/theme.toml", text);
     let mut diagnostics = crate::diagnostic::Diagnostics::new();
-    let _ = crate::render::syntax_css(config, Some(&source), &mut diagnostics);
+    let _ = crate::theme::syntax_css(config, Some(&source), &mut diagnostics);
 }
 
 /// An artifact record, `artifacts/a/artifact.toml`, in a folder holding one file.

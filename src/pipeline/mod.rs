@@ -260,10 +260,10 @@ fn static_files(
     config: &config::Config,
     diagnostics: &mut Diagnostics,
 ) -> Result<Assets> {
-    let syntax_css = render::syntax_css(config, sources.theme_config.as_ref(), diagnostics);
+    let syntax_css = theme::syntax_css(config, sources.theme_config.as_ref(), diagnostics);
     let (assets, ds) = fingerprint::apply(
         &sources.statics,
-        vec![(render::SYNTAX_CSS.to_owned(), syntax_css.into_bytes())],
+        vec![(theme::SYNTAX_CSS.to_owned(), syntax_css.into_bytes())],
         &config.build.unhashed,
     )?;
     diagnostics.extend(ds);

@@ -269,9 +269,6 @@ pub(crate) fn paginator(
     Value::from(v)
 }
 
-/// The globals made from the records (see `theme::record_names`).
-pub(crate) const RECORD_GLOBALS: [&str; 2] = ["artifacts", "artifact_filters"];
-
 /// What every template sees: `config`, `artifacts` (`views`, from `artifact_views`),
 /// `artifact_filters`, `serve`, `has_records`.
 pub(crate) fn globals(
@@ -289,7 +286,7 @@ pub(crate) fn globals(
     c.insert("contact", Value::from_serializable(&config.contact));
     let mut g = BTreeMap::new();
     g.insert("config", Value::from(c));
-    let [names, filters] = RECORD_GLOBALS;
+    let [names, filters] = crate::theme::RECORD_GLOBALS;
     g.insert(names, Value::from(views.to_vec()));
     let filter_values: Vec<Value> = artifact_filters(artifacts)
         .iter()

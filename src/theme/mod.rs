@@ -12,6 +12,8 @@ use crate::markdown::{ShortcodeCall, Shortcodes};
 
 mod deps;
 pub(crate) use deps::{dependents, reading};
+mod settings;
+pub(crate) use settings::{SYNTAX_CSS, syntax_css};
 
 /// What `get_url`, `get_page` and `get_section` look things up in. Filled in as the build
 /// learns it: URLs after parsing, rendered documents after the markdown stage.
@@ -421,10 +423,15 @@ const GET_ARTIFACT: &str = "get_artifact";
 /// The function that looks up a run ledger's view.
 const GET_LEDGER: &str = "get_ledger";
 
+/// The globals the render stage makes from the records (`artifacts`, `artifact_filters`).
+/// Named here, where templates read them, so that the render stage names the theme's and not
+/// the other way round.
+pub(crate) const RECORD_GLOBALS: [&str; 2] = ["artifacts", "artifact_filters"];
+
 /// The names through which a template reads records: the globals made from them and the
 /// functions that look them up (see `reading`).
 pub(crate) fn record_names() -> Vec<&'static str> {
-    let mut names = crate::render::context::RECORD_GLOBALS.to_vec();
+    let mut names = RECORD_GLOBALS.to_vec();
     names.extend([GET_ARTIFACT, GET_LEDGER]);
     names
 }

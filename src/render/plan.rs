@@ -1,0 +1,547 @@
+//! Planning: every output of the site, its path and the job that makes it, with clashes between
+//! outputs found at their cause; and the paths links may point at besides documents and files.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::{context, ledgers, search};
+use crate::artifact::Artifact;
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
+use crate::failure::FailureReport;
+use crate::fingerprint::Assets;
+use crate::ledger::Ledger;
+use crate::load::Origin;
+use crate::model::Site;
+use crate::parse::url::output_file;
+use crate::theme::{SYNTAX_CSS, Theme};
+
+/// Paths the build writes besides pages, sections, aliases and static files; links to them are
+/// valid.
+pub fn generated_paths(config: &Config, artifacts: &[Artifact], ledgers: &[Ledger]) -> Vec<String> {
+    let mut out = vec![
+        "/404.html".to_owned(),
+        "/robots.txt".to_owned(),
+        format!("/{SYNTAX_CSS}"),
+        "/_headers".to_owned(),
+        format!("/{}", crate::manifest::FILE),
+        format!("/{}", search::META),
+    ];
+    if config.build.sitemap {
+        out.push("/sitemap.xml".to_owned());
+    }
+    if config.build.feed {
+        out.push("/atom.xml".to_owned());
+    }
+    if !artifacts.is_empty() {
+        out.push("/artifacts/index.json".to_owned());
+        out.push("/artifacts/atom.xml".to_owned());
+    }
+    out.extend(
+        context::artifact_filters(artifacts)
+            .iter()
+            .map(context::ArtifactFilter::url),
+    );
+    for a in artifacts {
+        out.push(context::artifact_url(&a.id));
+        out.push(format!("/artifacts/{}/artifact.json", a.id));
+        out.push(format!("/artifacts/{}/{}.intoto.json", a.id, a.version));
+        out.extend(
+            a.files
+                .iter()
+                .filter_map(|f| context::artifact_file_url(a, f.get_ref())),
+        );
+    }
+    out.extend(ledgers::generated_paths(ledgers));
+    out
+}
+
+/// The failure pages this theme makes (the index and one page per report) and the reports'
+/// evidence files; links to them are valid.
+pub fn failure_paths(site: &Site, theme: &Theme) -> Vec<String> {
+    let has = |name: &str| theme.has(name) || theme.is_broken(name);
+    let mut out = vec![];
+    if has("failure_list.html") && site.keeps_records() {
+        out.push("/failures/".to_owned());
+    }
+    for r in &site.failures {
+        if has("failure.html") {
+            out.push(FailureReport::url(&r.id));
+        }
+        out.extend(r.evidence.iter().map(|e| r.evidence_url(e)));
+    }
+    out
+}
+
+/// The search page, when the theme has its template; links to it are valid.
+pub fn search_paths(theme: &Theme) -> Vec<String> {
+    if theme.has(search::TEMPLATE) || theme.is_broken(search::TEMPLATE) {
+        vec![search::PAGE_URL.to_owned()]
+    } else {
+        vec![]
+    }
+}
+
+/// Whether the theme's search page is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchPage {
+    Build,
+    Skip,
+}
+
+/// One output file to produce.
+#[derive(Debug, Clone)]
+pub(super) enum Job {
+    Page(usize),
+    Section {
+        index: usize,
+        pager: usize,
+        total: usize,
+    },
+    NotFound,
+    Alias(usize),
+    Sitemap,
+    Feed,
+    Robots,
+    Redirects,
+    /// A fingerprinted file, by its unhashed path.
+    Asset(String),
+    Static(Origin),
+    Artifact(usize),
+    ArtifactJson(usize),
+    ArtifactIntoto(usize),
+    ArtifactIndex,
+    ArtifactList(usize),
+    ArtifactFeed,
+    LedgerPage {
+        index: usize,
+        pager: usize,
+        total: usize,
+        /// The ledger's view without entries, shared by its pages.
+        summary: Arc<serde_json::Value>,
+    },
+    LedgerFile(Arc<Vec<u8>>),
+    Failure(usize),
+    FailureList,
+    /// A file of the search index, by its place in the layout's paths.
+    SearchFile(usize),
+    SearchPage,
+}
+
+/// What an output is made from, for incremental rebuilds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Made {
+    /// The page of this index.
+    Page(usize),
+    /// A listing page of the section of this index.
+    Section(usize),
+    /// From the theme, config, static files, records and ledgers only (besides the documents
+    /// its templates look up, which are tracked).
+    Fixed,
+    /// From the whole site (feeds, sitemap, indexes): made again whenever content changes.
+    Whole,
+    /// From every document's URL and front matter, not their bodies (the sitemap): made again
+    /// when a front matter changes.
+    Matter,
+}
+
+/// Every output of the site and what makes it, with the problems found planning them (two
+/// outputs at one path). A serve session keeps it while the site's structure stays the same.
+pub(crate) struct Plan {
+    pub(super) jobs: Vec<(String, Job)>,
+    pub(super) filters: Vec<context::ArtifactFilter>,
+    /// How many files the search index has.
+    pub(super) search: search::Layout,
+    /// Clashes, reported at their cause.
+    pub(crate) diagnostics: Diagnostics,
+}
+
+impl Plan {
+    /// Every planned output's path and what it is made from.
+    pub(crate) fn planned(&self) -> impl Iterator<Item = (&str, Made)> {
+        self.jobs
+            .iter()
+            .map(|(path, job)| (path.as_str(), made(job)))
+    }
+}
+
+/// Plans every output; clashes are reported in the plan's diagnostics.
+pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Assets) -> Plan {
+    let mut diagnostics = Diagnostics::new();
+    let filters = context::artifact_filters(&site.artifacts);
+    // A theme without the artifact templates has no artifact pages; the JSON mirrors stay.
+    let has = |name: &str| theme.has(name) || theme.is_broken(name);
+    let search_page = if has(search::TEMPLATE) {
+        SearchPage::Build
+    } else {
+        SearchPage::Skip
+    };
+    let search = search::Layout::of(site);
+    let mut jobs = plan(
+        site,
+        config,
+        &filters,
+        assets,
+        (search_page, search),
+        &mut diagnostics,
+    );
+    let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
+    let run_pages = has("ledger.html");
+    // Likewise for failure reports; their evidence files are published either way.
+    let (failure_pages, failure_list) = (has("failure.html"), has("failure_list.html"));
+    jobs.retain(|(_, job)| match job {
+        Job::Artifact(_) => pages,
+        Job::LedgerPage { .. } => run_pages,
+        Job::ArtifactList(_) => lists,
+        Job::Failure(_) => failure_pages,
+        Job::FailureList => failure_list,
+        _ => true,
+    });
+    Plan {
+        jobs,
+        filters,
+        search,
+        diagnostics,
+    }
+}
+
+pub(super) fn made(job: &Job) -> Made {
+    match job {
+        Job::Page(i) => Made::Page(*i),
+        Job::Section { index, .. } => Made::Section(*index),
+        Job::NotFound
+        | Job::Alias(_)
+        | Job::Asset(_)
+        | Job::Static(_)
+        | Job::Artifact(_)
+        | Job::ArtifactJson(_)
+        | Job::ArtifactIntoto(_)
+        | Job::ArtifactList(_)
+        | Job::LedgerPage { .. }
+        | Job::LedgerFile(_)
+        | Job::Failure(_)
+        | Job::FailureList
+        | Job::SearchPage
+        // From the config, the aliases (which an incremental update keeps) or the records.
+        | Job::Robots
+        | Job::Redirects
+        | Job::ArtifactIndex
+        | Job::ArtifactFeed => Made::Fixed,
+        Job::Feed | Job::SearchFile(_) => Made::Whole,
+        Job::Sitemap => Made::Matter,
+    }
+}
+
+/// What claims an output path, for reporting a clash at its cause.
+struct Claim {
+    what: String,
+    at: Option<(Arc<SourceText>, Range<usize>)>,
+}
+
+impl Claim {
+    fn generated(what: &str) -> Self {
+        Self {
+            what: format!("the generated `{what}`"),
+            at: None,
+        }
+    }
+
+    fn file(path: &str) -> Self {
+        Self {
+            what: format!("`{path}`"),
+            at: None,
+        }
+    }
+
+    fn document(doc: &crate::model::Document) -> Self {
+        let cause = doc
+            .meta
+            .path
+            .as_ref()
+            .or(doc.meta.slug.as_ref())
+            .map_or(0..0, toml::Spanned::span);
+        Self {
+            what: format!("`{}`", doc.source.path),
+            at: Some((Arc::clone(&doc.source), cause)),
+        }
+    }
+
+    fn report(&self, message: String) -> Diagnostic {
+        let d = Diagnostic::error(message).help("give it another `slug`, `path` or file name");
+        match &self.at {
+            Some((source, span)) if !span.is_empty() => d.at(source, span.clone()),
+            Some((source, _)) => d.in_file(source.path.clone()),
+            None => d,
+        }
+    }
+}
+
+/// Every output path and what makes it. Generated files are claimed first, so a page that
+/// lands on one (or on one's folder) is the one reported.
+fn plan(
+    site: &Site,
+    config: &Config,
+    filters: &[context::ArtifactFilter],
+    assets: &Assets,
+    (search_page, search): (SearchPage, search::Layout),
+    diagnostics: &mut Diagnostics,
+) -> Vec<(String, Job)> {
+    let mut claims: Vec<(String, Job, Claim)> = vec![
+        (
+            "404.html".into(),
+            Job::NotFound,
+            Claim::generated("404.html"),
+        ),
+        (
+            "robots.txt".into(),
+            Job::Robots,
+            Claim::generated("robots.txt"),
+        ),
+    ];
+    for (i, path) in search.paths().into_iter().enumerate() {
+        claims.push((path, Job::SearchFile(i), Claim::generated(search::DIR)));
+    }
+    // Only a theme with a search page claims its URL; any other site may have its own there.
+    if search_page == SearchPage::Build {
+        claims.push((
+            output_file(search::PAGE_URL),
+            Job::SearchPage,
+            Claim::generated(search::PAGE_URL),
+        ));
+    }
+    for generated in [SYNTAX_CSS] {
+        if let Some(a) = assets.get(generated) {
+            claims.push((
+                a.path.clone(),
+                Job::Asset(generated.to_owned()),
+                Claim::generated(generated),
+            ));
+        }
+    }
+    if config.build.sitemap {
+        claims.push((
+            "sitemap.xml".into(),
+            Job::Sitemap,
+            Claim::generated("sitemap.xml"),
+        ));
+    }
+    if config.build.feed {
+        claims.push(("atom.xml".into(), Job::Feed, Claim::generated("atom.xml")));
+    }
+    if !site.aliases.is_empty() {
+        claims.push((
+            "_redirects".into(),
+            Job::Redirects,
+            Claim::generated("_redirects"),
+        ));
+    }
+    for (index, section) in site.sections.iter().enumerate() {
+        let by = section
+            .doc
+            .meta
+            .paginate_by
+            .as_ref()
+            .map_or(0, |b| *b.get_ref());
+        let total = if by == 0 {
+            1
+        } else {
+            section.pages.len().div_ceil(by).max(1)
+        };
+        for pager in 1..=total {
+            let url = if pager == 1 {
+                section.doc.url.clone()
+            } else {
+                format!("{}page/{pager}/", section.doc.url)
+            };
+            claims.push((
+                output_file(&url),
+                Job::Section {
+                    index,
+                    pager,
+                    total,
+                },
+                Claim::document(&section.doc),
+            ));
+        }
+    }
+    for (i, page) in site.pages.iter().enumerate() {
+        claims.push((
+            output_file(&page.doc.url),
+            Job::Page(i),
+            Claim::document(&page.doc),
+        ));
+    }
+    for (i, alias) in site.aliases.iter().enumerate() {
+        let claim = Claim {
+            what: format!("the alias `{}` in `{}`", alias.from, alias.source.path),
+            at: Some((Arc::clone(&alias.source), alias.span.clone())),
+        };
+        claims.push((output_file(&alias.from), Job::Alias(i), claim));
+    }
+    if !site.artifacts.is_empty() {
+        claims.push((
+            "artifacts/index.json".into(),
+            Job::ArtifactIndex,
+            Claim::generated("artifacts/index.json"),
+        ));
+        claims.push((
+            "artifacts/atom.xml".into(),
+            Job::ArtifactFeed,
+            Claim::generated("artifacts/atom.xml"),
+        ));
+    }
+    for (i, f) in filters.iter().enumerate() {
+        let url = f.url();
+        claims.push((
+            output_file(&url),
+            Job::ArtifactList(i),
+            Claim::generated(&url),
+        ));
+    }
+    for (i, a) in site.artifacts.iter().enumerate() {
+        let what = format!("artifact `{}`", a.id);
+        let claim = || Claim {
+            what: format!("the page of {what}"),
+            at: Some((Arc::clone(&a.source), 0..0)),
+        };
+        claims.push((
+            output_file(&context::artifact_url(&a.id)),
+            Job::Artifact(i),
+            claim(),
+        ));
+        claims.push((
+            format!("artifacts/{}/artifact.json", a.id),
+            Job::ArtifactJson(i),
+            claim(),
+        ));
+        claims.push((
+            format!("artifacts/{}/{}.intoto.json", a.id, a.version),
+            Job::ArtifactIntoto(i),
+            claim(),
+        ));
+        // Only files found inside the record's folder: a missing or escaping one is a
+        // problem of the record, never a failure to copy.
+        for (f, real) in a.files.iter().zip(&a.file_paths) {
+            if let (Some(url), Some(real)) = (context::artifact_file_url(a, f.get_ref()), real) {
+                claims.push((
+                    url.trim_start_matches('/').to_owned(),
+                    Job::Static(Origin::Disk(real.clone())),
+                    claim(),
+                ));
+            }
+        }
+    }
+    for (index, l) in site.ledgers.iter().enumerate() {
+        let claim = || Claim::generated(&format!("ledgers/{}/", l.name));
+        let total = ledgers::pages(l);
+        let summary = Arc::new(ledgers::summary_view(l));
+        for pager in 1..=total {
+            claims.push((
+                output_file(&ledgers::page_url(&l.name, pager)),
+                Job::LedgerPage {
+                    index,
+                    pager,
+                    total,
+                    summary: Arc::clone(&summary),
+                },
+                claim(),
+            ));
+        }
+        for (path, bytes) in l.published() {
+            claims.push((
+                format!("ledgers/{}/{path}", l.name),
+                Job::LedgerFile(Arc::new(bytes)),
+                claim(),
+            ));
+        }
+    }
+    if site.keeps_records() {
+        claims.push((
+            "failures/index.html".into(),
+            Job::FailureList,
+            Claim::generated("failures/index.html"),
+        ));
+    }
+    for (i, r) in site.failures.iter().enumerate() {
+        let claim = || Claim {
+            what: format!("the page of failure report `{}`", r.id),
+            at: Some((Arc::clone(&r.doc.source), 0..0)),
+        };
+        claims.push((
+            output_file(&FailureReport::url(&r.id)),
+            Job::Failure(i),
+            claim(),
+        ));
+        for e in &r.evidence {
+            if let Some(file) = &e.file {
+                claims.push((
+                    r.evidence_url(e).trim_start_matches('/').to_owned(),
+                    Job::Static(Origin::Disk(file.clone())),
+                    claim(),
+                ));
+            }
+        }
+    }
+    for (path, origin) in &site.files {
+        let shown = match origin {
+            Origin::Disk(p) => crate::fs::rel_path(&config.root, p),
+            Origin::Builtin(_) => format!("<builtin theme>/static/{path}"),
+        };
+        let (out, job) = match assets.get(path) {
+            Some(a) => (a.path.clone(), Job::Asset(path.clone())),
+            None => (path.clone(), Job::Static(origin.clone())),
+        };
+        claims.push((out, job, Claim::file(&shown)));
+    }
+
+    let mut jobs: BTreeMap<String, (Job, Claim)> = BTreeMap::new();
+    for (path, job, claim) in claims {
+        let clash = jobs
+            .get(&path)
+            .map(|(_, first)| {
+                format!(
+                    "{} would be written over {}, at `{path}`",
+                    claim.what, first.what
+                )
+            })
+            .or_else(|| {
+                // A file where another output needs a folder, or a folder where one needs a file.
+                ancestors(&path).find_map(|dir| {
+                    jobs.get(dir).map(|(_, first)| {
+                        format!(
+                            "{} needs the folder `{dir}/`, where {} is written",
+                            claim.what, first.what
+                        )
+                    })
+                })
+            })
+            .or_else(|| {
+                let prefix = format!("{path}/");
+                jobs.range(prefix.clone()..)
+                    .next()
+                    .filter(|(p, _)| p.starts_with(&prefix))
+                    .map(|(p, (_, first))| {
+                        format!(
+                            "{} would be written at `{path}`, the folder of {} (`{p}`)",
+                            claim.what, first.what
+                        )
+                    })
+            });
+        match clash {
+            Some(message) => diagnostics.push(claim.report(message)),
+            None => {
+                jobs.insert(path, (job, claim));
+            }
+        }
+    }
+    jobs.into_iter()
+        .map(|(path, (job, _))| (path, job))
+        .collect()
+}
+
+/// `a/b/c.html` -> `a`, `a/b`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(move |(i, _)| &path[..i])
+}
+

@@ -1,0 +1,152 @@
+//! Views: what templates see of pages and sections, made once and updated in place by a serve
+//! session, and what `get_page`, `get_section` and `get_ledger` look up.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::context::{self, SectionView, View};
+use super::{ledgers, search};
+use crate::config::Config;
+use crate::ledger::Ledger;
+use crate::model::Site;
+use crate::theme::Lazy;
+
+/// What `get_ledger` looks up.
+pub(crate) fn ledger_views(ledgers: &Arc<[Ledger]>) -> crate::theme::LedgerLookup {
+    ledgers::lookup(ledgers)
+}
+
+/// The template views of every page and section, and their search index entries.
+pub(crate) fn views(site: &Site, config: &Config) -> Views {
+    let (pages, page_entries): (Vec<View>, Vec<Arc<search::Entry>>) = site
+        .pages
+        .par_iter()
+        .map(|p| page_view(site, p, config))
+        .unzip();
+    let mut views = Views {
+        pages,
+        sections: vec![],
+        page_entries,
+        section_entries: vec![],
+    };
+    (views.sections, views.section_entries) = site
+        .sections
+        .iter()
+        .map(|s| views.section_view(site, s, config))
+        .unzip();
+    views
+}
+
+fn page_view(site: &Site, p: &crate::model::Page, config: &Config) -> (View, Arc<search::Entry>) {
+    (
+        View::new(context::page(site, p, config), &p.doc.content),
+        search::document_entry(&p.doc, search::Kind::Page),
+    )
+}
+
+impl Views {
+    fn section_view(
+        &self,
+        site: &Site,
+        s: &crate::model::Section,
+        config: &Config,
+    ) -> (SectionView, Arc<search::Entry>) {
+        let view = SectionView {
+            own: View::new(context::section(site, s, config), &s.doc.content),
+            pages: s.pages.iter().map(|&i| self.pages[i].clone()).collect(),
+        };
+        (view, search::document_entry(&s.doc, search::Kind::Section))
+    }
+
+    /// Makes again, in place, the views of the pages and sections marked dirty (a section is
+    /// dirty when any of its pages is); the others are kept (see `pipeline::Session`).
+    pub(crate) fn update(
+        &mut self,
+        site: &Site,
+        config: &Config,
+        dirty_page: &[bool],
+        dirty_section: &[bool],
+    ) {
+        for (i, p) in site.pages.iter().enumerate() {
+            if dirty_page[i] {
+                (self.pages[i], self.page_entries[i]) = page_view(site, p, config);
+            }
+        }
+        for (i, s) in site.sections.iter().enumerate() {
+            if dirty_section[i] {
+                (self.sections[i], self.section_entries[i]) = self.section_view(site, s, config);
+            }
+        }
+    }
+
+    /// What `get_page` and `get_section` find: each document's view by content path, made
+    /// into a template value the first time a template asks for it.
+    pub(crate) fn documents(&self, site: &Site) -> BTreeMap<String, Lazy> {
+        let sections = site
+            .sections
+            .iter()
+            .zip(&self.sections)
+            .map(|(s, v)| (s.doc.rel.clone(), section_lookup(v)));
+        let pages = site
+            .pages
+            .iter()
+            .zip(&self.pages)
+            .map(|(p, v)| (p.doc.rel.clone(), page_lookup(v)));
+        sections.chain(pages).collect()
+    }
+
+    /// Replaces in `documents` the entries of the pages and sections marked dirty.
+    pub(crate) fn update_documents(
+        &self,
+        site: &Site,
+        documents: &mut BTreeMap<String, Lazy>,
+        dirty_page: &[bool],
+        dirty_section: &[bool],
+    ) {
+        for (i, s) in site.sections.iter().enumerate() {
+            if dirty_section[i] {
+                documents.insert(s.doc.rel.clone(), section_lookup(&self.sections[i]));
+            }
+        }
+        for (i, p) in site.pages.iter().enumerate() {
+            if dirty_page[i] {
+                documents.insert(p.doc.rel.clone(), page_lookup(&self.pages[i]));
+            }
+        }
+    }
+}
+
+fn section_lookup(view: &SectionView) -> Lazy {
+    let v = Arc::new(view.clone());
+    let selected = Arc::clone(&v);
+    Lazy::section(
+        move || v.full(),
+        move |keep| {
+            selected
+                .pages
+                .iter()
+                .filter(|p| keep(&p.base))
+                .map(View::full)
+                .collect()
+        },
+    )
+}
+
+fn page_lookup(view: &View) -> Lazy {
+    let v = view.clone();
+    Lazy::new(move || v.full())
+}
+
+/// The views templates see, by page and section index, and the documents' search entries.
+#[derive(Default)]
+pub(crate) struct Views {
+    pub(crate) pages: Vec<View>,
+    pub(crate) sections: Vec<SectionView>,
+    /// Each page's entry of the search index.
+    pub(super) page_entries: Vec<Arc<search::Entry>>,
+    /// Each section's entry of the search index.
+    pub(super) section_entries: Vec<Arc<search::Entry>>,
+}
+
