@@ -1,15 +1,17 @@
-//! The `ancapex` command: parses arguments, calls the library, prints its report and picks the
-//! exit code (0 ok, 1 problems in the content, 2 usage, config or I/O failure).
+//! The `ancapex` command: parses arguments, hands them to the command's module under `cmd`
+//! (which calls the library and prints its report) and picks the exit code, in `exit_code`
+//! alone: 0 ok, 1 problems in the content, 2 usage, config or I/O failure.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+mod cmd;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use ancapex::config::{Drafts, Overrides};
-use ancapex::diagnostic::{self, Shown, Style};
-use ancapex::text::count;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+
+use cmd::Outcome;
+use cmd::report::{self, Format, Look};
 
 // The build allocates many small strings from many threads; mimalloc is markedly faster at
 // that than the system allocator.
@@ -269,90 +271,121 @@ enum New {
     },
 }
 
-/// How reports look: in colour or not, and how many problems they show.
-#[derive(Clone, Copy)]
-struct Look {
-    color: Style,
-    shown: Shown,
+/// How a run of `ancapex` ended, before it becomes an exit code.
+enum Ended<'a> {
+    /// The arguments did not parse, or asked for `--help` or `--version`: clap has printed
+    /// what to say and says which code it means.
+    Arguments(&'a clap::Error),
+    /// A command ran: what it came to, or the operational failure that stopped it (already
+    /// reported).
+    Ran(&'a ancapex::Result<Outcome>),
 }
 
-/// How `check` reports problems.
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// The rustc-style report on stderr.
-    Human,
-    /// One JSON document on stdout.
-    Json,
-    /// GitHub Actions annotations on stdout, and the human report on stderr.
-    Github,
+/// The one place that picks the exit code: 0 success, 1 problems in the content (or in a
+/// site `verify` checks), 2 usage, config, I/O or publish failures; for arguments that do not
+/// parse, clap's own code (2, or 0 for `--help` and `--version`). A test holds that no other
+/// place in the binary picks one.
+fn exit_code(ended: &Ended<'_>) -> ExitCode {
+    match ended {
+        Ended::Arguments(e) => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
+        Ended::Ran(Ok(Outcome::Done)) => ExitCode::SUCCESS,
+        Ended::Ran(Ok(Outcome::Problems)) => ExitCode::from(1),
+        Ended::Ran(Err(_)) => ExitCode::from(2),
+    }
 }
 
-#[expect(
-    clippy::print_stdout,
-    reason = "the binary is where reports are printed"
-)]
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let style = Look {
-        color: if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-            Style::Color
-        } else {
-            Style::Plain
-        },
-        shown: if cli.all_problems {
-            Shown::All
-        } else {
-            Shown::First(diagnostic::SHOWN)
-        },
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Printing can only fail when the terminal is gone; the code still tells.
+            let _ = e.print();
+            return exit_code(&Ended::Arguments(&e));
+        }
     };
-    let started = Instant::now();
-    let mut format = Format::Human;
-    let result = match cli.command {
+    let look = Look::detect(cli.all_problems);
+    let format = match &cli.command {
+        Command::Check { format, .. } => *format,
+        _ => Format::Human,
+    };
+    let result = run(&cli.root, cli.command, look);
+    if let Err(e) = &result {
+        report::failure(e, format, look);
+    }
+    exit_code(&Ended::Ran(&result))
+}
+
+/// Hands the command to its module under `cmd`.
+fn run(root: &Path, command: Command, look: Look) -> ancapex::Result<Outcome> {
+    let drafts = |drafts: bool| {
+        if drafts {
+            Drafts::Include
+        } else {
+            Drafts::Exclude
+        }
+    };
+    match command {
         Command::Build {
             output_dir,
             base_url,
-            drafts,
+            drafts: d,
         } => {
             let overrides = Overrides {
                 output_dir,
                 base_url,
-                drafts: if drafts {
-                    Drafts::Include
-                } else {
-                    Drafts::Exclude
-                },
+                drafts: drafts(d),
                 ..Overrides::default()
             };
-            ancapex::pipeline::build(&cli.root, &overrides).map(Some)
+            cmd::build::run(root, &overrides, look)
         }
         Command::Check {
-            drafts,
-            format: chosen,
+            drafts: d,
+            format,
             since,
         } => {
-            format = chosen;
             let overrides = Overrides {
-                drafts: if drafts {
-                    Drafts::Include
-                } else {
-                    Drafts::Exclude
-                },
+                drafts: drafts(d),
                 since,
                 ..Overrides::default()
             };
-            ancapex::pipeline::check(&cli.root, &overrides).map(Some)
+            cmd::check::run(root, &overrides, format, look)
         }
+        Command::Serve {
+            interface,
+            port,
+            drafts: d,
+            open,
+        } => {
+            let options = ancapex::serve::Options {
+                root: root.to_path_buf(),
+                interface,
+                port,
+                drafts: drafts(d),
+            };
+            cmd::serve::run(&options, look, open)
+        }
+        Command::Verify {
+            dir,
+            rebuild,
+            base_url,
+            key,
+        } => {
+            let how = cmd::verify::Verify {
+                rebuild,
+                base_url,
+                key,
+            };
+            cmd::verify::run(root, &dir, how, look)
+        }
+        Command::Publish(args) => cmd::publish::run(root, args),
+        Command::Init { dir } => cmd::init::run(&dir),
+        Command::Artifact {
+            what: ArtifactCommand::Hash { id },
+        } => cmd::artifact::hash(root, &id),
+        Command::Ledger { what } => cmd::ledger::run(root, what, look),
         Command::New {
             what: New::Artifact { id, kind, title },
-        } => {
-            let new = ancapex::artifact::NewArtifact { id, kind, title };
-            ancapex::artifact::create(&cli.root, &new).map(|path| {
-                let rel = path.strip_prefix(&cli.root).unwrap_or(&path);
-                println!("created {}", rel.display());
-                println!("next: fill it in, then run `ancapex check`");
-                None
-            })
-        }
+        } => cmd::new::artifact(root, &ancapex::artifact::NewArtifact { id, kind, title }),
         Command::New {
             what:
                 New::Failure {
@@ -370,651 +403,7 @@ fn main() -> ExitCode {
                 report_type,
                 title,
             };
-            let today = jiff::Timestamp::now()
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .date();
-            ancapex::failure::create(&cli.root, &new, today).map(|path| {
-                let rel = path.strip_prefix(&cli.root).unwrap_or(&path);
-                let about = match (&new.run, new.entry) {
-                    (Some(run), Some(seq)) => {
-                        format!(" about entry {seq} of run ledger `{run}`")
-                    }
-                    (Some(run), None) => format!(" about run ledger `{run}`"),
-                    _ => String::new(),
-                };
-                println!("created {} (a draft{about}, detected {today})", rel.display());
-                println!(
-                    "next: replace the template's guidance with what happened, then run `ancapex check`"
-                );
-                None
-            })
-        }
-        Command::Artifact {
-            what: ArtifactCommand::Hash { id },
-        } => ancapex::artifact::hash_files(&cli.root, &id).map(|changes| {
-            let record = format!("artifacts/{id}/artifact.toml");
-            if changes.is_empty() {
-                println!("{record}: every digest and size is already right");
-            }
-            for c in &changes {
-                let verb = if c.was.is_some() { "updated" } else { "added" };
-                println!(
-                    "{record}: {verb} `{}`: sha256 {}, size {}",
-                    c.path, c.sha256, c.size
-                );
-            }
-            None
-        }),
-        Command::Verify {
-            dir,
-            rebuild,
-            base_url,
-            key,
-        } => {
-            let how = Verify {
-                rebuild,
-                base_url,
-                key,
-            };
-            return verify(&cli.root, &dir, how, style);
-        }
-        Command::Serve {
-            interface,
-            port,
-            drafts,
-            open,
-        } => {
-            let options = ancapex::serve::Options {
-                root: cli.root.clone(),
-                interface,
-                port,
-                drafts: if drafts {
-                    Drafts::Include
-                } else {
-                    Drafts::Exclude
-                },
-            };
-            let report = |e: ancapex::serve::Event<'_>| serve_report(&e, style, open);
-            ancapex::serve::run(&options, &report).map(|()| None)
-        }
-        Command::Ledger { what } => ledger(&cli.root, what, style),
-        Command::Publish(args) => return publish(&cli.root, args, style),
-        Command::Init { dir } => ancapex::init::site(&dir).map(|files| {
-            println!("created a site in {}: {}", dir.display(), files.join(", "));
-            println!("next: ancapex --root {} build", dir.display());
-            None
-        }),
-    };
-    match result {
-        Ok(None) => ExitCode::SUCCESS,
-        Ok(Some(report)) => {
-            report_diagnostics(&report.diagnostics, format, style);
-            if report.failed() {
-                return ExitCode::from(1);
-            }
-            if format == Format::Json {
-                return ExitCode::SUCCESS;
-            }
-            let ms = started.elapsed().as_millis();
-            if let Some(w) = report.written {
-                println!(
-                    "built {} and {}: {} ({} unchanged), {} in {ms} ms",
-                    count(report.pages, "page", "pages"),
-                    count(report.sections, "section", "sections"),
-                    count(w.files, "file", "files"),
-                    w.unchanged,
-                    count(w.bytes, "byte", "bytes"),
-                );
-                if let Some(digest) = &report.site_digest {
-                    println!("site digest: {digest}");
-                }
-            } else {
-                let frozen = report.since.as_ref().map_or_else(String::new, |rev| {
-                    format!("; published records and ledgers are as at `{rev}`")
-                });
-                println!(
-                    "checked {} and {} in {ms} ms: no errors{frozen}",
-                    count(report.pages, "page", "pages"),
-                    count(report.sections, "section", "sections"),
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => operational_failure(&e, format, style),
-    }
-}
-
-/// Prints what the server reports: the URL, each rebuild with its problems (the same report
-/// as `build`), failures to rebuild. With `--open`, opens the URL in a browser once.
-#[expect(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the binary is where reports are printed"
-)]
-fn serve_report(event: &ancapex::serve::Event<'_>, style: Look, open: bool) {
-    use ancapex::serve::Event;
-    match event {
-        Event::Listening { url } => {
-            println!("serving at {url} (Ctrl+C stops)");
-            if open {
-                // No browser is not a reason to stop serving.
-                match std::process::Command::new("xdg-open")
-                    .arg(url)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                {
-                    Ok(_) => {}
-                    Err(e) => eprintln!("warning: could not open a browser: {e}"),
-                }
-            }
-        }
-        Event::Built {
-            update,
-            served,
-            causes,
-            took,
-            diagnostics,
-        } => {
-            use ancapex::serve::Served;
-            if !diagnostics.is_empty() {
-                eprint!(
-                    "{}",
-                    diagnostic::render(diagnostics, style.color, style.shown)
-                );
-            }
-            let cause = match causes {
-                [] => String::new(),
-                [one] => format!(" after a change to {}", one.display()),
-                many => format!(" after changes to {} files", many.len()),
-            };
-            let ms = took.as_millis();
-            match served {
-                Served::Site { changed, removed } => {
-                    let how = match update.rebuild {
-                        ancapex::pipeline::Rebuild::Incremental => "rebuilt",
-                        ancapex::pipeline::Rebuild::Full => "built",
-                    };
-                    println!(
-                        "{how}{cause} in {ms} ms: {} rendered, {changed} changed, {removed} removed",
-                        count(update.rendered, "output", "outputs"),
-                    );
-                }
-                Served::LastGood { exists } => {
-                    let (errors, warnings) = diagnostics.counts();
-                    let mut problems = count(errors, "error", "errors");
-                    if warnings > 0 {
-                        problems =
-                            format!("{problems}, {}", count(warnings, "warning", "warnings"));
-                    }
-                    let state = if *exists {
-                        "still serving the last good site"
-                    } else {
-                        "nothing is served until it builds"
-                    };
-                    println!("build failed{cause} in {ms} ms: {problems}; {state}");
-                }
-            }
-        }
-        Event::Failed { error } => {
-            if let ancapex::Error::Config { diagnostics, .. } = error {
-                eprint!(
-                    "{}",
-                    diagnostic::render(diagnostics, style.color, style.shown)
-                );
-            }
-            eprintln!("error: {error}; still serving the last good site");
-        }
-        Event::WatchProblem { message } => eprintln!("warning: {message}"),
-    }
-}
-
-/// Reports an operational failure (exit 2).
-#[expect(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the binary is where reports are printed"
-)]
-fn operational_failure(e: &ancapex::Error, format: Format, style: Look) -> ExitCode {
-    if let ancapex::Error::Config { diagnostics, .. } = e {
-        report_diagnostics(diagnostics, format, style);
-    } else {
-        let mut msg = format!("error: {e}");
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            msg = format!("{msg}: {s}");
-            source = s.source();
-        }
-        if format == Format::Github {
-            let failure = ancapex::Diagnostic::error(msg.as_str());
-            print!("{}", diagnostic::github(&[failure].into_iter().collect()));
-        }
-        eprintln!("{msg}");
-    }
-    ExitCode::from(2)
-}
-
-/// What `verify` compares against.
-struct Verify {
-    rebuild: bool,
-    base_url: Option<String>,
-    key: Option<String>,
-}
-
-/// `verify`: one line per differing file, the signature when a key is pinned, then a summary;
-/// exit 1 on any difference or a missing or bad signature.
-#[expect(
-    clippy::print_stdout,
-    reason = "the binary is where reports are printed"
-)]
-fn verify(root: &std::path::Path, dir: &std::path::Path, how: Verify, style: Look) -> ExitCode {
-    let signature = match how.key.as_deref().map(|k| ancapex::signing::check(dir, k)) {
-        None => None,
-        Some(Ok(check)) => Some(check),
-        Some(Err(e)) => return operational_failure(&e, Format::Human, style),
-    };
-    let (outcome, against) = if how.rebuild {
-        let overrides = Overrides {
-            base_url: how.base_url,
-            ..Overrides::default()
-        };
-        match ancapex::pipeline::rebuild_and_verify(root, dir, &overrides) {
-            Ok(r) => {
-                let Some(o) = r.outcome else {
-                    report_diagnostics(&r.build.diagnostics, Format::Human, style);
-                    return ExitCode::from(1);
-                };
-                (o, "a fresh build of the sources")
-            }
-            Err(e) => return operational_failure(&e, Format::Human, style),
-        }
-    } else {
-        match ancapex::verify::dir(dir) {
-            Ok(o) => (o, "its manifest"),
-            Err(e) => return operational_failure(&e, Format::Human, style),
-        }
-    };
-    for (change, path) in &outcome.differences {
-        println!("{}: {path}", change.as_str());
-    }
-    if outcome.digest_mismatch {
-        println!(
-            "edited: {}: its site digest is not the one its files give",
-            ancapex::manifest::FILE
-        );
-    }
-    let signed = match &signature {
-        None => true,
-        Some(ancapex::signing::Check::Good(comment)) => {
-            println!("signature: good ({comment})");
-            true
-        }
-        Some(ancapex::signing::Check::Missing) => {
-            println!("signature: missing: no {}", ancapex::manifest::SIGNATURE);
-            false
-        }
-        Some(ancapex::signing::Check::Bad(why)) => {
-            println!("signature: bad: {why}");
-            false
-        }
-    };
-    let besides = if outcome.publish_record {
-        format!(
-            " (besides the publish record `{}`)",
-            ancapex::manifest::PUBLISH_RECORD
-        )
-    } else {
-        String::new()
-    };
-    if outcome.is_clean() {
-        println!(
-            "verified {} against {against}{besides}: site digest {}",
-            count(outcome.files, "file", "files"),
-            outcome.site_digest
-        );
-    } else {
-        println!(
-            "{} from {against} (site digest {})",
-            count(
-                outcome.differences.len() + usize::from(outcome.digest_mismatch),
-                "difference",
-                "differences"
-            ),
-            outcome.site_digest
-        );
-    }
-    if outcome.is_clean() && signed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
-}
-
-/// `publish`: progress on stderr (a bar on a terminal, lines otherwise), the plan in a dry run,
-/// then a summary; exit 2 on a failure.
-#[expect(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the binary is where reports are printed"
-)]
-fn publish(root: &std::path::Path, args: PublishArgs, style: Look) -> ExitCode {
-    use ancapex::publish::{self, Action, Mode};
-    let target = match publish::Target::parse(&args.to) {
-        Ok(t) => t,
-        Err(e) => return operational_failure(&e, Format::Human, style),
-    };
-    let dir = match args.dir.map_or_else(|| publish::output_dir(root), Ok) {
-        Ok(d) => d,
-        Err(e) => return operational_failure(&e, Format::Human, style),
-    };
-    let mut s3 = publish::S3Config::from_env();
-    s3.endpoint = args.endpoint.or(s3.endpoint);
-    s3.region = args.region.or(s3.region);
-    let options = publish::Options {
-        dir,
-        target,
-        s3,
-        mode: if args.dry_run {
-            Mode::DryRun
-        } else {
-            Mode::Publish
-        },
-        limits: publish::Limits {
-            max_deletes: args.max_deletes,
-            keep_generations: args.keep_generations.max(1),
-        },
-        concurrency: args.concurrency.max(1),
-        listing: if args.verify_remote {
-            publish::Listing::Always
-        } else {
-            publish::Listing::WhenNoRecord
-        },
-        tuning: publish::Tuning::default(),
-        invalidation_list: args.invalidation_list,
-    };
-    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    let progress = PublishProgress::new(interactive);
-    let report = match publish::run(&options, &progress) {
-        Ok(r) => r,
-        Err(e) => {
-            progress.finish();
-            return operational_failure(&e, Format::Human, style);
-        }
-    };
-    progress.finish();
-    if report.mode == Mode::DryRun {
-        println!("plan for {} (dry run: nothing changed):", report.target);
-        for step in report
-            .steps
-            .iter()
-            .filter(|s| s.action != Action::Unchanged)
-        {
-            println!(
-                "  {:<9} {} ({} bytes, {})",
-                step.action.as_str(),
-                step.item.key,
-                step.item.size,
-                step.item.phase.as_str()
-            );
-        }
-        for key in &report.deleted {
-            println!("  delete    {key}");
+            cmd::new::failure(root, &new)
         }
     }
-    for w in &report.warnings {
-        eprintln!("warning: {w}");
-    }
-    let verb = if report.mode == Mode::DryRun {
-        "would publish"
-    } else {
-        "published"
-    };
-    println!(
-        "{verb} generation {} to {}: {} uploaded ({}), {}, {} unchanged, {} deleted, {} kept from earlier generations",
-        report.generation,
-        report.target,
-        report.uploaded,
-        count(report.bytes, "byte", "bytes"),
-        count(
-            report.header_only,
-            "header-only update",
-            "header-only updates"
-        ),
-        report.unchanged,
-        report.deleted.len(),
-        report.kept
-    );
-    ExitCode::SUCCESS
-}
-
-/// How `publish` shows its progress: an indicatif bar (files and bytes) on a terminal, one
-/// line per file otherwise (CI logs).
-struct PublishProgress {
-    bar: Option<indicatif::ProgressBar>,
-    /// The phase's name, files done and files in all.
-    phase: std::sync::Mutex<(&'static str, usize, usize)>,
-}
-
-impl PublishProgress {
-    fn new(interactive: bool) -> Self {
-        let bar = interactive.then(|| {
-            let bar = indicatif::ProgressBar::new(0);
-            let style = indicatif::ProgressStyle::with_template(
-                "{msg:<44} [{bar:30}] {bytes}/{total_bytes}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar
-        });
-        Self {
-            bar,
-            phase: std::sync::Mutex::new(("", 0, 0)),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl ancapex::publish::Progress for PublishProgress {
-    #[expect(
-        clippy::print_stderr,
-        reason = "the binary is where progress is printed"
-    )]
-    fn event(&self, event: &ancapex::publish::Event<'_>) {
-        use ancapex::publish::Event;
-        let Some(bar) = &self.bar else {
-            match event {
-                Event::Phase {
-                    phase,
-                    files,
-                    bytes,
-                } => eprintln!(
-                    "{}: {}, {}",
-                    phase.as_str(),
-                    count(*files, "file", "files"),
-                    count(*bytes, "byte", "bytes")
-                ),
-                Event::Done { key, action, bytes } => {
-                    eprintln!("  {:<9} {key} ({bytes} bytes)", action.as_str());
-                }
-                Event::Deleted { key } => eprintln!("  deleted   {key}"),
-                Event::Recorded => eprintln!("publish record written"),
-                Event::PhaseDone(_) => {}
-            }
-            return;
-        };
-        let mut phase = self
-            .phase
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match event {
-            Event::Phase {
-                phase: p,
-                files,
-                bytes,
-            } => {
-                *phase = (p.as_str(), 0, *files);
-                bar.reset();
-                bar.set_length(*bytes);
-            }
-            Event::Done { bytes, .. } => {
-                phase.1 += 1;
-                bar.inc(*bytes);
-            }
-            _ => return,
-        }
-        bar.set_message(format!("{}: {}/{} files", phase.0, phase.1, phase.2));
-    }
-}
-
-/// Prints diagnostics in the chosen format: JSON alone on stdout; GitHub annotations on stdout
-/// with the human report on stderr; or the human report alone.
-#[expect(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the binary is where reports are printed"
-)]
-fn report_diagnostics(diagnostics: &ancapex::Diagnostics, format: Format, style: Look) {
-    match format {
-        Format::Json => print!("{}", diagnostic::json(diagnostics)),
-        Format::Github => print!("{}", diagnostic::github(diagnostics)),
-        Format::Human => {}
-    }
-    if format != Format::Json && !diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            diagnostic::render(diagnostics, style.color, style.shown)
-        );
-    }
-}
-
-/// Runs a `ledger` subcommand; content problems are printed as diagnostics (exit 1 through
-/// the returned report).
-#[expect(
-    clippy::print_stdout,
-    reason = "the binary is where reports are printed"
-)]
-fn ledger(
-    root: &std::path::Path,
-    what: LedgerCommand,
-    style: Look,
-) -> ancapex::error::Result<Option<ancapex::pipeline::Report>> {
-    use ancapex::ledger::command;
-    let now = jiff::Timestamp::now();
-    let outcome = match what {
-        LedgerCommand::Keygen { out, name } => {
-            let line = command::keygen(&out, &name)?;
-            println!(
-                "wrote the private key to {} (keep it secret, out of git)",
-                out.display()
-            );
-            println!("verifier key (for `ledger init --key` or ledger.toml):");
-            println!("{line}");
-            return Ok(None);
-        }
-        LedgerCommand::Init {
-            name,
-            origin,
-            key,
-            actor,
-            title,
-        } => {
-            let title = title.unwrap_or_else(|| name.clone());
-            let init = command::Init {
-                name: &name,
-                origin: &origin,
-                key: &key,
-                actor: &actor,
-                title: &title,
-            };
-            let dir = command::init(root, &init, now)?;
-            let rel = dir.strip_prefix(root).unwrap_or(&dir);
-            println!("created {} with its log.genesis line", rel.display());
-            return Ok(None);
-        }
-        LedgerCommand::Append {
-            name,
-            kind,
-            body,
-            actor,
-            refs,
-        } => {
-            let new = command::Append {
-                kind: &kind,
-                body: &body,
-                actor: &actor,
-                refs: &refs,
-            };
-            let outcome = command::append(root, &name, &new, now)?;
-            if let Some(e) = outcome.ledger.as_ref().and_then(|l| l.entries.last()) {
-                println!("appended seq {} ({}) to ledger `{name}`", e.seq, e.kind);
-            }
-            outcome
-        }
-        LedgerCommand::Sign { name, key } => {
-            let (outcome, signed) = command::sign(root, &name, &key)?;
-            match signed {
-                Some(command::Signed::Wrote(path, size)) => {
-                    let rel = path.strip_prefix(root).unwrap_or(&path);
-                    println!(
-                        "signed {} ({})",
-                        rel.display(),
-                        count(size, "entry", "entries")
-                    );
-                }
-                Some(command::Signed::Already(size)) => {
-                    println!("checkpoint {size} already covers every entry of `{name}`");
-                }
-                None => {}
-            }
-            outcome
-        }
-        LedgerCommand::Proof { name, seq } => {
-            let outcome = command::verify(root, &name)?;
-            if let Some(l) = outcome
-                .ledger
-                .as_ref()
-                .filter(|_| !outcome.diagnostics.has_errors())
-            {
-                let proof = l.proof(seq).ok_or_else(|| {
-                    ancapex::Error::Usage(format!(
-                        "no signed checkpoint of ledger `{name}` covers seq {seq}: it has {} entries, {} signed",
-                        l.entries.len(),
-                        l.latest().map_or(0, |c| c.checkpoint.size)
-                    ))
-                })?;
-                print!("{proof}");
-            }
-            outcome
-        }
-        LedgerCommand::Verify { name } => {
-            let outcome = command::verify(root, &name)?;
-            if let Some(l) = outcome
-                .ledger
-                .as_ref()
-                .filter(|_| !outcome.diagnostics.has_errors())
-            {
-                print!("{}", command::summary(l));
-            }
-            outcome
-        }
-    };
-    if !outcome.diagnostics.has_errors() {
-        // Warnings only: print them here so the build's "checked" line does not follow.
-        report_diagnostics(&outcome.diagnostics, Format::Human, style);
-        return Ok(None);
-    }
-    Ok(Some(ancapex::pipeline::Report {
-        diagnostics: outcome.diagnostics,
-        pages: 0,
-        sections: 0,
-        written: None,
-        site_digest: None,
-        since: None,
-    }))
 }

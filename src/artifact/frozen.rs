@@ -24,7 +24,7 @@ pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnos
         root,
         &["ls-tree", "-r", "--name-only", commit, "--", "artifacts"],
     )
-    .map_err(|e| Error::Usage(format!("`--since {rev}`: {e}")))?;
+    .map_err(git_failed(rev))?;
     let mut ds = Diagnostics::new();
     for path in listing.lines() {
         let Some(dir) = path
@@ -34,8 +34,7 @@ pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnos
         else {
             continue;
         };
-        let text = git(root, &["show", &format!("{commit}:./{path}")])
-            .map_err(|e| Error::Usage(format!("`--since {rev}`: {e}")))?;
+        let text = git(root, &["show", &format!("{commit}:./{path}")]).map_err(git_failed(rev))?;
         // A record that did not parse then was not published then.
         let Ok(old) = toml::from_str::<toml::Table>(&text) else {
             continue;
@@ -206,8 +205,7 @@ fn locate(
     }
 }
 
-/// Runs git in `root`; its stdout, or why it failed.
-/// The commit `rev` names, or a usage error naming `--since`.
+/// The commit `rev` names, or an error naming `--since`.
 pub(crate) fn commit(root: &Path, rev: &str) -> Result<String> {
     let out = git(
         root,
@@ -218,10 +216,19 @@ pub(crate) fn commit(root: &Path, rev: &str) -> Result<String> {
             &format!("{rev}^{{commit}}"),
         ],
     )
-    .map_err(|e| Error::Usage(format!("`--since {rev}`: {e}")))?;
+    .map_err(git_failed(rev))?;
     Ok(out.trim().to_owned())
 }
 
+/// Turns why git failed at `rev` into the error `check --since` stops with.
+pub(crate) fn git_failed(rev: &str) -> impl Fn(String) -> Error + '_ {
+    move |reason| Error::Since {
+        rev: rev.to_owned(),
+        reason,
+    }
+}
+
+/// Runs git in `root`; its stdout, or why it failed.
 pub(crate) fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
     let out = Command::new("git")
         .arg("-C")

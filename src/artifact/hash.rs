@@ -8,7 +8,7 @@ use std::path::Path;
 use toml_edit::{DocumentMut, Item, TableLike, Value};
 
 use super::integrity;
-use crate::error::{Error, Result};
+use crate::error::{Error, Malformed, Missing, Outside, Result};
 
 /// One file whose digest or size was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +39,13 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
         )
     });
     if id.contains(['/', '\\']) || id == ".." || (record.exists() && !inside) {
-        return Err(Error::Usage(format!(
-            "`artifacts/{id}/artifact.toml` leads outside the site's records; nothing was written"
-        )));
+        return Err(Error::Outside(Outside::Record { id: id.to_owned() }));
     }
     if !record.is_file() {
-        return Err(Error::Usage(format!(
-            "no artifact `{id}`: `{}` does not exist",
-            record.display()
-        )));
+        return Err(Error::Missing(Missing::Artifact {
+            id: id.to_owned(),
+            record,
+        }));
     }
     let text = std::fs::read_to_string(&record).map_err(|source| Error::Io {
         action: "could not read",
@@ -55,11 +53,10 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
         source,
     })?;
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        Error::Usage(format!(
-            "`{}` is not valid TOML: {}",
-            record.display(),
-            e.message()
-        ))
+        Error::Malformed(Malformed::Record {
+            path: record.clone(),
+            reason: e.message().to_owned(),
+        })
     })?;
     let folder = std::fs::canonicalize(&folder).map_err(|source| Error::Io {
         action: "could not read",
@@ -72,10 +69,11 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
             continue;
         };
         let real = integrity::resolve(&folder, &rel).map_err(|problem| {
-            Error::Usage(format!(
-                "artifact `{id}`: file `{rel}` {}; nothing was written",
-                integrity::describe(&problem)
-            ))
+            Error::Outside(Outside::File {
+                id: id.to_owned(),
+                rel: rel.clone(),
+                problem: integrity::describe(&problem),
+            })
         })?;
         let (sha256, size) = integrity::sha256_file(&real).map_err(|source| Error::Io {
             action: "could not read",
@@ -87,8 +85,7 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
             .and_then(Item::as_str)
             .map(str::to_owned);
         let old_size = entry.get("size").and_then(Item::as_integer);
-        let size_i64 = i64::try_from(size)
-            .map_err(|_| Error::Usage(format!("file `{rel}` is too large for a TOML integer")))?;
+        let size_i64 = i64::try_from(size).map_err(|_| Error::TooLarge { rel: rel.clone() })?;
         if old_sha.as_deref() == Some(sha256.as_str()) && old_size == Some(size_i64) {
             continue;
         }
@@ -118,9 +115,11 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
                 changes.len() - 1
             )
         };
-        return Err(Error::Usage(format!(
-            "artifact `{id}` is `{status}` and published records are frozen: {what}; nothing was written (a new version is a new record: give it a new id and folder, and mark this one `superseded`)"
-        )));
+        return Err(Error::Frozen {
+            id: id.to_owned(),
+            status: status.to_string(),
+            what,
+        });
     }
     if !changes.is_empty() {
         std::fs::write(&record, doc.to_string()).map_err(|source| Error::Io {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize as _;
 
 use super::{Kind, SCHEMA};
-use crate::error::{Error, Result};
+use crate::error::{Error, Existing, Outside, Result};
 
 /// What `new artifact` was asked for.
 #[derive(Debug, Clone, Default)]
@@ -54,15 +54,13 @@ pub fn create(root: &Path, new: &NewArtifact) -> Result<PathBuf> {
             )
         });
     if outside {
-        return Err(Error::Usage(
-            "`artifacts` is a link that leads out of the site; nothing was written".to_owned(),
-        ));
+        return Err(Error::Outside(Outside::ArtifactsLink));
     }
     if folder.exists() {
-        return Err(Error::Usage(format!(
-            "artifact `{id}` already exists in `{}`; ids are never reused",
-            folder.display()
-        )));
+        return Err(Error::Exists(Existing::Artifact {
+            id: id.to_owned(),
+            folder,
+        }));
     }
     let title = new.title.as_deref().unwrap_or(id);
     let text = record_text(id, kind, title);

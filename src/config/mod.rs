@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 
 /// The name of the config file at the site root.
 pub const FILE_NAME: &str = "site.toml";
@@ -245,10 +245,9 @@ pub struct Overrides {
 pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
     let path = root.join(FILE_NAME);
     if !path.is_file() {
-        return Err(Error::Usage(format!(
-            "no `{FILE_NAME}` in `{}`: is this a site? (`ancapex init DIR` makes one)",
-            root.display()
-        )));
+        return Err(Error::NotASite {
+            root: root.to_path_buf(),
+        });
     }
     if let Some(problem) = outside_link(root, &path) {
         return Err(Error::Config {
@@ -263,7 +262,7 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
         })?;
     let config = parse(root, &text.text, overrides)
         .map_err(|diagnostics| Error::Config { path, diagnostics })?;
-    check_output_dir(root, &config.output_dir).map_err(Error::Usage)?;
+    check_output_dir(root, &config.output_dir)?;
     Ok(config)
 }
 
@@ -279,14 +278,14 @@ fn outside_link(root: &Path, path: &Path) -> Option<Diagnostic> {
 
 /// The output folder is replaced wholesale by every build, so it must never be, or hold, the
 /// site's sources.
-fn check_output_dir(root: &Path, output: &Path) -> Result<(), String> {
+fn check_output_dir(root: &Path, output: &Path) -> Result<()> {
     let root = normalize(root);
     let output = normalize(output);
-    let shown = output.display();
     if root.starts_with(&output) {
-        return Err(format!(
-            "the output folder `{shown}` holds the site itself; a build replaces it wholesale"
-        ));
+        return Err(Error::OutputFolder {
+            output,
+            clash: Clash::HoldsSite,
+        });
     }
     for source in [
         "content",
@@ -298,9 +297,10 @@ fn check_output_dir(root: &Path, output: &Path) -> Result<(), String> {
         ".git",
     ] {
         if output.starts_with(root.join(source)) {
-            return Err(format!(
-                "the output folder `{shown}` is inside the site's `{source}`; a build replaces it wholesale"
-            ));
+            return Err(Error::OutputFolder {
+                output,
+                clash: Clash::Inside(source),
+            });
         }
     }
     Ok(())

@@ -25,9 +25,114 @@ pub enum Error {
         /// The located problems.
         diagnostics: crate::diagnostic::Diagnostics,
     },
-    /// A command was given something it cannot work with.
+    /// The command line asks for something that cannot be: a malformed id, name, key, JSON
+    /// body or target, an unknown kind, an option without the one it needs.
     #[error("{0}")]
     Usage(String),
+    /// The root folder holds no `site.toml`.
+    #[error("no `{}` in `{}`: is this a site? (`ancapex init DIR` makes one)", crate::config::FILE_NAME, root.display())]
+    NotASite {
+        /// The folder given as the site's root.
+        root: PathBuf,
+    },
+    /// The output folder is, or is inside, the site's sources: a build would replace them.
+    #[error("the output folder `{}` {clash}; a build replaces it wholesale", output.display())]
+    OutputFolder {
+        /// The output folder, absolute.
+        output: PathBuf,
+        /// What it would replace.
+        clash: Clash,
+    },
+    /// What a command would create is there already; nothing is overwritten.
+    #[error("{0}")]
+    Exists(Existing),
+    /// What a command works on is not there.
+    #[error("{0}")]
+    Missing(Missing),
+    /// A write would leave the folder it belongs in; nothing was written.
+    #[error("{0}")]
+    Outside(Outside),
+    /// A file the command reads is not what it should be.
+    #[error("{0}")]
+    Malformed(Malformed),
+    /// `new failure --entry` names a ledger entry that is not a `failure`.
+    #[error("entry {seq} of ledger `{run}` is {} `{kind}` entry, not a `failure`", if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" })]
+    NotAFailure {
+        /// The run ledger.
+        run: String,
+        /// The entry's seq.
+        seq: u64,
+        /// The entry's type.
+        kind: String,
+    },
+    /// Another append to the ledger holds its lock file.
+    #[error("another append holds `{}`; if none is running, remove it", path.display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// `artifact hash` would change the files of a record that is frozen.
+    #[error(
+        "artifact `{id}` is `{status}` and published records are frozen: {what}; nothing was written (a new version is a new record: give it a new id and folder, and mark this one `superseded`)"
+    )]
+    Frozen {
+        /// The artifact.
+        id: String,
+        /// Its status.
+        status: String,
+        /// What would have changed.
+        what: String,
+    },
+    /// A size does not fit in a TOML integer.
+    #[error("file `{rel}` is too large for a TOML integer")]
+    TooLarge {
+        /// The file, relative to its artifact's folder.
+        rel: String,
+    },
+    /// A built site to publish does not verify against its manifest.
+    #[error("`{}` does not verify against its manifest ({}); rebuild it with `ancapex build` before publishing", dir.display(), differences.join(", "))]
+    Unverified {
+        /// The built site.
+        dir: PathBuf,
+        /// What differs, one phrase each.
+        differences: Vec<String>,
+    },
+    /// git could not show what `check --since` compares with.
+    #[error("`--since {rev}`: {reason}")]
+    Since {
+        /// The revision.
+        rev: String,
+        /// What git said.
+        reason: String,
+    },
+    /// Signing the site manifest failed.
+    #[error("could not sign the site manifest: {reason}")]
+    Sign {
+        /// What minisign said.
+        reason: String,
+    },
+    /// The key `ledger sign` was given is not one of the ledger's.
+    #[error("the key `{}` is not in the ledger's `keys`; add `{verifier}` to ledger.toml first", key_file.display())]
+    UnknownKey {
+        /// The private key file.
+        key_file: PathBuf,
+        /// Its verifier key line.
+        verifier: String,
+    },
+    /// The ledger's entries do not extend its newest checkpoint.
+    #[error("the ledger is not consistent with its checkpoint of size {size}")]
+    Inconsistent {
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// `serve` could not listen on its address.
+    #[error("could not listen on `{addr}`{}", reason.as_ref().map_or_else(String::new, |r| format!(": {r}; is another server using the port? pass another `--port` (0 picks a free one)")))]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why, when the server said.
+        reason: Option<String>,
+    },
     /// Walking a directory failed.
     #[error("could not walk `{}`", path.display())]
     Walk {
@@ -62,3 +167,211 @@ pub enum Error {
 
 /// The result of an operational step.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What the output folder would replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clash {
+    /// The site itself.
+    HoldsSite,
+    /// A folder (or file) of the site's sources.
+    Inside(&'static str),
+}
+
+impl std::fmt::Display for Clash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::HoldsSite => f.write_str("holds the site itself"),
+            Self::Inside(source) => write!(f, "is inside the site's `{source}`"),
+        }
+    }
+}
+
+/// What a command would create and finds there already.
+#[derive(Debug, thiserror::Error)]
+pub enum Existing {
+    /// `init` into a folder that has a site.
+    #[error("`{}` already has a `site.toml`; not overwriting it", dir.display())]
+    Site {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A file `init` would write.
+    #[error("`{}` already exists; not overwriting it", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An artifact's folder.
+    #[error("artifact `{id}` already exists in `{}`; ids are never reused", folder.display())]
+    Artifact {
+        /// The id.
+        id: String,
+        /// Its folder.
+        folder: PathBuf,
+    },
+    /// A failure report.
+    #[error(
+        "failure report `{id}` already exists: `artifacts/failures/{id}.md`; ids are never reused"
+    )]
+    FailureReport {
+        /// The id.
+        id: String,
+    },
+    /// A ledger's folder.
+    #[error("ledger `{name}` already exists at `{}`", dir.display())]
+    Ledger {
+        /// The ledger's name.
+        name: String,
+        /// Its folder.
+        dir: PathBuf,
+    },
+}
+
+/// What a command works on and does not find.
+#[derive(Debug, thiserror::Error)]
+pub enum Missing {
+    /// An artifact record.
+    #[error("no artifact `{id}`: `{}` does not exist", record.display())]
+    Artifact {
+        /// The id.
+        id: String,
+        /// Where its record would be.
+        record: PathBuf,
+    },
+    /// A ledger's folder.
+    #[error("no ledger `{name}`: `{}` is not a folder", dir.display())]
+    Ledger {
+        /// The name.
+        name: String,
+        /// Where its folder would be.
+        dir: PathBuf,
+    },
+    /// The run ledger `new failure --run` names.
+    #[error("no run ledger `{run}` in `artifacts/ledgers/`{}", did_you_mean.as_ref().map_or_else(String::new, |best| format!("; did you mean `{best}`?")))]
+    RunLedger {
+        /// The name given.
+        run: String,
+        /// The nearest name there is.
+        did_you_mean: Option<String>,
+    },
+    /// The entry `new failure --entry` names.
+    #[error("ledger `{run}` has no entry {seq} (it has {entries})")]
+    Entry {
+        /// The run ledger.
+        run: String,
+        /// The seq given.
+        seq: u64,
+        /// How many entries it has.
+        entries: usize,
+    },
+    /// The signed checkpoint `ledger proof` needs for an entry.
+    #[error(
+        "no signed checkpoint of ledger `{name}` covers seq {seq}: it has {entries} entries, {signed} signed"
+    )]
+    Proof {
+        /// The ledger.
+        name: String,
+        /// The seq given.
+        seq: u64,
+        /// How many entries it has.
+        entries: usize,
+        /// How many of them the newest checkpoint signs.
+        signed: u64,
+    },
+    /// A folder `verify` was given.
+    #[error("`{}` is not a folder", dir.display())]
+    Folder {
+        /// The path given.
+        dir: PathBuf,
+    },
+}
+
+/// A write that would leave the folder it belongs in.
+#[derive(Debug, thiserror::Error)]
+pub enum Outside {
+    /// `artifacts` is a symbolic link out of the site.
+    #[error("`artifacts` is a link that leads out of the site; nothing was written")]
+    ArtifactsLink,
+    /// An artifact's record is not inside `artifacts/`.
+    #[error("`artifacts/{id}/artifact.toml` leads outside the site's records; nothing was written")]
+    Record {
+        /// The id given.
+        id: String,
+    },
+    /// A file a record lists is not inside its folder (or not a file).
+    #[error("artifact `{id}`: file `{rel}` {problem}; nothing was written")]
+    File {
+        /// The artifact.
+        id: String,
+        /// The path the record gives.
+        rel: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An output path outside the output folder.
+    #[error("refusing to write `{path}` outside the output folder")]
+    Output {
+        /// The output path.
+        path: String,
+    },
+}
+
+/// A file that is not what it should be.
+#[derive(Debug, thiserror::Error)]
+pub enum Malformed {
+    /// `site-manifest.json`.
+    #[error("`{}` is not a site manifest: {reason}", path.display())]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// What the JSON parser said.
+        reason: String,
+    },
+    /// The publish record on a target.
+    #[error(
+        "`{record}` on {target} is not a publish record: {reason}; move it away and publish with `--verify-remote`"
+    )]
+    PublishRecord {
+        /// The record's key.
+        record: &'static str,
+        /// The target.
+        target: String,
+        /// What the JSON parser said.
+        reason: String,
+    },
+    /// An artifact record `artifact hash` edits.
+    #[error("`{}` is not valid TOML: {reason}", path.display())]
+    Record {
+        /// The record.
+        path: PathBuf,
+        /// What the TOML parser said.
+        reason: String,
+    },
+    /// The failure report template built into the binary.
+    #[error("the built-in report template {0}")]
+    Template(&'static str),
+    /// A minisign secret key (`from` says where it came from).
+    #[error("{from} does not hold a minisign secret key: {reason}")]
+    SecretKey {
+        /// Where the key came from.
+        from: String,
+        /// What minisign said, lowercased.
+        reason: String,
+    },
+    /// An encrypted minisign secret key with no password.
+    #[error("{from} is encrypted: give its password in `{env}`")]
+    Encrypted {
+        /// Where the key came from.
+        from: String,
+        /// The variable that holds the password.
+        env: &'static str,
+    },
+    /// A ledger's private key file.
+    #[error("`{}`: {reason}", path.display())]
+    LedgerKey {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Value};
 
 use super::{Named as _, ReportType, TEMPLATE};
-use crate::error::{Error, Result};
+use crate::error::{Error, Existing, Malformed, Missing, Result};
 use crate::parse::front_matter;
 
 /// What `new failure` was asked for.
@@ -51,9 +51,7 @@ pub fn create(root: &Path, new: &NewFailure, today: jiff::civil::Date) -> Result
     };
     let path = folder.join(format!("{id}.md"));
     if path.exists() {
-        return Err(Error::Usage(format!(
-            "failure report `{id}` already exists: `artifacts/failures/{id}.md`; ids are never reused"
-        )));
+        return Err(Error::Exists(Existing::FailureReport { id }));
     }
     let text = fill(&id, report_type, new, today)?;
     crate::fs::write(&path, text.as_bytes())?;
@@ -67,7 +65,7 @@ fn fill(
     new: &NewFailure,
     today: jiff::civil::Date,
 ) -> Result<String> {
-    let template_error = |what: &str| Error::Usage(format!("the built-in report template {what}"));
+    let template_error = |what: &'static str| Error::Malformed(Malformed::Template(what));
     let split = front_matter::split(TEMPLATE).map_err(|_| template_error("has no front matter"))?;
     let mut doc: DocumentMut = TEMPLATE[split.front.clone()]
         .parse()
@@ -130,12 +128,10 @@ fn check_run(root: &Path, run: &str, entry: Option<u64>) -> Result<()> {
             })
             .unwrap_or_default();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let hint = crate::text::did_you_mean(run, &names)
-            .map(|best| format!("; did you mean `{best}`?"))
-            .unwrap_or_default();
-        return Err(Error::Usage(format!(
-            "no run ledger `{run}` in `artifacts/ledgers/`{hint}"
-        )));
+        return Err(Error::Missing(Missing::RunLedger {
+            run: run.to_owned(),
+            did_you_mean: crate::text::did_you_mean(run, &names).map(str::to_owned),
+        }));
     }
     let Some(seq) = entry else {
         return Ok(());
@@ -146,24 +142,22 @@ fn check_run(root: &Path, run: &str, entry: Option<u64>) -> Result<()> {
         .ok()
         .and_then(|i| lines.get(i))
         .ok_or_else(|| {
-            Error::Usage(format!(
-                "ledger `{run}` has no entry {seq} (it has {})",
-                lines.len()
-            ))
+            Error::Missing(Missing::Entry {
+                run: run.to_owned(),
+                seq,
+                entries: lines.len(),
+            })
         })?;
     let kind = serde_json::from_str::<serde_json::Value>(line)
         .ok()
         .and_then(|v| v.get("type")?.as_str().map(str::to_owned))
         .unwrap_or_default();
     if kind != "failure" {
-        let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "an"
-        } else {
-            "a"
-        };
-        return Err(Error::Usage(format!(
-            "entry {seq} of ledger `{run}` is {article} `{kind}` entry, not a `failure`"
-        )));
+        return Err(Error::NotAFailure {
+            run: run.to_owned(),
+            seq,
+            kind,
+        });
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Existing, Result};
 
 const SITE_TOML: &str = r#"title = "My site"
 description = "A site built with ancapex"
@@ -49,10 +49,9 @@ Link to another page with [its path](@/_index.md).
 /// Writes a new site into `dir`, which must not already hold one.
 pub fn site(dir: &Path) -> Result<Vec<String>> {
     if dir.join(crate::config::FILE_NAME).exists() {
-        return Err(Error::Usage(format!(
-            "`{}` already has a `site.toml`; not overwriting it",
-            dir.display()
-        )));
+        return Err(Error::Exists(Existing::Site {
+            dir: dir.to_path_buf(),
+        }));
     }
     let files = [
         ("site.toml", SITE_TOML),
@@ -64,10 +63,7 @@ pub fn site(dir: &Path) -> Result<Vec<String>> {
     for (rel, _) in files {
         let path = dir.join(rel);
         if path.exists() {
-            return Err(Error::Usage(format!(
-                "`{}` already exists; not overwriting it",
-                path.display()
-            )));
+            return Err(Error::Exists(Existing::File { path }));
         }
     }
     for (rel, text) in files {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::note::{Signer, Verifier};
 use super::{Known, Ledger, checkpoint::Checkpoint, merkle};
 use crate::diagnostic::Diagnostics;
-use crate::error::{Error, Result};
+use crate::error::{Error, Existing, Malformed, Missing, Result};
 use crate::fs::io;
 use crate::load::LedgerFiles;
 
@@ -69,11 +69,10 @@ pub fn init(root: &Path, new: &Init<'_>, now: jiff::Timestamp) -> Result<PathBuf
     Verifier::parse(new.key).map_err(|e| Error::Usage(format!("`--key`: {e}")))?;
     let dir = folder(root, new.name);
     if dir.exists() {
-        return Err(Error::Usage(format!(
-            "ledger `{}` already exists at `{}`",
-            new.name,
-            dir.display()
-        )));
+        return Err(Error::Exists(Existing::Ledger {
+            name: new.name.to_owned(),
+            dir,
+        }));
     }
     crate::fs::create_dir_all(&dir.join("checkpoints"))?;
     let q = |s: &str| Value::from(s).to_string();
@@ -157,10 +156,10 @@ pub struct Outcome {
 pub fn verify(root: &Path, name: &str) -> Result<Outcome> {
     let dir = folder(root, name);
     if !dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "no ledger `{name}`: `{}` is not a folder",
-            dir.display()
-        )));
+        return Err(Error::Missing(Missing::Ledger {
+            name: name.to_owned(),
+            dir,
+        }));
     }
     let mut diagnostics = Diagnostics::new();
     let real = real_root(root)?;
@@ -239,10 +238,7 @@ fn lock(dir: &Path) -> Result<Lock> {
         .open(&path)
     {
         Ok(_) => Ok(Lock(path)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Usage(format!(
-            "another append holds `{}`; if none is running, remove it",
-            path.display()
-        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Locked { path }),
         Err(e) => Err(io("could not create", &path)(e)),
     }
 }
@@ -309,8 +305,12 @@ pub enum Signed {
 /// Signs a checkpoint of the whole ledger with the private key in `key_file`, after checking
 /// it verifies and is consistent with the newest checkpoint.
 pub fn sign(root: &Path, name: &str, key_file: &Path) -> Result<(Outcome, Option<Signed>)> {
-    let signer = Signer::parse(&crate::fs::read_to_string(key_file)?)
-        .map_err(|e| Error::Usage(format!("`{}`: {e}", key_file.display())))?;
+    let signer = Signer::parse(&crate::fs::read_to_string(key_file)?).map_err(|reason| {
+        Error::Malformed(Malformed::LedgerKey {
+            path: key_file.to_path_buf(),
+            reason,
+        })
+    })?;
     let outcome = verify(root, name)?;
     let Some(ledger) = outcome
         .ledger
@@ -320,11 +320,10 @@ pub fn sign(root: &Path, name: &str, key_file: &Path) -> Result<(Outcome, Option
         return Ok((outcome, None));
     };
     if !ledger.keys.contains(&signer.verifier()) {
-        return Err(Error::Usage(format!(
-            "the key `{}` is not in the ledger's `keys`; add `{}` to ledger.toml first",
-            key_file.display(),
-            signer.verifier().line()
-        )));
+        return Err(Error::UnknownKey {
+            key_file: key_file.to_path_buf(),
+            verifier: signer.verifier().line(),
+        });
     }
     let leaves = ledger.leaves();
     let size = leaves.len() as u64;
@@ -336,9 +335,7 @@ pub fn sign(root: &Path, name: &str, key_file: &Path) -> Result<(Outcome, Option
         let root_now = merkle::root(&leaves);
         let proof = merkle::consistency_proof(&leaves, usize::try_from(m).unwrap_or(usize::MAX));
         if !merkle::verify_consistency(m, size, &proof, &prev.checkpoint.root, &root_now) {
-            return Err(Error::Usage(format!(
-                "the ledger is not consistent with its checkpoint of size {m}"
-            )));
+            return Err(Error::Inconsistent { size: m });
         }
     }
     let cp = Checkpoint {

@@ -5,14 +5,14 @@
 
 use std::path::Path;
 
-use crate::artifact::frozen::{commit, git};
+use crate::artifact::frozen::{commit, git, git_failed};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::load::LedgerFiles;
 
 /// Compares every ledger file tracked at `rev` with `current`.
 pub fn since(root: &Path, rev: &str, current: &[LedgerFiles]) -> Result<Diagnostics> {
-    let usage = |e: String| Error::Usage(format!("`--since {rev}`: {e}"));
+    let failed = git_failed(rev);
     let commit = commit(root, rev)?;
     let commit = commit.as_str();
     let listing = git(
@@ -26,7 +26,7 @@ pub fn since(root: &Path, rev: &str, current: &[LedgerFiles]) -> Result<Diagnost
             "artifacts/ledgers",
         ],
     )
-    .map_err(usage)?;
+    .map_err(&failed)?;
     let mut ds = Diagnostics::new();
     for path in listing.lines() {
         let Some(rest) = path.strip_prefix("artifacts/ledgers/") else {
@@ -41,7 +41,7 @@ pub fn since(root: &Path, rev: &str, current: &[LedgerFiles]) -> Result<Diagnost
         if file != "entries.jsonl" && !is_checkpoint {
             continue;
         }
-        let old = git(root, &["show", &format!("{commit}:./{path}")]).map_err(usage)?;
+        let old = git(root, &["show", &format!("{commit}:./{path}")]).map_err(&failed)?;
         let ledger = current.iter().find(|l| l.name == name);
         let now = ledger.and_then(|l| {
             if file == "entries.jsonl" {

@@ -184,8 +184,12 @@ impl Statement {
 pub fn read(dir: &Path) -> Result<Statement> {
     let path = dir.join(FILE);
     let bytes = crate::fs::read(&path)?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Usage(format!("`{}` is not a site manifest: {e}", path.display())))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Malformed(crate::error::Malformed::Manifest {
+            path: path.clone(),
+            reason: e.to_string(),
+        })
+    })
 }
 
 #[cfg(test)]

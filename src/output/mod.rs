@@ -149,10 +149,9 @@ impl Staging {
     /// exactly these bytes.
     pub fn write(&self, rendered: Rendered) -> Result<()> {
         if !is_contained(&rendered.path) {
-            return Err(Error::Usage(format!(
-                "refusing to write `{}` outside the output folder",
-                rendered.path
-            )));
+            return Err(Error::Outside(crate::error::Outside::Output {
+                path: rendered.path.clone(),
+            }));
         }
         let path = self.dir.join(&rendered.path);
         let bytes = contents(rendered.body, self.minify)?;

@@ -111,11 +111,10 @@ pub fn site(dir: &Path) -> Result<Plan> {
         if outcome.digest_mismatch {
             lines.push(format!("`{}` was edited", manifest::FILE));
         }
-        return Err(Error::Usage(format!(
-            "`{}` does not verify against its manifest ({}); rebuild it with `ancapex build` before publishing",
-            dir.display(),
-            lines.join(", ")
-        )));
+        return Err(Error::Unverified {
+            dir: dir.to_path_buf(),
+            differences: lines,
+        });
     }
     let statement = manifest::read(dir)?;
     let mut extra = vec![];

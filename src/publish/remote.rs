@@ -128,10 +128,11 @@ pub(crate) async fn state(store: &Store, listing: Listing, concurrency: usize) -
         state.etag = stat.etag;
         if let Some(bytes) = store.read(RECORD).await? {
             let record: Record = serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Usage(format!(
-                    "`{RECORD}` on {} is not a publish record: {e}; move it away and publish with `--verify-remote`",
-                    store.name()
-                ))
+                Error::Malformed(crate::error::Malformed::PublishRecord {
+                    record: RECORD,
+                    target: store.name().to_string(),
+                    reason: e.to_string(),
+                })
             })?;
             state.record = Some(record);
         }

@@ -354,4 +354,3 @@ fn render_404(theme: &Theme) -> Result<Body, Option<Diagnostic>> {
     }
     Ok(Body::Html("<!doctype html><html><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1><p><a href=\"/\">Home</a></p></body></html>\n".to_owned()))
 }
-

@@ -11,7 +11,7 @@ mod jobs;
 mod plan;
 mod views;
 
-pub use plan::{failure_paths, generated_paths, search_paths};
 pub(crate) use jobs::some;
 pub(crate) use plan::{Made, Plan, outputs};
+pub use plan::{failure_paths, generated_paths, search_paths};
 pub(crate) use views::{Views, ledger_views, views};

@@ -149,4 +149,3 @@ pub(crate) struct Views {
     /// Each section's entry of the search index.
     pub(super) section_entries: Vec<Arc<search::Entry>>,
 }
-

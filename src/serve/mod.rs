@@ -129,16 +129,14 @@ pub fn base_url(addr: SocketAddr) -> String {
 /// and served around until fixed.
 pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
     let addr = SocketAddr::new(options.interface, options.port);
-    let server = tiny_http::Server::http(addr).map_err(|e| {
-        Error::Usage(format!(
-            "could not listen on `{addr}`: {e}; is another server using the port? pass another \
-             `--port` (0 picks a free one)"
-        ))
+    let server = tiny_http::Server::http(addr).map_err(|e| Error::Listen {
+        addr,
+        reason: Some(e.to_string()),
     })?;
     let bound = server
         .server_addr()
         .to_ip()
-        .ok_or_else(|| Error::Usage(format!("could not listen on `{addr}`")))?;
+        .ok_or(Error::Listen { addr, reason: None })?;
     let base = base_url(bound);
     let overrides = Overrides {
         base_url: Some(base.clone()),
@@ -176,8 +174,9 @@ pub fn run(options: &Options, report: &dyn Fn(Event<'_>)) -> Result<()> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(session);
         }
-        // Not a site (no site.toml): nothing to watch for.
-        Err(error @ Error::Usage(_)) => return Err(error),
+        // Not a site (no site.toml), or one whose output folder holds its sources: nothing
+        // to watch for.
+        Err(error @ (Error::NotASite { .. } | Error::OutputFolder { .. })) => return Err(error),
         // A site.toml with mistakes can be fixed while serving.
         Err(error) => {
             hub.lock().problems = Some(failure_json(&error));

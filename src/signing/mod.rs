@@ -13,7 +13,7 @@ use std::path::Path;
 use minisign::{PublicKey, SecretKey, SecretKeyBox, SignatureBox};
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Malformed, Result};
 
 /// The environment variable holding a secret key's text.
 pub const KEY_ENV: &str = "ANCAPEX_SIGNING_KEY";
@@ -53,10 +53,10 @@ pub fn signer(config: &Config) -> Result<Option<Signer>> {
         return Ok(None);
     };
     let bad = |e: minisign::PError| {
-        Error::Usage(format!(
-            "{from} does not hold a minisign secret key: {}",
-            lowercase(&e.to_string())
-        ))
+        Error::Malformed(Malformed::SecretKey {
+            from: from.clone(),
+            reason: lowercase(&e.to_string()),
+        })
     };
     let sk_box = SecretKeyBox::from_string(&text).map_err(bad)?;
     let key = match std::env::var(PASSWORD_ENV) {
@@ -65,9 +65,10 @@ pub fn signer(config: &Config) -> Result<Option<Signer>> {
     }
     .map_err(bad)?;
     if key.is_encrypted() {
-        return Err(Error::Usage(format!(
-            "{from} is encrypted: give its password in `{PASSWORD_ENV}`"
-        )));
+        return Err(Error::Malformed(Malformed::Encrypted {
+            from,
+            env: PASSWORD_ENV,
+        }));
     }
     Ok(Some(Signer { key }))
 }
@@ -84,7 +85,9 @@ impl Signer {
             Some("signature of site-manifest.json by ancapex"),
         )
         .map(|b| b.into_string().into_bytes())
-        .map_err(|e| Error::Usage(format!("could not sign the site manifest: {e}")))
+        .map_err(|e| Error::Sign {
+            reason: e.to_string(),
+        })
     }
 }
 

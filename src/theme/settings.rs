@@ -94,4 +94,3 @@ pub(crate) fn syntax_css(
     }
     css
 }
-

@@ -90,7 +90,9 @@ fn compare(
     scope: Scope,
 ) -> Result<Outcome> {
     if !dir.is_dir() {
-        return Err(Error::Usage(format!("`{}` is not a folder", dir.display())));
+        return Err(Error::Missing(crate::error::Missing::Folder {
+            dir: dir.to_path_buf(),
+        }));
     }
     let mut differences = vec![];
     let mut publish_record = false;

@@ -7,6 +7,7 @@ mod ci;
 mod contrib;
 mod docs;
 mod errors;
+mod exits;
 mod failures;
 mod hashed;
 mod hostile;

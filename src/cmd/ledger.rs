@@ -1,0 +1,123 @@
+//! `ancapex ledger ...`: keys, appends, checkpoints, proofs and verification of a run ledger. The
+//! ledger's problems are reported as the build reports them; errors are
+//! [`Outcome::Problems`].
+
+use std::path::Path;
+
+use ancapex::error::Missing;
+use ancapex::text::count;
+
+use super::Outcome;
+use super::report::{self, Format, Look};
+use crate::LedgerCommand;
+
+/// Runs one `ledger` subcommand on the site under `root`.
+#[expect(
+    clippy::print_stdout,
+    reason = "the binary is where reports are printed"
+)]
+pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Result<Outcome> {
+    use ancapex::ledger::command;
+    let now = jiff::Timestamp::now();
+    let outcome = match what {
+        LedgerCommand::Keygen { out, name } => {
+            let line = command::keygen(&out, &name)?;
+            println!(
+                "wrote the private key to {} (keep it secret, out of git)",
+                out.display()
+            );
+            println!("verifier key (for `ledger init --key` or ledger.toml):");
+            println!("{line}");
+            return Ok(Outcome::Done);
+        }
+        LedgerCommand::Init {
+            name,
+            origin,
+            key,
+            actor,
+            title,
+        } => {
+            let title = title.unwrap_or_else(|| name.clone());
+            let init = command::Init {
+                name: &name,
+                origin: &origin,
+                key: &key,
+                actor: &actor,
+                title: &title,
+            };
+            let dir = command::init(root, &init, now)?;
+            let rel = dir.strip_prefix(root).unwrap_or(&dir);
+            println!("created {} with its log.genesis line", rel.display());
+            return Ok(Outcome::Done);
+        }
+        LedgerCommand::Append {
+            name,
+            kind,
+            body,
+            actor,
+            refs,
+        } => {
+            let new = command::Append {
+                kind: &kind,
+                body: &body,
+                actor: &actor,
+                refs: &refs,
+            };
+            let outcome = command::append(root, &name, &new, now)?;
+            if let Some(e) = outcome.ledger.as_ref().and_then(|l| l.entries.last()) {
+                println!("appended seq {} ({}) to ledger `{name}`", e.seq, e.kind);
+            }
+            outcome
+        }
+        LedgerCommand::Sign { name, key } => {
+            let (outcome, signed) = command::sign(root, &name, &key)?;
+            match signed {
+                Some(command::Signed::Wrote(path, size)) => {
+                    let rel = path.strip_prefix(root).unwrap_or(&path);
+                    println!(
+                        "signed {} ({})",
+                        rel.display(),
+                        count(size, "entry", "entries")
+                    );
+                }
+                Some(command::Signed::Already(size)) => {
+                    println!("checkpoint {size} already covers every entry of `{name}`");
+                }
+                None => {}
+            }
+            outcome
+        }
+        LedgerCommand::Proof { name, seq } => {
+            let outcome = command::verify(root, &name)?;
+            if let Some(l) = outcome
+                .ledger
+                .as_ref()
+                .filter(|_| !outcome.diagnostics.has_errors())
+            {
+                let proof = l.proof(seq).ok_or_else(|| {
+                    ancapex::Error::Missing(Missing::Proof {
+                        name: name.clone(),
+                        seq,
+                        entries: l.entries.len(),
+                        signed: l.latest().map_or(0, |c| c.checkpoint.size),
+                    })
+                })?;
+                print!("{proof}");
+            }
+            outcome
+        }
+        LedgerCommand::Verify { name } => {
+            let outcome = command::verify(root, &name)?;
+            if let Some(l) = outcome
+                .ledger
+                .as_ref()
+                .filter(|_| !outcome.diagnostics.has_errors())
+            {
+                print!("{}", command::summary(l));
+            }
+            outcome
+        }
+    };
+    report::diagnostics(&outcome.diagnostics, Format::Human, look);
+    Ok(Outcome::problems_if(outcome.diagnostics.has_errors()))
+}
