@@ -247,6 +247,7 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Config> {
     if !path.is_file() {
         return Err(Error::NotASite {
             root: root.to_path_buf(),
+            file: FILE_NAME,
         });
     }
     if let Some(problem) = outside_link(root, &path) {

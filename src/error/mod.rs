@@ -30,10 +30,12 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// The root folder holds no `site.toml`.
-    #[error("no `{}` in `{}`: is this a site? (`ancapex init DIR` makes one)", crate::config::FILE_NAME, root.display())]
+    #[error("no `{file}` in `{}`: is this a site? (`ancapex init DIR` makes one)", root.display())]
     NotASite {
         /// The folder given as the site's root.
         root: PathBuf,
+        /// The configuration file's name (`config::FILE_NAME`).
+        file: &'static str,
     },
     /// The output folder is, or is inside, the site's sources: a build would replace them.
     #[error("the output folder `{}` {clash}; a build replaces it wholesale", output.display())]
