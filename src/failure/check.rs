@@ -2,18 +2,15 @@
 //! by the file, enums named, dates in order, what each type and status demands, evidence
 //! hashed, required sections present; then its references resolved.
 
-use std::ops::Range;
-use std::sync::Arc;
-
 use toml::Spanned;
 
-use super::schema::{EvidenceEntry, Header};
+use super::schema::{EvidenceEntry, Header, Place};
 use super::{
     Evidence, FailureReport, LedgerLookup, Named as _, ReportStatus, ReportType, SCHEMA, Severity,
     choice,
 };
 use crate::artifact::{Artifact, PathProblem};
-use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::load::FailureFile;
 use crate::parse::front_matter::{self, Format};
 
@@ -24,23 +21,6 @@ pub(crate) struct Checked {
     pub(crate) report: Option<FailureReport>,
     pub(crate) retracts: Vec<String>,
     pub(crate) diagnostics: Diagnostics,
-}
-
-/// Where the front matter is: its spans are moved by `base` to point into the file.
-pub(super) struct Place<'a> {
-    pub(super) source: &'a Arc<SourceText>,
-    base: usize,
-}
-
-impl Place<'_> {
-    fn span(&self, span: Range<usize>) -> Range<usize> {
-        span.start + self.base..span.end + self.base
-    }
-
-    /// Points `d` at a span of the front matter.
-    pub(super) fn at(&self, d: Diagnostic, span: Range<usize>) -> Diagnostic {
-        d.at(self.source, self.span(span))
-    }
 }
 
 pub(crate) fn report(

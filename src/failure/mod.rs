@@ -342,7 +342,7 @@ fn document(file: &FailureFile, body: std::ops::Range<usize>, title: &str) -> Do
 
 /// Names a value of one of the enumerations, suggesting the nearest on a typo.
 fn choice<T: Named>(
-    place: &check::Place<'_>,
+    place: &schema::Place<'_>,
     value: &toml::Spanned<String>,
 ) -> Result<T, Diagnostic> {
     let (value, span) = (value.get_ref().as_str(), value.span());

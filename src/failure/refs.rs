@@ -5,8 +5,7 @@
 use toml::Spanned;
 
 use super::LedgerLookup;
-use super::check::Place;
-use super::schema::Header;
+use super::schema::{Header, Place};
 use crate::artifact::Artifact;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 

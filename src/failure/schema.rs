@@ -4,7 +4,12 @@
 //! values are read as strings and named by `choice`, so a typo gets a did-you-mean.
 
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::sync::Arc;
+
 use toml::Spanned;
+
+use crate::diagnostic::{Diagnostic, SourceText};
 
 use crate::parse::front_matter::Date;
 
@@ -125,5 +130,22 @@ impl ActionState {
     /// Whether the item still needs work: every state but `done` and `closed`.
     pub fn is_open(self) -> bool {
         !matches!(self, ActionState::Done | ActionState::Closed)
+    }
+}
+
+/// Where the front matter is: its spans are moved by `base` to point into the file.
+pub(super) struct Place<'a> {
+    pub(super) source: &'a Arc<SourceText>,
+    pub(super) base: usize,
+}
+
+impl Place<'_> {
+    pub(super) fn span(&self, span: Range<usize>) -> Range<usize> {
+        span.start + self.base..span.end + self.base
+    }
+
+    /// Points `d` at a span of the front matter.
+    pub(super) fn at(&self, d: Diagnostic, span: Range<usize>) -> Diagnostic {
+        d.at(self.source, self.span(span))
     }
 }
