@@ -15,8 +15,7 @@ pub use super::store::Present;
 use super::store::Store;
 use crate::error::{Error, Result};
 
-/// Our own keys under the prefix: never listed as site files, never deleted.
-pub const OWN_PREFIX: &str = ".well-known/ancapex/";
+pub use super::store::OWN_PREFIX;
 /// The publish record, under the target's prefix.
 pub const RECORD: &str = crate::manifest::PUBLISH_RECORD;
 /// What the record is.

@@ -14,6 +14,9 @@ use super::plan::{Headers, Item};
 use super::{S3Config, Target};
 use crate::error::{Error, Result};
 
+/// Our own keys under the prefix: never listed as site files, never deleted.
+pub const OWN_PREFIX: &str = ".well-known/ancapex/";
+
 /// The user-metadata key holding an object's SHA-256 (S3: `x-amz-meta-ancapex-sha256`).
 pub(crate) const META_SHA256: &str = "ancapex-sha256";
 /// The user-metadata key holding the fingerprint of an object's headers.
@@ -287,7 +290,7 @@ impl Store {
         Ok(entries
             .into_iter()
             .filter(|e| e.metadata().is_file())
-            .filter(|e| !e.path().starts_with(super::remote::OWN_PREFIX))
+            .filter(|e| !e.path().starts_with(OWN_PREFIX))
             .map(|e| {
                 let meta = e.metadata();
                 let version = match self.kind {
