@@ -1,5 +1,6 @@
 //! The integration tests: fixture sites under `tests/fixtures/` built by the real binary.
 
+mod architecture;
 mod artifact_pages;
 mod artifacts;
 mod build;
