@@ -405,6 +405,7 @@ impl Session {
             &calling,
             documents,
         );
+        let how = state.replan(&site);
         state.site = site;
         // The theme's markup changed: pack against the new one.
         if reached.contains("404.html") {
@@ -423,7 +424,7 @@ impl Session {
                     Made::Fixed | Made::Matter => false,
                 }
         };
-        let update = self.render(&state.site, &state, How::InPlace, &wanted, diagnostics);
+        let update = self.render(&state.site, &state, how, &wanted, diagnostics);
         self.state = Some(state);
         Some(update)
     }
@@ -538,7 +539,8 @@ impl Session {
             documents,
         );
         // A clash is reported in a document that may have moved: plan again to point at it.
-        if !state.plan.diagnostics.is_empty() {
+        let how = state.replan(&site);
+        if how == How::InPlace && !state.plan.diagnostics.is_empty() {
             state.plan = render::outputs(&site, &state.theme, &state.config, &state.assets);
         }
         // The outputs whose templates looked up an edited document.
@@ -550,7 +552,7 @@ impl Session {
             Made::Whole => true,
             Made::Matter => !in_place,
         };
-        let update = self.render(&site, &state, How::InPlace, &wanted, diagnostics);
+        let update = self.render(&site, &state, how, &wanted, diagnostics);
         state.site = site;
         self.state = Some(state);
         Some(update)
@@ -1013,6 +1015,16 @@ impl Session {
 }
 
 impl State {
+    /// Plans again when the bodies rendered again changed the number of the search index's
+    /// files (the rest of the plan is the same): the outputs no longer planned then go.
+    fn replan(&mut self, site: &Site) -> How {
+        if self.plan.fits_search(site) {
+            return How::InPlace;
+        }
+        self.plan = render::outputs(site, &self.theme, &self.config, &self.assets);
+        How::Replanned
+    }
+
     /// The problems of the stages a rebuild in place does not run again: loading, records and
     /// static files, the site's structure, front matter, artifact references and the theme.
     fn kept_diagnostics(&self) -> Diagnostics {

@@ -196,6 +196,7 @@ pub(crate) fn views(site: &Site, config: &Config) -> Views {
         sections: vec![],
         page_entries,
         section_entries: vec![],
+        search: std::sync::Mutex::default(),
     };
     (views.sections, views.section_entries) = site
         .sections
@@ -314,6 +315,9 @@ pub(crate) struct Views {
     page_entries: Vec<Arc<search::Entry>>,
     /// Each section's entry of the search index.
     section_entries: Vec<Arc<search::Entry>>,
+    /// What the search index was last built from, so that it changes only where the entries
+    /// did.
+    search: std::sync::Mutex<search::Kept>,
 }
 
 /// What an output is made from, for incremental rebuilds.
@@ -354,6 +358,12 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// Whether the search index of `site` has the files this plan has: an edit can change
+    /// the number of words enough to need another shard.
+    pub(crate) fn fits_search(&self, site: &Site) -> bool {
+        self.search == search::Layout::of(site)
+    }
+
     /// Every planned output's path and what it is made from.
     pub(crate) fn planned(&self) -> impl Iterator<Item = (&str, Made)> {
         self.jobs
@@ -432,6 +442,15 @@ pub(crate) fn some<T: Send>(
             if !wanted(path, made) {
                 return None;
             }
+            // The index makes only the files that changed; the others stay as they are.
+            let search_file = match job {
+                Job::SearchFile(i) => Some(
+                    search_index
+                        .get_or_init(|| search::index(site, views, plan.search))
+                        .file(*i)?,
+                ),
+                _ => None,
+            };
             let (body, used) = crate::theme::tracking(|| match job {
                 Job::Page(i) => render_page(site, *i, page_values, theme),
                 Job::Section {
@@ -474,11 +493,7 @@ pub(crate) fn some<T: Send>(
                 Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
                 Job::Failure(i) => render_failure(site, *i, theme),
                 Job::FailureList => render_failure_list(site, theme),
-                Job::SearchFile(i) => Ok(Body::Bytes(
-                    search_index
-                        .get_or_init(|| search::index(site, views, plan.search))
-                        .file(*i),
-                )),
+                Job::SearchFile(_) => Ok(Body::Bytes(search_file.clone().unwrap_or_default())),
                 Job::SearchPage => render_search_page(theme),
             });
             Some(sink(Output {
