@@ -687,9 +687,16 @@ fn stages<T: Target>(
     }
 
     // Plan: every output.
+    let mut replanned = false;
     match reuse {
         Reuse::Fresh(_) | Reuse::Records => {
             state.plan = render::outputs(&state.site, &state.theme, &state.config, &state.assets);
+        }
+        // Bodies rendered again can change the number of the search index's files (the rest
+        // of the plan is the same): plan again, and the outputs no longer planned go.
+        Reuse::Documents(_) | Reuse::Templates if !state.plan.fits_search(&state.site) => {
+            state.plan = render::outputs(&state.site, &state.theme, &state.config, &state.assets);
+            replanned = true;
         }
         // A clash is reported in a document that may have moved: plan again to point at it.
         Reuse::Documents(_) if !state.plan.diagnostics.is_empty() => {
@@ -767,6 +774,7 @@ fn stages<T: Target>(
     let how = match reuse {
         Reuse::Fresh(_) => How::Full,
         Reuse::Records => How::Replanned,
+        Reuse::Documents(_) | Reuse::Templates if replanned => How::Replanned,
         Reuse::Documents(_) | Reuse::Templates => How::InPlace,
     };
     let done = target.render(

@@ -57,6 +57,15 @@ pub(crate) fn some<T: Send>(
             if !wanted(path, made) {
                 return None;
             }
+            // The index makes only the files that changed; the others stay as they are.
+            let search_file = match job {
+                Job::SearchFile(i) => Some(
+                    search_index
+                        .get_or_init(|| search::index(site, views, plan.search))
+                        .file(*i)?,
+                ),
+                _ => None,
+            };
             let (body, used) = crate::theme::tracking(|| match job {
                 Job::Page(i) => render_page(site, *i, page_values, theme),
                 Job::Section {
@@ -99,11 +108,7 @@ pub(crate) fn some<T: Send>(
                 Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
                 Job::Failure(i) => render_failure(site, *i, theme),
                 Job::FailureList => render_failure_list(site, theme),
-                Job::SearchFile(i) => Ok(Body::Bytes(
-                    search_index
-                        .get_or_init(|| search::index(site, views, plan.search))
-                        .file(*i),
-                )),
+                Job::SearchFile(_) => Ok(Body::Bytes(search_file.clone().unwrap_or_default())),
                 Job::SearchPage => render_search_page(theme),
             });
             Some(sink(Output {

@@ -158,6 +158,12 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// Whether the search index of `site` has the files this plan has: an edit can change
+    /// the number of words enough to need another shard.
+    pub(crate) fn fits_search(&self, site: &Site) -> bool {
+        self.search == search::Layout::of(site)
+    }
+
     /// Every planned output's path and what it is made from.
     pub(crate) fn planned(&self) -> impl Iterator<Item = (&str, Made)> {
         self.jobs

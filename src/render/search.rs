@@ -15,14 +15,15 @@
 //! the words asked for, not with the site (a 10,000-page site's single file was 5 MB). The
 //! paths are stable (the script finds them from the meta) and revalidated; the number of
 //! files depends only on the number of documents and of words, so an edit changes the bytes
-//! of the files that hold its words, and a serve session keeps its plan.
+//! of the files that hold its words, and a serve session keeps its plan and makes only those
+//! files again (see [`Kept`]).
 //!
 //! Written here rather than adopting Pagefind: its index needs WebAssembly (a CSP allowing
 //! `'wasm-unsafe-eval'`) and 100 KB of script and module before the first result, and it indexes
 //! the built HTML after the build; this index is part of the build and its queries transfer
 //! less (BENCHMARKS.md compares them on the same site).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -275,84 +276,144 @@ impl Layout {
     }
 }
 
-/// The built index: each file's bytes, in the order of [`Layout::paths`].
+/// The built index: the bytes of each file that changed since the index last built from the
+/// same [`Kept`], in the order of [`Layout::paths`].
 pub(crate) struct Index {
-    files: Vec<Vec<u8>>,
+    files: Vec<Option<Vec<u8>>>,
 }
 
 impl Index {
-    /// The bytes of the file at `i` of the layout's paths.
-    pub(crate) fn file(&self, i: usize) -> Vec<u8> {
-        self.files.get(i).cloned().unwrap_or_default()
+    /// The bytes of the file at `i` of the layout's paths; none when they are as the last
+    /// build left them.
+    pub(crate) fn file(&self, i: usize) -> Option<Vec<u8>> {
+        self.files.get(i).cloned().flatten()
     }
 }
 
+/// What the index was last built from: its documents' entries, its vocabulary with every
+/// posting (not only the kept ones), and its layout and shard boundaries. A serve session
+/// keeps it with the views, so that an edit changes only the postings of the documents whose
+/// entries changed and renders only the files holding them; the files are those a build
+/// from nothing writes, as the shard boundaries are computed the same way from the same
+/// vocabulary.
+#[derive(Default)]
+pub(crate) struct Kept {
+    entries: Vec<Arc<Entry>>,
+    /// Each word's postings (document, weight), documents in order; words in byte order (the
+    /// search script compares words as UTF-8 bytes to find a word's shard, which is `str`'s
+    /// order).
+    vocabulary: Vocabulary,
+    layout: Option<Layout>,
+    /// The first word of each shard, and none after the last (none: past every word).
+    firsts: Vec<Option<Box<str>>>,
+}
+
+/// Each word with its postings (document, weight), documents in order.
+type Vocabulary = BTreeMap<Box<str>, Postings>;
+type Postings = Vec<(u32, u8)>;
+
 /// Builds the index of `site` in `layout`: the documents' entries are the views' (sections,
-/// then pages), then the records'.
+/// then pages), then the records'. Only the files that differ from the last build from the
+/// views' [`Kept`] are made (all of them the first time).
 pub(crate) fn index(site: &Site, views: &super::Views, layout: Layout) -> Index {
-    let records = record_entries(site);
-    let entries: Vec<&Entry> = views
+    let entries: Vec<Arc<Entry>> = views
         .section_entries
         .iter()
         .chain(&views.page_entries)
-        .map(AsRef::as_ref)
-        .chain(&records)
+        .cloned()
+        .chain(record_entries(site).into_iter().map(Arc::new))
         .collect();
-    let mut vocabulary = vocabulary(&entries);
-    let kept: Vec<usize> = vocabulary
-        .iter()
-        .map(|(_, p)| p.len().min(POSTINGS))
-        .collect();
-    let total: usize = kept.iter().sum();
-    // Shard `i` starts at the first word whose postings start at or after i/S of them all.
-    let mut starts = Vec::with_capacity(layout.shards + 1);
-    let mut at = 0;
-    let mut before = 0;
-    for i in 0..layout.shards {
-        while at < vocabulary.len() && before * layout.shards < i * total {
-            before += kept[at];
-            at += 1;
-        }
-        starts.push(at);
-    }
-    starts.push(vocabulary.len());
-    let mut files = Vec::with_capacity(1 + layout.shards + layout.chunks);
-    let firsts: Vec<&str> = starts[..layout.shards]
-        .iter()
-        .map(|&s| vocabulary.get(s).map_or("\u{10ffff}", |(w, _)| *w))
-        .collect();
-    files.push(
-        serde_json::to_vec(&serde_json::json!({
-            "version": VERSION,
-            "docs": entries.len(),
-            "chunk": CHUNK,
-            "postings": POSTINGS,
-            "shards": firsts,
-        }))
-        .expect("plain values always serialize"),
-    );
-    for pair in starts.windows(2) {
-        files.push(shard(&mut vocabulary[pair[0]..pair[1]]));
-    }
-    for i in 0..layout.chunks {
-        let mut out = b"[".to_vec();
-        for (n, e) in entries.iter().skip(i * CHUNK).take(CHUNK).enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(e.shown.as_bytes());
-        }
-        out.push(b']');
-        files.push(out);
-    }
-    Index { files }
+    views
+        .search
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .update(entries, layout)
 }
 
-/// Each word of `entries` with its postings (document, weight), documents in order, words in
-/// byte order (the search script compares words as UTF-8 bytes to find a word's shard). Made
-/// by sorting every (word, document, weight) once, not by a map of words: a serve session
-/// makes it on every save.
-fn vocabulary<'a>(entries: &[&'a Entry]) -> Vec<(&'a str, Vec<(u32, u8)>)> {
+impl Kept {
+    /// Takes in the site's entries now, changing the postings of the documents whose entries
+    /// changed (all of them when the documents or the layout did), and makes the files that
+    /// changed.
+    fn update(&mut self, entries: Vec<Arc<Entry>>, layout: Layout) -> Index {
+        let whole = self.layout != Some(layout) || self.entries.len() != entries.len();
+        let mut words: BTreeSet<Box<str>> = BTreeSet::new();
+        let mut chunks: BTreeSet<usize> = BTreeSet::new();
+        if whole {
+            self.vocabulary = vocabulary(&entries);
+        } else {
+            for (doc, (old, new)) in (0u32..).zip(self.entries.iter().zip(&entries)) {
+                if Arc::ptr_eq(old, new) || old == new {
+                    continue;
+                }
+                chunks.insert(doc as usize / CHUNK);
+                for word in repost(&mut self.vocabulary, doc, &old.words, &new.words) {
+                    words.insert(word.into());
+                }
+            }
+        }
+        self.entries = entries;
+        self.layout = Some(layout);
+        let firsts = boundaries(&self.vocabulary, layout.shards);
+        let before = std::mem::replace(&mut self.firsts, firsts);
+        let firsts = &self.firsts;
+        // A shard is made again when its range of words or a word in it changed.
+        let mut shards = vec![whole; layout.shards];
+        for (i, made) in shards.iter_mut().enumerate() {
+            *made |= before.get(i) != firsts.get(i) || before.get(i + 1) != firsts.get(i + 1);
+        }
+        for word in &words {
+            let at = firsts[..layout.shards]
+                .partition_point(|f| f.as_deref().is_some_and(|f| f <= &**word));
+            if let Some(i) = at.checked_sub(1) {
+                shards[i] = true;
+            }
+        }
+        let mut files = Vec::with_capacity(1 + layout.shards + layout.chunks);
+        files.push(Some(
+            serde_json::to_vec(&serde_json::json!({
+                "version": VERSION,
+                "docs": self.entries.len(),
+                "chunk": CHUNK,
+                "postings": POSTINGS,
+                "shards": firsts[..layout.shards]
+                    .iter()
+                    .map(|f| f.as_deref().unwrap_or("\u{10ffff}"))
+                    .collect::<Vec<_>>(),
+            }))
+            .expect("plain values always serialize"),
+        ));
+        for (i, pair) in firsts.windows(2).enumerate() {
+            files.push(shards[i].then(|| {
+                use std::ops::Bound::{Excluded, Included, Unbounded};
+                let range = pair[0].as_deref().map(|from| {
+                    let to = pair[1].as_deref().map_or(Unbounded, Excluded);
+                    self.vocabulary.range::<str, _>((Included(from), to))
+                });
+                shard(range.into_iter().flatten())
+            }));
+        }
+        for i in 0..layout.chunks {
+            if !whole && !chunks.contains(&i) {
+                files.push(None);
+                continue;
+            }
+            let mut out = b"[".to_vec();
+            for (n, e) in self.entries.iter().skip(i * CHUNK).take(CHUNK).enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(e.shown.as_bytes());
+            }
+            out.push(b']');
+            files.push(Some(out));
+        }
+        Index { files }
+    }
+}
+
+/// Each word of `entries` with its postings (document, weight), documents in order. Made by
+/// sorting every (word, document, weight) once, not by a map of words.
+fn vocabulary(entries: &[Arc<Entry>]) -> Vocabulary {
     let mut all: Vec<(&str, u32, u8)> =
         Vec::with_capacity(entries.iter().map(|e| e.words.len()).sum());
     for (doc, e) in (0u32..).zip(entries) {
@@ -360,36 +421,105 @@ fn vocabulary<'a>(entries: &[&'a Entry]) -> Vec<(&'a str, Vec<(u32, u8)>)> {
     }
     // Stable: each word's postings stay in document order.
     all.sort_by(|a, b| a.0.cmp(b.0));
-    let mut vocabulary: Vec<(&str, Vec<(u32, u8)>)> = vec![];
+    let mut vocabulary: Vec<(Box<str>, Postings)> = vec![];
     for (word, doc, w) in all {
         match vocabulary.last_mut() {
-            Some((last, postings)) if *last == word => postings.push((doc, w)),
-            _ => vocabulary.push((word, vec![(doc, w)])),
+            Some((last, postings)) if **last == *word => postings.push((doc, w)),
+            _ => vocabulary.push((word.into(), vec![(doc, w)])),
         }
     }
-    vocabulary
+    // Already in order: built at once, without a search per word.
+    vocabulary.into_iter().collect()
+}
+
+/// Replaces document `doc`'s postings of the words `old` (its words before, sorted) by those of
+/// `new`, and returns the words whose postings changed.
+fn repost<'a>(
+    vocabulary: &mut Vocabulary,
+    doc: u32,
+    old: &'a [(Box<str>, u8)],
+    new: &'a [(Box<str>, u8)],
+) -> Vec<&'a str> {
+    let old: BTreeMap<&str, u8> = old.iter().map(|(w, n)| (&**w, *n)).collect();
+    let new: BTreeMap<&str, u8> = new.iter().map(|(w, n)| (&**w, *n)).collect();
+    let mut changed = vec![];
+    for (&word, &w) in &old {
+        if new.get(word) == Some(&w) {
+            continue;
+        }
+        changed.push(word);
+        if let Some(postings) = vocabulary.get_mut(word) {
+            if let Ok(at) = postings.binary_search_by_key(&doc, |p| p.0) {
+                postings.remove(at);
+            }
+            if postings.is_empty() {
+                vocabulary.remove(word);
+            }
+        }
+    }
+    for (&word, &w) in &new {
+        if old.get(word) == Some(&w) {
+            continue;
+        }
+        if !old.contains_key(word) {
+            changed.push(word);
+        }
+        let postings = vocabulary.entry(word.into()).or_default();
+        if let Err(at) = postings.binary_search_by_key(&doc, |p| p.0) {
+            postings.insert(at, (doc, w));
+        }
+    }
+    changed
+}
+
+/// The first word of each of `shards` shards of `vocabulary`, then none: shard `i` starts at
+/// the first word whose kept postings start at or after i/S of them all (none: past the last
+/// word, an empty shard).
+fn boundaries(vocabulary: &Vocabulary, shards: usize) -> Vec<Option<Box<str>>> {
+    let kept = |p: &Postings| p.len().min(POSTINGS);
+    let total: usize = vocabulary.values().map(kept).sum();
+    let mut words = vocabulary.iter().peekable();
+    let mut before = 0;
+    let mut firsts = Vec::with_capacity(shards + 1);
+    for i in 0..shards {
+        while before * shards < i * total {
+            let Some((_, postings)) = words.next() else {
+                break;
+            };
+            before += kept(postings);
+        }
+        firsts.push(words.peek().map(|(w, _)| (*w).clone()));
+    }
+    firsts.push(None);
+    firsts
 }
 
 /// A shard: `{"word": [df, doc, weight, doc - previous doc, weight, ...], ...}`, each word's
 /// heaviest [`POSTINGS`] postings in document order.
-fn shard(words: &mut [(&str, Vec<(u32, u8)>)]) -> Vec<u8> {
+fn shard<'a>(words: impl Iterator<Item = (&'a Box<str>, &'a Postings)>) -> Vec<u8> {
     let mut out = b"{".to_vec();
     let mut number = itoa::Buffer::new();
-    for (n, (word, postings)) in words.iter_mut().enumerate() {
+    for (n, (word, postings)) in words.enumerate() {
         if n > 0 {
             out.push(b',');
         }
         let df = postings.len();
-        if df > POSTINGS {
-            postings.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            postings.truncate(POSTINGS);
-            postings.sort_unstable();
-        }
-        serde_json::to_writer(&mut out, word).expect("a string always serializes");
+        let heaviest;
+        let postings = if df > POSTINGS {
+            let mut p = postings.clone();
+            p.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            p.truncate(POSTINGS);
+            p.sort_unstable();
+            heaviest = p;
+            &heaviest
+        } else {
+            postings
+        };
+        serde_json::to_writer(&mut out, &**word).expect("a string always serializes");
         out.extend_from_slice(b":[");
         out.extend_from_slice(number.format(df).as_bytes());
         let mut previous = 0;
-        for &(doc, w) in postings.iter() {
+        for &(doc, w) in postings {
             out.push(b',');
             out.extend_from_slice(number.format(doc - previous).as_bytes());
             out.push(b',');
@@ -615,8 +745,8 @@ mod tests {
                 Entry::new(&format!("Page {i}"), &format!("/p{i}/"), "page", "", body)
             })
             .collect();
-        let entries: Vec<&Entry> = entries.iter().collect();
-        let text = String::from_utf8(shard(&mut vocabulary(&entries))).unwrap();
+        let entries: Vec<Arc<Entry>> = entries.into_iter().map(Arc::new).collect();
+        let text = String::from_utf8(shard(vocabulary(&entries).iter())).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         let common = parsed["common"].as_array().unwrap();
         assert_eq!(common[0], n, "the document frequency counts every document");
@@ -640,6 +770,93 @@ mod tests {
             parsed["rare"],
             serde_json::json!([3, 7, w, 5000, w, 5000, w])
         );
+    }
+
+    /// The files of `index`, those it did not make taken from `before`.
+    fn files(index: Index, before: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        index
+            .files
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| f.unwrap_or_else(|| before[i].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn an_edit_makes_only_the_files_it_changed_each_as_a_fresh_index_makes_it() {
+        // Words of five letters from a small generator: a vocabulary spread over the shards.
+        let word = |n: u64| -> String {
+            let mut x = n
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (0..5)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    char::from(b'b' + u8::try_from((x >> 33) % 24).unwrap())
+                })
+                .collect()
+        };
+        let page = |i: usize, body: &str| {
+            Arc::new(Entry::new(
+                &format!("Page {i}"),
+                &format!("/p{i}/"),
+                "page",
+                "",
+                body,
+            ))
+        };
+        let body = |i: u64| {
+            (0..40)
+                .map(|k| word(i * 7 + k % 13))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut entries: Vec<Arc<Entry>> = (0..100).map(|i| page(i, &body(i as u64))).collect();
+        let layout = Layout {
+            shards: 6,
+            chunks: entries.len().div_ceil(CHUNK),
+        };
+        let mut kept = Kept::default();
+        let mut before = files(kept.update(entries.clone(), layout), &[]);
+        let edits: [(usize, String); 6] = [
+            // A word before every other (the first shard's first word), then gone again.
+            (3, format!("{} aaaa", body(3))),
+            (3, body(3)),
+            // A word after every other, in two documents.
+            (50, format!("{} zzzz", body(50))),
+            (99, format!("{} zzzz zzzz", body(99))),
+            // Words said more often (other weights), and a document's every word replaced.
+            (10, format!("{0} {0}", body(10))),
+            (42, body(1000)),
+        ];
+        for (step, (doc, text)) in edits.into_iter().enumerate() {
+            entries[doc] = page(doc, &text);
+            let index = kept.update(entries.clone(), layout);
+            let made = index.files.iter().filter(|f| f.is_some()).count();
+            let after = files(index, &before);
+            let fresh = files(Kept::default().update(entries.clone(), layout), &[]);
+            assert_eq!(after.len(), fresh.len());
+            for (i, (a, f)) in after.iter().zip(&fresh).enumerate() {
+                assert!(
+                    a == f,
+                    "file {i} after editing {doc}:\n{}\n{}",
+                    String::from_utf8_lossy(a),
+                    String::from_utf8_lossy(f)
+                );
+            }
+            // A word added or removed: the meta, the chunk of the document, and not every shard.
+            if step < 4 {
+                assert!(made < 1 + layout.shards, "{made} files made at {step}");
+            }
+            before = after;
+        }
+        // Another layout makes every file again.
+        let wider = Layout {
+            shards: 7,
+            ..layout
+        };
+        let index = kept.update(entries.clone(), wider);
+        assert!(index.files.iter().all(Option::is_some));
     }
 
     fn common_weight(parsed: &serde_json::Value, word: &str) -> u64 {

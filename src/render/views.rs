@@ -30,6 +30,7 @@ pub(crate) fn views(site: &Site, config: &Config) -> Views {
         sections: vec![],
         page_entries,
         section_entries: vec![],
+        search: std::sync::Mutex::default(),
     };
     (views.sections, views.section_entries) = site
         .sections
@@ -148,4 +149,7 @@ pub(crate) struct Views {
     pub(super) page_entries: Vec<Arc<search::Entry>>,
     /// Each section's entry of the search index.
     pub(super) section_entries: Vec<Arc<search::Entry>>,
+    /// What the search index was last built from, so that it changes only where the entries
+    /// did.
+    pub(super) search: std::sync::Mutex<search::Kept>,
 }
