@@ -372,17 +372,34 @@ const MINIFY_CSS_BRACKETS: usize = 4_000;
 const MINIFY_STACK: usize = 256 << 20;
 
 /// The threads that minify, each with a stack `MINIFY_STACK` deep (reserved, used only as
-/// deep as a page needs); none when they cannot be made.
+/// deep as a page needs); none when they cannot be made. A panic there leaves the page as it
+/// was rendered (see `minify`) rather than ending the process.
 fn minifiers() -> Option<&'static rayon::ThreadPool> {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("ancapex-minify-{i}"))
             .stack_size(MINIFY_STACK)
+            .panic_handler(|_| {})
             .build()
             .ok()
     })
     .as_ref()
+}
+
+/// Minifies `html` on one of the `minifiers`, the calling thread blocked until it is done.
+///
+/// Not `ThreadPool::install`: called from a worker of another pool (the render stage's), that
+/// waits by running other jobs of the caller's pool, each rendering a page and waiting on the
+/// minifiers in turn, one inside the other on the caller's small stack. A site of 10,000 pages
+/// overflowed it. Blocking on a channel runs nothing else meanwhile.
+fn minify_on(pool: &rayon::ThreadPool, html: &[u8], cfg: minify_html::Cfg) -> Option<Vec<u8>> {
+    let html = html.to_vec();
+    let (done, result) = std::sync::mpsc::sync_channel(1);
+    pool.spawn(move || {
+        let _ = done.send(minify_html::minify(&html, &cfg));
+    });
+    result.recv().ok()
 }
 
 /// How many opening tags `html` can have, as minify-html reads them (`<` and a letter, digit,
@@ -410,7 +427,7 @@ fn minify(html: &[u8]) -> Vec<u8> {
     cfg.keep_comments = false;
     match minifiers() {
         Some(pool) if opening_tags(html, MINIFY_ELEMENTS) <= MINIFY_ELEMENTS => {
-            pool.install(|| minify_html::minify(html, &cfg))
+            minify_on(pool, html, cfg).unwrap_or_else(|| html.to_vec())
         }
         _ => html.to_vec(),
     }
@@ -419,6 +436,29 @@ fn minify(html: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minifying_from_another_pools_workers_does_not_nest_on_their_stacks() {
+        // The render stage calls `minify` from rayon workers with the default stack. Waiting
+        // on the minifiers used to run other pages' jobs inside the wait, deeper and deeper:
+        // a site of 10,000 pages overflowed a worker's stack. Workers with a small stack and
+        // many pages find it at once.
+        let small = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .stack_size(256 << 10)
+            .build()
+            .unwrap();
+        let page =
+            b"<!doctype html><html><head><title>t</title></head><body><p>a   b</p></body></html>";
+        let sizes: Vec<usize> = small.install(|| {
+            use rayon::prelude::*;
+            (0..20_000)
+                .into_par_iter()
+                .map(|_| minify(page).len())
+                .collect()
+        });
+        assert!(sizes.iter().all(|&n| n < page.len()), "{:?}", &sizes[..3]);
+    }
 
     #[test]
     fn contained_paths_only() {
