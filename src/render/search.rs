@@ -66,8 +66,12 @@ const PIVOT: f32 = 400.0;
 pub(crate) struct Entry {
     /// `[title, url, kind, summary]`, as JSON.
     shown: String,
-    /// Each word once, with its weight (1 to 255), sorted.
-    words: Vec<(Box<str>, u8)>,
+    /// Each word once, sorted, each followed by a space (a word is letters and digits only):
+    /// one allocation per document, where a boxed string per word cost about 40 bytes more
+    /// for each of a document's few hundred words (serve keeps every entry).
+    words: Box<str>,
+    /// The weight (1 to 255) of each word of `words`, in the same order.
+    weights: Box<[u8]>,
 }
 
 #[derive(Serialize)]
@@ -91,12 +95,25 @@ impl Entry {
                 length += 1;
             }
         }
-        let mut words: Vec<(Box<str>, u8)> = counts
-            .into_iter()
-            .map(|(w, tf)| (w.into_boxed_str(), weight(tf, length)))
-            .collect();
-        words.sort_unstable();
-        Entry { shown, words }
+        let mut sorted: Vec<(String, u32)> = counts.into_iter().collect();
+        sorted.sort_unstable();
+        let mut words = String::with_capacity(sorted.iter().map(|(w, _)| w.len() + 1).sum());
+        for (w, _) in &sorted {
+            words.push_str(w);
+            words.push(' ');
+        }
+        Entry {
+            shown,
+            words: words.into_boxed_str(),
+            weights: sorted.iter().map(|&(_, tf)| weight(tf, length)).collect(),
+        }
+    }
+
+    /// Each word once, with its weight, sorted.
+    fn words(&self) -> impl Iterator<Item = (&str, u8)> {
+        self.words
+            .split_terminator(' ')
+            .zip(self.weights.iter().copied())
     }
 }
 
@@ -346,7 +363,7 @@ impl Kept {
                     continue;
                 }
                 chunks.insert(doc as usize / CHUNK);
-                for word in repost(&mut self.vocabulary, doc, &old.words, &new.words) {
+                for word in repost(&mut self.vocabulary, doc, old, new) {
                     words.insert(word.into());
                 }
             }
@@ -415,9 +432,9 @@ impl Kept {
 /// sorting every (word, document, weight) once, not by a map of words.
 fn vocabulary(entries: &[Arc<Entry>]) -> Vocabulary {
     let mut all: Vec<(&str, u32, u8)> =
-        Vec::with_capacity(entries.iter().map(|e| e.words.len()).sum());
+        Vec::with_capacity(entries.iter().map(|e| e.weights.len()).sum());
     for (doc, e) in (0u32..).zip(entries) {
-        all.extend(e.words.iter().map(|(word, w)| (&**word, doc, *w)));
+        all.extend(e.words().map(|(word, w)| (word, doc, w)));
     }
     // Stable: each word's postings stay in document order.
     all.sort_by(|a, b| a.0.cmp(b.0));
@@ -432,16 +449,16 @@ fn vocabulary(entries: &[Arc<Entry>]) -> Vocabulary {
     vocabulary.into_iter().collect()
 }
 
-/// Replaces document `doc`'s postings of the words `old` (its words before, sorted) by those of
+/// Replaces document `doc`'s postings of the words of `old` (its entry before) by those of
 /// `new`, and returns the words whose postings changed.
 fn repost<'a>(
     vocabulary: &mut Vocabulary,
     doc: u32,
-    old: &'a [(Box<str>, u8)],
-    new: &'a [(Box<str>, u8)],
+    old: &'a Entry,
+    new: &'a Entry,
 ) -> Vec<&'a str> {
-    let old: BTreeMap<&str, u8> = old.iter().map(|(w, n)| (&**w, *n)).collect();
-    let new: BTreeMap<&str, u8> = new.iter().map(|(w, n)| (&**w, *n)).collect();
+    let old: BTreeMap<&str, u8> = old.words().collect();
+    let new: BTreeMap<&str, u8> = new.words().collect();
     let mut changed = vec![];
     for (&word, &w) in &old {
         if new.get(word) == Some(&w) {
@@ -726,7 +743,7 @@ mod tests {
             "",
             &format!("ledger {}", "filler ".repeat(2000)),
         );
-        let w = |e: &Entry| e.words.iter().find(|(w, _)| &**w == "ledger").unwrap().1;
+        let w = |e: &Entry| e.words().find(|&(w, _)| w == "ledger").unwrap().1;
         assert!(w(&titled) > w(&in_body), "{} {}", w(&titled), w(&in_body));
         assert!(w(&in_body) > w(&long), "{} {}", w(&in_body), w(&long));
         assert!(w(&long) >= 1);
