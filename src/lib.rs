@@ -38,6 +38,7 @@ pub mod serve;
 pub mod signing;
 pub mod text;
 pub mod theme;
+mod url;
 pub mod verify;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};

@@ -242,7 +242,7 @@ fn resolve(sheet: &str, url: &str) -> Option<String> {
         // A scheme: data:, https:, …
         return None;
     }
-    let resolved = crate::parse::url::resolve(&format!("/{sheet}"), path)?;
+    let resolved = crate::url::resolve(&format!("/{sheet}"), path)?;
     Some(resolved.trim_start_matches('/').to_owned())
 }
 

@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use crate::config::{Config, LinkLevel};
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceText};
 use crate::model::{Content, Document, Heading, InternalLink, Site};
-use crate::parse::url;
 use crate::text::{Suggestions, escape_html};
+use crate::url;
 
 /// Renders shortcodes: implemented over Tera by the render stage, and by fakes in tests.
 pub(crate) trait Shortcodes: Sync {

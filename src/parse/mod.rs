@@ -2,7 +2,6 @@
 //! rendered here; the result says where every page goes and in which order.
 
 pub mod front_matter;
-pub(crate) mod url;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use crate::config::{Config, Drafts};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::load::{Origin, SourceSet};
 use crate::model::{Alias, Content, Document, Page, Section, Site};
+use crate::url;
 use front_matter::SortBy;
 
 /// Parses every content file into the site's structure.

@@ -14,8 +14,8 @@ use crate::fingerprint::Assets;
 use crate::ledger::Ledger;
 use crate::load::Origin;
 use crate::model::Site;
-use crate::parse::url::output_file;
 use crate::theme::{SYNTAX_CSS, Theme};
+use crate::url::output_file;
 
 /// Paths the build writes besides pages, sections, aliases and static files; links to them are
 /// valid.

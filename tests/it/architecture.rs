@@ -29,12 +29,8 @@ const KNOWN_CYCLES: &[(&str, &str)] = &[
     // that settle pending failures.
     ("failure", "ledger"),
     ("ledger", "failure"),
-    // `parse` takes a page's title from its first heading; `markdown` resolves links with
-    // `parse::url`, as `fingerprint` does for stylesheets.
+    // `parse` takes a page's title from its first heading, with `markdown`.
     ("parse", "markdown"),
-    ("markdown", "parse"),
-    ("fingerprint", "parse"),
-    ("markdown", "fingerprint"),
     // The theme names shortcode calls and escapes with `markdown`; `markdown` renders
     // shortcodes through the theme.
     ("theme", "markdown"),

@@ -1,4 +1,5 @@
-//! URL paths: normalising what editors write and resolving links against a page.
+//! URL paths: normalising what editors write and resolving links against a page. A shared
+//! leaf: parse, markdown, fingerprint and render use it, and it uses nothing of the crate.
 
 /// Turns `a/b`, `/a/b/`, `a/./b` into `/a/b/`; refuses paths that climb out of the site or
 /// hold characters that cannot be a file name.
