@@ -24,12 +24,17 @@ struct Playground {
     _dir: tempfile::TempDir,
 }
 
+/// The prefix of a playground's folder, before the process id that owns it.
+const PLAYGROUND_PREFIX: &str = "ancapex-fuzz-";
+
 fn playground() -> &'static Playground {
     static PLAYGROUND: OnceLock<Playground> = OnceLock::new();
     PLAYGROUND.get_or_init(|| {
+        let temp = std::env::temp_dir();
+        remove_abandoned(&temp);
         let dir = tempfile::Builder::new()
-            .prefix("ancapex-fuzz-")
-            .tempdir()
+            .prefix(&format!("{PLAYGROUND_PREFIX}{}-", std::process::id()))
+            .tempdir_in(&temp)
             .expect("a temp folder");
         let base = dir.path().canonicalize().expect("a canonical temp folder");
         let root = base.join("site");
@@ -49,6 +54,33 @@ fn playground() -> &'static Playground {
             _dir: dir,
         }
     })
+}
+
+/// Removes the playgrounds of processes that have ended. The playground lives as long as the
+/// process, in a static that is never dropped, and libFuzzer's forked children end by `exit()`
+/// or a signal: each run of `cargo test` or of a fuzz child used to leave its folder behind.
+fn remove_abandoned(temp: &std::path::Path) {
+    // Whether a process has ended is read from /proc; without it, nothing is removed.
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PLAYGROUND_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn text(data: &[u8]) -> Option<&str> {
@@ -292,6 +324,27 @@ pub const TARGETS: &[(&str, Target)] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::PLAYGROUND_PREFIX;
+
+    #[test]
+    fn playgrounds_of_ended_processes_are_removed_and_no_other_folder() {
+        let temp = tempfile::tempdir().unwrap();
+        let make = |name: &str| {
+            let path = temp.path().join(name);
+            std::fs::create_dir_all(path.join("site")).unwrap();
+            path
+        };
+        let ended = make(&format!("{PLAYGROUND_PREFIX}4294967294-abc"));
+        let mine = make(&format!("{PLAYGROUND_PREFIX}{}-abc", std::process::id()));
+        let init = make(&format!("{PLAYGROUND_PREFIX}1-abc"));
+        let other = make("ancapex-fuzz-notapid");
+        let unrelated = make("something-else");
+        super::remove_abandoned(temp.path());
+        assert!(!ended.exists());
+        for kept in [mine, init, other, unrelated] {
+            assert!(kept.exists(), "{}", kept.display());
+        }
+    }
     /// Every seed and every input the fuzzer ever found (`fuzz/seeds/<target>/`,
     /// `fuzz/regressions/<target>/`), through its target: no panic, no abort, the invariants
     /// hold.
