@@ -1,5 +1,6 @@
-//! The one place that knows the order of the stages. `build`, `check` and (later) `serve` call
-//! these functions, never single stages.
+//! What the commands call, never single stages: `build` and `check` here, `serve` through
+//! [`Session`]. All three run the stages through `driver::drive`, the one place that knows
+//! their order; this module stages, seals and checks what a build writes.
 
 mod driver;
 mod kept;
