@@ -76,6 +76,17 @@ pub(crate) fn resolve(base: &str, link: &str) -> Option<String> {
         || link.ends_with("/..")
         || link == "."
         || link == "..";
+    let parts = walk(parts, link)?;
+    let mut out = format!("/{}", parts.join("/"));
+    if trailing && out != "/" {
+        out.push('/');
+    }
+    Some(out)
+}
+
+/// Follows `link`'s segments from the folder `parts`: `.` and empty segments stay, `..` goes up
+/// one; `None` when it climbs above where `parts` started.
+pub(crate) fn walk<'a>(mut parts: Vec<&'a str>, link: &'a str) -> Option<Vec<&'a str>> {
     for seg in link.split('/') {
         match seg {
             "" | "." => {}
@@ -85,11 +96,7 @@ pub(crate) fn resolve(base: &str, link: &str) -> Option<String> {
             s => parts.push(s),
         }
     }
-    let mut out = format!("/{}", parts.join("/"));
-    if trailing && out != "/" {
-        out.push('/');
-    }
-    Some(out)
+    Some(parts)
 }
 
 /// The output file of a URL path: `/a/` is `a/index.html`, `/a.html` is `a.html`.

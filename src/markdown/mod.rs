@@ -760,16 +760,7 @@ fn is_external(d: &str) -> bool {
 
 /// Resolves a relative `.md` link from a document in `dir` to a path inside `content/`.
 fn resolve_content(dir: &str, link: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in link.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
+    let parts = url::walk(dir.split('/').filter(|s| !s.is_empty()).collect(), link)?;
     Some(parts.join("/"))
 }
 
