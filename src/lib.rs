@@ -21,6 +21,7 @@ mod fs;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod init;
+pub mod kind;
 pub mod ledger;
 pub mod load;
 pub mod manifest;

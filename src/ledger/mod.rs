@@ -21,6 +21,7 @@ pub use crate::merkle;
 pub mod note;
 pub mod proof;
 pub mod schema;
+pub(crate) mod site;
 pub mod tiles;
 
 pub use frozen::since as frozen_since;

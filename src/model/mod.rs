@@ -223,15 +223,7 @@ pub struct Rendered {
 }
 
 /// The contents of an output file.
-#[derive(Debug, Clone)]
-pub enum Body {
-    /// An HTML page (minified on output when configured).
-    Html(String),
-    /// Any other generated file.
-    Bytes(Vec<u8>),
-    /// A file copied as it is.
-    Copy(crate::load::Origin),
-}
+pub use crate::kind::Body;
 
 #[cfg(test)]
 mod tests {

@@ -289,9 +289,7 @@ fn theme_for(
             .collect(),
     );
 
-    let mut generated = render::generated_paths(config, &site.artifacts, &site.ledgers);
-    generated.extend(render::failure_paths(site, &theme));
-    generated.extend(render::search_paths(&theme));
+    let generated = render::link_targets(config, site, &theme);
     let views = render::context::artifact_views(&site.artifacts);
     theme.set_globals(&render::context::globals(config, site, &views));
     let _ = theme.lookups.artifacts.set(

@@ -625,7 +625,9 @@ pub(crate) fn failure(r: &FailureReport) -> Value {
             let url = text
                 .strip_prefix("ledger:")
                 .and_then(|rest| rest.split_once('#'))
-                .and_then(|(name, seq)| Some(super::ledgers::entry_url(name, seq.parse().ok()?)));
+                .and_then(|(name, seq)| {
+                    Some(crate::ledger::site::entry_url(name, seq.parse().ok()?))
+                });
             m.insert("url", url.map_or_else(Value::none, Value::from));
             Value::from(m)
         })

@@ -3,18 +3,18 @@
 use std::collections::HashMap;
 
 use rayon::prelude::*;
-use tera::{Context, Value};
+use tera::Value;
 
 use super::context::{self, SectionView, View};
-use super::plan::{Job, Made, Plan, made};
+use super::plan::{Job, Made, Plan, kinds, made};
+use super::templates::{ThemeTemplates, base_context, require_template};
 use super::views::Views;
-use super::{feeds, ledgers, machine, search};
+use super::{feeds, machine, search};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::failure::FailureReport;
 use crate::fingerprint::Assets;
-use crate::ledger::Ledger;
 use crate::model::{Body, Site};
 use crate::theme::Theme;
 
@@ -50,6 +50,8 @@ pub(crate) fn some<T: Send>(
     // Built by the first of its files rendered, for all of them.
     let search_index = std::sync::OnceLock::new();
     let histories = std::sync::OnceLock::new();
+    let kinds = kinds(site);
+    let templates = ThemeTemplates(theme);
     plan.jobs
         .par_iter()
         .filter_map(|(path, job)| {
@@ -90,7 +92,7 @@ pub(crate) fn some<T: Send>(
                     site,
                     *i,
                     theme,
-                    histories.get_or_init(|| ledgers::status_histories(&site.ledgers)),
+                    histories.get_or_init(|| crate::ledger::site::status_histories(&site.ledgers)),
                 ),
                 Job::ArtifactJson(i) => Ok(Body::Bytes(machine::record(&site.artifacts[*i]))),
                 Job::ArtifactIntoto(i) => Ok(Body::Bytes(machine::intoto(&site.artifacts[*i]))),
@@ -99,13 +101,7 @@ pub(crate) fn some<T: Send>(
                     feeds::artifact_atom(&site.artifacts, config).into_bytes(),
                 )),
                 Job::ArtifactList(i) => render_artifact_list(site, &filters[*i], theme),
-                Job::LedgerPage {
-                    index,
-                    pager,
-                    total,
-                    summary,
-                } => render_ledger(&site.ledgers[*index], summary, (*pager, *total), theme),
-                Job::LedgerFile(bytes) => Ok(Body::Bytes(bytes.to_vec())),
+                Job::Kind(k, job) => kinds[*k].render(job, &templates),
                 Job::Failure(i) => render_failure(site, *i, theme),
                 Job::FailureList => render_failure_list(site, theme),
                 Job::SearchFile(_) => Ok(Body::Bytes(search_file.clone().unwrap_or_default())),
@@ -119,14 +115,6 @@ pub(crate) fn some<T: Send>(
             }))
         })
         .collect()
-}
-
-fn base_context(url: &str, theme: &Theme) -> Context {
-    let mut ctx = Context::new();
-    ctx.insert("current_path", url);
-    let base = theme.base_url();
-    ctx.insert("current_url", &format!("{base}{url}"));
-    ctx
 }
 
 fn pick_template<'a>(
@@ -241,33 +229,6 @@ fn render_artifact(
         .map_err(Some)
 }
 
-fn render_ledger(
-    l: &Ledger,
-    summary: &serde_json::Value,
-    (pager, total): (usize, usize),
-    theme: &Theme,
-) -> Result<Body, Option<Diagnostic>> {
-    require_template(theme, "ledger.html")?;
-    let start = ((pager - 1) * ledgers::PER_PAGE).min(l.entries.len());
-    let end = (start + ledgers::PER_PAGE).min(l.entries.len());
-    let view = ledgers::with_entries(summary, l, &l.entries[start..end]);
-    let mut ctx = base_context(&ledgers::page_url(&l.name, pager), theme);
-    ctx.insert_value("ledger", Value::from_serializable(&view));
-    ctx.insert_value(
-        "pager",
-        Value::from_serializable(&serde_json::json!({
-            "current": pager,
-            "total": total,
-            "previous": (pager > 1).then(|| ledgers::page_url(&l.name, pager - 1)),
-            "next": (pager < total).then(|| ledgers::page_url(&l.name, pager + 1)),
-        })),
-    );
-    theme
-        .render("ledger.html", &ctx)
-        .map(Body::Html)
-        .map_err(Some)
-}
-
 /// An artifact's template value, as `get_artifact` finds it (made once per build).
 fn artifact_view(theme: &Theme, id: &str) -> Result<Value, Option<Diagnostic>> {
     theme
@@ -281,19 +242,6 @@ fn artifact_view(theme: &Theme, id: &str) -> Result<Value, Option<Diagnostic>> {
                 "artifact `{id}` is not known yet"
             )))
         })
-}
-
-fn require_template(theme: &Theme, name: &str) -> Result<(), Option<Diagnostic>> {
-    if theme.is_broken(name) {
-        return Err(None);
-    }
-    if theme.has(name) {
-        Ok(())
-    } else {
-        Err(Some(Diagnostic::error(format!(
-            "template `{name}` not found in the site or theme"
-        ))))
-    }
 }
 
 fn render_artifact_list(

@@ -3,15 +3,15 @@
 
 pub(crate) mod context;
 pub(crate) mod feeds;
-pub(crate) mod ledgers;
 pub(crate) mod machine;
 pub(crate) mod search;
 
 mod jobs;
 mod plan;
+mod templates;
 mod views;
 
 pub(crate) use jobs::some;
+pub use plan::link_targets;
 pub(crate) use plan::{Made, Plan, outputs};
-pub use plan::{failure_paths, generated_paths, search_paths};
 pub(crate) use views::{Views, ledger_views, views};

@@ -2,24 +2,43 @@
 //! outputs found at their cause; and the paths links may point at besides documents and files.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::sync::Arc;
 
-use super::{context, ledgers, search};
+use super::templates::ThemeTemplates;
+use super::{context, search};
 use crate::artifact::Artifact;
 use crate::config::Config;
-use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
+use crate::diagnostic::Diagnostics;
 use crate::failure::FailureReport;
 use crate::fingerprint::Assets;
-use crate::ledger::Ledger;
+pub(crate) use crate::kind::Made;
+use crate::kind::{self, Claim, Kind};
 use crate::load::Origin;
 use crate::model::Site;
 use crate::theme::{SYNTAX_CSS, Theme};
 use crate::url::output_file;
 
-/// Paths the build writes besides pages, sections, aliases and static files; links to them are
-/// valid.
-pub fn generated_paths(config: &Config, artifacts: &[Artifact], ledgers: &[Ledger]) -> Vec<String> {
+/// The content kinds, in the order their outputs claim paths. A kind is registered by one line
+/// here; the plan and the link targets are derived from this list.
+pub(crate) fn kinds(site: &Site) -> Vec<Box<dyn Kind + '_>> {
+    vec![Box::new(crate::ledger::site::Ledgers(&site.ledgers))]
+}
+
+/// Paths the build writes besides pages, sections, aliases and static files, for this theme;
+/// links to them are valid.
+pub fn link_targets(config: &Config, site: &Site, theme: &Theme) -> Vec<String> {
+    let mut out = generated_paths(config, &site.artifacts);
+    let templates = ThemeTemplates(theme);
+    for kind in kinds(site) {
+        out.extend(kind.link_targets(&templates));
+    }
+    out.extend(failure_paths(site, theme));
+    out.extend(search_paths(theme));
+    out
+}
+
+/// Paths the build writes whatever the theme.
+fn generated_paths(config: &Config, artifacts: &[Artifact]) -> Vec<String> {
     let mut out = vec![
         "/404.html".to_owned(),
         "/robots.txt".to_owned(),
@@ -53,13 +72,12 @@ pub fn generated_paths(config: &Config, artifacts: &[Artifact], ledgers: &[Ledge
                 .filter_map(|f| context::artifact_file_url(a, f.get_ref())),
         );
     }
-    out.extend(ledgers::generated_paths(ledgers));
     out
 }
 
 /// The failure pages this theme makes (the index and one page per report) and the reports'
 /// evidence files; links to them are valid.
-pub fn failure_paths(site: &Site, theme: &Theme) -> Vec<String> {
+fn failure_paths(site: &Site, theme: &Theme) -> Vec<String> {
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
     let mut out = vec![];
     if has("failure_list.html") && site.keeps_records() {
@@ -75,7 +93,7 @@ pub fn failure_paths(site: &Site, theme: &Theme) -> Vec<String> {
 }
 
 /// The search page, when the theme has its template; links to it are valid.
-pub fn search_paths(theme: &Theme) -> Vec<String> {
+fn search_paths(theme: &Theme) -> Vec<String> {
     if theme.has(search::TEMPLATE) || theme.is_broken(search::TEMPLATE) {
         vec![search::PAGE_URL.to_owned()]
     } else {
@@ -114,36 +132,13 @@ pub(super) enum Job {
     ArtifactIndex,
     ArtifactList(usize),
     ArtifactFeed,
-    LedgerPage {
-        index: usize,
-        pager: usize,
-        total: usize,
-        /// The ledger's view without entries, shared by its pages.
-        summary: Arc<serde_json::Value>,
-    },
-    LedgerFile(Arc<Vec<u8>>),
+    /// An output of the content kind at this place in `kinds`.
+    Kind(usize, kind::Job),
     Failure(usize),
     FailureList,
     /// A file of the search index, by its place in the layout's paths.
     SearchFile(usize),
     SearchPage,
-}
-
-/// What an output is made from, for incremental rebuilds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Made {
-    /// The page of this index.
-    Page(usize),
-    /// A listing page of the section of this index.
-    Section(usize),
-    /// From the theme, config, static files, records and ledgers only (besides the documents
-    /// its templates look up, which are tracked).
-    Fixed,
-    /// From the whole site (feeds, sitemap, indexes): made again whenever content changes.
-    Whole,
-    /// From every document's URL and front matter, not their bodies (the sitemap): made again
-    /// when a front matter changes.
-    Matter,
 }
 
 /// Every output of the site and what makes it, with the problems found planning them (two
@@ -186,19 +181,17 @@ pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Asse
     let search = search::Layout::of(site);
     let mut jobs = plan(
         site,
-        config,
+        (config, theme),
         &filters,
         assets,
         (search_page, search),
         &mut diagnostics,
     );
     let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
-    let run_pages = has("ledger.html");
     // Likewise for failure reports; their evidence files are published either way.
     let (failure_pages, failure_list) = (has("failure.html"), has("failure_list.html"));
     jobs.retain(|(_, job)| match job {
         Job::Artifact(_) => pages,
-        Job::LedgerPage { .. } => run_pages,
         Job::ArtifactList(_) => lists,
         Job::Failure(_) => failure_pages,
         Job::FailureList => failure_list,
@@ -216,6 +209,7 @@ pub(super) fn made(job: &Job) -> Made {
     match job {
         Job::Page(i) => Made::Page(*i),
         Job::Section { index, .. } => Made::Section(*index),
+        Job::Kind(_, job) => job.made,
         Job::NotFound
         | Job::Alias(_)
         | Job::Asset(_)
@@ -224,8 +218,6 @@ pub(super) fn made(job: &Job) -> Made {
         | Job::ArtifactJson(_)
         | Job::ArtifactIntoto(_)
         | Job::ArtifactList(_)
-        | Job::LedgerPage { .. }
-        | Job::LedgerFile(_)
         | Job::Failure(_)
         | Job::FailureList
         | Job::SearchPage
@@ -239,47 +231,17 @@ pub(super) fn made(job: &Job) -> Made {
     }
 }
 
-/// What claims an output path, for reporting a clash at its cause.
-struct Claim {
-    what: String,
-    at: Option<(Arc<SourceText>, Range<usize>)>,
-}
-
-impl Claim {
-    fn generated(what: &str) -> Self {
-        Self {
-            what: format!("the generated `{what}`"),
-            at: None,
-        }
-    }
-
-    fn file(path: &str) -> Self {
-        Self {
-            what: format!("`{path}`"),
-            at: None,
-        }
-    }
-
-    fn document(doc: &crate::model::Document) -> Self {
-        let cause = doc
-            .meta
-            .path
-            .as_ref()
-            .or(doc.meta.slug.as_ref())
-            .map_or(0..0, toml::Spanned::span);
-        Self {
-            what: format!("`{}`", doc.source.path),
-            at: Some((Arc::clone(&doc.source), cause)),
-        }
-    }
-
-    fn report(&self, message: String) -> Diagnostic {
-        let d = Diagnostic::error(message).help("give it another `slug`, `path` or file name");
-        match &self.at {
-            Some((source, span)) if !span.is_empty() => d.at(source, span.clone()),
-            Some((source, _)) => d.in_file(source.path.clone()),
-            None => d,
-        }
+/// What claims the path of a document's page, at the `path` or `slug` that set it.
+fn document_claim(doc: &crate::model::Document) -> Claim {
+    let cause = doc
+        .meta
+        .path
+        .as_ref()
+        .or(doc.meta.slug.as_ref())
+        .map_or(0..0, toml::Spanned::span);
+    Claim {
+        what: format!("`{}`", doc.source.path),
+        at: Some((Arc::clone(&doc.source), cause)),
     }
 }
 
@@ -287,7 +249,7 @@ impl Claim {
 /// lands on one (or on one's folder) is the one reported.
 fn plan(
     site: &Site,
-    config: &Config,
+    (config, theme): (&Config, &Theme),
     filters: &[context::ArtifactFilter],
     assets: &Assets,
     (search_page, search): (SearchPage, search::Layout),
@@ -367,7 +329,7 @@ fn plan(
                     pager,
                     total,
                 },
-                Claim::document(&section.doc),
+                document_claim(&section.doc),
             ));
         }
     }
@@ -375,7 +337,7 @@ fn plan(
         claims.push((
             output_file(&page.doc.url),
             Job::Page(i),
-            Claim::document(&page.doc),
+            document_claim(&page.doc),
         ));
     }
     for (i, alias) in site.aliases.iter().enumerate() {
@@ -438,28 +400,10 @@ fn plan(
             }
         }
     }
-    for (index, l) in site.ledgers.iter().enumerate() {
-        let claim = || Claim::generated(&format!("ledgers/{}/", l.name));
-        let total = ledgers::pages(l);
-        let summary = Arc::new(ledgers::summary_view(l));
-        for pager in 1..=total {
-            claims.push((
-                output_file(&ledgers::page_url(&l.name, pager)),
-                Job::LedgerPage {
-                    index,
-                    pager,
-                    total,
-                    summary: Arc::clone(&summary),
-                },
-                claim(),
-            ));
-        }
-        for (path, bytes) in l.published() {
-            claims.push((
-                format!("ledgers/{}/{path}", l.name),
-                Job::LedgerFile(Arc::new(bytes)),
-                claim(),
-            ));
+    let templates = ThemeTemplates(theme);
+    for (k, kind) in kinds(site).iter().enumerate() {
+        for out in kind.outputs(&templates) {
+            claims.push((out.path, Job::Kind(k, out.job), out.claim));
         }
     }
     if site.keeps_records() {

@@ -223,7 +223,7 @@ fn record_entries(site: &Site) -> Vec<Entry> {
     for l in site.ledgers.iter() {
         out.push(Entry::new(
             &l.title,
-            &super::ledgers::page_url(&l.name, 1),
+            &crate::ledger::site::page_url(&l.name, 1),
             "ledger",
             &format!(
                 "Run ledger `{}`: {} entries, each verifiable against its signed checkpoint",

@@ -1,4 +1,5 @@
-//! Views of run ledgers for templates: the run page (`ledger.html`, paginated), the excerpts
+//! Run ledgers on the site: the ledger kind's outputs, and views of run ledgers for templates:
+//! the run page (`ledger.html`, paginated), the excerpts
 //! `get_ledger` hands the `ledger` shortcode, and the `artifact.status` history on artifact
 //! pages. Each entry keeps its exact stored line so the browser can hash it as the build did.
 //! A ledger's summary (counts, checkpoints, open failures) is made once, and each page or
@@ -10,8 +11,110 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::ledger::{Entry, Ledger, merkle, tiles};
-use crate::theme::{LedgerLookup, Selection};
+use super::{Entry, Ledger, merkle, tiles};
+use crate::kind::{self, Claim, Job, Made, Output, Rendered, Templates};
+
+/// The run ledgers as a content kind: each ledger's run pages (`ledger.html`) and published
+/// files (entries, checkpoints, tiles, proofs).
+pub(crate) struct Ledgers<'a>(pub(crate) &'a [Ledger]);
+
+/// What a job of the ledgers makes.
+enum Work {
+    /// Run page `pager` of `total` of the ledger at `index`.
+    Page {
+        index: usize,
+        pager: usize,
+        total: usize,
+        /// The ledger's view without entries, shared by its pages.
+        summary: Arc<Value>,
+    },
+    /// A published file, made when planned.
+    File(Arc<Vec<u8>>),
+}
+
+/// The template of a run page.
+const PAGE: &str = "ledger.html";
+
+impl kind::Kind for Ledgers<'_> {
+    fn outputs(&self, templates: &dyn Templates) -> Vec<Output> {
+        let mut out = vec![];
+        for (index, l) in self.0.iter().enumerate() {
+            let claim = || Claim::generated(&format!("ledgers/{}/", l.name));
+            if templates.has(PAGE) {
+                let total = pages(l);
+                let summary = Arc::new(summary_view(l));
+                for pager in 1..=total {
+                    let work = Work::Page {
+                        index,
+                        pager,
+                        total,
+                        summary: Arc::clone(&summary),
+                    };
+                    out.push(Output {
+                        path: crate::url::output_file(&page_url(&l.name, pager)),
+                        job: Job::new(Made::Fixed, work),
+                        claim: claim(),
+                    });
+                }
+            }
+            for (path, bytes) in l.published() {
+                out.push(Output {
+                    path: format!("ledgers/{}/{path}", l.name),
+                    job: Job::new(Made::Fixed, Work::File(Arc::new(bytes))),
+                    claim: claim(),
+                });
+            }
+        }
+        out
+    }
+
+    fn link_targets(&self, _templates: &dyn Templates) -> Vec<String> {
+        let mut out = vec![];
+        // Run pages are valid targets whatever the theme, as they have always been.
+        for l in self.0 {
+            out.extend((1..=pages(l)).map(|p| page_url(&l.name, p)));
+            out.extend(
+                l.published_paths()
+                    .into_iter()
+                    .map(|p| format!("{}{p}", url(&l.name))),
+            );
+        }
+        out
+    }
+
+    fn render(&self, job: &Job, templates: &dyn Templates) -> Rendered {
+        match job.get::<Work>() {
+            Some(Work::Page {
+                index,
+                pager,
+                total,
+                summary,
+            }) => {
+                let (l, pager, total) = (&self.0[*index], *pager, *total);
+                let start = ((pager - 1) * PER_PAGE).min(l.entries.len());
+                let end = (start + PER_PAGE).min(l.entries.len());
+                let pager_view = json!({
+                    "current": pager,
+                    "total": total,
+                    "previous": (pager > 1).then(|| page_url(&l.name, pager - 1)),
+                    "next": (pager < total).then(|| page_url(&l.name, pager + 1)),
+                });
+                templates.render(
+                    PAGE,
+                    &page_url(&l.name, pager),
+                    vec![
+                        ("ledger", with_entries(summary, l, &l.entries[start..end])),
+                        ("pager", pager_view),
+                    ],
+                )
+            }
+            Some(Work::File(bytes)) => Ok(kind::Body::Bytes(bytes.to_vec())),
+            None => Err(Some(crate::diagnostic::Diagnostic::error(
+                "a run ledger was asked to render another kind's output",
+            ))),
+        }
+    }
+}
 
 /// Entries per run page.
 pub(crate) const PER_PAGE: usize = 50;
@@ -33,20 +136,6 @@ pub(crate) fn page_url(name: &str, pager: usize) -> String {
     } else {
         format!("{}page/{pager}/", url(name))
     }
-}
-
-/// Every path the build writes for the ledgers, for link checks.
-pub(crate) fn generated_paths(ledgers: &[Ledger]) -> Vec<String> {
-    let mut out = vec![];
-    for l in ledgers {
-        out.extend((1..=pages(l)).map(|p| page_url(&l.name, p)));
-        out.extend(
-            l.published_paths()
-                .into_iter()
-                .map(|p| format!("{}{p}", url(&l.name))),
-        );
-    }
-    out
 }
 
 /// A body value as the summary shows it: text as it is, anything else as JSON written the way
@@ -321,48 +410,6 @@ pub(crate) fn with_entries(summary: &Value, l: &Ledger, entries: &[Entry]) -> Va
     view
 }
 
-/// The entries `select` picks of `entries` (sorted by seq). With `last`, entries are looked
-/// at from the end only until enough are found, whatever the ledger's length.
-pub(crate) fn select<'a>(select: &Selection, entries: &'a [Entry]) -> Vec<&'a Entry> {
-    let start = select
-        .from
-        .map_or(0, |f| entries.partition_point(|e| e.seq < f));
-    let end = select
-        .to
-        .map_or(entries.len(), |t| entries.partition_point(|e| e.seq <= t));
-    let range = entries.get(start..end).unwrap_or_default();
-    let wanted = |e: &&Entry| select.types.as_ref().is_none_or(|ts| ts.contains(&e.kind));
-    match select.last {
-        Some(n) => {
-            let n = usize::try_from(n).unwrap_or(usize::MAX);
-            let mut kept: Vec<&Entry> = range.iter().rev().filter(wanted).take(n).collect();
-            kept.reverse();
-            kept
-        }
-        None => range.iter().filter(wanted).collect(),
-    }
-}
-
-/// What `get_ledger` looks up: each ledger's summary view, made once, and the views of the
-/// entries a call selects, made for that call.
-pub(crate) fn lookup(ledgers: &Arc<[Ledger]>) -> LedgerLookup {
-    let ledgers = Arc::clone(ledgers);
-    let summaries: Vec<Value> = ledgers.iter().map(summary_view).collect();
-    LedgerLookup {
-        names: ledgers.iter().map(|l| l.name.clone()).collect(),
-        view: Box::new(move |name, selection| {
-            let i = ledgers.iter().position(|l| l.name == name)?;
-            let l = &ledgers[i];
-            let mut view = summaries[i].clone();
-            view["entries"] = select(selection, &l.entries)
-                .into_iter()
-                .map(|e| entry(l, e))
-                .collect();
-            Some(view)
-        }),
-    }
-}
-
 /// The `artifact.status` entries of every ledger, by the artifact id their `ref` names, in
 /// ledger and entry order: found in one pass, for every artifact page at once.
 pub(crate) fn status_histories(ledgers: &[Ledger]) -> HashMap<&str, Vec<Value>> {
@@ -388,63 +435,6 @@ pub(crate) fn status_histories(ledgers: &[Ledger]) -> HashMap<&str, Vec<Value>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entries(kinds: &[&str]) -> Vec<Entry> {
-        kinds
-            .iter()
-            .zip(0u64..)
-            .map(|(kind, seq)| Entry {
-                seq,
-                ts: String::new(),
-                kind: (*kind).to_owned(),
-                actor: String::new(),
-                body: serde_json::Map::new(),
-                refs: vec![],
-                line: String::new(),
-                leaf: [0; 32],
-            })
-            .collect()
-    }
-
-    fn seqs(select_: &Selection, all: &[Entry]) -> Vec<u64> {
-        select(select_, all).iter().map(|e| e.seq).collect()
-    }
-
-    #[test]
-    fn a_selection_bounds_by_seq_then_type_then_takes_the_last() {
-        let all = entries(&["a", "b", "a", "b", "a", "b"]);
-        assert_eq!(seqs(&Selection::default(), &all), [0, 1, 2, 3, 4, 5]);
-        let last2 = Selection {
-            last: Some(2),
-            ..Selection::default()
-        };
-        assert_eq!(seqs(&last2, &all), [4, 5]);
-        let b_upto_3 = Selection {
-            to: Some(3),
-            types: Some(vec!["b".into()]),
-            ..Selection::default()
-        };
-        assert_eq!(seqs(&b_upto_3, &all), [1, 3]);
-        let last_a_from_1 = Selection {
-            last: Some(1),
-            from: Some(1),
-            types: Some(vec!["a".into()]),
-            ..Selection::default()
-        };
-        assert_eq!(seqs(&last_a_from_1, &all), [4]);
-        let past_the_end = Selection {
-            from: Some(9),
-            to: Some(20),
-            ..Selection::default()
-        };
-        assert!(seqs(&past_the_end, &all).is_empty());
-        let backwards = Selection {
-            from: Some(4),
-            to: Some(2),
-            ..Selection::default()
-        };
-        assert!(seqs(&backwards, &all).is_empty());
-    }
 
     /// The summaries the browser's `ledger-verify.js` must agree with, one or more per entry
     /// type; `tests/browser/ledger-summary.test.mjs` checks the script against the same file.
