@@ -15,7 +15,8 @@ use super::{Entry, Ledger, merkle, tiles};
 use crate::kind::{self, Claim, Job, Made, Output, Rendered, Templates};
 
 /// The run ledgers as a content kind: each ledger's run pages (`ledger.html`) and published
-/// files (entries, checkpoints, tiles, proofs).
+/// files (entries, checkpoints, tiles, proofs), and the index of every run (`ledger_list.html`,
+/// at `/ledgers/`).
 pub(crate) struct Ledgers<'a>(pub(crate) &'a [Ledger]);
 
 /// What a job of the ledgers makes.
@@ -30,14 +31,27 @@ enum Work {
     },
     /// A published file, made when planned.
     File(Arc<Vec<u8>>),
+    /// The index of every run ledger.
+    Index,
 }
 
 /// The template of a run page.
 const PAGE: &str = "ledger.html";
+/// The template of the index of run ledgers.
+const INDEX: &str = "ledger_list.html";
+/// The URL of the index of run ledgers.
+const INDEX_URL: &str = "/ledgers/";
 
 impl kind::Kind for Ledgers<'_> {
     fn outputs(&self, templates: &dyn Templates) -> Vec<Output> {
         let mut out = vec![];
+        if templates.has(INDEX) && !self.0.is_empty() {
+            out.push(Output {
+                path: crate::url::output_file(INDEX_URL),
+                job: Job::new(Made::Fixed, Work::Index),
+                claim: Claim::generated(INDEX_URL),
+            });
+        }
         for (index, l) in self.0.iter().enumerate() {
             let claim = || Claim::generated(&format!("ledgers/{}/", l.name));
             if templates.has(PAGE) {
@@ -68,8 +82,11 @@ impl kind::Kind for Ledgers<'_> {
         out
     }
 
-    fn link_targets(&self, _templates: &dyn Templates) -> Vec<String> {
+    fn link_targets(&self, templates: &dyn Templates) -> Vec<String> {
         let mut out = vec![];
+        if templates.has(INDEX) && !self.0.is_empty() {
+            out.push(INDEX_URL.to_owned());
+        }
         // Run pages are valid targets whatever the theme, as they have always been.
         for l in self.0 {
             out.extend((1..=pages(l)).map(|p| page_url(&l.name, p)));
@@ -109,6 +126,10 @@ impl kind::Kind for Ledgers<'_> {
                 )
             }
             Some(Work::File(bytes)) => Ok(kind::Body::Bytes(bytes.to_vec())),
+            Some(Work::Index) => {
+                let runs = self.0.iter().map(summary_view).collect();
+                templates.render(INDEX, INDEX_URL, vec![("ledgers", Value::Array(runs))])
+            }
             None => Err(Some(crate::diagnostic::Diagnostic::error(
                 "a run ledger was asked to render another kind's output",
             ))),

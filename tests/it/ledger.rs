@@ -583,3 +583,30 @@ fn reserved_artifact_ids_are_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn ledgers_index_lists_every_run_and_links_to_it_are_valid() {
+    let site = fixture();
+    site.write(
+        "content/runs.md",
+        "+++\ntitle = \"Runs\"\n+++\nSee [every run](/ledgers/).\n",
+    );
+    site.run(["check"]).succeeds();
+    site.run(["build"]).succeeds();
+    let index = site.file("public/ledgers/index.html");
+    let start = index.find("<ul class=\"post-list ledger-index\"").unwrap();
+    let end = index[start..].find("</ul>").unwrap() + start + "</ul>".len();
+    snapshot("ledger-index", &index[start..end]);
+}
+
+#[test]
+fn a_site_without_ledgers_has_no_ledgers_index_to_link_to() {
+    let site = SiteTest::init();
+    site.write(
+        "content/runs.md",
+        "+++\ntitle = \"Runs\"\n+++\nSee [every run](/ledgers/).\n",
+    );
+    let out = site.run(["build"]).fails_with(1);
+    assert!(out.stderr().contains("/ledgers/"), "{}", out.stderr());
+    assert!(!site.path("public/ledgers/index.html").exists());
+}
