@@ -53,7 +53,7 @@ pub trait Templates: Sync {
 
     /// Renders template `name` as the page at `url` (a URL path), with `values` in its context
     /// besides the globals, `current_path` and `current_url`.
-    fn render(&self, name: &str, url: &str, values: Vec<(&str, serde_json::Value)>) -> Rendered;
+    fn render(&self, name: &str, url: &str, values: Vec<(&str, tera::Value)>) -> Rendered;
 }
 
 /// A content kind: pages and sections, artifacts, run ledgers, failure reports.

@@ -124,6 +124,11 @@ pub enum Kind {
     Code,
 }
 
+/// The page of the artifact with this id.
+pub fn page_url(id: &str) -> String {
+    format!("/artifacts/{id}/")
+}
+
 /// A validated record, as templates see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Artifact {

@@ -13,6 +13,7 @@ mod refs;
 mod scaffold;
 mod schema;
 mod sections;
+pub(crate) mod site;
 mod totals;
 
 use std::collections::HashSet;

@@ -120,15 +120,22 @@ impl kind::Kind for Ledgers<'_> {
                     PAGE,
                     &page_url(&l.name, pager),
                     vec![
-                        ("ledger", with_entries(summary, l, &l.entries[start..end])),
-                        ("pager", pager_view),
+                        (
+                            "ledger",
+                            tera_value(&with_entries(summary, l, &l.entries[start..end])),
+                        ),
+                        ("pager", tera_value(&pager_view)),
                     ],
                 )
             }
             Some(Work::File(bytes)) => Ok(kind::Body::Bytes(bytes.to_vec())),
             Some(Work::Index) => {
                 let runs = self.0.iter().map(summary_view).collect();
-                templates.render(INDEX, INDEX_URL, vec![("ledgers", Value::Array(runs))])
+                templates.render(
+                    INDEX,
+                    INDEX_URL,
+                    vec![("ledgers", tera_value(&Value::Array(runs)))],
+                )
             }
             None => Err(Some(crate::diagnostic::Diagnostic::error(
                 "a run ledger was asked to render another kind's output",
@@ -157,6 +164,10 @@ pub(crate) fn page_url(name: &str, pager: usize) -> String {
     } else {
         format!("{}page/{pager}/", url(name))
     }
+}
+
+fn tera_value(v: &Value) -> tera::Value {
+    tera::Value::from_serializable(v)
 }
 
 /// A body value as the summary shows it: text as it is, anything else as JSON written the way

@@ -10,7 +10,6 @@ use tera::Value;
 
 use crate::artifact::{Artifact, FileEntry, Link, LinkRel, Status};
 use crate::config::Config;
-use crate::failure::{FailureReport, Named as _};
 use crate::model::{Document, Heading, Packed, Page, Section, Site};
 
 type Map = BTreeMap<&'static str, Value>;
@@ -323,7 +322,7 @@ pub(crate) fn artifact_views(artifacts: &[Artifact]) -> Vec<Value> {
 
 /// An artifact's page URL.
 pub(crate) fn artifact_url(id: &str) -> String {
-    format!("/artifacts/{id}/")
+    crate::artifact::page_url(id)
 }
 
 /// Where a file of the artifact's folder is published: the digest is in the path, so the URL
@@ -582,122 +581,4 @@ pub(crate) fn artifact_filters(artifacts: &[Artifact]) -> Vec<ArtifactFilter> {
     let mut phases = group("phase", &|a: &Artifact| a.phase.map(|p| p.to_string()));
     phases.sort_by_key(|f| f.value.parse::<u8>().unwrap_or(u8::MAX));
     statuses.into_iter().chain(kinds).chain(phases).collect()
-}
-
-/// An artifact a failure report names (`<id>` or `<id>@<version>`), with its page.
-fn failure_ref(text: &str) -> Value {
-    let id = text.split('@').next().unwrap_or(text);
-    let mut m = Map::new();
-    m.insert("text", Value::from(text));
-    m.insert("url", Value::from(artifact_url(id)));
-    Value::from(m)
-}
-
-/// The `report` value templates see. Text is left for Tera to escape; the body is the markdown
-/// stage's HTML.
-pub(crate) fn failure(r: &FailureReport) -> Value {
-    let date = |d: Option<&crate::parse::front_matter::Date>| {
-        d.map_or_else(Value::none, |d| Value::from(d.to_string()))
-    };
-    let mut v = Map::new();
-    v.insert("id", Value::from(r.id.as_str()));
-    v.insert("title", Value::from(r.title.as_str()));
-    v.insert("url", Value::from(FailureReport::url(&r.id)));
-    v.insert("report_type", Value::from(r.report_type.as_str()));
-    v.insert("status", Value::from(r.status.as_str()));
-    v.insert("severity", Value::from(r.severity.as_str()));
-    v.insert("severity_label", Value::from(r.severity.label()));
-    v.insert("categories", Value::from_serializable(&r.categories));
-    v.insert("detected", date(Some(&r.detected)));
-    v.insert("resolved", date(r.resolved.as_ref()));
-    v.insert("published", date(r.published.as_ref()));
-    v.insert("authors", Value::from_serializable(&r.authors));
-    v.insert("reviewers", Value::from_serializable(&r.reviewers));
-    v.insert("runs", Value::from_serializable(&r.runs));
-    v.insert("ledger_refs", Value::from_serializable(&r.ledger_refs));
-    // Each cited entry with where the run page shows it.
-    let entries: Vec<Value> = r
-        .ledger_refs
-        .iter()
-        .map(|text| {
-            let mut m = Map::new();
-            m.insert("text", Value::from(text.as_str()));
-            let url = text
-                .strip_prefix("ledger:")
-                .and_then(|rest| rest.split_once('#'))
-                .and_then(|(name, seq)| {
-                    Some(crate::ledger::site::entry_url(name, seq.parse().ok()?))
-                });
-            m.insert("url", url.map_or_else(Value::none, Value::from));
-            Value::from(m)
-        })
-        .collect();
-    v.insert("ledger_entries", Value::from(entries));
-    let refs =
-        |list: &[String]| Value::from(list.iter().map(|t| failure_ref(t)).collect::<Vec<_>>());
-    v.insert("artifacts_affected", refs(&r.artifacts_affected));
-    v.insert("claims_affected", refs(&r.claims_affected));
-    v.insert("hypothesis", opt_str(r.hypothesis.as_deref()));
-    v.insert("outcome", opt_str(r.outcome.as_deref()));
-    v.insert("cost", Value::from_serializable(&r.cost));
-    let evidence: Vec<Value> = r
-        .evidence
-        .iter()
-        .map(|e| {
-            let name = e.path.rsplit('/').next().unwrap_or(&e.path);
-            let mut m = Map::new();
-            m.insert("path", Value::from(e.path.as_str()));
-            m.insert("name", Value::from(name));
-            m.insert("sha256", Value::from(e.sha256.as_str()));
-            m.insert("description", opt_str(e.description.as_deref()));
-            m.insert("url", Value::from(r.evidence_url(e)));
-            m.insert(
-                "check",
-                Value::from(format!("echo \"{}  {name}\" | sha256sum -c", e.sha256)),
-            );
-            Value::from(m)
-        })
-        .collect();
-    v.insert("evidence", Value::from(evidence));
-    let actions: Vec<Value> = r
-        .actions
-        .iter()
-        .map(|a| {
-            let mut m = Map::new();
-            m.insert("what", Value::from(a.what.as_str()));
-            m.insert("type", Value::from_serializable(&a.kind));
-            m.insert("owner", Value::from(a.owner.as_str()));
-            m.insert("due", date(a.due.as_ref()));
-            m.insert("state", Value::from_serializable(&a.state));
-            m.insert("open", Value::from(a.state.is_open()));
-            Value::from(m)
-        })
-        .collect();
-    v.insert("actions", Value::from(actions));
-    v.insert("open_actions", Value::from(r.open_actions()));
-    v.insert("content", Value::safe_string(&r.doc.content.html.unpack()));
-    v.insert("toc", toc(&r.doc.content.toc));
-    Value::from(v)
-}
-
-/// What the failure index shows besides the list: `all`, `by_run` and `by_type` rows of
-/// `{reports, gpu_hours_lost, steps_lost, open_actions}`, with `run` or `report_type`.
-pub(crate) fn failure_totals(reports: &[FailureReport]) -> Value {
-    let s = crate::failure::summary(reports);
-    let row = |key: &'static str, name: &str, t: &crate::failure::Totals| {
-        let mut m = serde_json::to_value(t).unwrap_or_default();
-        m[key] = serde_json::Value::from(name);
-        m
-    };
-    let runs: Vec<_> = s.by_run.iter().map(|(k, t)| row("run", k, t)).collect();
-    let types: Vec<_> = s
-        .by_type
-        .iter()
-        .map(|(k, t)| row("report_type", k.as_str(), t))
-        .collect();
-    let mut m = Map::new();
-    m.insert("all", Value::from_serializable(&s.all));
-    m.insert("by_run", Value::from_serializable(&runs));
-    m.insert("by_type", Value::from_serializable(&types));
-    Value::from(m)
 }

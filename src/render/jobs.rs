@@ -13,7 +13,6 @@ use super::{feeds, machine, search};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
-use crate::failure::FailureReport;
 use crate::fingerprint::Assets;
 use crate::model::{Body, Site};
 use crate::theme::Theme;
@@ -102,8 +101,6 @@ pub(crate) fn some<T: Send>(
                 )),
                 Job::ArtifactList(i) => render_artifact_list(site, &filters[*i], theme),
                 Job::Kind(k, job) => kinds[*k].render(job, &templates),
-                Job::Failure(i) => render_failure(site, *i, theme),
-                Job::FailureList => render_failure_list(site, theme),
                 Job::SearchFile(_) => Ok(Body::Bytes(search_file.clone().unwrap_or_default())),
                 Job::SearchPage => render_search_page(theme),
             });
@@ -260,30 +257,6 @@ fn render_artifact_list(
     ctx.insert_value("listed", Value::from(listed));
     theme
         .render("artifact_list.html", &ctx)
-        .map(Body::Html)
-        .map_err(Some)
-}
-
-fn render_failure(site: &Site, i: usize, theme: &Theme) -> Result<Body, Option<Diagnostic>> {
-    let r = &site.failures[i];
-    require_template(theme, "failure.html")
-        .map_err(|d| d.map(|d| d.in_file(r.doc.source.path.clone())))?;
-    let mut ctx = base_context(&FailureReport::url(&r.id), theme);
-    ctx.insert_value("report", context::failure(r));
-    theme
-        .render("failure.html", &ctx)
-        .map(Body::Html)
-        .map_err(Some)
-}
-
-fn render_failure_list(site: &Site, theme: &Theme) -> Result<Body, Option<Diagnostic>> {
-    require_template(theme, "failure_list.html")?;
-    let mut ctx = base_context("/failures/", theme);
-    let reports: Vec<Value> = site.failures.iter().map(context::failure).collect();
-    ctx.insert_value("reports", Value::from(reports));
-    ctx.insert_value("totals", context::failure_totals(&site.failures));
-    theme
-        .render("failure_list.html", &ctx)
         .map(Body::Html)
         .map_err(Some)
 }

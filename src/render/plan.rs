@@ -9,7 +9,6 @@ use super::{context, search};
 use crate::artifact::Artifact;
 use crate::config::Config;
 use crate::diagnostic::Diagnostics;
-use crate::failure::FailureReport;
 use crate::fingerprint::Assets;
 pub(crate) use crate::kind::Made;
 use crate::kind::{self, Claim, Kind};
@@ -21,7 +20,13 @@ use crate::url::output_file;
 /// The content kinds, in the order their outputs claim paths. A kind is registered by one line
 /// here; the plan and the link targets are derived from this list.
 pub(crate) fn kinds(site: &Site) -> Vec<Box<dyn Kind + '_>> {
-    vec![Box::new(crate::ledger::site::Ledgers(&site.ledgers))]
+    vec![
+        Box::new(crate::ledger::site::Ledgers(&site.ledgers)),
+        Box::new(crate::failure::site::Reports::new(
+            &site.failures,
+            site.keeps_records(),
+        )),
+    ]
 }
 
 /// Paths the build writes besides pages, sections, aliases and static files, for this theme;
@@ -32,7 +37,6 @@ pub fn link_targets(config: &Config, site: &Site, theme: &Theme) -> Vec<String> 
     for kind in kinds(site) {
         out.extend(kind.link_targets(&templates));
     }
-    out.extend(failure_paths(site, theme));
     out.extend(search_paths(theme));
     out
 }
@@ -71,23 +75,6 @@ fn generated_paths(config: &Config, artifacts: &[Artifact]) -> Vec<String> {
                 .iter()
                 .filter_map(|f| context::artifact_file_url(a, f.get_ref())),
         );
-    }
-    out
-}
-
-/// The failure pages this theme makes (the index and one page per report) and the reports'
-/// evidence files; links to them are valid.
-fn failure_paths(site: &Site, theme: &Theme) -> Vec<String> {
-    let has = |name: &str| theme.has(name) || theme.is_broken(name);
-    let mut out = vec![];
-    if has("failure_list.html") && site.keeps_records() {
-        out.push("/failures/".to_owned());
-    }
-    for r in &site.failures {
-        if has("failure.html") {
-            out.push(FailureReport::url(&r.id));
-        }
-        out.extend(r.evidence.iter().map(|e| r.evidence_url(e)));
     }
     out
 }
@@ -134,8 +121,6 @@ pub(super) enum Job {
     ArtifactFeed,
     /// An output of the content kind at this place in `kinds`.
     Kind(usize, kind::Job),
-    Failure(usize),
-    FailureList,
     /// A file of the search index, by its place in the layout's paths.
     SearchFile(usize),
     SearchPage,
@@ -188,13 +173,9 @@ pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Asse
         &mut diagnostics,
     );
     let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
-    // Likewise for failure reports; their evidence files are published either way.
-    let (failure_pages, failure_list) = (has("failure.html"), has("failure_list.html"));
     jobs.retain(|(_, job)| match job {
         Job::Artifact(_) => pages,
         Job::ArtifactList(_) => lists,
-        Job::Failure(_) => failure_pages,
-        Job::FailureList => failure_list,
         _ => true,
     });
     Plan {
@@ -218,8 +199,6 @@ pub(super) fn made(job: &Job) -> Made {
         | Job::ArtifactJson(_)
         | Job::ArtifactIntoto(_)
         | Job::ArtifactList(_)
-        | Job::Failure(_)
-        | Job::FailureList
         | Job::SearchPage
         // From the config, the aliases (which an incremental update keeps) or the records.
         | Job::Robots
@@ -404,33 +383,6 @@ fn plan(
     for (k, kind) in kinds(site).iter().enumerate() {
         for out in kind.outputs(&templates) {
             claims.push((out.path, Job::Kind(k, out.job), out.claim));
-        }
-    }
-    if site.keeps_records() {
-        claims.push((
-            "failures/index.html".into(),
-            Job::FailureList,
-            Claim::generated("failures/index.html"),
-        ));
-    }
-    for (i, r) in site.failures.iter().enumerate() {
-        let claim = || Claim {
-            what: format!("the page of failure report `{}`", r.id),
-            at: Some((Arc::clone(&r.doc.source), 0..0)),
-        };
-        claims.push((
-            output_file(&FailureReport::url(&r.id)),
-            Job::Failure(i),
-            claim(),
-        ));
-        for e in &r.evidence {
-            if let Some(file) = &e.file {
-                claims.push((
-                    r.evidence_url(e).trim_start_matches('/').to_owned(),
-                    Job::Static(Origin::Disk(file.clone())),
-                    claim(),
-                ));
-            }
         }
     }
     for (path, origin) in &site.files {

@@ -15,16 +15,11 @@ impl crate::kind::Templates for ThemeTemplates<'_> {
         self.0.has(name) || self.0.is_broken(name)
     }
 
-    fn render(
-        &self,
-        name: &str,
-        url: &str,
-        values: Vec<(&str, serde_json::Value)>,
-    ) -> crate::kind::Rendered {
+    fn render(&self, name: &str, url: &str, values: Vec<(&str, Value)>) -> crate::kind::Rendered {
         require_template(self.0, name)?;
         let mut ctx = base_context(url, self.0);
         for (key, value) in values {
-            ctx.insert_value(key.to_owned(), Value::from_serializable(&value));
+            ctx.insert_value(key.to_owned(), value);
         }
         self.0.render(name, &ctx).map(Body::Html).map_err(Some)
     }
