@@ -33,7 +33,7 @@ pub(crate) fn check(source: &Arc<SourceText>, body: Range<usize>) -> Diagnostics
     let mut ds = Diagnostics::new();
     let text = &source.text[body.clone()];
     // Spans of the heading lines, without the line break.
-    let headings: Vec<(u8, String, Range<usize>)> = crate::markdown::headings(text)
+    let headings: Vec<(u8, String, Range<usize>)> = crate::text::markdown::headings(text)
         .into_iter()
         .map(|(level, title, r)| {
             let line = text[r.clone()].trim_end();

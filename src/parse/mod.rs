@@ -166,9 +166,8 @@ pub(crate) fn document(file: &crate::load::ContentFile) -> Result<Document, Diag
     let meta = front_matter::parse(source, &split)?;
     let title = match &meta.title {
         Some(t) => t.clone(),
-        None => {
-            crate::markdown::first_heading(&source.text[split.body.clone()]).unwrap_or_default()
-        }
+        None => crate::text::markdown::first_heading(&source.text[split.body.clone()])
+            .unwrap_or_default(),
     };
     Ok(Document {
         rel: file.rel.clone(),

@@ -363,7 +363,7 @@ fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
     v.insert(
         "claim",
         a.claim.as_deref().map_or_else(Value::none, |c| {
-            Value::safe_string(&crate::markdown::untrusted(c))
+            Value::safe_string(&crate::text::markdown::untrusted(c))
         }),
     );
     v.insert("license", opt_str(a.license.as_deref()));

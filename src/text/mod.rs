@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use rapidfuzz::distance::osa;
 
+pub(crate) mod markdown;
+
 /// The closest candidate to a misspelt name, if one is close enough to be a likely typo.
 /// Else the one candidate that starts with the name, or has it as one of its `-`-separated
 /// words (`eval` for `eval-suite`).

@@ -648,7 +648,7 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
         },
     );
     tera.register_filter("markdown", |value: &str, _: Kwargs, _: &State| {
-        Value::safe_string(&crate::markdown::untrusted(value))
+        Value::safe_string(&crate::text::markdown::untrusted(value))
     });
     tera.register_filter("slugify", |value: &str, _: Kwargs, _: &State| {
         crate::text::slugify(value)

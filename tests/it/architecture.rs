@@ -22,15 +22,11 @@ const KNOWN_CYCLES: &[(&str, &str)] = &[
     ("model", "parse"),
     ("failure", "model"),
     ("failure", "parse"),
-    ("failure", "markdown"),
-    ("markdown", "model"),
     ("parse", "model"),
     // A failure report checks its ledger references; `ledger` CLI commands read the reports
     // that settle pending failures.
     ("failure", "ledger"),
     ("ledger", "failure"),
-    // `parse` takes a page's title from its first heading, with `markdown`.
-    ("parse", "markdown"),
     // The theme names shortcode calls and escapes with `markdown`; `markdown` renders
     // shortcodes through the theme.
     ("theme", "markdown"),
