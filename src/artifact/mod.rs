@@ -7,10 +7,12 @@
 pub(crate) mod frozen;
 mod hash;
 mod integrity;
+pub(crate) mod machine;
 mod record;
 mod refs;
 mod rules;
 mod scaffold;
+pub(crate) mod site;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;

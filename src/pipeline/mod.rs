@@ -290,7 +290,7 @@ fn theme_for(
     );
 
     let generated = render::link_targets(config, site, &theme);
-    let views = render::context::artifact_views(&site.artifacts);
+    let views = artifact::site::views(&site.artifacts);
     theme.set_globals(&render::context::globals(config, site, &views));
     let _ = theme.lookups.artifacts.set(
         site.artifacts

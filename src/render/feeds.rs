@@ -2,7 +2,6 @@
 
 use std::fmt::Write as _;
 
-use crate::artifact::Artifact;
 use crate::config::Config;
 use crate::model::{Document, Site};
 use crate::text::escape_html;
@@ -117,48 +116,6 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
             escape_html(&content)
         );
         out.push_str("  </entry>\n");
-    }
-    out.push_str("</feed>\n");
-    out
-}
-
-/// `artifacts/atom.xml`: one entry per record, newest change first, dated by the record's
-/// `updated`, else `created`, else the source date; ties go by id, so the feed is the same for
-/// the same records.
-pub(crate) fn artifact_atom(artifacts: &[Artifact], config: &Config) -> String {
-    let date = |a: &Artifact| {
-        a.updated.as_ref().or(a.created.as_ref()).map_or_else(
-            || config.provenance.date(),
-            |d| format!("{}T00:00:00Z", d.as_str()),
-        )
-    };
-    let mut entries: Vec<(String, &Artifact)> = artifacts.iter().map(|a| (date(a), a)).collect();
-    entries.sort_by(|(da, a), (db, b)| db.cmp(da).then_with(|| a.id.cmp(&b.id)));
-    let updated = entries
-        .first()
-        .map_or_else(|| config.provenance.date(), |(d, _)| d.clone());
-    let base = &config.base_url;
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = write!(
-        out,
-        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{} artifacts</title>\n  <link rel=\"self\" type=\"application/atom+xml\" href=\"{2}/artifacts/atom.xml\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"{2}/artifacts/\"/>\n  <id>{2}/artifacts/atom.xml</id>\n  <updated>{3}</updated>\n",
-        escape_html(&config.language),
-        escape_html(&config.title),
-        escape_html(base),
-        updated
-    );
-    for (date, a) in entries {
-        let link = escape_html(&format!("{base}/artifacts/{}/", a.id));
-        let _ = write!(
-            out,
-            "  <entry>\n    <title>{} v{}: {}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{link}\"/>\n    <id>{link}</id>\n    <updated>{date}</updated>\n    <author><name>{}</name></author>\n    <category term=\"{}\"/>\n    <summary>{}</summary>\n  </entry>\n",
-            escape_html(&a.title),
-            escape_html(&a.version),
-            a.badge.as_str(),
-            escape_html(&config.title),
-            a.status.as_str(),
-            escape_html(&a.summary),
-        );
     }
     out.push_str("</feed>\n");
     out

@@ -1,15 +1,12 @@
 //! The jobs: each planned output rendered from its template or generator.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
-use tera::Value;
 
 use super::context::{self, SectionView, View};
 use super::plan::{Job, Made, Plan, kinds, made};
 use super::templates::{ThemeTemplates, base_context, require_template};
 use super::views::Views;
-use super::{feeds, machine, search};
+use super::{feeds, search};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
@@ -45,11 +42,9 @@ pub(crate) fn some<T: Send>(
 ) -> Vec<T> {
     let page_values = &views.pages;
     let section_values = &views.sections;
-    let filters = &plan.filters;
     // Built by the first of its files rendered, for all of them.
     let search_index = std::sync::OnceLock::new();
-    let histories = std::sync::OnceLock::new();
-    let kinds = kinds(site);
+    let kinds = kinds(site, theme, config);
     let templates = ThemeTemplates(theme);
     plan.jobs
         .par_iter()
@@ -87,19 +82,6 @@ pub(crate) fn some<T: Send>(
                         .unwrap_or_default(),
                 )),
                 Job::Static(origin) => Ok(Body::Copy(origin.clone())),
-                Job::Artifact(i) => render_artifact(
-                    site,
-                    *i,
-                    theme,
-                    histories.get_or_init(|| crate::ledger::site::status_histories(&site.ledgers)),
-                ),
-                Job::ArtifactJson(i) => Ok(Body::Bytes(machine::record(&site.artifacts[*i]))),
-                Job::ArtifactIntoto(i) => Ok(Body::Bytes(machine::intoto(&site.artifacts[*i]))),
-                Job::ArtifactIndex => Ok(Body::Bytes(machine::index(&site.artifacts))),
-                Job::ArtifactFeed => Ok(Body::Bytes(
-                    feeds::artifact_atom(&site.artifacts, config).into_bytes(),
-                )),
-                Job::ArtifactList(i) => render_artifact_list(site, &filters[*i], theme),
                 Job::Kind(k, job) => kinds[*k].render(job, &templates),
                 Job::SearchFile(_) => Ok(Body::Bytes(search_file.clone().unwrap_or_default())),
                 Job::SearchPage => render_search_page(theme),
@@ -203,62 +185,6 @@ fn render_section(
         ctx.insert_value("section", view.full());
     }
     theme.render(name, &ctx).map(Body::Html).map_err(Some)
-}
-
-fn render_artifact(
-    site: &Site,
-    i: usize,
-    theme: &Theme,
-    histories: &HashMap<&str, Vec<serde_json::Value>>,
-) -> Result<Body, Option<Diagnostic>> {
-    let a = &site.artifacts[i];
-    require_template(theme, "artifact.html")
-        .map_err(|d| d.map(|d| d.in_file(a.source.path.clone())))?;
-    let mut ctx = base_context(&context::artifact_url(&a.id), theme);
-    ctx.insert_value("artifact", artifact_view(theme, &a.id)?);
-    ctx.insert_value(
-        "status_history",
-        Value::from_serializable(histories.get(a.id.as_str()).map_or(&[][..], Vec::as_slice)),
-    );
-    theme
-        .render("artifact.html", &ctx)
-        .map(Body::Html)
-        .map_err(Some)
-}
-
-/// An artifact's template value, as `get_artifact` finds it (made once per build).
-fn artifact_view(theme: &Theme, id: &str) -> Result<Value, Option<Diagnostic>> {
-    theme
-        .lookups
-        .artifacts
-        .get()
-        .and_then(|views| views.get(id))
-        .cloned()
-        .ok_or_else(|| {
-            Some(Diagnostic::error(format!(
-                "artifact `{id}` is not known yet"
-            )))
-        })
-}
-
-fn render_artifact_list(
-    site: &Site,
-    filter: &context::ArtifactFilter,
-    theme: &Theme,
-) -> Result<Body, Option<Diagnostic>> {
-    require_template(theme, "artifact_list.html")?;
-    let mut ctx = base_context(&filter.url(), theme);
-    ctx.insert_value("filter", filter.value());
-    let listed = filter
-        .members
-        .iter()
-        .map(|&i| artifact_view(theme, &site.artifacts[i].id))
-        .collect::<Result<Vec<Value>, _>>()?;
-    ctx.insert_value("listed", Value::from(listed));
-    theme
-        .render("artifact_list.html", &ctx)
-        .map(Body::Html)
-        .map_err(Some)
 }
 
 fn render_search_page(theme: &Theme) -> Result<Body, Option<Diagnostic>> {

@@ -3,7 +3,6 @@
 
 pub(crate) mod context;
 pub(crate) mod feeds;
-pub(crate) mod machine;
 pub(crate) mod search;
 
 mod jobs;

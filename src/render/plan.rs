@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::search;
 use super::templates::ThemeTemplates;
-use super::{context, search};
-use crate::artifact::Artifact;
 use crate::config::Config;
 use crate::diagnostic::Diagnostics;
 use crate::fingerprint::Assets;
@@ -19,8 +18,18 @@ use crate::url::output_file;
 
 /// The content kinds, in the order their outputs claim paths. A kind is registered by one line
 /// here; the plan and the link targets are derived from this list.
-pub(crate) fn kinds(site: &Site) -> Vec<Box<dyn Kind + '_>> {
+pub(crate) fn kinds<'a>(
+    site: &'a Site,
+    theme: &'a Theme,
+    config: &'a Config,
+) -> Vec<Box<dyn Kind + 'a>> {
     vec![
+        Box::new(crate::artifact::site::Artifacts::new(
+            &site.artifacts,
+            config,
+            theme.lookups.artifacts.get(),
+            Box::new(|| crate::ledger::site::status_histories(&site.ledgers)),
+        )),
         Box::new(crate::ledger::site::Ledgers(&site.ledgers)),
         Box::new(crate::failure::site::Reports::new(
             &site.failures,
@@ -32,9 +41,9 @@ pub(crate) fn kinds(site: &Site) -> Vec<Box<dyn Kind + '_>> {
 /// Paths the build writes besides pages, sections, aliases and static files, for this theme;
 /// links to them are valid.
 pub fn link_targets(config: &Config, site: &Site, theme: &Theme) -> Vec<String> {
-    let mut out = generated_paths(config, &site.artifacts);
+    let mut out = generated_paths(config);
     let templates = ThemeTemplates(theme);
-    for kind in kinds(site) {
+    for kind in kinds(site, theme, config) {
         out.extend(kind.link_targets(&templates));
     }
     out.extend(search_paths(theme));
@@ -42,7 +51,7 @@ pub fn link_targets(config: &Config, site: &Site, theme: &Theme) -> Vec<String> 
 }
 
 /// Paths the build writes whatever the theme.
-fn generated_paths(config: &Config, artifacts: &[Artifact]) -> Vec<String> {
+fn generated_paths(config: &Config) -> Vec<String> {
     let mut out = vec![
         "/404.html".to_owned(),
         "/robots.txt".to_owned(),
@@ -56,25 +65,6 @@ fn generated_paths(config: &Config, artifacts: &[Artifact]) -> Vec<String> {
     }
     if config.build.feed {
         out.push("/atom.xml".to_owned());
-    }
-    if !artifacts.is_empty() {
-        out.push("/artifacts/index.json".to_owned());
-        out.push("/artifacts/atom.xml".to_owned());
-    }
-    out.extend(
-        context::artifact_filters(artifacts)
-            .iter()
-            .map(context::ArtifactFilter::url),
-    );
-    for a in artifacts {
-        out.push(context::artifact_url(&a.id));
-        out.push(format!("/artifacts/{}/artifact.json", a.id));
-        out.push(format!("/artifacts/{}/{}.intoto.json", a.id, a.version));
-        out.extend(
-            a.files
-                .iter()
-                .filter_map(|f| context::artifact_file_url(a, f.get_ref())),
-        );
     }
     out
 }
@@ -113,12 +103,6 @@ pub(super) enum Job {
     /// A fingerprinted file, by its unhashed path.
     Asset(String),
     Static(Origin),
-    Artifact(usize),
-    ArtifactJson(usize),
-    ArtifactIntoto(usize),
-    ArtifactIndex,
-    ArtifactList(usize),
-    ArtifactFeed,
     /// An output of the content kind at this place in `kinds`.
     Kind(usize, kind::Job),
     /// A file of the search index, by its place in the layout's paths.
@@ -130,7 +114,6 @@ pub(super) enum Job {
 /// outputs at one path). A serve session keeps it while the site's structure stays the same.
 pub(crate) struct Plan {
     pub(super) jobs: Vec<(String, Job)>,
-    pub(super) filters: Vec<context::ArtifactFilter>,
     /// How many files the search index has.
     pub(super) search: search::Layout,
     /// Clashes, reported at their cause.
@@ -155,8 +138,6 @@ impl Plan {
 /// Plans every output; clashes are reported in the plan's diagnostics.
 pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Assets) -> Plan {
     let mut diagnostics = Diagnostics::new();
-    let filters = context::artifact_filters(&site.artifacts);
-    // A theme without the artifact templates has no artifact pages; the JSON mirrors stay.
     let has = |name: &str| theme.has(name) || theme.is_broken(name);
     let search_page = if has(search::TEMPLATE) {
         SearchPage::Build
@@ -164,23 +145,15 @@ pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Asse
         SearchPage::Skip
     };
     let search = search::Layout::of(site);
-    let mut jobs = plan(
+    let jobs = plan(
         site,
         (config, theme),
-        &filters,
         assets,
         (search_page, search),
         &mut diagnostics,
     );
-    let (pages, lists) = (has("artifact.html"), has("artifact_list.html"));
-    jobs.retain(|(_, job)| match job {
-        Job::Artifact(_) => pages,
-        Job::ArtifactList(_) => lists,
-        _ => true,
-    });
     Plan {
         jobs,
-        filters,
         search,
         diagnostics,
     }
@@ -195,16 +168,11 @@ pub(super) fn made(job: &Job) -> Made {
         | Job::Alias(_)
         | Job::Asset(_)
         | Job::Static(_)
-        | Job::Artifact(_)
-        | Job::ArtifactJson(_)
-        | Job::ArtifactIntoto(_)
-        | Job::ArtifactList(_)
         | Job::SearchPage
         // From the config, the aliases (which an incremental update keeps) or the records.
         | Job::Robots
         | Job::Redirects
-        | Job::ArtifactIndex
-        | Job::ArtifactFeed => Made::Fixed,
+        => Made::Fixed,
         Job::Feed | Job::SearchFile(_) => Made::Whole,
         Job::Sitemap => Made::Matter,
     }
@@ -229,7 +197,6 @@ fn document_claim(doc: &crate::model::Document) -> Claim {
 fn plan(
     site: &Site,
     (config, theme): (&Config, &Theme),
-    filters: &[context::ArtifactFilter],
     assets: &Assets,
     (search_page, search): (SearchPage, search::Layout),
     diagnostics: &mut Diagnostics,
@@ -326,61 +293,8 @@ fn plan(
         };
         claims.push((output_file(&alias.from), Job::Alias(i), claim));
     }
-    if !site.artifacts.is_empty() {
-        claims.push((
-            "artifacts/index.json".into(),
-            Job::ArtifactIndex,
-            Claim::generated("artifacts/index.json"),
-        ));
-        claims.push((
-            "artifacts/atom.xml".into(),
-            Job::ArtifactFeed,
-            Claim::generated("artifacts/atom.xml"),
-        ));
-    }
-    for (i, f) in filters.iter().enumerate() {
-        let url = f.url();
-        claims.push((
-            output_file(&url),
-            Job::ArtifactList(i),
-            Claim::generated(&url),
-        ));
-    }
-    for (i, a) in site.artifacts.iter().enumerate() {
-        let what = format!("artifact `{}`", a.id);
-        let claim = || Claim {
-            what: format!("the page of {what}"),
-            at: Some((Arc::clone(&a.source), 0..0)),
-        };
-        claims.push((
-            output_file(&context::artifact_url(&a.id)),
-            Job::Artifact(i),
-            claim(),
-        ));
-        claims.push((
-            format!("artifacts/{}/artifact.json", a.id),
-            Job::ArtifactJson(i),
-            claim(),
-        ));
-        claims.push((
-            format!("artifacts/{}/{}.intoto.json", a.id, a.version),
-            Job::ArtifactIntoto(i),
-            claim(),
-        ));
-        // Only files found inside the record's folder: a missing or escaping one is a
-        // problem of the record, never a failure to copy.
-        for (f, real) in a.files.iter().zip(&a.file_paths) {
-            if let (Some(url), Some(real)) = (context::artifact_file_url(a, f.get_ref()), real) {
-                claims.push((
-                    url.trim_start_matches('/').to_owned(),
-                    Job::Static(Origin::Disk(real.clone())),
-                    claim(),
-                ));
-            }
-        }
-    }
     let templates = ThemeTemplates(theme);
-    for (k, kind) in kinds(site).iter().enumerate() {
+    for (k, kind) in kinds(site, theme, config).iter().enumerate() {
         for out in kind.outputs(&templates) {
             claims.push((out.path, Job::Kind(k, out.job), out.claim));
         }

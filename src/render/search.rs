@@ -214,7 +214,7 @@ fn record_entries(site: &Site) -> Vec<Entry> {
         .join(" ");
         out.push(Entry::new(
             &a.title,
-            &super::context::artifact_url(&a.id),
+            &crate::artifact::page_url(&a.id),
             "artifact",
             &clip(&a.summary, SUMMARY_CHARS),
             &text,

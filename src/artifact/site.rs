@@ -1,0 +1,533 @@
+//! Artifact records on the site: the artifact kind's outputs (a page per record, the registry's
+//! filtered lists, the records for machines, the feed, the records' files) and the values
+//! their templates see.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use tera::Value;
+
+use super::{Artifact, FileEntry, Link, LinkRel, Status, machine};
+use crate::config::Config;
+use crate::kind::{self, Body, Claim, Job, Made, Output, Rendered, Templates};
+use crate::load::Origin;
+use crate::text::escape_html;
+
+type Map = BTreeMap<&'static str, Value>;
+
+/// The `artifact.status` entries of the run ledgers, by the artifact id they name, as the
+/// artifact pages show them: made by the first page that needs them.
+pub(crate) type Histories<'a> = HashMap<&'a str, Vec<serde_json::Value>>;
+
+/// The artifact records as a content kind.
+pub(crate) struct Artifacts<'a> {
+    records: &'a [Artifact],
+    config: &'a Config,
+    /// Every record's template value by id, as `get_artifact` finds it (made once per build).
+    views: Option<&'a BTreeMap<String, Value>>,
+    histories: Box<dyn Fn() -> Histories<'a> + Sync + 'a>,
+    made: OnceLock<Histories<'a>>,
+}
+
+impl<'a> Artifacts<'a> {
+    pub(crate) fn new(
+        artifacts: &'a [Artifact],
+        config: &'a Config,
+        views: Option<&'a BTreeMap<String, Value>>,
+        histories: Box<dyn Fn() -> Histories<'a> + Sync + 'a>,
+    ) -> Self {
+        Self {
+            records: artifacts,
+            config,
+            views,
+            histories,
+            made: OnceLock::new(),
+        }
+    }
+
+    /// A record's template value.
+    fn view(&self, id: &str) -> Result<Value, Option<crate::diagnostic::Diagnostic>> {
+        self.views
+            .and_then(|views| views.get(id))
+            .cloned()
+            .ok_or_else(|| {
+                Some(crate::diagnostic::Diagnostic::error(format!(
+                    "artifact `{id}` is not known yet"
+                )))
+            })
+    }
+}
+
+/// What a job of the artifacts makes.
+enum Work {
+    /// The page of the record at this index.
+    Page(usize),
+    /// `artifact.json` of the record at this index.
+    Record(usize),
+    /// The in-toto statement of the record at this index.
+    Intoto(usize),
+    /// `artifacts/index.json`.
+    Index,
+    /// `artifacts/atom.xml`.
+    Feed,
+    /// The list of one status, kind or phase.
+    List(Filter),
+    /// A file of a record's folder, copied as it is.
+    File(Origin),
+}
+
+/// The template of a record's page.
+const PAGE: &str = "artifact.html";
+/// The template of a filtered list.
+const LIST: &str = "artifact_list.html";
+
+impl kind::Kind for Artifacts<'_> {
+    fn outputs(&self, templates: &dyn Templates) -> Vec<Output> {
+        let mut out = vec![];
+        let fixed = |work| Job::new(Made::Fixed, work);
+        if !self.records.is_empty() {
+            for (path, work) in [
+                ("artifacts/index.json", Work::Index),
+                ("artifacts/atom.xml", Work::Feed),
+            ] {
+                out.push(Output {
+                    path: path.to_owned(),
+                    job: fixed(work),
+                    claim: Claim::generated(path),
+                });
+            }
+        }
+        if templates.has(LIST) {
+            for f in filters(self.records) {
+                let url = f.url();
+                out.push(Output {
+                    path: crate::url::output_file(&url),
+                    job: fixed(Work::List(f)),
+                    claim: Claim::generated(&url),
+                });
+            }
+        }
+        for (i, a) in self.records.iter().enumerate() {
+            let claim = || Claim {
+                what: format!("the page of artifact `{}`", a.id),
+                at: Some((std::sync::Arc::clone(&a.source), 0..0)),
+            };
+            if templates.has(PAGE) {
+                out.push(Output {
+                    path: crate::url::output_file(&super::page_url(&a.id)),
+                    job: fixed(Work::Page(i)),
+                    claim: claim(),
+                });
+            }
+            out.push(Output {
+                path: format!("artifacts/{}/artifact.json", a.id),
+                job: fixed(Work::Record(i)),
+                claim: claim(),
+            });
+            out.push(Output {
+                path: format!("artifacts/{}/{}.intoto.json", a.id, a.version),
+                job: fixed(Work::Intoto(i)),
+                claim: claim(),
+            });
+            // Only files found inside the record's folder: a missing or escaping one is a
+            // problem of the record, never a failure to copy.
+            for (f, real) in a.files.iter().zip(&a.file_paths) {
+                if let (Some(url), Some(real)) = (file_url(a, f.get_ref()), real) {
+                    out.push(Output {
+                        path: url.trim_start_matches('/').to_owned(),
+                        job: fixed(Work::File(Origin::Disk(real.clone()))),
+                        claim: claim(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn link_targets(&self, _templates: &dyn Templates) -> Vec<String> {
+        // Pages and lists are valid targets whatever the theme, as they have always been.
+        let mut out = vec![];
+        if !self.records.is_empty() {
+            out.push("/artifacts/index.json".to_owned());
+            out.push("/artifacts/atom.xml".to_owned());
+        }
+        out.extend(filters(self.records).iter().map(Filter::url));
+        for a in self.records {
+            out.push(super::page_url(&a.id));
+            out.push(format!("/artifacts/{}/artifact.json", a.id));
+            out.push(format!("/artifacts/{}/{}.intoto.json", a.id, a.version));
+            out.extend(a.files.iter().filter_map(|f| file_url(a, f.get_ref())));
+        }
+        out
+    }
+
+    fn render(&self, job: &Job, templates: &dyn Templates) -> Rendered {
+        let Some(work) = job.get::<Work>() else {
+            return Err(Some(crate::diagnostic::Diagnostic::error(
+                "an artifact was asked to render another kind's output",
+            )));
+        };
+        match work {
+            Work::Page(i) => {
+                let a = &self.records[*i];
+                let in_file = |d: Option<crate::diagnostic::Diagnostic>| {
+                    d.map(|d| d.in_file(a.source.path.clone()))
+                };
+                let history = self
+                    .made
+                    .get_or_init(|| (self.histories)())
+                    .get(a.id.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                templates
+                    .render(
+                        PAGE,
+                        &super::page_url(&a.id),
+                        vec![
+                            ("artifact", self.view(&a.id)?),
+                            ("status_history", Value::from_serializable(history)),
+                        ],
+                    )
+                    .map_err(in_file)
+            }
+            Work::Record(i) => Ok(Body::Bytes(machine::record(&self.records[*i]))),
+            Work::Intoto(i) => Ok(Body::Bytes(machine::intoto(&self.records[*i]))),
+            Work::Index => Ok(Body::Bytes(machine::index(self.records))),
+            Work::Feed => Ok(Body::Bytes(atom(self.records, self.config).into_bytes())),
+            Work::List(filter) => {
+                let listed = filter
+                    .members
+                    .iter()
+                    .map(|&i| self.view(&self.records[i].id))
+                    .collect::<Result<Vec<Value>, _>>()?;
+                templates.render(
+                    LIST,
+                    &filter.url(),
+                    vec![("filter", filter.value()), ("listed", Value::from(listed))],
+                )
+            }
+            Work::File(origin) => Ok(Body::Copy(origin.clone())),
+        }
+    }
+}
+
+fn opt_str(s: Option<&str>) -> Value {
+    s.map_or_else(Value::none, Value::from)
+}
+
+/// Every artifact's template value, in the records' order.
+pub(crate) fn views(artifacts: &[Artifact]) -> Vec<Value> {
+    // Who cites whom, found in one pass over every link: each record's `cited_by` then costs
+    // its own citations, not a pass over every record (a registry of thousands).
+    let mut cited: HashMap<&str, Vec<(&Artifact, &Link)>> = HashMap::new();
+    for other in artifacts {
+        for l in &other.links {
+            if let Some(id) = cited_id(l.target.get_ref()) {
+                cited.entry(id).or_default().push((other, l));
+            }
+        }
+    }
+    artifacts
+        .iter()
+        .map(|a| artifact(a, cited.get(a.id.as_str()).map_or(&[], Vec::as_slice)))
+        .collect()
+}
+
+/// Where a file of the artifact's folder is published: the digest is in the path, so the URL
+/// never changes meaning and may be cached forever. `None` for `url` files and undigested ones.
+pub(crate) fn file_url(a: &Artifact, file: &FileEntry) -> Option<String> {
+    let path = file.path.as_ref()?.get_ref();
+    let sha = file.sha256.as_ref()?.get_ref();
+    let name = path.rsplit('/').next().unwrap_or(path);
+    Some(format!("/artifacts/{}/files/{sha}/{name}", a.id))
+}
+
+/// An `artifact:<id>@<version>` target's page, a web URL as it is, anything else no link (a
+/// contributor's `javascript:` never becomes a link).
+fn target_href(target: &str) -> Option<String> {
+    if let Some(rest) = target.strip_prefix("artifact:") {
+        let id = rest.split('@').next().unwrap_or(rest);
+        return Some(super::page_url(id));
+    }
+    (target.starts_with("https://") || target.starts_with("http://")).then(|| target.to_owned())
+}
+
+fn link_rel(rel: LinkRel) -> Value {
+    Value::from_serializable(&rel)
+}
+
+/// The `artifact` value templates see, built from the record and the links of other records
+/// citing it (`cited`, in the records' order). Text is left for Tera to escape; only the claim
+/// is rendered, as untrusted markdown.
+fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
+    let mut v = Map::new();
+    v.insert("id", Value::from(a.id.as_str()));
+    v.insert("version", Value::from(a.version.as_str()));
+    v.insert("title", Value::from(a.title.as_str()));
+    v.insert("kind", Value::from_serializable(&a.kind));
+    v.insert("status", Value::from(a.status.as_str()));
+    v.insert("badge", Value::from(a.badge.as_str()));
+    v.insert("summary", Value::from(a.summary.as_str()));
+    v.insert(
+        "claim",
+        a.claim.as_deref().map_or_else(Value::none, |c| {
+            Value::safe_string(&crate::text::markdown::untrusted(c))
+        }),
+    );
+    v.insert("license", opt_str(a.license.as_deref()));
+    v.insert(
+        "phase",
+        a.phase
+            .map_or_else(Value::none, |p| Value::from(usize::from(p))),
+    );
+    v.insert("created", Value::from_serializable(&a.created));
+    v.insert("updated", Value::from_serializable(&a.updated));
+    v.insert("owners", Value::from_serializable(&a.owners));
+    v.insert(
+        "superseded_by",
+        a.superseded_by
+            .as_ref()
+            .map_or_else(Value::none, |s| target_value(s.get_ref())),
+    );
+    v.insert("reason", opt_str(a.reason.as_deref()));
+    v.insert("authors", Value::from_serializable(&a.authors));
+    v.insert(
+        "acceptance",
+        a.acceptance.as_ref().map_or_else(Value::none, |acc| {
+            let mut m = Map::new();
+            m.insert("registered", Value::from_serializable(&acc.registered));
+            let criteria: Vec<Value> = acc
+                .criteria
+                .iter()
+                .map(|c| {
+                    let c = c.get_ref();
+                    let mut cm = Map::new();
+                    cm.insert("text", Value::from(c.text.as_str()));
+                    let evidence: Vec<Value> = c
+                        .evidence
+                        .iter()
+                        .map(|e| evidence_value(a, e.get_ref()))
+                        .collect();
+                    cm.insert("evidence", Value::from(evidence));
+                    Value::from(cm)
+                })
+                .collect();
+            m.insert("criteria", Value::from(criteria));
+            Value::from(m)
+        }),
+    );
+    let files: Vec<Value> = a.files.iter().map(|f| file_value(a, f.get_ref())).collect();
+    v.insert("files", Value::from(files));
+    v.insert("provenance", Value::from_serializable(&a.provenance));
+    v.insert("signatures", Value::from_serializable(&a.signatures));
+    let links: Vec<Value> = a
+        .links
+        .iter()
+        .map(|l| {
+            let mut m = Map::new();
+            m.insert("rel", link_rel(l.rel));
+            m.insert("target", Value::from(l.target.get_ref().as_str()));
+            m.insert(
+                "url",
+                target_href(l.target.get_ref()).map_or_else(Value::none, Value::from),
+            );
+            Value::from(m)
+        })
+        .collect();
+    v.insert("links", Value::from(links));
+    let cited_by: Vec<Value> = cited
+        .iter()
+        .map(|(other, l)| {
+            let mut m = Map::new();
+            m.insert("id", Value::from(other.id.as_str()));
+            m.insert("version", Value::from(other.version.as_str()));
+            m.insert("title", Value::from(other.title.as_str()));
+            m.insert("rel", link_rel(l.rel));
+            m.insert("url", Value::from(super::page_url(&other.id)));
+            Value::from(m)
+        })
+        .collect();
+    v.insert("cited_by", Value::from(cited_by));
+    v.insert("url", Value::from(super::page_url(&a.id)));
+    v.insert(
+        "json_url",
+        Value::from(format!("/artifacts/{}/artifact.json", a.id)),
+    );
+    v.insert(
+        "intoto_url",
+        Value::from(format!("/artifacts/{}/{}.intoto.json", a.id, a.version)),
+    );
+    Value::from(v)
+}
+
+/// The artifact id a link target names (any version), if it names one.
+fn cited_id(target: &str) -> Option<&str> {
+    target
+        .strip_prefix("artifact:")
+        .and_then(|rest| rest.split('@').next())
+}
+
+fn target_value(target: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("target", Value::from(target));
+    m.insert(
+        "url",
+        target_href(target).map_or_else(Value::none, Value::from),
+    );
+    Value::from(m)
+}
+
+/// One piece of evidence: `file:<path>` links to the published file when the record lists it.
+fn evidence_value(a: &Artifact, evidence: &str) -> Value {
+    let url = evidence.strip_prefix("file:").and_then(|path| {
+        a.files
+            .iter()
+            .map(toml::Spanned::get_ref)
+            .find(|f| f.path.as_ref().is_some_and(|p| p.get_ref() == path))
+            .and_then(|f| file_url(a, f))
+    });
+    let mut m = Map::new();
+    m.insert("text", Value::from(evidence));
+    m.insert("url", url.map_or_else(Value::none, Value::from));
+    Value::from(m)
+}
+
+fn file_value(a: &Artifact, f: &FileEntry) -> Value {
+    let name = f
+        .path
+        .as_ref()
+        .or(f.url.as_ref())
+        .map(|p| {
+            let p = p.get_ref();
+            p.rsplit('/').next().unwrap_or(p).to_owned()
+        })
+        .unwrap_or_default();
+    let sha = f.sha256.as_ref().map(|s| s.get_ref().clone());
+    let mut m = Map::new();
+    m.insert("name", Value::from(name.as_str()));
+    m.insert(
+        "path",
+        opt_str(f.path.as_ref().map(|p| p.get_ref().as_str())),
+    );
+    let url = file_url(a, f).or_else(|| f.url.as_ref().and_then(|u| target_href(u.get_ref())));
+    m.insert("url", url.map_or_else(Value::none, Value::from));
+    m.insert("sha256", opt_str(sha.as_deref()));
+    m.insert(
+        "size",
+        f.size
+            .as_ref()
+            .map_or_else(Value::none, |s| Value::from(*s.get_ref())),
+    );
+    m.insert("media_type", opt_str(f.media_type.as_deref()));
+    m.insert("role", Value::from_serializable(&f.role));
+    m.insert("license", opt_str(f.license.as_deref()));
+    m.insert(
+        "check",
+        sha.map_or_else(Value::none, |s| {
+            Value::from(format!("echo \"{s}  {name}\" | sha256sum -c"))
+        }),
+    );
+    Value::from(m)
+}
+
+/// A pre-rendered view of the registry: the records of one status, kind or phase.
+pub(crate) struct Filter {
+    /// `status`, `kind` or `phase`.
+    pub(crate) by: &'static str,
+    /// The status, kind or phase number.
+    pub(crate) value: String,
+    /// Indexes of the records in the view, by id.
+    pub(crate) members: Vec<usize>,
+}
+
+impl Filter {
+    /// `/artifacts/<by>/<value>/`.
+    pub(crate) fn url(&self) -> String {
+        format!("/artifacts/{}/{}/", self.by, self.value)
+    }
+
+    /// What templates see of the view: `by`, `value`, `url`, `count`.
+    pub(crate) fn value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("by", Value::from(self.by));
+        m.insert("value", Value::from(self.value.as_str()));
+        m.insert("url", Value::from(self.url()));
+        m.insert("count", Value::from(self.members.len()));
+        Value::from(m)
+    }
+}
+
+fn kind_name(a: &Artifact) -> String {
+    serde_json::to_value(a.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Every filter view with at least one record: statuses in lifecycle order, kinds by name,
+/// phases by number.
+pub(crate) fn filters(artifacts: &[Artifact]) -> Vec<Filter> {
+    let group = |by: &'static str, key: &dyn Fn(&Artifact) -> Option<String>| {
+        let mut groups: Vec<(String, Vec<usize>)> = vec![];
+        for (i, a) in artifacts.iter().enumerate() {
+            let Some(k) = key(a) else { continue };
+            match groups.iter_mut().find(|(g, _)| *g == k) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((k, vec![i])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(value, members)| Filter { by, value, members })
+            .collect::<Vec<_>>()
+    };
+    let mut statuses = group("status", &|a: &Artifact| Some(a.status.as_str().to_owned()));
+    statuses.sort_by_key(|f| Status::ALL.iter().position(|s| s.as_str() == f.value));
+    let mut kinds = group("kind", &|a: &Artifact| Some(kind_name(a)));
+    kinds.sort_by(|a, b| a.value.cmp(&b.value));
+    let mut phases = group("phase", &|a: &Artifact| a.phase.map(|p| p.to_string()));
+    phases.sort_by_key(|f| f.value.parse::<u8>().unwrap_or(u8::MAX));
+    statuses.into_iter().chain(kinds).chain(phases).collect()
+}
+
+/// `artifacts/atom.xml`: one entry per record, newest change first, dated by the record's
+/// `updated`, else `created`, else the source date; ties go by id, so the feed is the same for
+/// the same records.
+fn atom(artifacts: &[Artifact], config: &Config) -> String {
+    let date = |a: &Artifact| {
+        a.updated.as_ref().or(a.created.as_ref()).map_or_else(
+            || config.provenance.date(),
+            |d| format!("{}T00:00:00Z", d.as_str()),
+        )
+    };
+    let mut entries: Vec<(String, &Artifact)> = artifacts.iter().map(|a| (date(a), a)).collect();
+    entries.sort_by(|(da, a), (db, b)| db.cmp(da).then_with(|| a.id.cmp(&b.id)));
+    let updated = entries
+        .first()
+        .map_or_else(|| config.provenance.date(), |(d, _)| d.clone());
+    let base = &config.base_url;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = write!(
+        out,
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{} artifacts</title>\n  <link rel=\"self\" type=\"application/atom+xml\" href=\"{2}/artifacts/atom.xml\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"{2}/artifacts/\"/>\n  <id>{2}/artifacts/atom.xml</id>\n  <updated>{3}</updated>\n",
+        escape_html(&config.language),
+        escape_html(&config.title),
+        escape_html(base),
+        updated
+    );
+    for (date, a) in entries {
+        let link = escape_html(&format!("{base}/artifacts/{}/", a.id));
+        let _ = write!(
+            out,
+            "  <entry>\n    <title>{} v{}: {}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{link}\"/>\n    <id>{link}</id>\n    <updated>{date}</updated>\n    <author><name>{}</name></author>\n    <category term=\"{}\"/>\n    <summary>{}</summary>\n  </entry>\n",
+            escape_html(&a.title),
+            escape_html(&a.version),
+            a.badge.as_str(),
+            escape_html(&config.title),
+            a.status.as_str(),
+            escape_html(&a.summary),
+        );
+    }
+    out.push_str("</feed>\n");
+    out
+}
