@@ -22,6 +22,7 @@ mod fs;
 pub mod fuzz;
 pub mod init;
 pub mod kind;
+pub mod layout;
 pub mod ledger;
 pub mod load;
 pub mod manifest;

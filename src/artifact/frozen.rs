@@ -22,7 +22,14 @@ pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnos
     let commit = commit.as_str();
     let listing = git(
         root,
-        &["ls-tree", "-r", "--name-only", commit, "--", "artifacts"],
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            commit,
+            "--",
+            crate::layout::ARTIFACTS,
+        ],
     )
     .map_err(git_failed(rev))?;
     let mut ds = Diagnostics::new();

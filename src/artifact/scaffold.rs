@@ -43,9 +43,9 @@ pub fn create(root: &Path, new: &NewArtifact) -> Result<PathBuf> {
             "unknown artifact kind `{kind}`: expected one of {KINDS}{hint}"
         )));
     }
-    let folder = root.join("artifacts").join(id);
+    let folder = crate::layout::artifacts(root).join(id);
     // Written into the site only: not through an `artifacts` that is a link out of it.
-    let artifacts = root.join("artifacts");
+    let artifacts = crate::layout::artifacts(root);
     let outside = artifacts.exists()
         && std::fs::canonicalize(root).is_ok_and(|real_root| {
             !matches!(

@@ -288,15 +288,8 @@ fn check_output_dir(root: &Path, output: &Path) -> Result<()> {
             clash: Clash::HoldsSite,
         });
     }
-    for source in [
-        "content",
-        "templates",
-        "static",
-        "themes",
-        "artifacts",
-        FILE_NAME,
-        ".git",
-    ] {
+    let inputs = crate::layout::INPUTS;
+    for source in inputs.iter().copied().chain([FILE_NAME, ".git"]) {
         if output.starts_with(root.join(source)) {
             return Err(Error::OutputFolder {
                 output,

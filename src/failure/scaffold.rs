@@ -37,7 +37,7 @@ pub fn create(root: &Path, new: &NewFailure, today: jiff::civil::Date) -> Result
             "`--entry` names an entry of the run given with `--run`".to_owned(),
         ));
     }
-    let folder = root.join("artifacts").join("failures");
+    let folder = crate::layout::failures(root);
     let id = match &new.id {
         Some(id) => {
             if !crate::artifact::is_id(id) {
@@ -116,7 +116,7 @@ fn report_type(name: &str) -> Result<ReportType> {
 
 /// The run exists, and `entry`, when given, is one of its `failure` entries.
 fn check_run(root: &Path, run: &str, entry: Option<u64>) -> Result<()> {
-    let ledgers = root.join("artifacts").join("ledgers");
+    let ledgers = crate::layout::ledgers(root);
     let entries = ledgers.join(run).join("entries.jsonl");
     if !entries.is_file() {
         let names: Vec<String> = std::fs::read_dir(&ledgers)

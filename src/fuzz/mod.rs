@@ -275,7 +275,7 @@ fn markdown_in(folder: &str, data: &[u8]) {
             || path == site.join("site.toml")
             || path.starts_with(&output)
             || path.starts_with(site.join(".public.spare"))
-            || path.starts_with(play.root.join("artifacts"))
+            || path.starts_with(crate::layout::artifacts(&play.root))
             || SITES
                 .iter()
                 .any(|other| *other != folder && path.starts_with(play.root.join(other)))

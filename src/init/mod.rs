@@ -70,6 +70,6 @@ pub fn site(dir: &Path) -> Result<Vec<String>> {
         crate::fs::write(&dir.join(rel), text.as_bytes())?;
         written.push(rel.to_owned());
     }
-    crate::fs::create_dir_all(&dir.join("static"))?;
+    crate::fs::create_dir_all(&crate::layout::static_files(dir))?;
     Ok(written)
 }

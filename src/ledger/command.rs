@@ -16,7 +16,7 @@ use crate::load::LedgerFiles;
 
 /// The folder of ledger `name` under `root`.
 pub fn folder(root: &Path, name: &str) -> PathBuf {
-    root.join("artifacts").join("ledgers").join(name)
+    crate::layout::ledgers(root).join(name)
 }
 
 fn valid_name(name: &str) -> bool {
@@ -207,7 +207,7 @@ fn real_root(root: &Path) -> Result<PathBuf> {
 }
 
 fn artifact_ids(root: &Path) -> Result<BTreeSet<String>> {
-    let dir = root.join("artifacts");
+    let dir = crate::layout::artifacts(root);
     let mut ids = BTreeSet::new();
     if !dir.is_dir() {
         return Ok(ids);

@@ -146,7 +146,7 @@ pub(crate) fn sources_reusing(
     let mut diagnostics = Diagnostics::new();
     let mut set = SourceSet::default();
 
-    let content_dir = root.join("content");
+    let content_dir = crate::layout::content(root);
     let (markdown, assets) = partition(tree.walk(&content_dir, &mut diagnostics)?, |rel| {
         rel.ends_with(".md")
     });
@@ -182,7 +182,7 @@ pub(crate) fn sources_reusing(
     }
 
     load_theme(config, &mut set, &mut diagnostics)?;
-    for (rel, path) in tree.walk(&root.join("static"), &mut diagnostics)? {
+    for (rel, path) in tree.walk(&crate::layout::static_files(root), &mut diagnostics)? {
         set.statics.insert(rel, Origin::Disk(path));
     }
     site_templates(tree, &mut set, &mut diagnostics)?;
@@ -212,7 +212,7 @@ pub(crate) fn records(config: &Config) -> Result<(SourceSet, Diagnostics)> {
 
 /// Reads the artifact records, run ledgers and failure reports under `artifacts/`.
 fn read_records(tree: Tree<'_>, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {
-    let artifacts_dir = tree.root.join("artifacts");
+    let artifacts_dir = crate::layout::artifacts(tree.root);
     for entry in tree.folders(&artifacts_dir, diagnostics)? {
         if let Some(record) = tree.optional(&entry.join("artifact.toml"), diagnostics) {
             let dir = entry
@@ -236,7 +236,7 @@ fn read_records(tree: Tree<'_>, set: &mut SourceSet, diagnostics: &mut Diagnosti
 /// Reads the failure reports, `artifacts/failures/*.md` (files in subfolders are their
 /// evidence).
 pub(crate) fn failures(tree: Tree<'_>, diagnostics: &mut Diagnostics) -> Result<Vec<FailureFile>> {
-    let failures_dir = tree.root.join("artifacts").join("failures");
+    let failures_dir = crate::layout::failures(tree.root);
     let mut out = vec![];
     for (rel, path) in tree.walk(&failures_dir, diagnostics)? {
         let Some(stem) = report_id(&rel) else {
@@ -259,7 +259,7 @@ fn site_templates(
     set: &mut SourceSet,
     diagnostics: &mut Diagnostics,
 ) -> Result<()> {
-    for (rel, path) in tree.walk(&tree.root.join("templates"), diagnostics)? {
+    for (rel, path) in tree.walk(&crate::layout::templates(tree.root), diagnostics)? {
         if let Some(source) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
             set.templates
                 .insert(rel.clone(), TemplateFile { name: rel, source });
@@ -270,7 +270,7 @@ fn site_templates(
 
 /// Reads every ledger folder under `artifacts/ledgers/`.
 pub(crate) fn ledgers(tree: Tree<'_>, diagnostics: &mut Diagnostics) -> Result<Vec<LedgerFiles>> {
-    let dir = tree.root.join("artifacts").join("ledgers");
+    let dir = crate::layout::ledgers(tree.root);
     let mut out = vec![];
     for folder in tree.folders(&dir, diagnostics)? {
         let name = folder
@@ -315,7 +315,7 @@ pub(crate) fn ledger(
 pub(crate) fn failure_report_ids(tree: Tree<'_>) -> Result<std::collections::BTreeSet<String>> {
     let mut ignored = Diagnostics::new();
     Ok(tree
-        .walk(&tree.root.join("artifacts").join("failures"), &mut ignored)?
+        .walk(&crate::layout::failures(tree.root), &mut ignored)?
         .into_iter()
         .filter_map(|(rel, _)| report_id(&rel).map(str::to_owned))
         .collect())
@@ -332,15 +332,15 @@ fn load_theme(config: &Config, set: &mut SourceSet, diagnostics: &mut Diagnostic
         return Ok(());
     };
     let tree = Tree::of(config);
-    let dir = config.root.join("themes").join(name.get_ref());
+    let dir = crate::layout::theme(&config.root, name.get_ref());
     if let Some(dir) = tree.optional_folder(&dir, diagnostics) {
         if let Some(theme_toml) = tree.optional(&dir.join("theme.toml"), diagnostics) {
             set.theme_config = tree.text(&theme_toml, TEXT_LIMIT, diagnostics)?;
         }
-        for (rel, path) in tree.walk(&dir.join("static"), diagnostics)? {
+        for (rel, path) in tree.walk(&dir.join(crate::layout::STATIC), diagnostics)? {
             set.statics.insert(rel, Origin::Disk(path));
         }
-        for (rel, path) in tree.walk(&dir.join("templates"), diagnostics)? {
+        for (rel, path) in tree.walk(&dir.join(crate::layout::TEMPLATES), diagnostics)? {
             if let Some(source) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
                 set.templates
                     .insert(rel.clone(), TemplateFile { name: rel, source });

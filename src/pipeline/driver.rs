@@ -322,7 +322,7 @@ fn stages<T: Target>(
             // replaces the state (or marks it stale).
             for &i in edited {
                 let file = &state.sources.content[i];
-                let path = root.join("content").join(&file.rel);
+                let path = crate::layout::content(root).join(&file.rel);
                 // Unreadable, not UTF-8, too large, gone since or now a link (which only a
                 // walk may follow): the run from the sources reports it.
                 let is_link =

@@ -221,7 +221,7 @@ impl Session {
             Reuse::Templates
         } else if changed
             .iter()
-            .all(|p| p.starts_with(self.root.join("artifacts")))
+            .all(|p| p.starts_with(crate::layout::artifacts(&self.root)))
         {
             Reuse::Records
         } else {
@@ -249,7 +249,7 @@ impl Session {
 
     /// `content/`-relative path of `path`, if it is in the content folder.
     fn rel_in_content(&self, path: &Path) -> Option<String> {
-        let content = self.root.join("content");
+        let content = crate::layout::content(&self.root);
         let rel = path.strip_prefix(&content).ok()?;
         let parts: Vec<String> = rel
             .components()
@@ -282,13 +282,10 @@ impl Session {
         let Some(state) = &self.state else {
             return false;
         };
-        let mut folders = vec![self.root.join("templates")];
+        let mut folders = vec![crate::layout::templates(&self.root)];
         if let Some(name) = &state.config.theme {
             folders.push(
-                self.root
-                    .join("themes")
-                    .join(name.get_ref())
-                    .join("templates"),
+                crate::layout::theme(&self.root, name.get_ref()).join(crate::layout::TEMPLATES),
             );
         }
         !changed.is_empty()

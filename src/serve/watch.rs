@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 /// The folders watched under the site root.
-const DIRS: [&str; 5] = ["content", "artifacts", "themes", "templates", "static"];
+const DIRS: [&str; 5] = crate::layout::INPUTS;
 
 /// How long the files must be quiet before a batch is rebuilt.
 const QUIET: Duration = Duration::from_millis(10);
