@@ -21,7 +21,7 @@ mod fs;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod init;
-pub mod kind;
+mod kind;
 pub mod layout;
 pub mod ledger;
 pub mod load;

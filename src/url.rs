@@ -99,6 +99,40 @@ pub(crate) fn walk<'a>(mut parts: Vec<&'a str>, link: &'a str) -> Option<Vec<&'a
     Some(parts)
 }
 
+/// A URL path of the site, from its root: `/`, `/a/`, `/a/b.json`. What links point at; its
+/// file in the output folder is [`UrlPath::output_file`], the one conversion between the two.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct UrlPath(String);
+
+impl UrlPath {
+    /// `path` as a URL path, with a leading `/` when it has none.
+    pub(crate) fn new(path: impl Into<String>) -> Self {
+        let path = path.into();
+        if path.starts_with('/') {
+            Self(path)
+        } else {
+            Self(format!("/{path}"))
+        }
+    }
+
+    /// The path, with its leading `/`.
+    pub(crate) fn into_string(self) -> String {
+        self.0
+    }
+
+    /// The file written for it in the output folder: `/a/` is `a/index.html`, `/a.json` is
+    /// `a.json`.
+    pub(crate) fn output_file(&self) -> String {
+        output_file(&self.0)
+    }
+}
+
+impl std::fmt::Display for UrlPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The output file of a URL path: `/a/` is `a/index.html`, `/a.html` is `a.html`.
 pub(crate) fn output_file(url: &str) -> String {
     let trimmed = url.trim_start_matches('/');
@@ -112,6 +146,17 @@ pub(crate) fn output_file(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_path_has_one_output_file() {
+        assert_eq!(UrlPath::new("ledgers/x/").into_string(), "/ledgers/x/");
+        assert_eq!(
+            UrlPath::new("/ledgers/x/").output_file(),
+            "ledgers/x/index.html"
+        );
+        assert_eq!(UrlPath::new("/").output_file(), "index.html");
+        assert_eq!(UrlPath::new("/a/b.json").output_file(), "a/b.json");
+    }
 
     #[test]
     fn normalizes_paths() {

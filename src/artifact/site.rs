@@ -10,7 +10,7 @@ use tera::Value;
 
 use super::{Artifact, FileEntry, Link, LinkRel, Status, machine};
 use crate::config::Config;
-use crate::kind::{self, Body, Claim, Job, Made, Output, Rendered, Templates};
+use crate::kind::{self, Body, Claim, Job, Made, Output, Rendered, Templates, UrlPath};
 use crate::load::Origin;
 use crate::text::escape_html;
 
@@ -92,7 +92,7 @@ impl kind::Kind for Artifacts<'_> {
                 ("artifacts/atom.xml", Work::Feed),
             ] {
                 out.push(Output {
-                    path: path.to_owned(),
+                    url: UrlPath::new(path),
                     job: fixed(work),
                     claim: Claim::generated(path),
                 });
@@ -102,7 +102,7 @@ impl kind::Kind for Artifacts<'_> {
             for f in filters(self.records) {
                 let url = f.url();
                 out.push(Output {
-                    path: crate::url::output_file(&url),
+                    url: UrlPath::new(url.clone()),
                     job: fixed(Work::List(f)),
                     claim: Claim::generated(&url),
                 });
@@ -115,18 +115,18 @@ impl kind::Kind for Artifacts<'_> {
             };
             if templates.has(PAGE) {
                 out.push(Output {
-                    path: crate::url::output_file(&super::page_url(&a.id)),
+                    url: UrlPath::new(super::page_url(&a.id)),
                     job: fixed(Work::Page(i)),
                     claim: claim(),
                 });
             }
             out.push(Output {
-                path: format!("artifacts/{}/artifact.json", a.id),
+                url: record_url(a),
                 job: fixed(Work::Record(i)),
                 claim: claim(),
             });
             out.push(Output {
-                path: format!("artifacts/{}/{}.intoto.json", a.id, a.version),
+                url: intoto_url(a),
                 job: fixed(Work::Intoto(i)),
                 claim: claim(),
             });
@@ -135,7 +135,7 @@ impl kind::Kind for Artifacts<'_> {
             for (f, real) in a.files.iter().zip(&a.file_paths) {
                 if let (Some(url), Some(real)) = (file_url(a, f.get_ref()), real) {
                     out.push(Output {
-                        path: url.trim_start_matches('/').to_owned(),
+                        url: UrlPath::new(url),
                         job: fixed(Work::File(Origin::Disk(real.clone()))),
                         claim: claim(),
                     });
@@ -145,19 +145,24 @@ impl kind::Kind for Artifacts<'_> {
         out
     }
 
-    fn link_targets(&self, _templates: &dyn Templates) -> Vec<String> {
+    fn link_targets(&self, _templates: &dyn Templates) -> Vec<UrlPath> {
         // Pages and lists are valid targets whatever the theme, as they have always been.
         let mut out = vec![];
         if !self.records.is_empty() {
-            out.push("/artifacts/index.json".to_owned());
-            out.push("/artifacts/atom.xml".to_owned());
+            out.push(UrlPath::new("/artifacts/index.json"));
+            out.push(UrlPath::new("/artifacts/atom.xml"));
         }
-        out.extend(filters(self.records).iter().map(Filter::url));
+        out.extend(filters(self.records).iter().map(|f| UrlPath::new(f.url())));
         for a in self.records {
-            out.push(super::page_url(&a.id));
-            out.push(format!("/artifacts/{}/artifact.json", a.id));
-            out.push(format!("/artifacts/{}/{}.intoto.json", a.id, a.version));
-            out.extend(a.files.iter().filter_map(|f| file_url(a, f.get_ref())));
+            out.push(UrlPath::new(super::page_url(&a.id)));
+            out.push(record_url(a));
+            out.push(intoto_url(a));
+            out.extend(
+                a.files
+                    .iter()
+                    .filter_map(|f| file_url(a, f.get_ref()))
+                    .map(UrlPath::new),
+            );
         }
         out
     }
@@ -209,6 +214,16 @@ impl kind::Kind for Artifacts<'_> {
             Work::File(origin) => Ok(Body::Copy(origin.clone())),
         }
     }
+}
+
+/// `artifact.json` of a record.
+fn record_url(a: &Artifact) -> UrlPath {
+    UrlPath::new(format!("/artifacts/{}/artifact.json", a.id))
+}
+
+/// The in-toto statement of a record's version.
+fn intoto_url(a: &Artifact) -> UrlPath {
+    UrlPath::new(format!("/artifacts/{}/{}.intoto.json", a.id, a.version))
 }
 
 fn opt_str(s: Option<&str>) -> Value {

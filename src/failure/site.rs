@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use tera::Value;
 
 use super::{FailureReport, Named as _};
-use crate::kind::{self, Claim, Job, Made, Output, Rendered, Templates};
+use crate::kind::{self, Claim, Job, Made, Output, Rendered, Templates, UrlPath};
 use crate::load::Origin;
 
 /// The failure reports as a content kind.
@@ -48,7 +48,7 @@ impl kind::Kind for Reports<'_> {
         let mut out = vec![];
         if self.index && templates.has(INDEX) {
             out.push(Output {
-                path: "failures/index.html".into(),
+                url: UrlPath::new(INDEX_URL),
                 job: Job::new(Made::Fixed, Work::Index),
                 claim: Claim::generated("failures/index.html"),
             });
@@ -60,7 +60,7 @@ impl kind::Kind for Reports<'_> {
             };
             if templates.has(PAGE) {
                 out.push(Output {
-                    path: crate::url::output_file(&FailureReport::url(&r.id)),
+                    url: UrlPath::new(FailureReport::url(&r.id)),
                     job: Job::new(Made::Fixed, Work::Page(i)),
                     claim: claim(),
                 });
@@ -68,7 +68,7 @@ impl kind::Kind for Reports<'_> {
             for e in &r.evidence {
                 if let Some(file) = &e.file {
                     out.push(Output {
-                        path: r.evidence_url(e).trim_start_matches('/').to_owned(),
+                        url: UrlPath::new(r.evidence_url(e)),
                         job: Job::new(Made::Fixed, Work::Evidence(Origin::Disk(file.clone()))),
                         claim: claim(),
                     });
@@ -78,16 +78,16 @@ impl kind::Kind for Reports<'_> {
         out
     }
 
-    fn link_targets(&self, templates: &dyn Templates) -> Vec<String> {
+    fn link_targets(&self, templates: &dyn Templates) -> Vec<UrlPath> {
         let mut out = vec![];
         if templates.has(INDEX) && self.index {
-            out.push(INDEX_URL.to_owned());
+            out.push(UrlPath::new(INDEX_URL));
         }
         for r in self.reports {
             if templates.has(PAGE) {
-                out.push(FailureReport::url(&r.id));
+                out.push(UrlPath::new(FailureReport::url(&r.id)));
             }
-            out.extend(r.evidence.iter().map(|e| r.evidence_url(e)));
+            out.extend(r.evidence.iter().map(|e| UrlPath::new(r.evidence_url(e))));
         }
         out
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{Entry, Ledger, merkle, tiles};
-use crate::kind::{self, Claim, Job, Made, Output, Rendered, Templates};
+use crate::kind::{self, Claim, Job, Made, Output, Rendered, Templates, UrlPath};
 
 /// The run ledgers as a content kind: each ledger's run pages (`ledger.html`) and published
 /// files (entries, checkpoints, tiles, proofs), and the index of every run (`ledger_list.html`,
@@ -47,7 +47,7 @@ impl kind::Kind for Ledgers<'_> {
         let mut out = vec![];
         if templates.has(INDEX) && !self.0.is_empty() {
             out.push(Output {
-                path: crate::url::output_file(INDEX_URL),
+                url: UrlPath::new(INDEX_URL),
                 job: Job::new(Made::Fixed, Work::Index),
                 claim: Claim::generated(INDEX_URL),
             });
@@ -65,7 +65,7 @@ impl kind::Kind for Ledgers<'_> {
                         summary: Arc::clone(&summary),
                     };
                     out.push(Output {
-                        path: crate::url::output_file(&page_url(&l.name, pager)),
+                        url: UrlPath::new(page_url(&l.name, pager)),
                         job: Job::new(Made::Fixed, work),
                         claim: claim(),
                     });
@@ -73,7 +73,7 @@ impl kind::Kind for Ledgers<'_> {
             }
             for (path, bytes) in l.published() {
                 out.push(Output {
-                    path: format!("ledgers/{}/{path}", l.name),
+                    url: UrlPath::new(format!("{}{path}", url(&l.name))),
                     job: Job::new(Made::Fixed, Work::File(Arc::new(bytes))),
                     claim: claim(),
                 });
@@ -82,18 +82,18 @@ impl kind::Kind for Ledgers<'_> {
         out
     }
 
-    fn link_targets(&self, templates: &dyn Templates) -> Vec<String> {
+    fn link_targets(&self, templates: &dyn Templates) -> Vec<UrlPath> {
         let mut out = vec![];
         if templates.has(INDEX) && !self.0.is_empty() {
-            out.push(INDEX_URL.to_owned());
+            out.push(UrlPath::new(INDEX_URL));
         }
         // Run pages are valid targets whatever the theme, as they have always been.
         for l in self.0 {
-            out.extend((1..=pages(l)).map(|p| page_url(&l.name, p)));
+            out.extend((1..=pages(l)).map(|p| UrlPath::new(page_url(&l.name, p))));
             out.extend(
                 l.published_paths()
                     .into_iter()
-                    .map(|p| format!("{}{p}", url(&l.name))),
+                    .map(|p| UrlPath::new(format!("{}{p}", url(&l.name)))),
             );
         }
         out

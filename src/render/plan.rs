@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostics;
 use crate::fingerprint::Assets;
 pub(crate) use crate::kind::Made;
-use crate::kind::{self, Claim, Kind};
+use crate::kind::{self, Claim, Kind, UrlPath};
 use crate::load::Origin;
 use crate::model::Site;
 use crate::theme::{SYNTAX_CSS, Theme};
@@ -44,7 +44,11 @@ pub fn link_targets(config: &Config, site: &Site, theme: &Theme) -> Vec<String> 
     let mut out = generated_paths(config);
     let templates = ThemeTemplates(theme);
     for kind in kinds(site, theme, config) {
-        out.extend(kind.link_targets(&templates));
+        out.extend(
+            kind.link_targets(&templates)
+                .into_iter()
+                .map(UrlPath::into_string),
+        );
     }
     out.extend(search_paths(theme));
     out
@@ -296,7 +300,7 @@ fn plan(
     let templates = ThemeTemplates(theme);
     for (k, kind) in kinds(site, theme, config).iter().enumerate() {
         for out in kind.outputs(&templates) {
-            claims.push((out.path, Job::Kind(k, out.job), out.claim));
+            claims.push((out.url.output_file(), Job::Kind(k, out.job), out.claim));
         }
     }
     for (path, origin) in &site.files {

@@ -88,12 +88,7 @@ fn request_path(url: &str) -> String {
 
 fn file(request: Request, path: &str, hub: &Hub) {
     let files = Arc::clone(&hub.lock().files);
-    let rel = path.trim_start_matches('/');
-    let wanted = if rel.is_empty() || rel.ends_with('/') {
-        format!("{rel}index.html")
-    } else {
-        rel.to_owned()
-    };
+    let wanted = crate::url::output_file(path);
     if let Some(f) = files.get(&wanted) {
         return send_file(request, &wanted, f, 200);
     }
