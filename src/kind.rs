@@ -52,6 +52,9 @@ pub(crate) trait Templates: Sync {
     /// still planned, so that links to them stay valid while it is fixed).
     fn has(&self, name: &str) -> bool;
 
+    /// The site's settings.
+    fn config(&self) -> &crate::config::Config;
+
     /// Renders template `name` as the page at `url` (a URL path), with `values` in its context
     /// besides the globals, `current_path` and `current_url`.
     fn render(&self, name: &str, url: &str, values: Vec<(&str, tera::Value)>) -> Rendered;
@@ -68,6 +71,35 @@ pub(crate) trait Kind: Sync {
 
     /// Makes the output of `job`, one of the jobs [`Kind::outputs`] gave.
     fn render(&self, job: &Job, templates: &dyn Templates) -> Rendered;
+
+    /// What the search index lists of the kind, one entry per page a visitor can land on.
+    fn search(&self) -> Vec<SearchRecord<'_>> {
+        vec![]
+    }
+}
+
+/// A page of a kind as the search index lists it.
+pub(crate) struct SearchRecord<'a> {
+    pub(crate) title: String,
+    pub(crate) url: UrlPath,
+    /// What a hit says it is: `artifact`, `ledger`, `failure`, `section`.
+    pub(crate) kind: &'static str,
+    pub(crate) summary: Summary,
+    /// Words that find it besides the title, the URL and the summary.
+    pub(crate) words: String,
+    /// Its body's HTML, made only when the index is built (not when its files are counted);
+    /// its text is found too, after `words`.
+    pub(crate) body: Option<Box<dyn Fn() -> String + 'a>>,
+}
+
+/// The summary a search hit shows.
+pub(crate) enum Summary {
+    /// This text, as it is.
+    Text(String),
+    /// This text, cut to the index's summary length.
+    Clip(String),
+    /// The start of the body's text.
+    Body,
 }
 
 /// One planned output of a kind.

@@ -10,7 +10,9 @@ use tera::Value;
 
 use super::{Artifact, FileEntry, Link, LinkRel, Status, machine};
 use crate::config::Config;
-use crate::kind::{self, Body, Claim, Job, Made, Output, Rendered, Templates, UrlPath};
+use crate::kind::{
+    self, Body, Claim, Job, Made, Output, Rendered, SearchRecord, Summary, Templates, UrlPath,
+};
 use crate::load::Origin;
 use crate::text::escape_html;
 
@@ -23,39 +25,29 @@ pub(crate) type Histories<'a> = HashMap<&'a str, Vec<serde_json::Value>>;
 /// The artifact records as a content kind.
 pub(crate) struct Artifacts<'a> {
     records: &'a [Artifact],
-    config: &'a Config,
-    /// Every record's template value by id, as `get_artifact` finds it (made once per build).
-    views: Option<&'a BTreeMap<String, Value>>,
+    /// Every record's template value (what `get_artifact` finds), made by the first page that
+    /// needs them.
+    views: OnceLock<Vec<Value>>,
     histories: Box<dyn Fn() -> Histories<'a> + Sync + 'a>,
     made: OnceLock<Histories<'a>>,
 }
 
 impl<'a> Artifacts<'a> {
     pub(crate) fn new(
-        artifacts: &'a [Artifact],
-        config: &'a Config,
-        views: Option<&'a BTreeMap<String, Value>>,
+        records: &'a [Artifact],
         histories: Box<dyn Fn() -> Histories<'a> + Sync + 'a>,
     ) -> Self {
         Self {
-            records: artifacts,
-            config,
-            views,
+            records,
+            views: OnceLock::new(),
             histories,
             made: OnceLock::new(),
         }
     }
 
-    /// A record's template value.
-    fn view(&self, id: &str) -> Result<Value, Option<crate::diagnostic::Diagnostic>> {
-        self.views
-            .and_then(|views| views.get(id))
-            .cloned()
-            .ok_or_else(|| {
-                Some(crate::diagnostic::Diagnostic::error(format!(
-                    "artifact `{id}` is not known yet"
-                )))
-            })
+    /// The template value of the record at `i`.
+    fn view(&self, i: usize) -> Value {
+        self.views.get_or_init(|| views(self.records))[i].clone()
     }
 }
 
@@ -189,7 +181,7 @@ impl kind::Kind for Artifacts<'_> {
                         PAGE,
                         &super::page_url(&a.id),
                         vec![
-                            ("artifact", self.view(&a.id)?),
+                            ("artifact", self.view(*i)),
                             ("status_history", Value::from_serializable(history)),
                         ],
                     )
@@ -198,13 +190,11 @@ impl kind::Kind for Artifacts<'_> {
             Work::Record(i) => Ok(Body::Bytes(machine::record(&self.records[*i]))),
             Work::Intoto(i) => Ok(Body::Bytes(machine::intoto(&self.records[*i]))),
             Work::Index => Ok(Body::Bytes(machine::index(self.records))),
-            Work::Feed => Ok(Body::Bytes(atom(self.records, self.config).into_bytes())),
+            Work::Feed => Ok(Body::Bytes(
+                atom(self.records, templates.config()).into_bytes(),
+            )),
             Work::List(filter) => {
-                let listed = filter
-                    .members
-                    .iter()
-                    .map(|&i| self.view(&self.records[i].id))
-                    .collect::<Result<Vec<Value>, _>>()?;
+                let listed: Vec<Value> = filter.members.iter().map(|&i| self.view(i)).collect();
                 templates.render(
                     LIST,
                     &filter.url(),
@@ -213,6 +203,30 @@ impl kind::Kind for Artifacts<'_> {
             }
             Work::File(origin) => Ok(Body::Copy(origin.clone())),
         }
+    }
+
+    fn search(&self) -> Vec<SearchRecord<'_>> {
+        self.records
+            .iter()
+            .map(|a| {
+                let kind = serde_json::to_value(a.kind).unwrap_or_default();
+                let words = [
+                    a.claim.as_deref().unwrap_or(""),
+                    a.id.as_str(),
+                    kind.as_str().unwrap_or(""),
+                    a.status.as_str(),
+                ]
+                .join(" ");
+                SearchRecord {
+                    title: a.title.clone(),
+                    url: UrlPath::new(super::page_url(&a.id)),
+                    kind: "artifact",
+                    summary: Summary::Clip(a.summary.clone()),
+                    words,
+                    body: None,
+                }
+            })
+            .collect()
     }
 }
 

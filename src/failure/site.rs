@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use tera::Value;
 
 use super::{FailureReport, Named as _};
-use crate::kind::{self, Claim, Job, Made, Output, Rendered, Templates, UrlPath};
+use crate::kind::{
+    self, Claim, Job, Made, Output, Rendered, SearchRecord, Summary, Templates, UrlPath,
+};
 use crate::load::Origin;
 
 /// The failure reports as a content kind.
@@ -116,6 +118,34 @@ impl kind::Kind for Reports<'_> {
                 "a failure report was asked to render another kind's output",
             ))),
         }
+    }
+
+    fn search(&self) -> Vec<SearchRecord<'_>> {
+        let mut out = vec![];
+        if !self.reports.is_empty() {
+            out.push(SearchRecord {
+                title: "Failure reports".to_owned(),
+                url: UrlPath::new(INDEX_URL),
+                kind: "section",
+                summary: Summary::Text(
+                    "Negative results, incidents and retractions, published as first-class pages"
+                        .to_owned(),
+                ),
+                words: String::new(),
+                body: None,
+            });
+        }
+        for r in self.reports {
+            out.push(SearchRecord {
+                title: r.title.clone(),
+                url: UrlPath::new(FailureReport::url(&r.id)),
+                kind: "failure",
+                summary: r.outcome.clone().map_or(Summary::Body, Summary::Clip),
+                words: r.categories.join(" "),
+                body: Some(Box::new(|| r.doc.content.html.unpack())),
+            });
+        }
+        out
     }
 }
 

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{Entry, Ledger, merkle, tiles};
-use crate::kind::{self, Claim, Job, Made, Output, Rendered, Templates, UrlPath};
+use crate::kind::{
+    self, Claim, Job, Made, Output, Rendered, SearchRecord, Summary, Templates, UrlPath,
+};
 
 /// The run ledgers as a content kind: each ledger's run pages (`ledger.html`) and published
 /// files (entries, checkpoints, tiles, proofs), and the index of every run (`ledger_list.html`,
@@ -141,6 +143,24 @@ impl kind::Kind for Ledgers<'_> {
                 "a run ledger was asked to render another kind's output",
             ))),
         }
+    }
+
+    fn search(&self) -> Vec<SearchRecord<'_>> {
+        self.0
+            .iter()
+            .map(|l| SearchRecord {
+                title: l.title.clone(),
+                url: UrlPath::new(page_url(&l.name, 1)),
+                kind: "ledger",
+                summary: Summary::Text(format!(
+                    "Run ledger `{}`: {} entries, each verifiable against its signed checkpoint",
+                    l.name,
+                    l.entries.len()
+                )),
+                words: format!("{} {}", l.origin, l.actors.join(" ")),
+                body: None,
+            })
+            .collect()
     }
 }
 

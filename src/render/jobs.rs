@@ -3,7 +3,8 @@
 use rayon::prelude::*;
 
 use super::context::{self, SectionView, View};
-use super::plan::{Job, Made, Plan, kinds, made};
+use super::kinds::kinds;
+use super::plan::{Job, Made, Plan, made};
 use super::templates::{ThemeTemplates, base_context, require_template};
 use super::views::Views;
 use super::{feeds, search};
@@ -44,8 +45,8 @@ pub(crate) fn some<T: Send>(
     let section_values = &views.sections;
     // Built by the first of its files rendered, for all of them.
     let search_index = std::sync::OnceLock::new();
-    let kinds = kinds(site, theme, config);
-    let templates = ThemeTemplates(theme);
+    let kinds = kinds(site);
+    let templates = ThemeTemplates(theme, config);
     plan.jobs
         .par_iter()
         .filter_map(|(path, job)| {

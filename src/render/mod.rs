@@ -6,6 +6,7 @@ pub(crate) mod feeds;
 pub(crate) mod search;
 
 mod jobs;
+mod kinds;
 mod plan;
 mod templates;
 mod views;

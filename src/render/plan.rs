@@ -4,46 +4,25 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::kinds::kinds;
 use super::search;
 use super::templates::ThemeTemplates;
 use crate::config::Config;
 use crate::diagnostic::Diagnostics;
 use crate::fingerprint::Assets;
 pub(crate) use crate::kind::Made;
-use crate::kind::{self, Claim, Kind, UrlPath};
+use crate::kind::{self, Claim, UrlPath};
 use crate::load::Origin;
 use crate::model::Site;
 use crate::theme::{SYNTAX_CSS, Theme};
 use crate::url::output_file;
 
-/// The content kinds, in the order their outputs claim paths. A kind is registered by one line
-/// here; the plan and the link targets are derived from this list.
-pub(crate) fn kinds<'a>(
-    site: &'a Site,
-    theme: &'a Theme,
-    config: &'a Config,
-) -> Vec<Box<dyn Kind + 'a>> {
-    vec![
-        Box::new(crate::artifact::site::Artifacts::new(
-            &site.artifacts,
-            config,
-            theme.lookups.artifacts.get(),
-            Box::new(|| crate::ledger::site::status_histories(&site.ledgers)),
-        )),
-        Box::new(crate::ledger::site::Ledgers(&site.ledgers)),
-        Box::new(crate::failure::site::Reports::new(
-            &site.failures,
-            site.keeps_records(),
-        )),
-    ]
-}
-
 /// Paths the build writes besides pages, sections, aliases and static files, for this theme;
 /// links to them are valid.
 pub fn link_targets(config: &Config, site: &Site, theme: &Theme) -> Vec<String> {
     let mut out = generated_paths(config);
-    let templates = ThemeTemplates(theme);
-    for kind in kinds(site, theme, config) {
+    let templates = ThemeTemplates(theme, config);
+    for kind in kinds(site) {
         out.extend(
             kind.link_targets(&templates)
                 .into_iter()
@@ -297,8 +276,8 @@ fn plan(
         };
         claims.push((output_file(&alias.from), Job::Alias(i), claim));
     }
-    let templates = ThemeTemplates(theme);
-    for (k, kind) in kinds(site, theme, config).iter().enumerate() {
+    let templates = ThemeTemplates(theme, config);
+    for (k, kind) in kinds(site).iter().enumerate() {
         for out in kind.outputs(&templates) {
             claims.push((out.url.output_file(), Job::Kind(k, out.job), out.claim));
         }

@@ -200,68 +200,39 @@ pub(crate) fn document_entry(doc: &Document, kind: Kind) -> Arc<Entry> {
     ))
 }
 
-/// The entries of the records, in a stable order: artifacts, run ledgers, failure reports.
+/// The entries of the content kinds, in the order they are registered.
 fn record_entries(site: &Site) -> Vec<Entry> {
     let mut out = Vec::new();
-    for a in &site.artifacts {
-        let kind = serde_json::to_value(a.kind).unwrap_or_default();
-        let text = [
-            a.claim.as_deref().unwrap_or(""),
-            a.id.as_str(),
-            kind.as_str().unwrap_or(""),
-            a.status.as_str(),
-        ]
-        .join(" ");
-        out.push(Entry::new(
-            &a.title,
-            &crate::artifact::page_url(&a.id),
-            "artifact",
-            &clip(&a.summary, SUMMARY_CHARS),
-            &text,
-        ));
-    }
-    for l in site.ledgers.iter() {
-        out.push(Entry::new(
-            &l.title,
-            &crate::ledger::site::page_url(&l.name, 1),
-            "ledger",
-            &format!(
-                "Run ledger `{}`: {} entries, each verifiable against its signed checkpoint",
-                l.name,
-                l.entries.len()
-            ),
-            &format!("{} {}", l.origin, l.actors.join(" ")),
-        ));
-    }
-    if !site.failures.is_empty() {
-        out.push(Entry::new(
-            "Failure reports",
-            "/failures/",
-            "section",
-            "Negative results, incidents and retractions, published as first-class pages",
-            "",
-        ));
-    }
-    for r in &site.failures {
-        let body = plain_text(&r.doc.content.html.unpack(), Code::Keep);
-        let summary = clip(r.outcome.as_deref().unwrap_or(&body), SUMMARY_CHARS);
-        out.push(Entry::new(
-            &r.title,
-            &crate::failure::FailureReport::url(&r.id),
-            "failure",
-            &summary,
-            &format!("{} {body}", r.categories.join(" ")),
-        ));
+    for kind in super::kinds::kinds(site) {
+        for r in kind.search() {
+            let body = r.body.map(|html| plain_text(&html(), Code::Keep));
+            let summary = match r.summary {
+                crate::kind::Summary::Text(s) => s,
+                crate::kind::Summary::Clip(s) => clip(&s, SUMMARY_CHARS),
+                crate::kind::Summary::Body => clip(body.as_deref().unwrap_or(""), SUMMARY_CHARS),
+            };
+            let text = match &body {
+                Some(body) => format!("{} {body}", r.words),
+                None => r.words,
+            };
+            out.push(Entry::new(
+                &r.title,
+                &r.url.into_string(),
+                r.kind,
+                &summary,
+                &text,
+            ));
+        }
     }
     out
 }
 
-/// How many records the index lists besides the documents.
+/// How many entries the content kinds add besides the documents.
 fn record_count(site: &Site) -> usize {
-    site.artifacts.len()
-        + site.ledgers.len()
-        + usize::from(!site.failures.is_empty())
-        + site.failures.len()
+    super::kinds::kinds(site)
+        .iter()
+        .map(|k| k.search().len())
+        .sum()
 }
 
 /// How many files of each kind the index of `site` has: it depends on the number of documents

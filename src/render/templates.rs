@@ -8,9 +8,13 @@ use crate::model::Body;
 use crate::theme::Theme;
 
 /// The theme's templates as a content kind sees them.
-pub(super) struct ThemeTemplates<'a>(pub(super) &'a Theme);
+pub(super) struct ThemeTemplates<'a>(pub(super) &'a Theme, pub(super) &'a crate::config::Config);
 
 impl crate::kind::Templates for ThemeTemplates<'_> {
+    fn config(&self) -> &crate::config::Config {
+        self.1
+    }
+
     fn has(&self, name: &str) -> bool {
         self.0.has(name) || self.0.is_broken(name)
     }
