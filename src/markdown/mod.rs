@@ -105,17 +105,10 @@ pub(crate) fn site_reusing(
         })
         .collect();
     let mut per_body = Vec::with_capacity(rendered.len());
-    let n_sections = site.sections.len();
-    let n_documents = n_sections + site.pages.len();
-    for (i, (content, ds)) in rendered.into_iter().enumerate() {
+    for ((content, ds), doc) in rendered.into_iter().zip(site.bodies_mut()) {
         per_body.push(ds);
-        let Some(content) = content else { continue };
-        if i < n_sections {
-            site.sections[i].doc.content = content;
-        } else if i < n_documents {
-            site.pages[i - n_sections].doc.content = content;
-        } else {
-            site.failures[i - n_documents].doc.content = content;
+        if let Some(content) = content {
+            doc.content = content;
         }
     }
     let links = check_links(site, env.config.links.internal, extra_paths);

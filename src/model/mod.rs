@@ -207,9 +207,24 @@ impl Site {
             .chain(self.pages.iter().map(|p| &p.doc))
     }
 
-    /// Every document with a rendered markdown body: sections, pages, then failure reports.
+    /// Every document with a rendered markdown body: sections, pages, then the records'
+    /// documents.
     pub fn bodies(&self) -> impl Iterator<Item = &Document> {
-        self.documents().chain(self.failures.iter().map(|f| &f.doc))
+        self.documents().chain(self.record_bodies())
+    }
+
+    /// The documents of records (failure reports), whose bodies are rendered like pages.
+    pub fn record_bodies(&self) -> impl Iterator<Item = &Document> {
+        self.failures.iter().map(|f| &f.doc)
+    }
+
+    /// [`Site::bodies`], to fill in.
+    pub fn bodies_mut(&mut self) -> impl Iterator<Item = &mut Document> {
+        self.sections
+            .iter_mut()
+            .map(|s| &mut s.doc)
+            .chain(self.pages.iter_mut().map(|p| &mut p.doc))
+            .chain(self.failures.iter_mut().map(|f| &mut f.doc))
     }
 }
 

@@ -429,7 +429,7 @@ fn stages<T: Target>(
             (state.site, state.structural) = parse::assemble(parsed, &state.sources, &state.config);
         }
         Reuse::Documents(_) if in_place => {
-            for doc in documents_mut(&mut state.site) {
+            for doc in state.site.bodies_mut() {
                 if !changed_rels.contains(&doc.rel) {
                     continue;
                 }
@@ -603,7 +603,7 @@ fn stages<T: Target>(
             .site
             .documents()
             .filter(|d| calls_any(&d.content, readers.as_ref()))
-            .chain(state.site.failures.iter().map(|f| &f.doc))
+            .chain(state.site.record_bodies())
             .map(|d| d.rel.clone())
             .collect(),
     };
@@ -888,18 +888,9 @@ pub(super) fn body_only(
 
 /// The rendered bodies of `site`, taken out of it, by source path.
 fn take_contents(site: &mut Site) -> HashMap<String, Content> {
-    documents_mut(site)
+    site.bodies_mut()
         .map(|doc| (doc.source.path.clone(), std::mem::take(&mut doc.content)))
         .collect()
-}
-
-/// Every document with a body, to fill in.
-pub(super) fn documents_mut(site: &mut Site) -> impl Iterator<Item = &mut Document> {
-    site.sections
-        .iter_mut()
-        .map(|s| &mut s.doc)
-        .chain(site.pages.iter_mut().map(|p| &mut p.doc))
-        .chain(site.failures.iter_mut().map(|f| &mut f.doc))
 }
 
 /// Whether an edit left the site's structure as it was: the same pages and sections in the

@@ -39,7 +39,7 @@ use crate::output;
 use crate::render::{self, Made};
 use crate::theme::{Theme, Used};
 
-use super::driver::{self, Fresh, How, Previous, Rendering, Reuse, State, Target, documents_mut};
+use super::driver::{self, Fresh, How, Previous, Rendering, Reuse, State, Target};
 pub use super::kept::File;
 use super::kept::Spill;
 
@@ -311,7 +311,7 @@ impl Kept {
         let edited = match previous {
             Previous::Nothing => None,
             Previous::Site(mut before) => {
-                for doc in documents_mut(site) {
+                for doc in site.bodies_mut() {
                     let known = self.bodies.get(&doc.source.path);
                     if known.is_some_and(|b| b.renders(doc)) {
                         if let Some(content) = before.remove(&doc.source.path) {
