@@ -1,7 +1,8 @@
 //! The interface a content kind plugs into the build through, in the manner of mdBook's
-//! renderer trait: what outputs it plans (path, job, what claims the path), which paths links
-//! may point at, and how it renders each job. The render stage derives the plan and the link
-//! targets from the kinds registered in `render::plan::kinds`, and knows nothing else of them.
+//! renderer trait: what outputs it plans (URL, job, what claims the path), which URLs links
+//! may point at, how it renders each job and what the search index lists of it. The render
+//! stage derives the plan, the link targets and the index's records from the kinds registered
+//! in `render::kinds`, and knows nothing else of them.
 //!
 //! This is a shared leaf: it names no stage, so a kind's module (which the model and the
 //! stages use) can implement it without a cycle. A kind reaches the theme only through

@@ -1,6 +1,6 @@
 // The summary the browser reads from a verified ledger line (themes/ancapex/static/js/
 // ledger-verify.js) is the one the build writes for the text served without JavaScript
-// (src/render/ledgers.rs `summary`): both are checked against tests/fixtures/ledger/
+// (src/ledger/site.rs `summary`): both are checked against tests/fixtures/ledger/
 // summaries.json, one or more cases per entry type, the Rust side by a unit test beside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

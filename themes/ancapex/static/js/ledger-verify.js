@@ -5,7 +5,7 @@
 // C2SP tlog-tiles (the few tiles on the path from the entry to the root, each fetched once for
 // the whole page) and checked against the checkpoint's root. The summary shown is read again
 // from that line, with the rules the build uses for the text served without JavaScript
-// (src/render/ledgers.rs `summary`, kept equal by tests/browser/ledger-summary.test.mjs): a
+// (src/ledger/site.rs `summary`, kept equal by tests/browser/ledger-summary.test.mjs): a
 // summary that is not the line's is replaced by the line's and the entry marked not verified.
 // Each entry is then marked verified or not verified. Without JavaScript the entries, the
 // checkpoint and the tiles are still there.
