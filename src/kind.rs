@@ -145,6 +145,14 @@ impl std::fmt::Debug for Job {
     }
 }
 
+/// A template value's fields by name, as the kinds and the render stage build them.
+pub(crate) type Map = std::collections::BTreeMap<&'static str, tera::Value>;
+
+/// An optional text as a template value: none when it is absent.
+pub(crate) fn opt_str(s: Option<&str>) -> tera::Value {
+    s.map_or_else(tera::Value::none, tera::Value::from)
+}
+
 /// What claims an output path, for reporting a clash at its cause.
 #[derive(Debug, Clone)]
 pub(crate) struct Claim {

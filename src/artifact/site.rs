@@ -2,7 +2,7 @@
 //! filtered lists, the records for machines, the feed, the records' files) and the values
 //! their templates see.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -11,12 +11,11 @@ use tera::Value;
 use super::{Artifact, FileEntry, Link, LinkRel, Status, machine};
 use crate::config::Config;
 use crate::kind::{
-    self, Body, Claim, Job, Made, Output, Rendered, SearchRecord, Summary, Templates, UrlPath,
+    self, Body, Claim, Job, Made, Map, Output, Rendered, SearchRecord, Summary, Templates, UrlPath,
+    opt_str,
 };
 use crate::load::Origin;
 use crate::text::escape_html;
-
-type Map = BTreeMap<&'static str, Value>;
 
 /// The `artifact.status` entries of the run ledgers, by the artifact id they name, as the
 /// artifact pages show them: made by the first page that needs them.
@@ -238,10 +237,6 @@ fn record_url(a: &Artifact) -> UrlPath {
 /// The in-toto statement of a record's version.
 fn intoto_url(a: &Artifact) -> UrlPath {
     UrlPath::new(format!("/artifacts/{}/{}.intoto.json", a.id, a.version))
-}
-
-fn opt_str(s: Option<&str>) -> Value {
-    s.map_or_else(Value::none, Value::from)
 }
 
 /// Every artifact's template value, in the records' order.

@@ -1,13 +1,12 @@
 //! Failure reports on the site: the failure kind's outputs (a page per report, the index at
 //! `/failures/`, the reports' evidence files) and the values their templates see.
 
-use std::collections::BTreeMap;
-
 use tera::Value;
 
 use super::{FailureReport, Named as _};
 use crate::kind::{
-    self, Claim, Job, Made, Output, Rendered, SearchRecord, Summary, Templates, UrlPath,
+    self, Claim, Job, Made, Map, Output, Rendered, SearchRecord, Summary, Templates, UrlPath,
+    opt_str,
 };
 use crate::load::Origin;
 
@@ -147,12 +146,6 @@ impl kind::Kind for Reports<'_> {
         }
         out
     }
-}
-
-type Map = BTreeMap<&'static str, Value>;
-
-fn opt_str(s: Option<&str>) -> Value {
-    s.map_or_else(Value::none, Value::from)
 }
 
 /// An artifact a failure report names (`<id>` or `<id>@<version>`), with its page.

@@ -9,13 +9,8 @@ use std::sync::Arc;
 use tera::Value;
 
 use crate::config::Config;
+use crate::kind::{Map, opt_str};
 use crate::model::{Document, Heading, Packed, Page, Section, Site};
-
-type Map = BTreeMap<&'static str, Value>;
-
-fn opt_str(s: Option<&str>) -> Value {
-    s.map_or_else(Value::none, Value::from)
-}
 
 fn document(doc: &Document, config: &Config) -> Map {
     let m = &doc.meta;
