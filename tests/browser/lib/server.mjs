@@ -99,6 +99,12 @@ export async function serve(root) {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    // Stops listening and drops every connection, idle or not: a browser context that is still
+    // open keeps sockets that `close` alone would wait on for ever.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      }),
   };
 }
