@@ -21,6 +21,11 @@ pub const THEMES: &str = "themes";
 /// Every folder of inputs under the root, as a site is edited (what `serve` watches).
 pub const INPUTS: [&str; 5] = [CONTENT, ARTIFACTS, THEMES, TEMPLATES, STATIC];
 
+/// The template of the shortcode `name`, under `templates/`.
+pub fn shortcode_template(name: &str) -> String {
+    format!("shortcodes/{name}.html")
+}
+
 /// `content/` of the site at `root`.
 pub fn content(root: &Path) -> PathBuf {
     root.join(CONTENT)

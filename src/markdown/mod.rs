@@ -657,7 +657,7 @@ fn at_the_call(d: Diagnostic, call: &shortcode::Call, source: &Arc<SourceText>) 
     let end = call.body.as_ref().map_or(call.span.end, |b| b.start);
     let opening = source.text[call.span.start..end].trim_end();
     let template = d.place().map_or_else(
-        || format!("`{}`", crate::theme::shortcode_template(&call.name)),
+        || format!("`{}`", crate::layout::shortcode_template(&call.name)),
         |p| format!("`{p}`"),
     );
     let mut moved = Diagnostic::error(d.message)

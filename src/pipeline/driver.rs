@@ -828,7 +828,7 @@ fn calls_any(content: &Content, templates: Option<&BTreeSet<String>>) -> bool {
     content
         .shortcodes
         .iter()
-        .any(|name| templates.is_none_or(|t| t.contains(&theme::shortcode_template(name))))
+        .any(|name| templates.is_none_or(|t| t.contains(&crate::layout::shortcode_template(name))))
 }
 
 /// Each template's text by name.

@@ -258,11 +258,6 @@ impl Theme {
     }
 }
 
-/// The template of the shortcode `name`.
-pub(crate) fn shortcode_template(name: &str) -> String {
-    format!("shortcodes/{name}.html")
-}
-
 impl Shortcodes for Theme {
     fn names(&self) -> Vec<String> {
         self.tera
@@ -283,7 +278,7 @@ impl Shortcodes for Theme {
         }
         ctx.insert("nth", &call.nth);
         ctx.insert("current_path", call.page_url);
-        Theme::render(self, &shortcode_template(call.name), &ctx)
+        Theme::render(self, &crate::layout::shortcode_template(call.name), &ctx)
     }
 }
 

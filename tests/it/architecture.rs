@@ -27,10 +27,6 @@ const KNOWN_CYCLES: &[(&str, &str)] = &[
     // that settle pending failures.
     ("failure", "ledger"),
     ("ledger", "failure"),
-    // The theme names shortcode calls and escapes with `markdown`; `markdown` renders
-    // shortcodes through the theme.
-    ("theme", "markdown"),
-    ("markdown", "theme"),
 ];
 
 /// Who uses whom: module name to the module names it uses.
