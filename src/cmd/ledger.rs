@@ -63,14 +63,14 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
                 actor: &actor,
                 refs: &refs,
             };
-            let outcome = command::append(root, &name, &new, now)?;
+            let outcome = command::append(root, &name, &new, &reports(root)?, now)?;
             if let Some(e) = outcome.ledger.as_ref().and_then(|l| l.entries.last()) {
                 println!("appended seq {} ({}) to ledger `{name}`", e.seq, e.kind);
             }
             outcome
         }
         LedgerCommand::Sign { name, key } => {
-            let (outcome, signed) = command::sign(root, &name, &key)?;
+            let (outcome, signed) = command::sign(root, &name, &key, &reports(root)?)?;
             match signed {
                 Some(command::Signed::Wrote(path, size)) => {
                     let rel = path.strip_prefix(root).unwrap_or(&path);
@@ -88,7 +88,7 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
             outcome
         }
         LedgerCommand::Proof { name, seq } => {
-            let outcome = command::verify(root, &name)?;
+            let outcome = command::verify(root, &name, &reports(root)?)?;
             if let Some(l) = outcome
                 .ledger
                 .as_ref()
@@ -107,7 +107,7 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
             outcome
         }
         LedgerCommand::Verify { name } => {
-            let outcome = command::verify(root, &name)?;
+            let outcome = command::verify(root, &name, &reports(root)?)?;
             if let Some(l) = outcome
                 .ledger
                 .as_ref()
@@ -120,4 +120,10 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
     };
     report::diagnostics(&outcome.diagnostics, Format::Human, look);
     Ok(Outcome::problems_if(outcome.diagnostics.has_errors()))
+}
+
+/// The failure reports a build of the site would publish, which settle a ledger's pending
+/// failures.
+fn reports(root: &Path) -> ancapex::Result<Vec<ancapex::ledger::Citing>> {
+    ancapex::failure::citing(root)
 }

@@ -268,6 +268,15 @@ impl FailureReport {
         format!("/failures/{id}/")
     }
 
+    /// The report as the ledgers see it, settling the failures it cites.
+    pub fn citing(&self) -> crate::ledger::Citing {
+        crate::ledger::Citing {
+            id: self.id.clone(),
+            url: Self::url(&self.id),
+            ledger_refs: self.ledger_refs.clone(),
+        }
+    }
+
     /// Where an evidence file is published: its digest is in the path, like artifact files.
     pub fn evidence_url(&self, e: &Evidence) -> String {
         let name = e.path.rsplit('/').next().unwrap_or(&e.path);
@@ -278,6 +287,17 @@ impl FailureReport {
     pub fn open_actions(&self) -> usize {
         self.actions.iter().filter(|a| a.state.is_open()).count()
     }
+}
+
+/// The reports a build of the site at `root` would publish, as the ledgers see them: the
+/// `ledger` commands settle a ledger's pending failures with them, as a build does. The
+/// reports' own problems are left to `check`.
+pub fn citing(root: &std::path::Path) -> crate::Result<Vec<crate::ledger::Citing>> {
+    let real = std::fs::canonicalize(root).map_err(crate::fs::io("could not find", root))?;
+    let tree = crate::load::Tree::new(root, &real);
+    let files = crate::load::failures(tree, &mut Diagnostics::new())?;
+    let (published, _) = reports(&files, &[], &NoLedgers, Drafts::Exclude);
+    Ok(published.iter().map(FailureReport::citing).collect())
 }
 
 /// Parses and checks every report, resolves its references, and checks that every retracted

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::note::{Signer, Verifier};
-use super::{Known, Ledger, checkpoint::Checkpoint, merkle};
+use super::{Citing, Known, Ledger, checkpoint::Checkpoint, merkle};
 use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Existing, Malformed, Missing, Result};
 use crate::fs::io;
@@ -152,8 +152,9 @@ pub struct Outcome {
     pub diagnostics: Diagnostics,
 }
 
-/// Reads and verifies ledger `name`, with the site's artifact ids and failure reports.
-pub fn verify(root: &Path, name: &str) -> Result<Outcome> {
+/// Reads and verifies ledger `name`, with the site's artifact ids and failure report files;
+/// `reports` are the reports a build would publish, which settle its pending failures.
+pub fn verify(root: &Path, name: &str, reports: &[Citing]) -> Result<Outcome> {
     let dir = folder(root, name);
     if !dir.is_dir() {
         return Err(Error::Missing(Missing::Ledger {
@@ -165,35 +166,29 @@ pub fn verify(root: &Path, name: &str) -> Result<Outcome> {
     let real = real_root(root)?;
     let tree = crate::load::Tree::new(root, &real);
     let files = crate::load::ledger(tree, &dir, name.to_owned(), &mut diagnostics)?;
-    verify_files(root, &files, diagnostics)
+    verify_files(root, &files, reports, diagnostics)
 }
 
 /// Verifies `files` against the site's artifact ids and failure reports, after the
 /// diagnostics from reading them.
-fn verify_files(root: &Path, files: &LedgerFiles, mut diagnostics: Diagnostics) -> Result<Outcome> {
+fn verify_files(
+    root: &Path,
+    files: &LedgerFiles,
+    reports: &[Citing],
+    mut diagnostics: Diagnostics,
+) -> Result<Outcome> {
     let real = real_root(root)?;
     let tree = crate::load::Tree::new(root, &real);
-    let reports = crate::load::failure_report_ids(tree)?;
+    let report_ids = crate::load::failure_report_ids(tree)?;
     let artifacts = artifact_ids(root)?;
     let known = Known {
-        failure_reports: &reports,
+        failure_reports: &report_ids,
         artifacts: &artifacts,
     };
     let (mut ledger, ds) = super::verify(files, &known);
     diagnostics.extend(ds);
     // The reports that would be published settle its pending failures, as in a build.
-    let mut read = Diagnostics::new();
-    let failures = crate::load::failures(tree, &mut read)?;
-    let (published, _) = crate::failure::reports(
-        &failures,
-        &[],
-        &crate::failure::NoLedgers,
-        crate::config::Drafts::Exclude,
-    );
-    let cited = published
-        .iter()
-        .map(|r| (r.id.as_str(), r.ledger_refs.as_slice()));
-    diagnostics.extend(super::settle(ledger.as_mut_slice(), cited));
+    diagnostics.extend(super::settle(ledger.as_mut_slice(), reports));
     diagnostics.normalize();
     Ok(Outcome {
         ledger,
@@ -245,10 +240,16 @@ fn lock(dir: &Path) -> Result<Lock> {
 
 /// Appends one entry: fills seq, prev and ts, checks the whole ledger with the new line, then
 /// writes it under a lock and fsyncs. With errors nothing is written.
-pub fn append(root: &Path, name: &str, new: &Append<'_>, now: jiff::Timestamp) -> Result<Outcome> {
+pub fn append(
+    root: &Path,
+    name: &str,
+    new: &Append<'_>,
+    reports: &[Citing],
+    now: jiff::Timestamp,
+) -> Result<Outcome> {
     let dir = folder(root, name);
     let _lock = lock(&dir)?;
-    let before = verify(root, name)?;
+    let before = verify(root, name, reports)?;
     let Some(ledger) = before.ledger.filter(|_| !before.diagnostics.has_errors()) else {
         return Ok(Outcome {
             ledger: None,
@@ -277,7 +278,7 @@ pub fn append(root: &Path, name: &str, new: &Append<'_>, now: jiff::Timestamp) -
     let shown = crate::fs::rel_path(root, &path);
     let combined = format!("{}{text}\n", ledger.bytes);
     files.entries = Some(crate::diagnostic::SourceText::new(shown, combined));
-    let after = verify_files(root, &files, diagnostics)?;
+    let after = verify_files(root, &files, reports, diagnostics)?;
     if after.diagnostics.has_errors() {
         return Ok(Outcome {
             ledger: None,
@@ -304,14 +305,19 @@ pub enum Signed {
 
 /// Signs a checkpoint of the whole ledger with the private key in `key_file`, after checking
 /// it verifies and is consistent with the newest checkpoint.
-pub fn sign(root: &Path, name: &str, key_file: &Path) -> Result<(Outcome, Option<Signed>)> {
+pub fn sign(
+    root: &Path,
+    name: &str,
+    key_file: &Path,
+    reports: &[Citing],
+) -> Result<(Outcome, Option<Signed>)> {
     let signer = Signer::parse(&crate::fs::read_to_string(key_file)?).map_err(|reason| {
         Error::Malformed(Malformed::LedgerKey {
             path: key_file.to_path_buf(),
             reason,
         })
     })?;
-    let outcome = verify(root, name)?;
+    let outcome = verify(root, name, reports)?;
     let Some(ledger) = outcome
         .ledger
         .as_ref()
@@ -355,7 +361,7 @@ pub fn sign(root: &Path, name: &str, key_file: &Path) -> Result<(Outcome, Option
     file.write_all(signer.sign(&cp.text()).as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(io("could not write", &path))?;
-    let again = verify(root, name)?;
+    let again = verify(root, name, reports)?;
     Ok((again, Some(Signed::Wrote(path, size))))
 }
 

@@ -65,8 +65,20 @@ pub struct Ledger {
 pub struct Settled {
     /// The report's id (`artifacts/failures/<id>.md`).
     pub id: String,
-    /// Whether the report is published in this build (else it is a draft, not linked).
-    pub published: bool,
+    /// The report's page, when it is published in this build (else it is a draft, not
+    /// linked).
+    pub url: Option<String>,
+}
+
+/// A published failure report, as the ledgers see it: what it cites and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citing {
+    /// The report's id.
+    pub id: String,
+    /// Its page's URL.
+    pub url: String,
+    /// The ledger entries it cites (`ledger:<name>#<seq>`).
+    pub ledger_refs: Vec<String>,
 }
 
 /// One ledger line.
@@ -492,18 +504,15 @@ fn cross_check(
 /// Settles the `failure` entries of every ledger: the report of one is the report its line
 /// names, or (for `pending`) a published report that cites it in `ledger_refs`, or the report
 /// a later `correction` of it names (which wins over the others). Returns the warnings of the
-/// entries still pending. `published` gives each published report's id and `ledger_refs`.
-pub fn settle<'a>(
-    ledgers: &mut [Ledger],
-    published: impl IntoIterator<Item = (&'a str, &'a [String])>,
-) -> Diagnostics {
-    let mut ids = BTreeSet::new();
+/// entries still pending. `published` are the reports published in this build, by id.
+pub fn settle(ledgers: &mut [Ledger], published: &[Citing]) -> Diagnostics {
+    let mut urls = BTreeMap::new();
     let mut cited: BTreeMap<&str, &str> = BTreeMap::new();
-    for (id, refs) in published {
-        ids.insert(id);
-        for r in refs {
+    for report in published {
+        urls.insert(report.id.as_str(), report.url.as_str());
+        for r in &report.ledger_refs {
             // The first report by id, as the reports are sorted.
-            cited.entry(r.as_str()).or_insert(id);
+            cited.entry(r.as_str()).or_insert(&report.id);
         }
     }
     let mut ds = Diagnostics::new();
@@ -530,8 +539,8 @@ pub fn settle<'a>(
                 .remove(&e.seq)
                 .or_else(|| cited.get(reference.as_str()).map(|id| (*id).to_owned()));
             if let Some(id) = id {
-                let published = ids.contains(id.as_str());
-                reports.insert(e.seq, Settled { id, published });
+                let url = urls.get(id.as_str()).map(|u| (*u).to_owned());
+                reports.insert(e.seq, Settled { id, url });
             }
         }
         for (seq, warning) in &l.pending {
@@ -882,7 +891,12 @@ mod tests {
             let (ledger, ds) = run(&ledger_files(bodies, None), &["gpu-loss"]);
             assert!(ds.is_empty(), "{ds:?}");
             let mut ledgers = vec![ledger.unwrap()];
-            let ds = settle(&mut ledgers, [("gpu-loss", cited)]);
+            let report = Citing {
+                id: "gpu-loss".to_owned(),
+                url: "/failures/gpu-loss/".to_owned(),
+                ledger_refs: cited.to_vec(),
+            };
+            let ds = settle(&mut ledgers, &[report]);
             let l = ledgers.pop().unwrap();
             (ds.iter().count(), l.reports.get(&1).map(|r| r.id.clone()))
         };

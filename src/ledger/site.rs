@@ -379,7 +379,7 @@ pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
         l.reports.get(&e.seq).map_or(Value::Null, |r| {
             json!({
                 "id": r.id,
-                "url": r.published.then(|| crate::failure::FailureReport::url(&r.id)),
+                "url": r.url,
             })
         })
     });

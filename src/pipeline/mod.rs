@@ -235,10 +235,11 @@ fn records(
     let (failures, ds) =
         failure::reports(&sources.failures, &site.artifacts, &ledgers, config.drafts);
     diagnostics.extend(ds);
-    let published = failures
+    let published: Vec<_> = failures
         .iter()
-        .map(|r| (r.id.as_str(), r.ledger_refs.as_slice()));
-    diagnostics.extend(ledger::settle(&mut ledgers, published));
+        .map(failure::FailureReport::citing)
+        .collect();
+    diagnostics.extend(ledger::settle(&mut ledgers, &published));
     site.failures = failures;
     // Shared with the theme's `get_ledger`, which outlives this borrow of the site.
     site.ledgers = ledgers.into();
