@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod failure;
 pub mod fingerprint;
+pub mod front_matter;
 mod fs;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]

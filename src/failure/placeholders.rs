@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::sync::{Arc, LazyLock};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
-use crate::parse::front_matter;
+use crate::front_matter;
 
 /// The report template, as `new failure` writes it.
 pub const TEMPLATE: &str = include_str!("template.md");

@@ -8,7 +8,7 @@ use toml_edit::{DocumentMut, Value};
 
 use super::{Named as _, ReportType, TEMPLATE};
 use crate::error::{Error, Existing, Malformed, Missing, Result};
-use crate::parse::front_matter;
+use crate::front_matter;
 
 /// What `new failure` was asked for.
 #[derive(Debug, Clone, Default)]

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use crate::diagnostic::{Diagnostic, SourceText};
 
-use crate::parse::front_matter::Date;
+use crate::front_matter::Date;
 
 /// The front matter of `artifacts/failures/<id>.md`, as written.
 #[derive(Debug, Deserialize)]

@@ -160,7 +160,7 @@ fn artifact_ref(text: &str) -> Value {
 /// The `report` value templates see. Text is left for Tera to escape; the body is the markdown
 /// stage's HTML.
 pub(crate) fn view(r: &FailureReport) -> Value {
-    let date = |d: Option<&crate::parse::front_matter::Date>| {
+    let date = |d: Option<&crate::front_matter::Date>| {
         d.map_or_else(Value::none, |d| Value::from(d.to_string()))
     };
     let mut v = Map::new();

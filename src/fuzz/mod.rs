@@ -91,8 +91,8 @@ fn text(data: &[u8]) -> Option<&str> {
 pub fn front_matter(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let source = SourceText::new("content/page.md", text);
-    if let Ok(split) = crate::parse::front_matter::split(text) {
-        let _ = crate::parse::front_matter::parse(&source, &split);
+    if let Ok(split) = crate::front_matter::split(text) {
+        let _ = crate::front_matter::parse(&source, &split);
     }
 }
 

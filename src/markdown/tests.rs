@@ -3,7 +3,7 @@ use std::path::Path;
 
 use super::*;
 use crate::config::{self, Overrides};
-use crate::parse::front_matter::FrontMatter;
+use crate::front_matter::FrontMatter;
 use crate::text::markdown::{first_heading, untrusted};
 
 struct Fake;

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::diagnostic::SourceText;
-use crate::parse::front_matter::{FrontMatter, SortBy};
+use crate::front_matter::{FrontMatter, SortBy};
 
 /// A heading in a table of contents.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

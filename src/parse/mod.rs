@@ -1,8 +1,6 @@
 //! The second stage: front matter, URLs, sections and their page lists. No markdown is
 //! rendered here; the result says where every page goes and in which order.
 
-pub mod front_matter;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -10,10 +8,10 @@ use rayon::prelude::*;
 
 use crate::config::{Config, Drafts};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
+use crate::front_matter::{self, SortBy};
 use crate::load::{Origin, SourceSet};
 use crate::model::{Alias, Content, Document, Page, Section, Site};
 use crate::url;
-use front_matter::SortBy;
 
 /// Parses every content file into the site's structure.
 pub fn site(sources: &SourceSet, config: &Config) -> (Site, Diagnostics) {

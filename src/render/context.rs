@@ -55,7 +55,7 @@ fn document(doc: &Document, config: &Config) -> Map {
 
 /// Front matter or site `[extra]`, with dates as strings.
 pub(crate) fn extra(table: &toml::Table) -> Value {
-    let json = crate::parse::front_matter::toml_to_json(&toml::Value::Table(table.clone()));
+    let json = crate::front_matter::toml_to_json(&toml::Value::Table(table.clone()));
     Value::from_serializable(&json)
 }
 

@@ -42,7 +42,7 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
             .updated
             .as_ref()
             .or(d.meta.date.as_ref())
-            .map_or(0, crate::parse::front_matter::Date::timestamp)
+            .map_or(0, crate::front_matter::Date::timestamp)
     };
     let order = |a: &&Document, b: &&Document| key(b).cmp(&key(a)).then_with(|| a.rel.cmp(&b.rel));
     // The newest `feed_limit` first, without sorting every page (a serve session makes the feed
@@ -60,7 +60,7 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
         .and_then(|d| d.meta.updated.as_ref().or(d.meta.date.as_ref()))
         .map_or_else(
             || config.provenance.date(),
-            crate::parse::front_matter::Date::rfc3339,
+            crate::front_matter::Date::rfc3339,
         );
     let base = &config.base_url;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -89,12 +89,13 @@ pub(crate) fn atom(site: &Site, config: &Config) -> String {
             .meta
             .date
             .as_ref()
-            .map(crate::parse::front_matter::Date::rfc3339)
+            .map(crate::front_matter::Date::rfc3339)
             .unwrap_or_default();
-        let updated = d.meta.updated.as_ref().map_or_else(
-            || published.clone(),
-            crate::parse::front_matter::Date::rfc3339,
-        );
+        let updated = d
+            .meta
+            .updated
+            .as_ref()
+            .map_or_else(|| published.clone(), crate::front_matter::Date::rfc3339);
         let _ = write!(
             out,
             "  <entry>\n    <title>{}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{link}\"/>\n    <id>{link}</id>\n    <published>{published}</published>\n    <updated>{updated}</updated>\n    <author><name>{}</name></author>\n",

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ancapex::config::Overrides;
-use ancapex::parse::front_matter::{self, Date, FrontMatter, SortBy};
+use ancapex::front_matter::{self, Date, FrontMatter, SortBy};
 use proptest::prelude::*;
 use toml::Spanned;
 
