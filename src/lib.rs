@@ -13,6 +13,7 @@
 pub mod artifact;
 pub mod config;
 pub mod diagnostic;
+pub mod document;
 pub mod error;
 pub mod failure;
 pub mod fingerprint;

@@ -25,9 +25,9 @@ use serde::Serialize;
 use crate::artifact::{Artifact, Status};
 use crate::config::Drafts;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::document::Document;
 use crate::front_matter::Date;
 use crate::load::FailureFile;
-use crate::model::Document;
 pub use placeholders::TEMPLATE;
 pub use scaffold::{NewFailure, create};
 pub use schema::{Action, ActionState, ActionType, Cost};
@@ -357,7 +357,7 @@ fn document(file: &FailureFile, body: std::ops::Range<usize>, title: &str) -> Do
         meta: Arc::default(),
         title: title.to_owned(),
         url: FailureReport::url(&file.stem),
-        content: crate::model::Content::default(),
+        content: crate::document::Content::default(),
     }
 }
 

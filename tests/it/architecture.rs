@@ -12,15 +12,6 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
-/// Uses that still close a cycle, as `(user, used)`. This list may only shrink: a use closing a
-/// cycle that is not listed fails the test, and so does a listed one that no longer does.
-const KNOWN_CYCLES: &[(&str, &str)] = &[
-    // `model` is meant to be a leaf every stage shares, but it holds the failure reports,
-    // whose documents are `model::Document`s.
-    ("model", "failure"),
-    ("failure", "model"),
-];
-
 /// Who uses whom: module name to the module names it uses.
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
@@ -84,29 +75,14 @@ fn module_graph_has_no_cycles_between_top_level_modules() {
             add(c.into_iter().map(|m| format!("{folder}::{m}")).collect());
         }
     }
-    let known: BTreeSet<(String, String)> = KNOWN_CYCLES
+    let cycles: Vec<String> = found
         .iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-        .collect();
-    let new: Vec<String> = found
-        .iter()
-        .filter(|(edge, _)| !known.contains(*edge))
         .map(|((a, b), cycle)| format!("`{a}` uses `{b}`: {cycle}"))
         .collect();
-    let gone: Vec<String> = known
-        .iter()
-        .filter(|edge| !found.contains_key(*edge))
-        .map(|(a, b)| format!("(\"{a}\", \"{b}\")"))
-        .collect();
     assert!(
-        new.is_empty(),
+        cycles.is_empty(),
         "cycles between modules (a module may use only earlier stages and shared leaves):\n{}",
-        new.join("\n")
-    );
-    assert!(
-        gone.is_empty(),
-        "these known cycles are gone; take them off `KNOWN_CYCLES`:\n{}",
-        gone.join("\n")
+        cycles.join("\n")
     );
 }
 
