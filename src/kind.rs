@@ -2,7 +2,7 @@
 //! renderer trait: what outputs it plans (URL, job, what claims the path), which URLs links
 //! may point at, how it renders each job and what the search index lists of it. The render
 //! stage derives the plan, the link targets and the index's records from the kinds registered
-//! in `render::kinds`, and knows nothing else of them.
+//! in `records::kinds`, and knows nothing else of them.
 //!
 //! This is a shared leaf: it names no stage, so a kind's module (which the model and the
 //! stages use) can implement it without a cycle. A kind reaches the theme only through

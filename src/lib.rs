@@ -37,6 +37,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod provenance;
 pub mod publish;
+pub mod records;
 pub mod render;
 pub mod serve;
 pub mod signing;

@@ -70,21 +70,11 @@ pub struct Site {
     pub urls: BTreeMap<String, String>,
     /// Bundle and static files by output path, for link checks.
     pub files: BTreeMap<String, crate::load::Origin>,
-    /// The artifact registry.
-    pub artifacts: Vec<crate::artifact::Artifact>,
-    /// The run ledgers that verified.
-    pub ledgers: std::sync::Arc<[crate::ledger::Ledger]>,
-    /// The failure reports published by this build, by id.
-    pub failures: Vec<crate::failure::FailureReport>,
+    /// The records under `artifacts/`, checked.
+    pub records: crate::records::Records,
 }
 
 impl Site {
-    /// Whether the site publishes records (artifact records, run ledgers or failure reports):
-    /// only then has it a failure report index, and links to it.
-    pub fn keeps_records(&self) -> bool {
-        !self.artifacts.is_empty() || !self.ledgers.is_empty() || !self.failures.is_empty()
-    }
-
     /// Once the markdown stage has rendered every body: keeps of each document's source text
     /// only the front matter, which is all that later diagnostics point at.
     pub fn keep_front_matter_only(&mut self) {
@@ -111,12 +101,7 @@ impl Site {
     /// Every document with a rendered markdown body: sections, pages, then the records'
     /// documents.
     pub fn bodies(&self) -> impl Iterator<Item = &Document> {
-        self.documents().chain(self.record_bodies())
-    }
-
-    /// The documents of records (failure reports), whose bodies are rendered like pages.
-    pub fn record_bodies(&self) -> impl Iterator<Item = &Document> {
-        self.failures.iter().map(|f| &f.doc)
+        self.documents().chain(self.records.bodies())
     }
 
     /// [`Site::bodies`], to fill in.
@@ -125,7 +110,7 @@ impl Site {
             .iter_mut()
             .map(|s| &mut s.doc)
             .chain(self.pages.iter_mut().map(|p| &mut p.doc))
-            .chain(self.failures.iter_mut().map(|f| &mut f.doc))
+            .chain(self.records.bodies_mut())
     }
 }
 

@@ -26,7 +26,7 @@ use crate::model::{Content, Document, Site};
 use crate::output;
 use crate::render::{self, Made, Plan, Views};
 use crate::theme::{self, Theme, Used};
-use crate::{artifact, ledger, parse, provenance};
+use crate::{parse, provenance, records};
 
 /// What a run may reuse of the last one: the decision each of serve's strategies comes to.
 #[derive(Debug, Clone, Copy)]
@@ -450,9 +450,7 @@ fn stages<T: Target>(
                 return Ok(None);
             }
             // The records are as they were.
-            site.artifacts = std::mem::take(&mut state.site.artifacts);
-            site.ledgers = std::mem::take(&mut state.site.ledgers);
-            site.failures = std::mem::take(&mut state.site.failures);
+            site.records = std::mem::take(&mut state.site.records);
             replaced = Some(std::mem::replace(&mut state.site, site));
             state.structural = structural;
         }
@@ -462,23 +460,14 @@ fn stages<T: Target>(
     // Records: the artifact registry, the run ledgers and the failure reports.
     match reuse {
         Reuse::Fresh(_) => {
-            super::records(
-                &mut state.site,
-                &state.sources,
-                &state.config,
-                &mut state.recorded,
-            );
+            state.site.records =
+                records::check(&state.sources, state.config.drafts, &mut state.recorded);
         }
         Reuse::Records => {
-            let kept_records = state.site.keeps_records();
+            let kept_records = state.site.records.any();
             let mut recorded = Diagnostics::new();
-            super::records(
-                &mut state.site,
-                &state.sources,
-                &state.config,
-                &mut recorded,
-            );
-            if state.site.keeps_records() != kept_records {
+            state.site.records = records::check(&state.sources, state.config.drafts, &mut recorded);
+            if state.site.records.any() != kept_records {
                 // The first record came or the last went: every page's links to the failure
                 // report index change (`has_records`), so every stage runs again.
                 return Ok(None);
@@ -495,13 +484,13 @@ fn stages<T: Target>(
         }
         Reuse::Fresh(_) | Reuse::Records => {
             let cited = state.sources.content.iter().map(|c| &c.source);
-            let ds = super::cited_records(cited, &state.site, &state.sources);
+            let ds = records::cited(cited, &state.site.records, &state.sources);
             state.cited = HashMap::from([(String::new(), ds)]);
         }
         Reuse::Documents(_) => {
             for &i in &changed {
                 let file = &state.sources.content[i];
-                let cited = super::cited_records([&file.source], &state.site, &state.sources);
+                let cited = records::cited([&file.source], &state.site.records, &state.sources);
                 state.cited.insert(file.rel.clone(), cited);
             }
         }
@@ -511,9 +500,7 @@ fn stages<T: Target>(
     // Published records and ledgers, against a git revision (build and check).
     if !T::KEEPS {
         if let Some(rev) = super::frozen_against(overrides, &state.config) {
-            let frozen = artifact::frozen_since(root, &rev, &state.sources.artifacts)?;
-            state.recorded.extend(frozen);
-            let frozen = ledger::frozen_since(root, &rev, &state.sources.ledgers)?;
+            let frozen = records::frozen_since(root, &rev, &state.sources)?;
             state.recorded.extend(frozen);
         }
     }
@@ -603,7 +590,7 @@ fn stages<T: Target>(
             .site
             .documents()
             .filter(|d| calls_any(&d.content, readers.as_ref()))
-            .chain(state.site.record_bodies())
+            .chain(state.site.records.bodies())
             .map(|d| d.rel.clone())
             .collect(),
     };
@@ -817,7 +804,7 @@ fn cited_by_file(sources: &SourceSet, site: &Site) -> HashMap<String, Diagnostic
         .content
         .iter()
         .map(|c| {
-            let ds = super::cited_records([&c.source], site, sources);
+            let ds = records::cited([&c.source], &site.records, sources);
             (c.rel.clone(), ds)
         })
         .collect()

@@ -18,10 +18,7 @@ use crate::fingerprint::Assets;
 use crate::model::{Body, Rendered};
 use crate::output::{Summary, Written};
 use crate::policy::{self, Naming};
-use crate::{
-    artifact, failure, fingerprint, ledger, load, manifest, markdown, output, render, signing,
-    theme, verify,
-};
+use crate::{fingerprint, load, manifest, markdown, output, render, signing, theme, verify};
 
 /// What a build or check did.
 #[derive(Debug)]
@@ -213,49 +210,6 @@ fn frozen_against(overrides: &Overrides, config: &config::Config) -> Option<Stri
     }
 }
 
-/// The records stages, after parsing: the artifact registry, the run ledgers and the failure
-/// reports, checked against each other and put in the site.
-fn records(
-    site: &mut crate::model::Site,
-    sources: &load::SourceSet,
-    config: &config::Config,
-    diagnostics: &mut Diagnostics,
-) {
-    let (artifacts, ds) = artifact::registry(&sources.artifacts);
-    diagnostics.extend(ds);
-    site.artifacts = artifacts;
-    let artifact_ids = site.artifacts.iter().map(|a| a.id.clone()).collect();
-    let report_ids = sources.failures.iter().map(|f| f.stem.clone()).collect();
-    let known = ledger::Known {
-        failure_reports: &report_ids,
-        artifacts: &artifact_ids,
-    };
-    let (mut ledgers, ds) = ledger::check(&sources.ledgers, &known);
-    diagnostics.extend(ds);
-    let (failures, ds) =
-        failure::reports(&sources.failures, &site.artifacts, &ledgers, config.drafts);
-    diagnostics.extend(ds);
-    let published: Vec<_> = failures
-        .iter()
-        .map(failure::FailureReport::citing)
-        .collect();
-    diagnostics.extend(ledger::settle(&mut ledgers, &published));
-    site.failures = failures;
-    // Shared with the theme's `get_ledger`, which outlives this borrow of the site.
-    site.ledgers = ledgers.into();
-}
-
-/// The artifact references (`artifact:id@version`) in content files, checked against the
-/// registry.
-fn cited_records<'a>(
-    cited: impl IntoIterator<Item = &'a std::sync::Arc<crate::diagnostic::SourceText>>,
-    site: &crate::model::Site,
-    sources: &load::SourceSet,
-) -> Diagnostics {
-    let record_dirs = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
-    artifact::in_content(cited, &site.artifacts, &record_dirs)
-}
-
 /// The fingerprinted static files, the generated syntax stylesheet among them.
 fn static_files(
     sources: &load::SourceSet,
@@ -291,19 +245,14 @@ fn theme_for(
     );
 
     let generated = render::link_targets(config, site, &theme);
-    let views = artifact::site::views(&site.artifacts);
+    let artifacts = site.records.artifact_views();
+    let views: Vec<_> = artifacts.iter().map(|(_, v)| v.clone()).collect();
     theme.set_globals(&render::context::globals(config, site, &views));
-    let _ = theme.lookups.artifacts.set(
-        site.artifacts
-            .iter()
-            .map(|a| a.id.clone())
-            .zip(views)
-            .collect(),
-    );
+    let _ = theme.lookups.artifacts.set(artifacts.into_iter().collect());
     let _ = theme
         .lookups
         .ledgers
-        .set(render::ledger_views(&site.ledgers));
+        .set(render::ledger_views(&site.records.ledgers));
     let _ = theme.lookups.urls.set(site.urls.clone());
     let files = site.files.keys().cloned();
     let _ = theme.lookups.files.set(

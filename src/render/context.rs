@@ -269,7 +269,6 @@ pub(crate) fn globals(
     site: &crate::model::Site,
     views: &[Value],
 ) -> BTreeMap<&'static str, Value> {
-    let artifacts = &site.artifacts;
     let mut c = Map::new();
     c.insert("title", Value::from(config.title.as_str()));
     c.insert("description", Value::from(config.description.as_str()));
@@ -281,17 +280,13 @@ pub(crate) fn globals(
     g.insert("config", Value::from(c));
     let [names, filters] = crate::theme::RECORD_GLOBALS;
     g.insert(names, Value::from(views.to_vec()));
-    let filter_values: Vec<Value> = crate::artifact::site::filters(artifacts)
-        .iter()
-        .map(crate::artifact::site::Filter::value)
-        .collect();
-    g.insert(filters, Value::from(filter_values));
+    g.insert(filters, Value::from(site.records.artifact_filters()));
     g.insert(
         "serve",
         Value::from(config.mode == crate::config::Mode::Serve),
     );
     // Whether there is a failure report index to link to. Not a record global: it changes only
     // when the first record comes or the last goes, and then serve rebuilds everything.
-    g.insert("has_records", Value::from(site.keeps_records()));
+    g.insert("has_records", Value::from(site.records.any()));
     g
 }

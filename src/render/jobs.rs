@@ -3,7 +3,6 @@
 use rayon::prelude::*;
 
 use super::context::{self, SectionView, View};
-use super::kinds::kinds;
 use super::plan::{Job, Made, Plan, made};
 use super::templates::{ThemeTemplates, base_context, require_template};
 use super::views::Views;
@@ -13,6 +12,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::fingerprint::Assets;
 use crate::model::{Body, Site};
+use crate::records::kinds;
 use crate::theme::Theme;
 
 /// One output as `some` made it: its body or the template's problem, and the templates and
@@ -45,7 +45,7 @@ pub(crate) fn some<T: Send>(
     let section_values = &views.sections;
     // Built by the first of its files rendered, for all of them.
     let search_index = std::sync::OnceLock::new();
-    let kinds = kinds(site);
+    let kinds = kinds(&site.records);
     let templates = ThemeTemplates(theme, config);
     plan.jobs
         .par_iter()

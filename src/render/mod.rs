@@ -6,7 +6,6 @@ pub(crate) mod feeds;
 pub(crate) mod search;
 
 mod jobs;
-mod kinds;
 mod plan;
 mod templates;
 mod views;

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::kinds::kinds;
 use super::search;
 use super::templates::ThemeTemplates;
 use crate::config::Config;
@@ -14,6 +13,7 @@ pub(crate) use crate::kind::Made;
 use crate::kind::{self, Claim, UrlPath};
 use crate::load::Origin;
 use crate::model::Site;
+use crate::records::kinds;
 use crate::theme::{SYNTAX_CSS, Theme};
 use crate::url::output_file;
 
@@ -22,7 +22,7 @@ use crate::url::output_file;
 pub fn link_targets(config: &Config, site: &Site, theme: &Theme) -> Vec<String> {
     let mut out = generated_paths(config);
     let templates = ThemeTemplates(theme, config);
-    for kind in kinds(site) {
+    for kind in kinds(&site.records) {
         out.extend(
             kind.link_targets(&templates)
                 .into_iter()
@@ -277,7 +277,7 @@ fn plan(
         claims.push((output_file(&alias.from), Job::Alias(i), claim));
     }
     let templates = ThemeTemplates(theme, config);
-    for (k, kind) in kinds(site).iter().enumerate() {
+    for (k, kind) in kinds(&site.records).iter().enumerate() {
         for out in kind.outputs(&templates) {
             claims.push((out.url.output_file(), Job::Kind(k, out.job), out.claim));
         }

@@ -203,7 +203,7 @@ pub(crate) fn document_entry(doc: &Document, kind: Kind) -> Arc<Entry> {
 /// The entries of the content kinds, in the order they are registered.
 fn record_entries(site: &Site) -> Vec<Entry> {
     let mut out = Vec::new();
-    for kind in super::kinds::kinds(site) {
+    for kind in crate::records::kinds(&site.records) {
         for r in kind.search() {
             let body = r.body.map(|html| plain_text(&html(), Code::Keep));
             let summary = match r.summary {
@@ -229,7 +229,7 @@ fn record_entries(site: &Site) -> Vec<Entry> {
 
 /// How many entries the content kinds add besides the documents.
 fn record_count(site: &Site) -> usize {
-    super::kinds::kinds(site)
+    crate::records::kinds(&site.records)
         .iter()
         .map(|k| k.search().len())
         .sum()

@@ -1,0 +1,130 @@
+//! The records under `artifacts/`: artifact records, run ledgers and failure reports. They are
+//! checked against each other (a report cites artifacts and ledger entries, a ledger's failure
+//! is settled by a report), so they are checked here together, and registered here as content
+//! kinds. Outside each kind's own module, this is the one place that names them: the model
+//! holds [`Records`], the stages ask it for what they need (the documents whose bodies are
+//! rendered, the kinds, the values templates see), and `get_ledger`'s lookup is the one
+//! exception (see ARCHITECTURE.md, "Known debts").
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::artifact::{self, Artifact};
+use crate::config::Drafts;
+use crate::diagnostic::{Diagnostics, SourceText};
+use crate::document::Document;
+use crate::error::Result;
+use crate::failure::{self, FailureReport};
+use crate::kind::Kind;
+use crate::ledger::{self, Ledger};
+use crate::load::SourceSet;
+
+/// The site's records, checked.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    /// The artifact registry.
+    pub artifacts: Vec<Artifact>,
+    /// The run ledgers that verified (shared with the theme's `get_ledger`, which outlives a
+    /// borrow of the site).
+    pub ledgers: Arc<[Ledger]>,
+    /// The failure reports published by this build, by id.
+    pub failures: Vec<FailureReport>,
+}
+
+impl Records {
+    /// Whether there are any: only then has the site a failure report index, and links to it.
+    pub fn any(&self) -> bool {
+        !self.artifacts.is_empty() || !self.ledgers.is_empty() || !self.failures.is_empty()
+    }
+
+    /// The records' documents, whose markdown bodies are rendered like pages' (the failure
+    /// reports').
+    pub fn bodies(&self) -> impl Iterator<Item = &Document> {
+        self.failures.iter().map(|f| &f.doc)
+    }
+
+    /// [`Records::bodies`], to fill in.
+    pub fn bodies_mut(&mut self) -> impl Iterator<Item = &mut Document> {
+        self.failures.iter_mut().map(|f| &mut f.doc)
+    }
+
+    /// The template value of every artifact record, by id, in registry order (what
+    /// `get_artifact` and the `artifacts` global show).
+    pub(crate) fn artifact_views(&self) -> Vec<(String, tera::Value)> {
+        let views = artifact::site::views(&self.artifacts);
+        self.artifacts
+            .iter()
+            .map(|a| a.id.clone())
+            .zip(views)
+            .collect()
+    }
+
+    /// The registry's filters (by status, kind, license...), as the `artifact_filters` global.
+    pub(crate) fn artifact_filters(&self) -> Vec<tera::Value> {
+        artifact::site::filters(&self.artifacts)
+            .iter()
+            .map(artifact::site::Filter::value)
+            .collect()
+    }
+}
+
+/// The records stage: the artifact registry, the run ledgers and the failure reports read in
+/// `sources`, each checked, then against each other.
+pub(crate) fn check(sources: &SourceSet, drafts: Drafts, diagnostics: &mut Diagnostics) -> Records {
+    let (artifacts, ds) = artifact::registry(&sources.artifacts);
+    diagnostics.extend(ds);
+    let artifact_ids = artifacts.iter().map(|a| a.id.clone()).collect();
+    let report_ids = sources.failures.iter().map(|f| f.stem.clone()).collect();
+    let known = ledger::Known {
+        failure_reports: &report_ids,
+        artifacts: &artifact_ids,
+    };
+    let (mut ledgers, ds) = ledger::check(&sources.ledgers, &known);
+    diagnostics.extend(ds);
+    let (failures, ds) = failure::reports(&sources.failures, &artifacts, &ledgers, drafts);
+    diagnostics.extend(ds);
+    let published: Vec<_> = failures.iter().map(FailureReport::citing).collect();
+    diagnostics.extend(ledger::settle(&mut ledgers, &published));
+    Records {
+        artifacts,
+        ledgers: ledgers.into(),
+        failures,
+    }
+}
+
+/// The artifact references (`artifact:id@version`) in `cited` content files, checked against
+/// the registry.
+pub(crate) fn cited<'a>(
+    cited: impl IntoIterator<Item = &'a Arc<SourceText>>,
+    records: &Records,
+    sources: &SourceSet,
+) -> Diagnostics {
+    let record_dirs: HashSet<String> = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
+    artifact::in_content(cited, &records.artifacts, &record_dirs)
+}
+
+/// Published records and ledgers compared with git revision `rev`: a published record is
+/// frozen, and a ledger only grows.
+pub(crate) fn frozen_since(root: &Path, rev: &str, sources: &SourceSet) -> Result<Diagnostics> {
+    let mut ds = artifact::frozen_since(root, rev, &sources.artifacts)?;
+    ds.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
+    Ok(ds)
+}
+
+/// The record kinds, in the order their outputs claim paths. A kind is registered by one line
+/// here; the plan, the link targets, the render and the search index are derived from this
+/// list. What one kind shows of another is handed to it here, so kinds do not name each other.
+pub(crate) fn kinds(records: &Records) -> Vec<Box<dyn Kind + '_>> {
+    vec![
+        Box::new(artifact::site::Artifacts::new(
+            &records.artifacts,
+            Box::new(|| ledger::site::status_histories(&records.ledgers)),
+        )),
+        Box::new(ledger::site::Ledgers(&records.ledgers)),
+        Box::new(failure::site::Reports::new(
+            &records.failures,
+            records.any(),
+        )),
+    ]
+}
