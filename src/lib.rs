@@ -1,7 +1,8 @@
 //! ancapex: a static site generator and artifact publishing pipeline for Ancapex Research.
 //!
 //! The build is a pipeline of stages, each a module with one entry function and plain data out:
-//! `load::sources` (files, sorted) -> `parse::site` (front matter, URLs, sections) ->
+//! `load::sources` and `records::load` (files, sorted) -> `parse::site` (front matter, URLs,
+//! sections) -> `records::check` (artifact records, run ledgers, failure reports) ->
 //! `markdown::site` (bodies to HTML, links checked) -> `render::outputs` and `render::some`
 //! (the outputs planned, then rendered with the templates) ->
 //! `output::stage` (written into a staging folder, swapped in atomically). Static assets are

@@ -8,9 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use crate::artifact::ArtifactFile;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::error::{Error, Result};
-use crate::load::ArtifactFile;
 
 /// The fields a published record may not change.
 const FROZEN: [&str; 4] = ["version", "files", "claim", "acceptance"];

@@ -4,6 +4,7 @@
 //! every build and resolves references between records, `rules` gates claims by status and
 //! computes the badge a visitor sees.
 
+mod files;
 pub(crate) mod frozen;
 mod hash;
 mod integrity;
@@ -23,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
-use crate::load::ArtifactFile;
+pub use files::ArtifactFile;
+pub(crate) use files::read as read_files;
 pub use frozen::since as frozen_since;
 pub(crate) use hash::set as set_keeping_layout;
 pub use hash::{HashChange, fill as hash_files};

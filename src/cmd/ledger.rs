@@ -122,8 +122,8 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
     Ok(Outcome::problems_if(outcome.diagnostics.has_errors()))
 }
 
-/// The failure reports a build of the site would publish, which settle a ledger's pending
-/// failures.
-fn reports(root: &Path) -> ancapex::Result<Vec<ancapex::ledger::Citing>> {
-    ancapex::failure::citing(root)
+/// The site's failure reports: every id a ledger line may name, and those a build would publish,
+/// which settle a ledger's pending failures.
+fn reports(root: &Path) -> ancapex::Result<ancapex::ledger::Reports> {
+    ancapex::failure::for_ledgers(root)
 }

@@ -11,8 +11,8 @@ use super::{
 };
 use crate::artifact::{Artifact, PathProblem};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::failure::FailureFile;
 use crate::front_matter::{self, Format};
-use crate::load::FailureFile;
 
 /// What checking one file gives: the report if it can be published, the artifacts a
 /// `retraction` report retracts (even when the report has other problems, so they are not

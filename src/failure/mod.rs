@@ -8,6 +8,7 @@
 //! and `totals` what the index sums up.
 
 mod check;
+mod files;
 mod placeholders;
 mod refs;
 mod scaffold;
@@ -27,7 +28,8 @@ use crate::config::Drafts;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::document::Document;
 use crate::front_matter::Date;
-use crate::load::FailureFile;
+pub use files::FailureFile;
+pub(crate) use files::{ids as report_ids, read as read_files};
 pub use placeholders::TEMPLATE;
 pub use scaffold::{NewFailure, create};
 pub use schema::{Action, ActionState, ActionType, Cost};
@@ -289,15 +291,18 @@ impl FailureReport {
     }
 }
 
-/// The reports a build of the site at `root` would publish, as the ledgers see them: the
-/// `ledger` commands settle a ledger's pending failures with them, as a build does. The
-/// reports' own problems are left to `check`.
-pub fn citing(root: &std::path::Path) -> crate::Result<Vec<crate::ledger::Citing>> {
+/// The reports of the site at `root` as the `ledger` commands see them: every report's id,
+/// and those a build would publish, which settle a ledger's pending failures as in a build.
+/// The reports' own problems are left to `check`.
+pub fn for_ledgers(root: &std::path::Path) -> crate::Result<crate::ledger::Reports> {
     let real = std::fs::canonicalize(root).map_err(crate::fs::io("could not find", root))?;
     let tree = crate::load::Tree::new(root, &real);
-    let files = crate::load::failures(tree, &mut Diagnostics::new())?;
+    let files = read_files(tree, &mut Diagnostics::new())?;
     let (published, _) = reports(&files, &[], &NoLedgers, Drafts::Exclude);
-    Ok(published.iter().map(FailureReport::citing).collect())
+    Ok(crate::ledger::Reports {
+        ids: report_ids(tree)?,
+        published: published.iter().map(FailureReport::citing).collect(),
+    })
 }
 
 /// Parses and checks every report, resolves its references, and checks that every retracted

@@ -10,9 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use crate::artifact::ArtifactFile;
 use crate::config::{Config, Overrides};
 use crate::diagnostic::SourceText;
-use crate::load::{ArtifactFile, FailureFile, LedgerFiles};
+use crate::failure::FailureFile;
+use crate::ledger::LedgerFiles;
 
 /// What a secret outside the site holds: no output may ever contain it.
 const CANARY: &str = "ANCAPEX-FUZZ-CANARY-outside-the-site";

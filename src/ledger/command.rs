@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::note::{Signer, Verifier};
-use super::{Citing, Known, Ledger, checkpoint::Checkpoint, merkle};
+use super::{Known, Ledger, Reports, checkpoint::Checkpoint, merkle};
 use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Existing, Malformed, Missing, Result};
 use crate::fs::io;
-use crate::load::LedgerFiles;
+use crate::ledger::LedgerFiles;
 
 /// The folder of ledger `name` under `root`.
 pub fn folder(root: &Path, name: &str) -> PathBuf {
@@ -152,9 +152,9 @@ pub struct Outcome {
     pub diagnostics: Diagnostics,
 }
 
-/// Reads and verifies ledger `name`, with the site's artifact ids and failure report files;
-/// `reports` are the reports a build would publish, which settle its pending failures.
-pub fn verify(root: &Path, name: &str, reports: &[Citing]) -> Result<Outcome> {
+/// Reads and verifies ledger `name`, with the site's artifact ids and its failure `reports`
+/// (those a build publishes settle its pending failures).
+pub fn verify(root: &Path, name: &str, reports: &Reports) -> Result<Outcome> {
     let dir = folder(root, name);
     if !dir.is_dir() {
         return Err(Error::Missing(Missing::Ledger {
@@ -165,7 +165,7 @@ pub fn verify(root: &Path, name: &str, reports: &[Citing]) -> Result<Outcome> {
     let mut diagnostics = Diagnostics::new();
     let real = real_root(root)?;
     let tree = crate::load::Tree::new(root, &real);
-    let files = crate::load::ledger(tree, &dir, name.to_owned(), &mut diagnostics)?;
+    let files = super::read_folder(tree, &dir, name.to_owned(), &mut diagnostics)?;
     verify_files(root, &files, reports, diagnostics)
 }
 
@@ -174,21 +174,18 @@ pub fn verify(root: &Path, name: &str, reports: &[Citing]) -> Result<Outcome> {
 fn verify_files(
     root: &Path,
     files: &LedgerFiles,
-    reports: &[Citing],
+    reports: &Reports,
     mut diagnostics: Diagnostics,
 ) -> Result<Outcome> {
-    let real = real_root(root)?;
-    let tree = crate::load::Tree::new(root, &real);
-    let report_ids = crate::load::failure_report_ids(tree)?;
     let artifacts = artifact_ids(root)?;
     let known = Known {
-        failure_reports: &report_ids,
+        failure_reports: &reports.ids,
         artifacts: &artifacts,
     };
     let (mut ledger, ds) = super::verify(files, &known);
     diagnostics.extend(ds);
     // The reports that would be published settle its pending failures, as in a build.
-    diagnostics.extend(super::settle(ledger.as_mut_slice(), reports));
+    diagnostics.extend(super::settle(ledger.as_mut_slice(), &reports.published));
     diagnostics.normalize();
     Ok(Outcome {
         ledger,
@@ -244,7 +241,7 @@ pub fn append(
     root: &Path,
     name: &str,
     new: &Append<'_>,
-    reports: &[Citing],
+    reports: &Reports,
     now: jiff::Timestamp,
 ) -> Result<Outcome> {
     let dir = folder(root, name);
@@ -273,7 +270,7 @@ pub fn append(
     let mut diagnostics = Diagnostics::new();
     let real = real_root(root)?;
     let tree = crate::load::Tree::new(root, &real);
-    let mut files = crate::load::ledger(tree, &dir, name.to_owned(), &mut diagnostics)?;
+    let mut files = super::read_folder(tree, &dir, name.to_owned(), &mut diagnostics)?;
     let path = dir.join("entries.jsonl");
     let shown = crate::fs::rel_path(root, &path);
     let combined = format!("{}{text}\n", ledger.bytes);
@@ -309,7 +306,7 @@ pub fn sign(
     root: &Path,
     name: &str,
     key_file: &Path,
-    reports: &[Citing],
+    reports: &Reports,
 ) -> Result<(Outcome, Option<Signed>)> {
     let signer = Signer::parse(&crate::fs::read_to_string(key_file)?).map_err(|reason| {
         Error::Malformed(Malformed::LedgerKey {

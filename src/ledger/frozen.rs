@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::artifact::frozen::{commit, git, git_failed};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Result;
-use crate::load::LedgerFiles;
+use crate::ledger::LedgerFiles;
 
 /// Compares every ledger file tracked at `rev` with `current`.
 pub fn since(root: &Path, rev: &str, current: &[LedgerFiles]) -> Result<Diagnostics> {

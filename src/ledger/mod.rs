@@ -12,10 +12,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
-use crate::load::LedgerFiles;
 
 pub mod checkpoint;
 pub mod command;
+mod files;
 mod frozen;
 pub use crate::merkle;
 pub mod note;
@@ -24,6 +24,8 @@ pub mod schema;
 pub(crate) mod site;
 pub mod tiles;
 
+pub use files::LedgerFiles;
+pub(crate) use files::{read as read_files, read_one as read_folder};
 pub use frozen::since as frozen_since;
 
 use checkpoint::Checkpoint;
@@ -68,6 +70,15 @@ pub struct Settled {
     /// The report's page, when it is published in this build (else it is a draft, not
     /// linked).
     pub url: Option<String>,
+}
+
+/// What the ledger commands are told of the site's failure reports.
+#[derive(Debug, Clone, Default)]
+pub struct Reports {
+    /// The id of every report file, published or not: a ledger line may name any of them.
+    pub ids: BTreeSet<String>,
+    /// The reports a build publishes, which settle the failures they cite.
+    pub published: Vec<Citing>,
 }
 
 /// A published failure report, as the ledgers see it: what it cites and where it is.

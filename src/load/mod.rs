@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::error::{Error, Result};
-use crate::fs::{Followed, LEDGER_LIMIT, TEXT_LIMIT};
+use crate::fs::{Followed, TEXT_LIMIT};
 
 /// The theme compiled into the binary, used when `themes/<name>` is not in the site.
 pub(crate) static BUILTIN_THEME: include_dir::Dir<'static> =
@@ -65,41 +65,6 @@ pub struct TemplateFile {
     pub source: Arc<SourceText>,
 }
 
-/// A record under `artifacts/`.
-#[derive(Debug, Clone)]
-pub struct ArtifactFile {
-    /// The folder name, which must equal the record's id.
-    pub dir: String,
-    /// The folder on disk, where the record's files are read and hashed.
-    pub folder: PathBuf,
-    /// The text of `artifact.toml`.
-    pub source: Arc<SourceText>,
-}
-
-/// The files of one ledger under `artifacts/ledgers/<name>/`.
-#[derive(Debug, Clone)]
-pub struct LedgerFiles {
-    /// The folder name.
-    pub name: String,
-    /// `ledger.toml`, if there is one.
-    pub config: Option<Arc<SourceText>>,
-    /// `entries.jsonl`, if there is one.
-    pub entries: Option<Arc<SourceText>>,
-    /// Each file in `checkpoints/`: its name and text, sorted by name.
-    pub checkpoints: Vec<(String, Arc<SourceText>)>,
-}
-
-/// A failure report, `artifacts/failures/<id>.md`.
-#[derive(Debug, Clone)]
-pub struct FailureFile {
-    /// The file name without `.md`, which must equal the report's id.
-    pub stem: String,
-    /// The folder the report is in (`artifacts/failures/`), where its evidence paths start.
-    pub folder: PathBuf,
-    /// The text, with its root-relative path for diagnostics.
-    pub source: Arc<SourceText>,
-}
-
 /// Every input of a build.
 #[derive(Debug, Clone, Default)]
 pub struct SourceSet {
@@ -111,14 +76,8 @@ pub struct SourceSet {
     pub statics: BTreeMap<String, Origin>,
     /// Templates, the site's over the theme's, by name.
     pub templates: BTreeMap<String, TemplateFile>,
-    /// Artifact records, sorted by folder.
-    pub artifacts: Vec<ArtifactFile>,
-    /// Failure reports, sorted by file name.
-    pub failures: Vec<FailureFile>,
     /// The theme's `theme.toml`, if it has one.
     pub theme_config: Option<Arc<SourceText>>,
-    /// Run ledgers, sorted by folder.
-    pub ledgers: Vec<LedgerFiles>,
 }
 
 impl SourceSet {
@@ -130,7 +89,8 @@ impl SourceSet {
     }
 }
 
-/// Finds and reads the site's inputs.
+/// Finds and reads the site's inputs, all but the records under `artifacts/`, which
+/// `records::load` reads.
 pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
     sources_reusing(config, &[])
 }
@@ -186,8 +146,6 @@ pub(crate) fn sources_reusing(
         set.statics.insert(rel, Origin::Disk(path));
     }
     site_templates(tree, &mut set, &mut diagnostics)?;
-
-    read_records(tree, &mut set, &mut diagnostics)?;
     Ok((set, diagnostics))
 }
 
@@ -199,58 +157,6 @@ pub(crate) fn templates(config: &Config) -> Result<(BTreeMap<String, TemplateFil
     load_theme(config, &mut set, &mut diagnostics)?;
     site_templates(Tree::of(config), &mut set, &mut diagnostics)?;
     Ok((set.templates, diagnostics))
-}
-
-/// The records alone (artifact records, run ledgers, failure reports), read as `sources` reads
-/// them, with the problems reading them.
-pub(crate) fn records(config: &Config) -> Result<(SourceSet, Diagnostics)> {
-    let mut diagnostics = Diagnostics::new();
-    let mut set = SourceSet::default();
-    read_records(Tree::of(config), &mut set, &mut diagnostics)?;
-    Ok((set, diagnostics))
-}
-
-/// Reads the artifact records, run ledgers and failure reports under `artifacts/`.
-fn read_records(tree: Tree<'_>, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {
-    let artifacts_dir = crate::layout::artifacts(tree.root);
-    for entry in tree.folders(&artifacts_dir, diagnostics)? {
-        if let Some(record) = tree.optional(&entry.join("artifact.toml"), diagnostics) {
-            let dir = entry
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if let Some(source) = tree.text(&record, TEXT_LIMIT, diagnostics)? {
-                set.artifacts.push(ArtifactFile {
-                    dir,
-                    folder: entry,
-                    source,
-                });
-            }
-        }
-    }
-    set.ledgers = ledgers(tree, diagnostics)?;
-    set.failures = failures(tree, diagnostics)?;
-    Ok(())
-}
-
-/// Reads the failure reports, `artifacts/failures/*.md` (files in subfolders are their
-/// evidence).
-pub(crate) fn failures(tree: Tree<'_>, diagnostics: &mut Diagnostics) -> Result<Vec<FailureFile>> {
-    let failures_dir = crate::layout::failures(tree.root);
-    let mut out = vec![];
-    for (rel, path) in tree.walk(&failures_dir, diagnostics)? {
-        let Some(stem) = report_id(&rel) else {
-            continue;
-        };
-        if let Some(source) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
-            out.push(FailureFile {
-                stem: stem.to_owned(),
-                folder: failures_dir.clone(),
-                source,
-            });
-        }
-    }
-    Ok(out)
 }
 
 /// Reads the site's own `templates/` over the theme's.
@@ -266,65 +172,6 @@ fn site_templates(
         }
     }
     Ok(())
-}
-
-/// Reads every ledger folder under `artifacts/ledgers/`.
-pub(crate) fn ledgers(tree: Tree<'_>, diagnostics: &mut Diagnostics) -> Result<Vec<LedgerFiles>> {
-    let dir = crate::layout::ledgers(tree.root);
-    let mut out = vec![];
-    for folder in tree.folders(&dir, diagnostics)? {
-        let name = folder
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        out.push(ledger(tree, &folder, name, diagnostics)?);
-    }
-    Ok(out)
-}
-
-/// Reads one ledger folder.
-pub(crate) fn ledger(
-    tree: Tree<'_>,
-    folder: &Path,
-    name: String,
-    diagnostics: &mut Diagnostics,
-) -> Result<LedgerFiles> {
-    let optional = |file: &str, limit: u64, diagnostics: &mut Diagnostics| match tree
-        .optional(&folder.join(file), diagnostics)
-    {
-        Some(path) => tree.text(&path, limit, diagnostics),
-        None => Ok(None),
-    };
-    let config = optional("ledger.toml", TEXT_LIMIT, diagnostics)?;
-    let entries = optional("entries.jsonl", LEDGER_LIMIT, diagnostics)?;
-    let mut checkpoints = vec![];
-    for (rel, path) in tree.walk(&folder.join("checkpoints"), diagnostics)? {
-        if let Some(text) = tree.text(&path, TEXT_LIMIT, diagnostics)? {
-            checkpoints.push((rel, text));
-        }
-    }
-    Ok(LedgerFiles {
-        name,
-        config,
-        entries,
-        checkpoints,
-    })
-}
-
-/// The stems of `artifacts/failures/*.md` (links that lead out of the site left out).
-pub(crate) fn failure_report_ids(tree: Tree<'_>) -> Result<std::collections::BTreeSet<String>> {
-    let mut ignored = Diagnostics::new();
-    Ok(tree
-        .walk(&crate::layout::failures(tree.root), &mut ignored)?
-        .into_iter()
-        .filter_map(|(rel, _)| report_id(&rel).map(str::to_owned))
-        .collect())
-}
-
-/// The report id of a file in `artifacts/failures/`: the stem of a `.md` file directly there
-/// (files in subfolders are evidence).
-fn report_id(rel: &str) -> Option<&str> {
-    rel.strip_suffix(".md").filter(|s| !s.contains('/'))
 }
 
 fn load_theme(config: &Config, set: &mut SourceSet, diagnostics: &mut Diagnostics) -> Result<()> {

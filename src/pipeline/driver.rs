@@ -126,6 +126,8 @@ pub(super) struct Rendering<'a> {
 pub(super) struct State {
     pub(super) config: Config,
     pub(super) sources: SourceSet,
+    /// The records' files.
+    pub(super) record_files: records::Files,
     /// `parse::document` of each of `sources.content` (kept by serve only).
     pub(super) parsed: Vec<std::result::Result<Document, Diagnostic>>,
     pub(super) site: Site,
@@ -161,6 +163,7 @@ impl State {
         Self {
             config,
             sources: SourceSet::default(),
+            record_files: records::Files::default(),
             parsed: vec![],
             site,
             assets,
@@ -316,6 +319,9 @@ fn stages<T: Target>(
             let (sources, ds) = load::sources_reusing(&state.config, &known)?;
             state.settled.extend(ds);
             state.sources = sources;
+            let (files, ds) = records::load(&state.config)?;
+            state.settled.extend(ds);
+            state.record_files = files;
         }
         Reuse::Documents(edited) => {
             // Changed in place: when this gives up, the run from the sources that follows
@@ -357,12 +363,10 @@ fn stages<T: Target>(
             before_templates = std::mem::replace(&mut state.sources.templates, templates);
         }
         Reuse::Records => {
-            let Ok((fresh, loaded)) = load::records(&state.config) else {
+            let Ok((fresh, loaded)) = records::load(&state.config) else {
                 return Ok(None);
             };
-            state.sources.artifacts = fresh.artifacts;
-            state.sources.ledgers = fresh.ledgers;
-            state.sources.failures = fresh.failures;
+            state.record_files = fresh;
             // The problems of reading records are those in `artifacts/`.
             let mut settled: Diagnostics = state
                 .settled
@@ -460,13 +464,17 @@ fn stages<T: Target>(
     // Records: the artifact registry, the run ledgers and the failure reports.
     match reuse {
         Reuse::Fresh(_) => {
-            state.site.records =
-                records::check(&state.sources, state.config.drafts, &mut state.recorded);
+            state.site.records = records::check(
+                &state.record_files,
+                state.config.drafts,
+                &mut state.recorded,
+            );
         }
         Reuse::Records => {
             let kept_records = state.site.records.any();
             let mut recorded = Diagnostics::new();
-            state.site.records = records::check(&state.sources, state.config.drafts, &mut recorded);
+            state.site.records =
+                records::check(&state.record_files, state.config.drafts, &mut recorded);
             if state.site.records.any() != kept_records {
                 // The first record came or the last went: every page's links to the failure
                 // report index change (`has_records`), so every stage runs again.
@@ -480,17 +488,18 @@ fn stages<T: Target>(
     // Artifact references in content files.
     match reuse {
         Reuse::Fresh(_) | Reuse::Records if T::KEEPS => {
-            state.cited = cited_by_file(&state.sources, &state.site);
+            state.cited = cited_by_file(&state.sources, &state.record_files, &state.site);
         }
         Reuse::Fresh(_) | Reuse::Records => {
             let cited = state.sources.content.iter().map(|c| &c.source);
-            let ds = records::cited(cited, &state.site.records, &state.sources);
+            let ds = records::cited(cited, &state.site.records, &state.record_files);
             state.cited = HashMap::from([(String::new(), ds)]);
         }
         Reuse::Documents(_) => {
             for &i in &changed {
                 let file = &state.sources.content[i];
-                let cited = records::cited([&file.source], &state.site.records, &state.sources);
+                let cited =
+                    records::cited([&file.source], &state.site.records, &state.record_files);
                 state.cited.insert(file.rel.clone(), cited);
             }
         }
@@ -500,7 +509,7 @@ fn stages<T: Target>(
     // Published records and ledgers, against a git revision (build and check).
     if !T::KEEPS {
         if let Some(rev) = super::frozen_against(overrides, &state.config) {
-            let frozen = records::frozen_since(root, &rev, &state.sources)?;
+            let frozen = records::frozen_since(root, &rev, &state.record_files)?;
             state.recorded.extend(frozen);
         }
     }
@@ -799,12 +808,16 @@ fn reshow(
 }
 
 /// The artifact references of every content file, checked against the site's records.
-fn cited_by_file(sources: &SourceSet, site: &Site) -> HashMap<String, Diagnostics> {
+fn cited_by_file(
+    sources: &SourceSet,
+    files: &records::Files,
+    site: &Site,
+) -> HashMap<String, Diagnostics> {
     sources
         .content
         .iter()
         .map(|c| {
-            let ds = records::cited([&c.source], &site.records, sources);
+            let ds = records::cited([&c.source], &site.records, files);
             (c.rel.clone(), ds)
         })
         .collect()

@@ -11,14 +11,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::artifact::{self, Artifact};
-use crate::config::Drafts;
+use crate::config::{Config, Drafts};
 use crate::diagnostic::{Diagnostics, SourceText};
 use crate::document::Document;
 use crate::error::Result;
 use crate::failure::{self, FailureReport};
 use crate::kind::Kind;
 use crate::ledger::{self, Ledger};
-use crate::load::SourceSet;
+use crate::load::Tree;
 
 /// The site's records, checked.
 #[derive(Debug, Clone, Default)]
@@ -69,9 +69,33 @@ impl Records {
     }
 }
 
+/// The files of every record under `artifacts/`, read and not parsed.
+#[derive(Debug, Clone, Default)]
+pub struct Files {
+    /// Artifact records, sorted by folder.
+    pub artifacts: Vec<artifact::ArtifactFile>,
+    /// Run ledgers, sorted by folder.
+    pub ledgers: Vec<ledger::LedgerFiles>,
+    /// Failure reports, sorted by file name.
+    pub failures: Vec<failure::FailureFile>,
+}
+
+/// Reads the records of the site `config` describes, each kind by its own reader, with the
+/// problems reading them.
+pub fn load(config: &Config) -> Result<(Files, Diagnostics)> {
+    let tree = Tree::of(config);
+    let mut diagnostics = Diagnostics::new();
+    let files = Files {
+        artifacts: artifact::read_files(tree, &mut diagnostics)?,
+        ledgers: ledger::read_files(tree, &mut diagnostics)?,
+        failures: failure::read_files(tree, &mut diagnostics)?,
+    };
+    Ok((files, diagnostics))
+}
+
 /// The records stage: the artifact registry, the run ledgers and the failure reports read in
 /// `sources`, each checked, then against each other.
-pub(crate) fn check(sources: &SourceSet, drafts: Drafts, diagnostics: &mut Diagnostics) -> Records {
+pub(crate) fn check(sources: &Files, drafts: Drafts, diagnostics: &mut Diagnostics) -> Records {
     let (artifacts, ds) = artifact::registry(&sources.artifacts);
     diagnostics.extend(ds);
     let artifact_ids = artifacts.iter().map(|a| a.id.clone()).collect();
@@ -98,7 +122,7 @@ pub(crate) fn check(sources: &SourceSet, drafts: Drafts, diagnostics: &mut Diagn
 pub(crate) fn cited<'a>(
     cited: impl IntoIterator<Item = &'a Arc<SourceText>>,
     records: &Records,
-    sources: &SourceSet,
+    sources: &Files,
 ) -> Diagnostics {
     let record_dirs: HashSet<String> = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
     artifact::in_content(cited, &records.artifacts, &record_dirs)
@@ -106,7 +130,7 @@ pub(crate) fn cited<'a>(
 
 /// Published records and ledgers compared with git revision `rev`: a published record is
 /// frozen, and a ledger only grows.
-pub(crate) fn frozen_since(root: &Path, rev: &str, sources: &SourceSet) -> Result<Diagnostics> {
+pub(crate) fn frozen_since(root: &Path, rev: &str, sources: &Files) -> Result<Diagnostics> {
     let mut ds = artifact::frozen_since(root, rev, &sources.artifacts)?;
     ds.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
     Ok(ds)
