@@ -75,7 +75,7 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
                 problem: integrity::describe(&problem),
             })
         })?;
-        let (sha256, size) = integrity::sha256_file(&real).map_err(|source| Error::Io {
+        let (sha256, size) = crate::fs::sha256_file(&real).map_err(|source| Error::Io {
             action: "could not read",
             path: real.clone(),
             source,

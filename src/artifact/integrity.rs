@@ -4,37 +4,15 @@
 //! references must name a record of that id and version.
 
 use std::collections::HashSet;
-use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest as _, Sha256};
 use toml::Spanned;
 
 use super::record::{FileEntry, LinkRel, Record};
 use super::{Artifact, Status};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
-
-/// SHA-256 (lowercase hex) and size of a file, read in chunks so large files are not held whole.
-pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((crate::text::hex(&hasher.finalize()), size))
-}
-
-pub(crate) fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
+use crate::fs::is_sha256;
 
 /// Why a path of a record is refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -212,7 +190,7 @@ fn file(
         }
         (Some(rel), None) => match resolve(folder, rel.get_ref()) {
             Err(p) => ds.push(path_diagnostic(p, rel, source, dir)),
-            Ok(real) => match sha256_file(&real) {
+            Ok(real) => match crate::fs::sha256_file(&real) {
                 Err(e) => ds.push(
                     Diagnostic::error(format!("could not read `{}`: {e}", rel.get_ref()))
                         .at(source, rel.span()),
@@ -379,30 +357,6 @@ pub(crate) fn resolve_reference(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha256_known_answers() {
-        let dir = tempfile::tempdir().unwrap();
-        let empty = dir.path().join("empty");
-        let abc = dir.path().join("abc");
-        std::fs::write(&empty, b"").unwrap();
-        std::fs::write(&abc, b"abc").unwrap();
-        // FIPS 180-2 test vectors.
-        assert_eq!(
-            sha256_file(&empty).unwrap(),
-            (
-                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
-                0
-            )
-        );
-        assert_eq!(
-            sha256_file(&abc).unwrap(),
-            (
-                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into(),
-                3
-            )
-        );
-    }
 
     #[test]
     fn rejects_artifact_path_outside_root() {

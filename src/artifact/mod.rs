@@ -29,9 +29,7 @@ pub(crate) use files::read as read_files;
 pub use frozen::since as frozen_since;
 pub(crate) use hash::set as set_keeping_layout;
 pub use hash::{HashChange, fill as hash_files};
-pub(crate) use integrity::{
-    PathProblem, describe as describe_path, is_sha256, resolve as resolve_path, sha256_file,
-};
+pub(crate) use integrity::{PathProblem, describe as describe_path, resolve as resolve_path};
 use record::Record;
 pub use record::{
     Acceptance, Author, AuthorRole, Criterion, Date, FileEntry, FileRole, Input, Link, LinkRel,

@@ -277,7 +277,7 @@ fn evidence(
     let mut out = vec![];
     for e in entries {
         let (path, sha) = (e.path.get_ref(), e.sha256.get_ref());
-        if !crate::artifact::is_sha256(sha) {
+        if !crate::fs::is_sha256(sha) {
             ds.push(
                 place
                     .at(
@@ -307,7 +307,7 @@ fn evidence(
                 );
                 None
             }
-            Ok(real) => match crate::artifact::sha256_file(&real) {
+            Ok(real) => match crate::fs::sha256_file(&real) {
                 Err(err) => {
                     ds.push(place.at(
                         Diagnostic::error(format!("could not read `{path}`: {err}")),
@@ -316,7 +316,7 @@ fn evidence(
                     None
                 }
                 Ok((digest, _)) => {
-                    if crate::artifact::is_sha256(sha) && *sha != digest {
+                    if crate::fs::is_sha256(sha) && *sha != digest {
                         ds.push(
                             place
                                 .at(

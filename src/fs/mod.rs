@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sha2::Digest as _;
+
 use crate::diagnostic::{Diagnostic, SourceText};
 use crate::error::{Error, Result};
 
@@ -179,4 +181,57 @@ pub(crate) fn link_nowhere(shown: &str, to: &str) -> Diagnostic {
     ))
     .in_file(shown)
     .help("remove the link, or make it lead to a file inside the site")
+}
+
+/// SHA-256 (lowercase hex) and size of a file, read in chunks so large files are not held whole.
+pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((crate::text::hex(&hasher.finalize()), size))
+}
+
+/// Whether `s` is a SHA-256 digest as the site writes them: 64 lowercase hex digits.
+pub(crate) fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_known_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        let abc = dir.path().join("abc");
+        std::fs::write(&empty, b"").unwrap();
+        std::fs::write(&abc, b"abc").unwrap();
+        // FIPS 180-2 test vectors.
+        assert_eq!(
+            sha256_file(&empty).unwrap(),
+            (
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
+                0
+            )
+        );
+        assert_eq!(
+            sha256_file(&abc).unwrap(),
+            (
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into(),
+                3
+            )
+        );
+        assert!(is_sha256(&sha256_file(&abc).unwrap().0));
+        assert!(!is_sha256("BA7816BF"));
+    }
 }

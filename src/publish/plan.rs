@@ -121,8 +121,8 @@ pub fn site(dir: &Path) -> Result<Plan> {
     for name in [manifest::FILE, manifest::SIGNATURE] {
         let path = dir.join(name);
         if path.is_file() {
-            let (sha256, size) = crate::artifact::sha256_file(&path)
-                .map_err(crate::fs::io("could not read", &path))?;
+            let (sha256, size) =
+                crate::fs::sha256_file(&path).map_err(crate::fs::io("could not read", &path))?;
             extra.push((name.to_owned(), sha256, size));
         }
     }

@@ -310,7 +310,7 @@ impl Store {
     /// The SHA-256 of a file in a directory target (which keeps no metadata).
     pub(crate) fn local_sha256(&self, key: &str) -> Option<String> {
         match &self.kind {
-            Kind::Dir(dir) => crate::artifact::sha256_file(&dir.join(key))
+            Kind::Dir(dir) => crate::fs::sha256_file(&dir.join(key))
                 .ok()
                 .map(|(sha, _)| sha),
             Kind::S3(_) => None,

@@ -143,7 +143,7 @@ fn compare(
 }
 
 fn digest(path: &Path) -> Result<(String, u64)> {
-    crate::artifact::sha256_file(path).map_err(|source| Error::Io {
+    crate::fs::sha256_file(path).map_err(|source| Error::Io {
         action: "could not read",
         path: path.to_path_buf(),
         source,
