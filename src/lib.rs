@@ -23,6 +23,7 @@ mod fs;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzz;
+mod git;
 pub mod init;
 mod kind;
 pub mod layout;

@@ -5,12 +5,11 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use crate::artifact::ArtifactFile;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The fields a published record may not change.
 const FROZEN: [&str; 4] = ["version", "files", "claim", "acceptance"];
@@ -18,9 +17,9 @@ const FROZEN: [&str; 4] = ["version", "files", "claim", "acceptance"];
 /// Compares every record that was published at `rev` with `current`. A missing git, a bad
 /// revision or a failed git command is an error (exit 2); changes are diagnostics.
 pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnostics> {
-    let commit = commit(root, rev)?;
+    let commit = crate::git::commit(root, rev)?;
     let commit = commit.as_str();
-    let listing = git(
+    let listing = crate::git::run(
         root,
         &[
             "ls-tree",
@@ -31,7 +30,7 @@ pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnos
             crate::layout::ARTIFACTS,
         ],
     )
-    .map_err(git_failed(rev))?;
+    .map_err(crate::git::since_failed(rev))?;
     let mut ds = Diagnostics::new();
     for path in listing.lines() {
         let Some(dir) = path
@@ -41,7 +40,8 @@ pub fn since(root: &Path, rev: &str, current: &[ArtifactFile]) -> Result<Diagnos
         else {
             continue;
         };
-        let text = git(root, &["show", &format!("{commit}:./{path}")]).map_err(git_failed(rev))?;
+        let text = crate::git::run(root, &["show", &format!("{commit}:./{path}")])
+            .map_err(crate::git::since_failed(rev))?;
         // A record that did not parse then was not published then.
         let Ok(old) = toml::from_str::<toml::Table>(&text) else {
             continue;
@@ -210,49 +210,6 @@ fn locate(
         Some(span) => d.at(source, span),
         None => d.in_file(source.path.clone()),
     }
-}
-
-/// The commit `rev` names, or an error naming `--since`.
-pub(crate) fn commit(root: &Path, rev: &str) -> Result<String> {
-    let out = git(
-        root,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{rev}^{{commit}}"),
-        ],
-    )
-    .map_err(git_failed(rev))?;
-    Ok(out.trim().to_owned())
-}
-
-/// Turns why git failed at `rev` into the error `check --since` stops with.
-pub(crate) fn git_failed(rev: &str) -> impl Fn(String) -> Error + '_ {
-    move |reason| Error::Since {
-        rev: rev.to_owned(),
-        reason,
-    }
-}
-
-/// Runs git in `root`; its stdout, or why it failed.
-pub(crate) fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .map_err(|e| format!("could not run git: {e}"))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let why = stderr.trim();
-        return Err(if why.is_empty() {
-            format!("`git {}` failed (not a revision?)", args.join(" "))
-        } else {
-            format!("`git {}` failed: {why}", args.join(" "))
-        });
-    }
-    String::from_utf8(out.stdout).map_err(|_| "git printed something that is not UTF-8".to_owned())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! computes the badge a visitor sees.
 
 mod files;
-pub(crate) mod frozen;
+mod frozen;
 mod hash;
 mod integrity;
 pub(crate) mod machine;

@@ -5,17 +5,16 @@
 
 use std::path::Path;
 
-use crate::artifact::frozen::{commit, git, git_failed};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Result;
 use crate::ledger::LedgerFiles;
 
 /// Compares every ledger file tracked at `rev` with `current`.
 pub fn since(root: &Path, rev: &str, current: &[LedgerFiles]) -> Result<Diagnostics> {
-    let failed = git_failed(rev);
-    let commit = commit(root, rev)?;
+    let failed = crate::git::since_failed(rev);
+    let commit = crate::git::commit(root, rev)?;
     let commit = commit.as_str();
-    let listing = git(
+    let listing = crate::git::run(
         root,
         &[
             "ls-tree",
@@ -41,7 +40,8 @@ pub fn since(root: &Path, rev: &str, current: &[LedgerFiles]) -> Result<Diagnost
         if file != "entries.jsonl" && !is_checkpoint {
             continue;
         }
-        let old = git(root, &["show", &format!("{commit}:./{path}")]).map_err(&failed)?;
+        let old =
+            crate::git::run(root, &["show", &format!("{commit}:./{path}")]).map_err(&failed)?;
         let ledger = current.iter().find(|l| l.name == name);
         let now = ledger.and_then(|l| {
             if file == "entries.jsonl" {

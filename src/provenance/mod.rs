@@ -4,7 +4,6 @@
 //! when set, else the commit's time, else 1970-01-01 (never the clock).
 
 use std::path::Path;
-use std::process::Command;
 
 /// The build's source commit and date.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,16 +41,9 @@ pub fn of(root: &Path) -> Provenance {
 
 /// One line of git output, or none when git is missing or `root` is not in a checkout.
 fn git(root: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .env("LC_ALL", "C")
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
+    let text = crate::git::run(root, args).ok()?;
     let line = text.trim();
-    (out.status.success() && !line.is_empty()).then(|| line.to_owned())
+    (!line.is_empty()).then(|| line.to_owned())
 }
 
 #[cfg(test)]
