@@ -17,6 +17,7 @@ pub mod checkpoint;
 pub mod command;
 mod files;
 mod frozen;
+mod lookup;
 pub use crate::merkle;
 pub mod note;
 pub mod proof;
@@ -27,6 +28,7 @@ pub mod tiles;
 pub use files::LedgerFiles;
 pub(crate) use files::{read as read_files, read_one as read_folder};
 pub use frozen::since as frozen_since;
+pub(crate) use lookup::{View, lookup};
 
 use checkpoint::Checkpoint;
 use merkle::Hash;

@@ -249,10 +249,11 @@ fn theme_for(
     let views: Vec<_> = artifacts.iter().map(|(_, v)| v.clone()).collect();
     theme.set_globals(&render::context::globals(config, site, &views));
     let _ = theme.lookups.artifacts.set(artifacts.into_iter().collect());
+    let (names, view) = site.records.ledger_lookup();
     let _ = theme
         .lookups
         .ledgers
-        .set(render::ledger_views(&site.records.ledgers));
+        .set(theme::LedgerLookup { names, view });
     let _ = theme.lookups.urls.set(site.urls.clone());
     let files = site.files.keys().cloned();
     let _ = theme.lookups.files.set(

@@ -3,8 +3,8 @@
 //! is settled by a report), so they are checked here together, and registered here as content
 //! kinds. Outside each kind's own module, this is the one place that names them: the model
 //! holds [`Records`], the stages ask it for what they need (the documents whose bodies are
-//! rendered, the kinds, the values templates see), and `get_ledger`'s lookup is the one
-//! exception (see ARCHITECTURE.md, "Known debts").
+//! rendered, the kinds, the values templates see, what `get_artifact` and `get_ledger` look
+//! up).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -58,6 +58,12 @@ impl Records {
             .map(|a| a.id.clone())
             .zip(views)
             .collect()
+    }
+
+    /// The run ledgers' names, and a ledger's view by name with the entries a `get_ledger`
+    /// call's arguments select.
+    pub(crate) fn ledger_lookup(&self) -> (Vec<String>, Box<ledger::View>) {
+        ledger::lookup(&self.ledgers)
     }
 
     /// The registry's filters (by status, kind, license...), as the `artifact_filters` global.

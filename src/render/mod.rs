@@ -13,4 +13,4 @@ mod views;
 pub(crate) use jobs::some;
 pub use plan::link_targets;
 pub(crate) use plan::{Made, Plan, outputs};
-pub(crate) use views::{Views, ledger_views, views};
+pub(crate) use views::{Views, views};

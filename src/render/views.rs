@@ -1,60 +1,16 @@
 //! Views: what templates see of pages and sections, made once and updated in place by a serve
-//! session, and what `get_page`, `get_section` and `get_ledger` look up.
+//! session, and what `get_page` and `get_section` look up.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde_json::Value;
 
 use super::context::{self, SectionView, View};
 use super::search;
 use crate::config::Config;
-use crate::ledger::{self, Entry, Ledger};
 use crate::model::Site;
-use crate::theme::{Lazy, LedgerLookup, Selection};
-
-/// The entries `select` picks of `entries` (sorted by seq). With `last`, entries are looked
-/// at from the end only until enough are found, whatever the ledger's length.
-fn select<'a>(select: &Selection, entries: &'a [Entry]) -> Vec<&'a Entry> {
-    let start = select
-        .from
-        .map_or(0, |f| entries.partition_point(|e| e.seq < f));
-    let end = select
-        .to
-        .map_or(entries.len(), |t| entries.partition_point(|e| e.seq <= t));
-    let range = entries.get(start..end).unwrap_or_default();
-    let wanted = |e: &&Entry| select.types.as_ref().is_none_or(|ts| ts.contains(&e.kind));
-    match select.last {
-        Some(n) => {
-            let n = usize::try_from(n).unwrap_or(usize::MAX);
-            let mut kept: Vec<&Entry> = range.iter().rev().filter(wanted).take(n).collect();
-            kept.reverse();
-            kept
-        }
-        None => range.iter().filter(wanted).collect(),
-    }
-}
-
-/// What `get_ledger` looks up: each ledger's summary view, made once, and the views of the
-/// entries a call selects, made for that call.
-pub(crate) fn ledger_views(ledgers: &Arc<[Ledger]>) -> LedgerLookup {
-    let ledgers = Arc::clone(ledgers);
-    let summaries: Vec<Value> = ledgers.iter().map(ledger::site::summary_view).collect();
-    LedgerLookup {
-        names: ledgers.iter().map(|l| l.name.clone()).collect(),
-        view: Box::new(move |name, selection| {
-            let i = ledgers.iter().position(|l| l.name == name)?;
-            let l = &ledgers[i];
-            let mut view = summaries[i].clone();
-            view["entries"] = select(selection, &l.entries)
-                .into_iter()
-                .map(|e| ledger::site::entry(l, e))
-                .collect();
-            Some(view)
-        }),
-    }
-}
+use crate::theme::Lazy;
 
 /// The template views of every page and section, and their search index entries.
 pub(crate) fn views(site: &Site, config: &Config) -> Views {
@@ -190,66 +146,4 @@ pub(crate) struct Views {
     /// What the search index was last built from, so that it changes only where the entries
     /// did.
     pub(super) search: std::sync::Mutex<search::Kept>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entries(kinds: &[&str]) -> Vec<Entry> {
-        kinds
-            .iter()
-            .zip(0u64..)
-            .map(|(kind, seq)| Entry {
-                seq,
-                ts: String::new(),
-                kind: (*kind).to_owned(),
-                actor: String::new(),
-                body: serde_json::Map::new(),
-                refs: vec![],
-                line: String::new(),
-                leaf: [0; 32],
-            })
-            .collect()
-    }
-
-    fn seqs(select_: &Selection, all: &[Entry]) -> Vec<u64> {
-        select(select_, all).iter().map(|e| e.seq).collect()
-    }
-
-    #[test]
-    fn a_selection_bounds_by_seq_then_type_then_takes_the_last() {
-        let all = entries(&["a", "b", "a", "b", "a", "b"]);
-        assert_eq!(seqs(&Selection::default(), &all), [0, 1, 2, 3, 4, 5]);
-        let last2 = Selection {
-            last: Some(2),
-            ..Selection::default()
-        };
-        assert_eq!(seqs(&last2, &all), [4, 5]);
-        let b_upto_3 = Selection {
-            to: Some(3),
-            types: Some(vec!["b".into()]),
-            ..Selection::default()
-        };
-        assert_eq!(seqs(&b_upto_3, &all), [1, 3]);
-        let last_a_from_1 = Selection {
-            last: Some(1),
-            from: Some(1),
-            types: Some(vec!["a".into()]),
-            ..Selection::default()
-        };
-        assert_eq!(seqs(&last_a_from_1, &all), [4]);
-        let past_the_end = Selection {
-            from: Some(9),
-            to: Some(20),
-            ..Selection::default()
-        };
-        assert!(seqs(&past_the_end, &all).is_empty());
-        let backwards = Selection {
-            from: Some(4),
-            to: Some(2),
-            ..Selection::default()
-        };
-        assert!(seqs(&backwards, &all).is_empty());
-    }
 }

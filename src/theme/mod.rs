@@ -38,8 +38,8 @@ pub(crate) struct Lookups {
     pub(crate) ledgers: OnceLock<LedgerLookup>,
 }
 
-/// What `get_ledger` looks up, given by the render stage (which knows ledgers): their names,
-/// and the view of one with the entries a call selects, made for that call.
+/// What `get_ledger` looks up, given by the records (which know ledgers): their names, and the
+/// view of one with the entries a call's arguments select, made for that call.
 pub(crate) struct LedgerLookup {
     /// The ledgers' names.
     pub(crate) names: Vec<String>,
@@ -48,8 +48,10 @@ pub(crate) struct LedgerLookup {
     pub(crate) view: Box<LedgerView>,
 }
 
-/// The view of a ledger by name with the entries of a selection.
-pub(crate) type LedgerView = dyn Fn(&str, &Selection) -> Option<serde_json::Value> + Send + Sync;
+/// The view of a ledger by name with the entries a call's arguments select (the ledger kind
+/// reads them: `last`, `from`, `to`, `types`); a located problem with an argument.
+pub(crate) type LedgerView =
+    dyn Fn(&str, &Kwargs) -> tera::TeraResult<Option<serde_json::Value>> + Send + Sync;
 
 impl Lookups {
     /// Replaces what `get_page` and `get_section` find (none: not available, as in shortcodes).
@@ -574,44 +576,8 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
                     "`get_ledger`: no ledger `{name}` in `artifacts/ledgers/`{hint}"
                 )));
             }
-            // Shortcodes pass `none` for arguments the editor left out.
-            let given = |k: &str| -> tera::TeraResult<Option<Value>> {
-                Ok(kwargs
-                    .get::<Value>(k)?
-                    .filter(|v| !v.is_none() && !v.is_undefined()))
-            };
-            let count = |k: &str| -> tera::TeraResult<Option<u64>> {
-                given(k)?
-                    .map(|v| {
-                        v.as_u64().ok_or_else(|| {
-                            tera::Error::message(format!(
-                                "`get_ledger`: `{k}` is not a non-negative integer"
-                            ))
-                        })
-                    })
-                    .transpose()
-            };
-            let types = given("types")?
-                .map(|v| {
-                    v.as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|t| t.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .ok_or_else(|| {
-                            tera::Error::message("`get_ledger`: `types` is not a list of types")
-                        })
-                })
-                .transpose()?;
-            let select = Selection {
-                last: count("last")?,
-                from: count("from")?,
-                to: count("to")?,
-                types,
-            };
             Ok(Value::from_serializable(
-                &(ledgers.view)(name, &select).unwrap_or_default(),
+                &(ledgers.view)(name, &kwargs)?.unwrap_or_default(),
             ))
         },
     );
@@ -711,16 +677,6 @@ pub(crate) fn format_date(value: &str, format: &str) -> Result<String, String> {
     )
     .map_err(|e| format!("`{value}`: {e}"))?;
     jiff::fmt::strtime::format(format, civil).map_err(|e| format!("date format `{format}`: {e}"))
-}
-
-/// Which entries a `get_ledger` call shows: `from`..=`to` by seq, only `types`, then the
-/// `last` N of those.
-#[derive(Debug, Default)]
-pub(crate) struct Selection {
-    pub(crate) last: Option<u64>,
-    pub(crate) from: Option<u64>,
-    pub(crate) to: Option<u64>,
-    pub(crate) types: Option<Vec<String>>,
 }
 
 #[cfg(test)]
