@@ -68,7 +68,7 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
         let Some(rel) = entry.get("path").and_then(Item::as_str).map(str::to_owned) else {
             continue;
         };
-        let real = integrity::resolve(&folder, &rel).map_err(|problem| {
+        let real = crate::fs::resolve_inside(&folder, &rel).map_err(|problem| {
             Error::Outside(Outside::File {
                 id: id.to_owned(),
                 rel: rel.clone(),
@@ -89,6 +89,7 @@ pub fn fill(root: &Path, id: &str) -> Result<Vec<HashChange>> {
         if old_sha.as_deref() == Some(sha256.as_str()) && old_size == Some(size_i64) {
             continue;
         }
+        let set = crate::text::set_toml_keeping_layout;
         set(entry, "sha256", Value::from(sha256.clone()));
         set(entry, "size", Value::from(size_i64));
         changes.push(HashChange {
@@ -143,19 +144,6 @@ fn file_tables(doc: &mut DocumentMut) -> Vec<&mut dyn TableLike> {
             .map(|t| t as &mut dyn TableLike)
             .collect(),
         _ => vec![],
-    }
-}
-
-/// Sets a key, keeping the spaces and comment around the old value when there was one.
-pub(crate) fn set(table: &mut dyn TableLike, key: &str, mut value: Value) {
-    if let Some(old) = table.get(key).and_then(Item::as_value) {
-        *value.decor_mut() = old.decor().clone();
-    }
-    match table.get_mut(key) {
-        Some(item) => *item = Item::Value(value),
-        None => {
-            table.insert(key, Item::Value(value));
-        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! references must name a record of that id and version.
 
 use std::collections::HashSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use toml::Spanned;
@@ -12,75 +12,11 @@ use toml::Spanned;
 use super::record::{FileEntry, LinkRel, Record};
 use super::{Artifact, Status};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
-use crate::fs::is_sha256;
+use crate::fs::{PathProblem, is_sha256, resolve_inside as resolve};
 
-/// Why a path of a record is refused.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum PathProblem {
-    Empty,
-    Absolute,
-    Parent,
-    Missing,
-    NotAFile,
-    SymlinkOut,
-    TooLarge(u64),
-    Unreadable(String),
-}
-
-/// Where a record's `path` is on disk, if it is a file inside `folder` (already canonical).
-pub(crate) fn resolve(folder: &Path, rel: &str) -> Result<PathBuf, PathProblem> {
-    if rel.is_empty() {
-        return Err(PathProblem::Empty);
-    }
-    let path = Path::new(rel);
-    if rel.starts_with(['/', '\\'])
-        || path.is_absolute()
-        || path
-            .components()
-            .any(|c| matches!(c, Component::Prefix(_) | Component::RootDir))
-    {
-        return Err(PathProblem::Absolute);
-    }
-    if path.components().any(|c| c == Component::ParentDir) {
-        return Err(PathProblem::Parent);
-    }
-    let joined = folder.join(path);
-    match std::fs::symlink_metadata(&joined) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(PathProblem::Missing),
-        Err(e) => return Err(PathProblem::Unreadable(e.to_string())),
-    }
-    // Any component may be a symlink; only the resolved path says where the bytes are.
-    let real = std::fs::canonicalize(&joined).map_err(|_| PathProblem::Missing)?;
-    if !real.starts_with(folder) {
-        return Err(PathProblem::SymlinkOut);
-    }
-    match std::fs::metadata(&real) {
-        Ok(m) if !m.is_file() => Err(PathProblem::NotAFile),
-        Ok(m) if m.len() > crate::fs::COPY_LIMIT => Err(PathProblem::TooLarge(m.len())),
-        Ok(_) => Ok(real),
-        Err(e) => Err(PathProblem::Unreadable(e.to_string())),
-    }
-}
-
-/// What is wrong with a path, after the path itself: "file `x` {describe}".
+/// What is wrong with a path of a record, after the path itself: "file `x` {describe}".
 pub(crate) fn describe(problem: &PathProblem) -> String {
-    match problem {
-        PathProblem::Empty => "has an empty path".to_owned(),
-        PathProblem::Absolute => "is an absolute path".to_owned(),
-        PathProblem::Parent => "leads out of the artifact's folder".to_owned(),
-        PathProblem::Missing => "was not found".to_owned(),
-        PathProblem::NotAFile => "is not a file".to_owned(),
-        PathProblem::SymlinkOut => {
-            "is a symlink that leads out of the artifact's folder".to_owned()
-        }
-        PathProblem::TooLarge(size) => format!(
-            "is {}, over the limit of {} for a file the build publishes",
-            crate::text::mebibytes(*size),
-            crate::text::mebibytes(crate::fs::COPY_LIMIT)
-        ),
-        PathProblem::Unreadable(e) => format!("could not be read: {e}"),
-    }
+    problem.describe("the artifact's folder")
 }
 
 fn path_diagnostic(

@@ -27,9 +27,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 pub use files::ArtifactFile;
 pub(crate) use files::read as read_files;
 pub use frozen::since as frozen_since;
-pub(crate) use hash::set as set_keeping_layout;
 pub use hash::{HashChange, fill as hash_files};
-pub(crate) use integrity::{PathProblem, describe as describe_path, resolve as resolve_path};
 use record::Record;
 pub use record::{
     Acceptance, Author, AuthorRole, Criterion, Date, FileEntry, FileRole, Input, Link, LinkRel,
@@ -37,7 +35,6 @@ pub use record::{
 };
 pub(crate) use refs::in_content;
 pub use rules::Badge;
-pub(crate) use scaffold::is_id;
 pub use scaffold::{NewArtifact, create};
 
 /// The schema string every record starts with.

@@ -27,7 +27,7 @@ const KINDS: &str =
 /// an unknown kind, or an id already in use.
 pub fn create(root: &Path, new: &NewArtifact) -> Result<PathBuf> {
     let id = new.id.as_str();
-    if !is_id(id) {
+    if !crate::text::is_id(id) {
         return Err(Error::Usage(format!(
             "artifact id `{id}` is not valid: use lowercase letters, digits and `-`, starting with a letter or digit"
         )));
@@ -76,17 +76,6 @@ pub fn create(root: &Path, new: &NewArtifact) -> Result<PathBuf> {
         source,
     })?;
     Ok(path)
-}
-
-/// Whether `id` is a valid id of a record or report: lowercase letters, digits and `-`, not at
-/// either end.
-pub(crate) fn is_id(id: &str) -> bool {
-    !id.is_empty()
-        && !id.starts_with('-')
-        && !id.ends_with('-')
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// A TOML basic string, quoted and escaped.
@@ -151,12 +140,6 @@ summary = "what this artifact is for, in one line"
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_lowercase_letters_digits_and_dashes() {
-        assert!(is_id("eval-suite") && is_id("run-1"));
-        assert!(!is_id("Eval") && !is_id("a_b") && !is_id("") && !is_id("-a") && !is_id("a/b"));
-    }
 
     #[test]
     fn title_is_escaped() {

@@ -125,5 +125,5 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
 /// The site's failure reports: every id a ledger line may name, and those a build would publish,
 /// which settle a ledger's pending failures.
 fn reports(root: &Path) -> ancapex::Result<ancapex::ledger::Reports> {
-    ancapex::failure::for_ledgers(root)
+    ancapex::records::ledger_reports(root)
 }

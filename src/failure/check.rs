@@ -4,15 +4,15 @@
 
 use toml::Spanned;
 
+use super::FailureFile;
 use super::schema::{EvidenceEntry, Header, Place};
 use super::{
     Evidence, FailureReport, LedgerLookup, Named as _, ReportStatus, ReportType, SCHEMA, Severity,
     choice,
 };
-use crate::artifact::{Artifact, PathProblem};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::failure::FailureFile;
 use crate::front_matter::{self, Format};
+use crate::fs::PathProblem;
 
 /// What checking one file gives: the report if it can be published, the artifacts a
 /// `retraction` report retracts (even when the report has other problems, so they are not
@@ -25,7 +25,7 @@ pub(crate) struct Checked {
 
 pub(crate) fn report(
     file: &FailureFile,
-    artifacts: &[Artifact],
+    artifacts: &[super::Registered],
     ledgers: &dyn LedgerLookup,
 ) -> Checked {
     let source = &file.source;
@@ -287,15 +287,11 @@ fn evidence(
                     .label("expected 64 lowercase hex digits"),
             );
         }
-        let file = match crate::artifact::resolve_path(&folder, path) {
+        let file = match crate::fs::resolve_inside(&folder, path) {
             Err(problem) => {
                 let where_ = match problem {
                     PathProblem::Missing => "was not found in `artifacts/failures/`".to_owned(),
-                    PathProblem::Parent => "leads out of `artifacts/failures/`".to_owned(),
-                    PathProblem::SymlinkOut => {
-                        "is a symlink that leads out of `artifacts/failures/`".to_owned()
-                    }
-                    p => crate::artifact::describe_path(&p),
+                    p => p.describe("`artifacts/failures/`"),
                 };
                 ds.push(
                     place

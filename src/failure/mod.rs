@@ -23,9 +23,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::artifact::{Artifact, Status};
 use crate::config::Drafts;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 use crate::document::Document;
 use crate::front_matter::Date;
 pub use files::FailureFile;
@@ -38,6 +37,20 @@ pub use totals::{Summary, Totals, summary};
 
 /// The schema string every report starts with.
 pub const SCHEMA: &str = "ancapex.failure-report/1";
+
+/// A record of the artifact registry, as a report sees it: what `artifacts_affected` and
+/// `claims_affected` may name, and whether it waits for a retraction report.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The record's id.
+    pub id: String,
+    /// Its version.
+    pub version: String,
+    /// Whether it makes a claim.
+    pub claims: bool,
+    /// Where `status = "retracted"` is written in the record, when it is retracted.
+    pub retracted: Option<(Arc<SourceText>, std::ops::Range<usize>)>,
+}
 
 /// What the build knows of the run ledgers (`artifacts/ledgers/<name>/entries.jsonl`).
 pub trait LedgerLookup: Sync {
@@ -58,18 +71,6 @@ impl LedgerLookup for NoLedgers {
 
     fn entry_type(&self, _: &str, _: u64) -> Option<String> {
         None
-    }
-}
-
-/// The run ledgers that verified: reports refer to them by name and entry.
-impl LedgerLookup for Vec<crate::ledger::Ledger> {
-    fn has_run(&self, name: &str) -> bool {
-        self.iter().any(|l| l.name == name)
-    }
-
-    fn entry_type(&self, name: &str, seq: u64) -> Option<String> {
-        let ledger = self.iter().find(|l| l.name == name)?;
-        ledger.entry(seq).map(|e| e.kind.clone())
     }
 }
 
@@ -270,15 +271,6 @@ impl FailureReport {
         format!("/failures/{id}/")
     }
 
-    /// The report as the ledgers see it, settling the failures it cites.
-    pub fn citing(&self) -> crate::ledger::Citing {
-        crate::ledger::Citing {
-            id: self.id.clone(),
-            url: Self::url(&self.id),
-            ledger_refs: self.ledger_refs.clone(),
-        }
-    }
-
     /// Where an evidence file is published: its digest is in the path, like artifact files.
     pub fn evidence_url(&self, e: &Evidence) -> String {
         let name = e.path.rsplit('/').next().unwrap_or(&e.path);
@@ -291,26 +283,12 @@ impl FailureReport {
     }
 }
 
-/// The reports of the site at `root` as the `ledger` commands see them: every report's id,
-/// and those a build would publish, which settle a ledger's pending failures as in a build.
-/// The reports' own problems are left to `check`.
-pub fn for_ledgers(root: &std::path::Path) -> crate::Result<crate::ledger::Reports> {
-    let real = std::fs::canonicalize(root).map_err(crate::fs::io("could not find", root))?;
-    let tree = crate::load::Tree::new(root, &real);
-    let files = read_files(tree, &mut Diagnostics::new())?;
-    let (published, _) = reports(&files, &[], &NoLedgers, Drafts::Exclude);
-    Ok(crate::ledger::Reports {
-        ids: report_ids(tree)?,
-        published: published.iter().map(FailureReport::citing).collect(),
-    })
-}
-
 /// Parses and checks every report, resolves its references, and checks that every retracted
 /// artifact has a retraction report. Returns the reports to publish (drafts only with
 /// `Drafts::Include`), sorted by id; every report is checked, published or not.
 pub fn reports(
     files: &[FailureFile],
-    artifacts: &[Artifact],
+    artifacts: &[Registered],
     ledgers: &dyn LedgerLookup,
     drafts: Drafts,
 ) -> (Vec<FailureReport>, Diagnostics) {
@@ -333,16 +311,17 @@ pub fn reports(
 }
 
 /// A retracted artifact must be in the `artifacts_affected` of a `retraction` report.
-fn retractions(artifacts: &[Artifact], retracted: &HashSet<String>) -> Diagnostics {
+fn retractions(artifacts: &[Registered], retracted: &HashSet<String>) -> Diagnostics {
     artifacts
         .iter()
-        .filter(|a| a.status == Status::Retracted && !retracted.contains(&a.id))
-        .map(|a| {
+        .filter(|a| !retracted.contains(&a.id))
+        .filter_map(|a| Some((a, a.retracted.as_ref()?)))
+        .map(|(a, (source, span))| {
             Diagnostic::error(format!(
                 "retracted artifact `{}` has no retraction report",
                 a.id
             ))
-            .at(&a.source, a.status_span.clone())
+            .at(source, span.clone())
             .help(format!(
                 "add `artifacts/failures/<id>.md` with `report_type = \"retraction\"` and `artifacts_affected = [\"{}\"]`",
                 a.id

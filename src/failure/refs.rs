@@ -4,9 +4,8 @@
 
 use toml::Spanned;
 
-use super::LedgerLookup;
 use super::schema::{Header, Place};
-use crate::artifact::Artifact;
+use super::{LedgerLookup, Registered};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
 /// `ledger:<name>#<seq>` as `(name, seq)`.
@@ -22,7 +21,7 @@ pub(crate) fn parse_ledger_ref(s: &str) -> Option<(&str, u64)> {
 /// Resolves every reference of a report.
 pub(crate) fn check(
     header: &Header,
-    artifacts: &[Artifact],
+    artifacts: &[Registered],
     ledgers: &dyn LedgerLookup,
     place: &Place<'_>,
 ) -> Diagnostics {
@@ -66,7 +65,7 @@ pub(crate) fn check(
     for c in &header.claims_affected {
         match artifact(c, artifacts, place) {
             Err(d) => ds.push(d),
-            Ok(found) if found.claim.is_none() => ds.push(
+            Ok(found) if !found.claims => ds.push(
                 place
                     .at(
                         Diagnostic::error(format!("artifact `{}` makes no claim", found.id)),
@@ -92,9 +91,9 @@ fn unknown_run(name: &str, at: &Spanned<String>, place: &Place<'_>) -> Diagnosti
 /// The record `<id>` or `<id>@<version>` names.
 fn artifact<'a>(
     written: &Spanned<String>,
-    artifacts: &'a [Artifact],
+    artifacts: &'a [Registered],
     place: &Place<'_>,
-) -> Result<&'a Artifact, Diagnostic> {
+) -> Result<&'a Registered, Diagnostic> {
     let text = written.get_ref();
     let (id, version) = match text.split_once('@') {
         Some((id, v)) => (id, Some(v)),

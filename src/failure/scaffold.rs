@@ -40,7 +40,7 @@ pub fn create(root: &Path, new: &NewFailure, today: jiff::civil::Date) -> Result
     let folder = crate::layout::failures(root);
     let id = match &new.id {
         Some(id) => {
-            if !crate::artifact::is_id(id) {
+            if !crate::text::is_id(id) {
                 return Err(Error::Usage(format!(
                     "failure report id `{id}` is not valid: use lowercase letters, digits and `-`, starting with a letter or digit"
                 )));
@@ -70,7 +70,7 @@ fn fill(
     let mut doc: DocumentMut = TEMPLATE[split.front.clone()]
         .parse()
         .map_err(|_| template_error("does not parse"))?;
-    let set = crate::artifact::set_keeping_layout;
+    let set = crate::text::set_toml_keeping_layout;
     let table = doc.as_table_mut();
     set(table, "id", Value::from(id));
     set(table, "report_type", Value::from(report_type.as_str()));

@@ -12,17 +12,29 @@ use crate::load::Origin;
 
 /// The failure reports as a content kind.
 pub(crate) struct Reports<'a> {
-    reports: &'a [FailureReport],
+    list: &'a [FailureReport],
     /// Whether the site has the index at `/failures/`: any site that keeps records has it,
     /// even with no report yet, so that a record can link to it.
     index: bool,
+    links: Links,
+}
+
+/// Where a report's references lead: the other kinds' pages, given where the kind is
+/// registered.
+#[derive(Clone, Copy)]
+pub(crate) struct Links {
+    /// The page of the artifact record of this id.
+    pub(crate) artifact: fn(&str) -> String,
+    /// Where a run page shows entry `seq` of ledger `name`.
+    pub(crate) entry: fn(&str, u64) -> String,
 }
 
 impl<'a> Reports<'a> {
-    pub(crate) fn new(reports: &'a [FailureReport], keeps_records: bool) -> Self {
+    pub(crate) fn new(reports: &'a [FailureReport], keeps_records: bool, links: Links) -> Self {
         Self {
-            reports,
+            list: reports,
             index: keeps_records,
+            links,
         }
     }
 }
@@ -54,7 +66,7 @@ impl kind::Kind for Reports<'_> {
                 claim: Claim::generated("failures/index.html"),
             });
         }
-        for (i, r) in self.reports.iter().enumerate() {
+        for (i, r) in self.list.iter().enumerate() {
             let claim = || Claim {
                 what: format!("the page of failure report `{}`", r.id),
                 at: Some((std::sync::Arc::clone(&r.doc.source), 0..0)),
@@ -84,7 +96,7 @@ impl kind::Kind for Reports<'_> {
         if templates.has(INDEX) && self.index {
             out.push(UrlPath::new(INDEX_URL));
         }
-        for r in self.reports {
+        for r in self.list {
             if templates.has(PAGE) {
                 out.push(UrlPath::new(FailureReport::url(&r.id)));
             }
@@ -96,19 +108,23 @@ impl kind::Kind for Reports<'_> {
     fn render(&self, job: &Job, templates: &dyn Templates) -> Rendered {
         match job.get::<Work>() {
             Some(Work::Page(i)) => {
-                let r = &self.reports[*i];
+                let r = &self.list[*i];
                 templates
-                    .render(PAGE, &FailureReport::url(&r.id), vec![("report", view(r))])
+                    .render(
+                        PAGE,
+                        &FailureReport::url(&r.id),
+                        vec![("report", view(r, self.links))],
+                    )
                     .map_err(|d| d.map(|d| d.in_file(r.doc.source.path.clone())))
             }
             Some(Work::Index) => {
-                let reports: Vec<Value> = self.reports.iter().map(view).collect();
+                let reports: Vec<Value> = self.list.iter().map(|r| view(r, self.links)).collect();
                 templates.render(
                     INDEX,
                     INDEX_URL,
                     vec![
                         ("reports", Value::from(reports)),
-                        ("totals", totals(self.reports)),
+                        ("totals", totals(self.list)),
                     ],
                 )
             }
@@ -121,7 +137,7 @@ impl kind::Kind for Reports<'_> {
 
     fn search(&self) -> Vec<SearchRecord<'_>> {
         let mut out = vec![];
-        if !self.reports.is_empty() {
+        if !self.list.is_empty() {
             out.push(SearchRecord {
                 title: "Failure reports".to_owned(),
                 url: UrlPath::new(INDEX_URL),
@@ -134,7 +150,7 @@ impl kind::Kind for Reports<'_> {
                 body: None,
             });
         }
-        for r in self.reports {
+        for r in self.list {
             out.push(SearchRecord {
                 title: r.title.clone(),
                 url: UrlPath::new(FailureReport::url(&r.id)),
@@ -149,17 +165,17 @@ impl kind::Kind for Reports<'_> {
 }
 
 /// An artifact a failure report names (`<id>` or `<id>@<version>`), with its page.
-fn artifact_ref(text: &str) -> Value {
+fn artifact_ref(text: &str, links: Links) -> Value {
     let id = text.split('@').next().unwrap_or(text);
     let mut m = Map::new();
     m.insert("text", Value::from(text));
-    m.insert("url", Value::from(crate::artifact::page_url(id)));
+    m.insert("url", Value::from((links.artifact)(id)));
     Value::from(m)
 }
 
 /// The `report` value templates see. Text is left for Tera to escape; the body is the markdown
 /// stage's HTML.
-pub(crate) fn view(r: &FailureReport) -> Value {
+pub(crate) fn view(r: &FailureReport, links: Links) -> Value {
     let date = |d: Option<&crate::front_matter::Date>| {
         d.map_or_else(Value::none, |d| Value::from(d.to_string()))
     };
@@ -189,16 +205,19 @@ pub(crate) fn view(r: &FailureReport) -> Value {
             let url = text
                 .strip_prefix("ledger:")
                 .and_then(|rest| rest.split_once('#'))
-                .and_then(|(name, seq)| {
-                    Some(crate::ledger::site::entry_url(name, seq.parse().ok()?))
-                });
+                .and_then(|(name, seq)| Some((links.entry)(name, seq.parse().ok()?)));
             m.insert("url", url.map_or_else(Value::none, Value::from));
             Value::from(m)
         })
         .collect();
     v.insert("ledger_entries", Value::from(entries));
-    let refs =
-        |list: &[String]| Value::from(list.iter().map(|t| artifact_ref(t)).collect::<Vec<_>>());
+    let refs = |list: &[String]| {
+        Value::from(
+            list.iter()
+                .map(|t| artifact_ref(t, links))
+                .collect::<Vec<_>>(),
+        )
+    };
     v.insert("artifacts_affected", refs(&r.artifacts_affected));
     v.insert("claims_affected", refs(&r.claims_affected));
     v.insert("hypothesis", opt_str(r.hypothesis.as_deref()));

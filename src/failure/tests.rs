@@ -47,7 +47,7 @@ type Located = (String, Option<(usize, usize)>);
 
 fn run_with(
     files: &[FailureFile],
-    artifacts: &[Artifact],
+    artifacts: &[Registered],
     ledgers: &dyn LedgerLookup,
 ) -> (Vec<FailureReport>, Vec<Located>) {
     let (reports, ds) = reports(files, artifacts, ledgers, Drafts::Exclude);

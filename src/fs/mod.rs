@@ -1,6 +1,6 @@
 //! Filesystem calls that name their path when they fail.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use sha2::Digest as _;
 
@@ -203,6 +203,77 @@ pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
 /// Whether `s` is a SHA-256 digest as the site writes them: 64 lowercase hex digits.
 pub(crate) fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Why a path a record names inside its folder is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PathProblem {
+    Empty,
+    Absolute,
+    Parent,
+    Missing,
+    NotAFile,
+    SymlinkOut,
+    TooLarge(u64),
+    Unreadable(String),
+}
+
+/// Where a path a record names is on disk, if it is a file inside `folder` (already
+/// canonical): containment is decided before anything is opened.
+pub(crate) fn resolve_inside(folder: &Path, rel: &str) -> Result<PathBuf, PathProblem> {
+    if rel.is_empty() {
+        return Err(PathProblem::Empty);
+    }
+    let path = Path::new(rel);
+    if rel.starts_with(['/', '\\'])
+        || path.is_absolute()
+        || path
+            .components()
+            .any(|c| matches!(c, Component::Prefix(_) | Component::RootDir))
+    {
+        return Err(PathProblem::Absolute);
+    }
+    if path.components().any(|c| c == Component::ParentDir) {
+        return Err(PathProblem::Parent);
+    }
+    let joined = folder.join(path);
+    match std::fs::symlink_metadata(&joined) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(PathProblem::Missing),
+        Err(e) => return Err(PathProblem::Unreadable(e.to_string())),
+    }
+    // Any component may be a symlink; only the resolved path says where the bytes are.
+    let real = std::fs::canonicalize(&joined).map_err(|_| PathProblem::Missing)?;
+    if !real.starts_with(folder) {
+        return Err(PathProblem::SymlinkOut);
+    }
+    match std::fs::metadata(&real) {
+        Ok(m) if !m.is_file() => Err(PathProblem::NotAFile),
+        Ok(m) if m.len() > crate::fs::COPY_LIMIT => Err(PathProblem::TooLarge(m.len())),
+        Ok(_) => Ok(real),
+        Err(e) => Err(PathProblem::Unreadable(e.to_string())),
+    }
+}
+
+impl PathProblem {
+    /// What is wrong with a path, after the path itself: "file `x` {describe}"; `folder` names
+    /// the folder it must stay in ("the artifact's folder").
+    pub(crate) fn describe(&self, folder: &str) -> String {
+        match self {
+            PathProblem::Empty => "has an empty path".to_owned(),
+            PathProblem::Absolute => "is an absolute path".to_owned(),
+            PathProblem::Parent => format!("leads out of {folder}"),
+            PathProblem::Missing => "was not found".to_owned(),
+            PathProblem::NotAFile => "is not a file".to_owned(),
+            PathProblem::SymlinkOut => format!("is a symlink that leads out of {folder}"),
+            PathProblem::TooLarge(size) => format!(
+                "is {}, over the limit of {} for a file the build publishes",
+                crate::text::mebibytes(*size),
+                crate::text::mebibytes(crate::fs::COPY_LIMIT)
+            ),
+            PathProblem::Unreadable(e) => format!("could not be read: {e}"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -112,15 +112,66 @@ pub(crate) fn check(sources: &Files, drafts: Drafts, diagnostics: &mut Diagnosti
     };
     let (mut ledgers, ds) = ledger::check(&sources.ledgers, &known);
     diagnostics.extend(ds);
-    let (failures, ds) = failure::reports(&sources.failures, &artifacts, &ledgers, drafts);
+    let (failures, ds) =
+        failure::reports(&sources.failures, &registered(&artifacts), &ledgers, drafts);
     diagnostics.extend(ds);
-    let published: Vec<_> = failures.iter().map(FailureReport::citing).collect();
+    let published: Vec<_> = failures.iter().map(citing).collect();
     diagnostics.extend(ledger::settle(&mut ledgers, &published));
     Records {
         artifacts,
         ledgers: ledgers.into(),
         failures,
     }
+}
+
+/// The artifact registry as a failure report sees it.
+fn registered(artifacts: &[Artifact]) -> Vec<failure::Registered> {
+    artifacts
+        .iter()
+        .map(|a| failure::Registered {
+            id: a.id.clone(),
+            version: a.version.clone(),
+            claims: a.claim.is_some(),
+            retracted: (a.status == artifact::Status::Retracted)
+                .then(|| (Arc::clone(&a.source), a.status_span.clone())),
+        })
+        .collect()
+}
+
+/// A published report as the ledgers see it: it settles the failures it cites.
+fn citing(r: &FailureReport) -> ledger::Citing {
+    ledger::Citing {
+        id: r.id.clone(),
+        url: FailureReport::url(&r.id),
+        ledger_refs: r.ledger_refs.clone(),
+    }
+}
+
+/// The run ledgers that verified, as a failure report sees them: it refers to them by name
+/// and entry.
+impl failure::LedgerLookup for Vec<Ledger> {
+    fn has_run(&self, name: &str) -> bool {
+        self.iter().any(|l| l.name == name)
+    }
+
+    fn entry_type(&self, name: &str, seq: u64) -> Option<String> {
+        let ledger = self.iter().find(|l| l.name == name)?;
+        ledger.entry(seq).map(|e| e.kind.clone())
+    }
+}
+
+/// The failure reports of the site at `root` as the `ledger` commands see them: every
+/// report's id, and those a build would publish, which settle a ledger's pending failures as
+/// in a build. The reports' own problems are left to `check`.
+pub fn ledger_reports(root: &Path) -> Result<ledger::Reports> {
+    let real = std::fs::canonicalize(root).map_err(crate::fs::io("could not find", root))?;
+    let tree = Tree::new(root, &real);
+    let files = failure::read_files(tree, &mut Diagnostics::new())?;
+    let (published, _) = failure::reports(&files, &[], &failure::NoLedgers, Drafts::Exclude);
+    Ok(ledger::Reports {
+        ids: failure::report_ids(tree)?,
+        published: published.iter().map(citing).collect(),
+    })
 }
 
 /// The artifact references (`artifact:id@version`) in `cited` content files, checked against
@@ -155,6 +206,10 @@ pub(crate) fn kinds(records: &Records) -> Vec<Box<dyn Kind + '_>> {
         Box::new(failure::site::Reports::new(
             &records.failures,
             records.any(),
+            failure::site::Links {
+                artifact: artifact::page_url,
+                entry: ledger::site::entry_url,
+            },
         )),
     ]
 }

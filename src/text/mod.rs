@@ -219,9 +219,45 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(bytes)
 }
 
+/// Whether `id` is a valid id of a record or report: lowercase letters, digits and `-`, not at
+/// either end.
+pub(crate) fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Sets `key` in a TOML table being edited (`toml_edit`), keeping the spaces and comment
+/// around the old value when there was one: how `artifact hash` and `failure new` write into
+/// a contributor's file without reformatting it.
+pub(crate) fn set_toml_keeping_layout(
+    table: &mut dyn toml_edit::TableLike,
+    key: &str,
+    mut value: toml_edit::Value,
+) {
+    if let Some(old) = table.get(key).and_then(toml_edit::Item::as_value) {
+        *value.decor_mut() = old.decor().clone();
+    }
+    match table.get_mut(key) {
+        Some(item) => *item = toml_edit::Item::Value(value),
+        None => {
+            table.insert(key, toml_edit::Item::Value(value));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_lowercase_letters_digits_and_dashes() {
+        assert!(is_id("eval-suite") && is_id("run-1"));
+        assert!(!is_id("Eval") && !is_id("a_b") && !is_id("") && !is_id("-a") && !is_id("a/b"));
+    }
 
     #[test]
     fn suggests_close_names_only() {

@@ -1,8 +1,10 @@
 //! The module graph is one-way: a stage uses earlier stages and the shared leaves, never a later
 //! one. This reads `src/**/*.rs`, collects which top-level module names which other
 //! (`crate::<module>`), and which file module of a folder names a sibling (`super::<sibling>`,
-//! `crate::<folder>::<sibling>`), and fails on any cycle, naming it. Tests (`#[cfg(test)]`
-//! items) are left out: a test may reach anywhere.
+//! `crate::<folder>::<sibling>`), and fails on any cycle, naming it. It also fails when a
+//! content kind's module is used by anything but `records` (where kinds are registered), the
+//! binary's commands and the fuzz targets. Tests (`#[cfg(test)]` items) are left out: a test
+//! may reach anywhere.
 //!
 //! The source is tokenized with `proc-macro2` rather than scanned line by line, so comments,
 //! doc comments and string literals never count as uses, and paths inside macro calls do.
@@ -15,8 +17,40 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 /// Who uses whom: module name to the module names it uses.
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
+/// The content kinds' modules: each is used by `records`, which registers them, and by the
+/// binary's commands (`cmd`) and the fuzz targets, never by a stage or by another kind.
+const KINDS: [&str; 3] = ["artifact", "ledger", "failure"];
+
+/// Besides the kinds themselves, the modules that may use a kind.
+const KIND_USERS: [&str; 3] = ["records", "cmd", "fuzz"];
+
 #[test]
-fn module_graph_has_no_cycles_between_top_level_modules() {
+fn only_the_registry_the_commands_and_the_fuzzer_use_a_content_kind() {
+    let (top, _) = module_graph();
+    let mut wrong = vec![];
+    for (module, uses) in &top {
+        let allowed = KIND_USERS.contains(&module.as_str());
+        for kind in KINDS
+            .iter()
+            .filter(|k| uses.contains(**k) && **k != module.as_str())
+        {
+            if !allowed {
+                wrong.push(format!("`{module}` uses the kind `{kind}`"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "a content kind is named outside its module and `records` (hand what is needed to it \
+         where it is registered, in `records`):\n{}",
+        wrong.join("\n")
+    );
+    // The test can fail: the graph sees the kinds and `records` using them.
+    assert!(KINDS.iter().all(|k| top["records"].contains(*k)));
+}
+
+/// Who uses whom between top-level modules, and between the file modules of each folder.
+fn module_graph() -> (Graph, BTreeMap<String, Graph>) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut top = Graph::new();
     let mut siblings: BTreeMap<String, Graph> = BTreeMap::new();
@@ -64,6 +98,12 @@ fn module_graph_has_no_cycles_between_top_level_modules() {
             }
         }
     }
+    (top, siblings)
+}
+
+#[test]
+fn module_graph_has_no_cycles_between_top_level_modules() {
+    let (top, siblings) = module_graph();
     // Each use closing a cycle, by its two ends, with the cycle shown.
     let mut found: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut add = |cycle: Vec<String>| {
