@@ -1,8 +1,9 @@
 //! The interface a content kind plugs into the build through, in the manner of mdBook's
 //! renderer trait: what outputs it plans (URL, job, what claims the path), which URLs links
 //! may point at, how it renders each job and what the search index lists of it. The render
-//! stage derives the plan, the link targets and the index's records from the kinds registered
-//! in `records::kinds`, and knows nothing else of them.
+//! stage derives the plan, the link targets and the index's records from the kinds listed in
+//! `render::kinds` (pages and sections, then those `records::kinds` registers), and knows
+//! nothing else of them.
 //!
 //! This is a shared leaf: it names no stage, so a kind's module (which the model and the
 //! stages use) can implement it without a cycle. A kind reaches the theme only through

@@ -2,7 +2,6 @@
 
 use rayon::prelude::*;
 
-use super::context::{self, SectionView, View};
 use super::plan::{Job, Made, Plan, made};
 use super::templates::{ThemeTemplates, base_context, require_template};
 use super::views::Views;
@@ -12,7 +11,6 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::fingerprint::Assets;
 use crate::model::{Body, Site};
-use crate::records::kinds;
 use crate::theme::Theme;
 
 /// One output as `some` made it: its body or the template's problem, and the templates and
@@ -41,11 +39,9 @@ pub(crate) fn some<T: Send>(
     wanted: &(dyn Fn(&str, Made) -> bool + Sync),
     sink: &(dyn Fn(Output) -> T + Sync),
 ) -> Vec<T> {
-    let page_values = &views.pages;
-    let section_values = &views.sections;
     // Built by the first of its files rendered, for all of them.
     let search_index = std::sync::OnceLock::new();
-    let kinds = kinds(&site.records);
+    let kinds = super::kinds(site, Some(views));
     let templates = ThemeTemplates(theme, config);
     plan.jobs
         .par_iter()
@@ -64,14 +60,7 @@ pub(crate) fn some<T: Send>(
                 _ => None,
             };
             let (body, used) = crate::theme::tracking(|| match job {
-                Job::Page(i) => render_page(site, *i, page_values, theme),
-                Job::Section {
-                    index,
-                    pager,
-                    total,
-                } => render_section(site, *index, *pager, *total, section_values, theme),
                 Job::NotFound => render_404(theme),
-                Job::Alias(i) => Ok(Body::Html(feeds::alias_page(&site.aliases[*i].to, config))),
                 Job::Sitemap => Ok(Body::Bytes(feeds::sitemap(site, config).into_bytes())),
                 Job::Feed => Ok(Body::Bytes(feeds::atom(site, config).into_bytes())),
                 Job::Robots => Ok(Body::Bytes(feeds::robots(config).into_bytes())),
@@ -95,97 +84,6 @@ pub(crate) fn some<T: Send>(
             }))
         })
         .collect()
-}
-
-fn pick_template<'a>(
-    theme: &Theme,
-    doc: &'a crate::model::Document,
-    fallback: Option<&'a toml::Spanned<String>>,
-    default: &'a str,
-) -> Result<&'a str, Option<Diagnostic>> {
-    let chosen = doc.meta.template.as_ref().or(fallback);
-    let name = chosen.map_or(default, |t| t.get_ref().as_str());
-    if theme.is_broken(name) {
-        return Err(None);
-    }
-    Err(Some(match chosen {
-        Some(t) if theme.has(t.get_ref()) => return Ok(t.get_ref()),
-        Some(t) => {
-            let d = Diagnostic::error(format!("template `{}` not found", t.get_ref()))
-                .label("no such file in `templates/` of the site or theme");
-            // The span is in whichever file named the template.
-            if doc.meta.template.is_some() {
-                d.at(&doc.source, t.span())
-            } else {
-                d.in_file(doc.source.path.clone())
-            }
-        }
-        None if theme.has(default) => return Ok(default),
-        None => Diagnostic::error(format!(
-            "template `{default}` not found in the site or theme"
-        ))
-        .in_file(doc.source.path.clone()),
-    }))
-}
-
-fn render_page(
-    site: &Site,
-    i: usize,
-    pages: &[View],
-    theme: &Theme,
-) -> Result<Body, Option<Diagnostic>> {
-    let page = &site.pages[i];
-    let section = &site.sections[page.section];
-    let name = pick_template(
-        theme,
-        &page.doc,
-        section.doc.meta.page_template.as_ref(),
-        "page.html",
-    )?;
-    let mut ctx = base_context(&page.doc.url, theme);
-    ctx.insert_value("page", pages[i].full());
-    theme.render(name, &ctx).map(Body::Html).map_err(Some)
-}
-
-fn render_section(
-    site: &Site,
-    index: usize,
-    pager: usize,
-    total: usize,
-    sections: &[SectionView],
-    theme: &Theme,
-) -> Result<Body, Option<Diagnostic>> {
-    let section = &site.sections[index];
-    let default = if index == 0 {
-        "index.html"
-    } else {
-        "section.html"
-    };
-    let name = pick_template(theme, &section.doc, None, default)?;
-    let url = if pager == 1 {
-        section.doc.url.clone()
-    } else {
-        format!("{}page/{pager}/", section.doc.url)
-    };
-    let mut ctx = base_context(&url, theme);
-    let view = &sections[index];
-    if let Some(by) = section
-        .doc
-        .meta
-        .paginate_by
-        .as_ref()
-        .map(|b| *b.get_ref())
-        .filter(|b| *b > 0)
-    {
-        ctx.insert_value("section", view.listing());
-        ctx.insert_value(
-            "paginator",
-            context::paginator(section, view, by, pager, total),
-        );
-    } else {
-        ctx.insert_value("section", view.full());
-    }
-    theme.render(name, &ctx).map(Body::Html).map_err(Some)
 }
 
 fn render_search_page(theme: &Theme) -> Result<Body, Option<Diagnostic>> {

@@ -2,7 +2,6 @@
 //! outputs found at their cause; and the paths links may point at besides documents and files.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::search;
 use super::templates::ThemeTemplates;
@@ -13,7 +12,6 @@ pub(crate) use crate::kind::Made;
 use crate::kind::{self, Claim, UrlPath};
 use crate::load::Origin;
 use crate::model::Site;
-use crate::records::kinds;
 use crate::theme::{SYNTAX_CSS, Theme};
 use crate::url::output_file;
 
@@ -22,7 +20,7 @@ use crate::url::output_file;
 pub fn link_targets(config: &Config, site: &Site, theme: &Theme) -> Vec<String> {
     let mut out = generated_paths(config);
     let templates = ThemeTemplates(theme, config);
-    for kind in kinds(&site.records) {
+    for kind in super::kinds(site, None) {
         out.extend(
             kind.link_targets(&templates)
                 .into_iter()
@@ -71,14 +69,7 @@ enum SearchPage {
 /// One output file to produce.
 #[derive(Debug, Clone)]
 pub(super) enum Job {
-    Page(usize),
-    Section {
-        index: usize,
-        pager: usize,
-        total: usize,
-    },
     NotFound,
-    Alias(usize),
     Sitemap,
     Feed,
     Robots,
@@ -144,34 +135,17 @@ pub(crate) fn outputs(site: &Site, theme: &Theme, config: &Config, assets: &Asse
 
 pub(super) fn made(job: &Job) -> Made {
     match job {
-        Job::Page(i) => Made::Page(*i),
-        Job::Section { index, .. } => Made::Section(*index),
         Job::Kind(_, job) => job.made,
         Job::NotFound
-        | Job::Alias(_)
         | Job::Asset(_)
         | Job::Static(_)
         | Job::SearchPage
-        // From the config, the aliases (which an incremental update keeps) or the records.
+        // From the config or the aliases (which an incremental update keeps).
         | Job::Robots
         | Job::Redirects
         => Made::Fixed,
         Job::Feed | Job::SearchFile(_) => Made::Whole,
         Job::Sitemap => Made::Matter,
-    }
-}
-
-/// What claims the path of a document's page, at the `path` or `slug` that set it.
-fn document_claim(doc: &crate::model::Document) -> Claim {
-    let cause = doc
-        .meta
-        .path
-        .as_ref()
-        .or(doc.meta.slug.as_ref())
-        .map_or(0..0, toml::Spanned::span);
-    Claim {
-        what: format!("`{}`", doc.source.path),
-        at: Some((Arc::clone(&doc.source), cause)),
     }
 }
 
@@ -233,51 +207,8 @@ fn plan(
             Claim::generated("_redirects"),
         ));
     }
-    for (index, section) in site.sections.iter().enumerate() {
-        let by = section
-            .doc
-            .meta
-            .paginate_by
-            .as_ref()
-            .map_or(0, |b| *b.get_ref());
-        let total = if by == 0 {
-            1
-        } else {
-            section.pages.len().div_ceil(by).max(1)
-        };
-        for pager in 1..=total {
-            let url = if pager == 1 {
-                section.doc.url.clone()
-            } else {
-                format!("{}page/{pager}/", section.doc.url)
-            };
-            claims.push((
-                output_file(&url),
-                Job::Section {
-                    index,
-                    pager,
-                    total,
-                },
-                document_claim(&section.doc),
-            ));
-        }
-    }
-    for (i, page) in site.pages.iter().enumerate() {
-        claims.push((
-            output_file(&page.doc.url),
-            Job::Page(i),
-            document_claim(&page.doc),
-        ));
-    }
-    for (i, alias) in site.aliases.iter().enumerate() {
-        let claim = Claim {
-            what: format!("the alias `{}` in `{}`", alias.from, alias.source.path),
-            at: Some((Arc::clone(&alias.source), alias.span.clone())),
-        };
-        claims.push((output_file(&alias.from), Job::Alias(i), claim));
-    }
     let templates = ThemeTemplates(theme, config);
-    for (k, kind) in kinds(&site.records).iter().enumerate() {
+    for (k, kind) in super::kinds(site, None).iter().enumerate() {
         for out in kind.outputs(&templates) {
             claims.push((out.url.output_file(), Job::Kind(k, out.job), out.claim));
         }
