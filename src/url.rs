@@ -135,7 +135,7 @@ impl std::fmt::Display for UrlPath {
 
 /// The output file of a URL path: `/a/` is `a/index.html`, `/a.html` is `a.html`.
 pub(crate) fn output_file(url: &str) -> String {
-    let trimmed = url.trim_start_matches('/');
+    let trimmed = in_output(url);
     if trimmed.is_empty() || trimmed.ends_with('/') {
         format!("{trimmed}index.html")
     } else {
@@ -143,9 +143,25 @@ pub(crate) fn output_file(url: &str) -> String {
     }
 }
 
+/// A URL path as a path inside the output folder, as files and folders are named there:
+/// `/css/site.css` is `css/site.css`, `/blog/` is `blog/`. The one place a URL loses its
+/// leading `/`; [`output_file`] adds a page's `index.html`.
+pub(crate) fn in_output(url: &str) -> &str {
+    url.trim_start_matches('/')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_in_the_output_folder_has_no_leading_slash() {
+        assert_eq!(in_output("/css/site.css"), "css/site.css");
+        assert_eq!(in_output("css/site.css"), "css/site.css");
+        assert_eq!(in_output("/blog/"), "blog/");
+        assert_eq!(output_file("/blog/"), "blog/index.html");
+        assert_eq!(output_file("/"), "index.html");
+    }
 
     #[test]
     fn a_url_path_has_one_output_file() {

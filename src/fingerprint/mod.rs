@@ -51,7 +51,7 @@ pub struct Assets {
 impl Assets {
     /// The asset for a path such as `css/site.css`.
     pub fn get(&self, path: &str) -> Option<&Asset> {
-        self.by_source.get(path.trim_start_matches('/'))
+        self.by_source.get(crate::url::in_output(path))
     }
 
     /// Every asset, by its unhashed path.
@@ -79,7 +79,7 @@ pub fn applies_to(path: &str, unhashed: &[String]) -> bool {
         && path != "favicon.ico"
         && !path.starts_with(".well-known/")
         && !unhashed.iter().any(|u| {
-            let u = u.trim_start_matches('/');
+            let u = crate::url::in_output(u);
             u == path || (u.ends_with('/') && path.starts_with(u))
         })
 }
@@ -243,7 +243,7 @@ fn resolve(sheet: &str, url: &str) -> Option<String> {
         return None;
     }
     let resolved = crate::url::resolve(&format!("/{sheet}"), path)?;
-    Some(resolved.trim_start_matches('/').to_owned())
+    Some(crate::url::in_output(&resolved).to_owned())
 }
 
 /// The stylesheet with every reference to a fingerprinted file renamed: only the file name

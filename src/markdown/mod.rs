@@ -753,9 +753,7 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
                 .collect()
         });
         let file = |p: &str| {
-            p.strip_prefix('/')
-                .is_some_and(|rel| site.files.contains_key(rel))
-                || others.contains(p)
+            p.starts_with('/') && site.files.contains_key(url::in_output(p)) || others.contains(p)
         };
         file(path) || file(&format!("{path}/"))
     };

@@ -436,7 +436,7 @@ fn files(
                 .unwrap_or(asset);
             placed.insert(
                 asset.as_str(),
-                format!("{}{inside}", page.doc.url.trim_start_matches('/')),
+                format!("{}{inside}", url::in_output(&page.doc.url)),
             );
         }
     }

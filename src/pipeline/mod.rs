@@ -261,7 +261,7 @@ fn theme_for(
             .chain(
                 generated
                     .iter()
-                    .map(|p| p.trim_start_matches('/').to_owned()),
+                    .map(|p| crate::url::in_output(p).to_owned()),
             )
             .collect(),
     );

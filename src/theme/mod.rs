@@ -538,7 +538,7 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
     tera.register_function(
         "asset",
         move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
-            let path = kwargs.must_get::<&str>("path")?.trim_start_matches('/');
+            let path = crate::url::in_output(kwargs.must_get::<&str>("path")?);
             let assets = l
                 .assets
                 .get()
@@ -639,7 +639,7 @@ fn resolve_url(l: &Lookups, path: &str) -> Result<String, String> {
     if path.contains("://") || path.starts_with("mailto:") {
         return Ok(path.to_owned());
     }
-    let trimmed = path.trim_start_matches('/');
+    let trimmed = crate::url::in_output(path);
     if let Some(files) = l.files.get()
         && !files.contains(trimmed)
         && !trimmed.is_empty()
