@@ -145,7 +145,7 @@ pub(super) struct State {
     pub(super) dictionary: Arc<[u8]>,
     /// Problems of loading and of the static files.
     pub(super) settled: Diagnostics,
-    /// Problems of the records (`pipeline::records`), and of the frozen-record check.
+    /// Problems of the records (`records::check`), and of the frozen-record check.
     pub(super) recorded: Diagnostics,
     /// Problems of the site's structure (`parse::assemble`).
     pub(super) structural: Diagnostics,

@@ -1,10 +1,10 @@
 //! The records under `artifacts/`: artifact records, run ledgers and failure reports. They are
 //! checked against each other (a report cites artifacts and ledger entries, a ledger's failure
 //! is settled by a report), so they are checked here together, and registered here as content
-//! kinds. Outside each kind's own module, this is the one place that names them: the model
-//! holds [`Records`], the stages ask it for what they need (the documents whose bodies are
-//! rendered, the kinds, the values templates see, what `get_artifact` and `get_ledger` look
-//! up).
+//! kinds. Outside each kind's own module, this is the one place of the library that names them
+//! (the binary's commands and the fuzz targets do too): the model holds [`Records`], and the
+//! stages ask it for what they need (the documents whose bodies are rendered, the kinds, the
+//! values templates see, what `get_artifact` and `get_ledger` look up).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -100,20 +100,20 @@ pub fn load(config: &Config) -> Result<(Files, Diagnostics)> {
 }
 
 /// The records stage: the artifact registry, the run ledgers and the failure reports read in
-/// `sources`, each checked, then against each other.
-pub(crate) fn check(sources: &Files, drafts: Drafts, diagnostics: &mut Diagnostics) -> Records {
-    let (artifacts, ds) = artifact::registry(&sources.artifacts);
+/// `files`, each checked, then against each other.
+pub(crate) fn check(files: &Files, drafts: Drafts, diagnostics: &mut Diagnostics) -> Records {
+    let (artifacts, ds) = artifact::registry(&files.artifacts);
     diagnostics.extend(ds);
     let artifact_ids = artifacts.iter().map(|a| a.id.clone()).collect();
-    let report_ids = sources.failures.iter().map(|f| f.stem.clone()).collect();
+    let report_ids = files.failures.iter().map(|f| f.stem.clone()).collect();
     let known = ledger::Known {
         failure_reports: &report_ids,
         artifacts: &artifact_ids,
     };
-    let (mut ledgers, ds) = ledger::check(&sources.ledgers, &known);
+    let (mut ledgers, ds) = ledger::check(&files.ledgers, &known);
     diagnostics.extend(ds);
     let (failures, ds) =
-        failure::reports(&sources.failures, &registered(&artifacts), &ledgers, drafts);
+        failure::reports(&files.failures, &registered(&artifacts), &ledgers, drafts);
     diagnostics.extend(ds);
     let published: Vec<_> = failures.iter().map(citing).collect();
     diagnostics.extend(ledger::settle(&mut ledgers, &published));
@@ -179,17 +179,17 @@ pub fn ledger_reports(root: &Path) -> Result<ledger::Reports> {
 pub(crate) fn cited<'a>(
     cited: impl IntoIterator<Item = &'a Arc<SourceText>>,
     records: &Records,
-    sources: &Files,
+    files: &Files,
 ) -> Diagnostics {
-    let record_dirs: HashSet<String> = sources.artifacts.iter().map(|a| a.dir.clone()).collect();
+    let record_dirs: HashSet<String> = files.artifacts.iter().map(|a| a.dir.clone()).collect();
     artifact::in_content(cited, &records.artifacts, &record_dirs)
 }
 
 /// Published records and ledgers compared with git revision `rev`: a published record is
 /// frozen, and a ledger only grows.
-pub(crate) fn frozen_since(root: &Path, rev: &str, sources: &Files) -> Result<Diagnostics> {
-    let mut ds = artifact::frozen_since(root, rev, &sources.artifacts)?;
-    ds.extend(ledger::frozen_since(root, rev, &sources.ledgers)?);
+pub(crate) fn frozen_since(root: &Path, rev: &str, files: &Files) -> Result<Diagnostics> {
+    let mut ds = artifact::frozen_since(root, rev, &files.artifacts)?;
+    ds.extend(ledger::frozen_since(root, rev, &files.ledgers)?);
     Ok(ds)
 }
 
