@@ -173,9 +173,14 @@ enum LedgerCommand {
         /// Where to write the private key (must not exist; keep it out of the repository).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// The key name, usually the ledger's origin.
+        /// The key name: the ledger's origin for a log's key, the witness's own name (a
+        /// schema-less URL such as `witness.example.org/w1`) for a witness's.
         #[arg(long, value_name = "NAME", default_value = "ancapex.org/ledgers")]
         name: String,
+        /// Make a witness's key (Ed25519 `cosignature/v1`, C2SP tlog-cosignature), which
+        /// co-signs a ledger's checkpoints.
+        #[arg(long)]
+        witness: bool,
     },
     /// Create `artifacts/ledgers/<NAME>/` with ledger.toml and its `log.genesis` line.
     Init {

@@ -20,13 +20,22 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
     use ancapex::ledger::command;
     let now = jiff::Timestamp::now();
     let outcome = match what {
-        LedgerCommand::Keygen { out, name } => {
-            let line = command::keygen(&out, &name)?;
+        LedgerCommand::Keygen { out, name, witness } => {
+            let key_type = if witness {
+                ancapex::ledger::note::KeyType::Cosignature
+            } else {
+                ancapex::ledger::note::KeyType::Ed25519
+            };
+            let line = command::keygen(&out, &name, key_type)?;
             println!(
                 "wrote the private key to {} (keep it secret, out of git)",
                 out.display()
             );
-            println!("verifier key (for `ledger init --key` or ledger.toml):");
+            if witness {
+                println!("witness verifier key (for a ledger's `[policy]` witnesses):");
+            } else {
+                println!("verifier key (for `ledger init --key` or ledger.toml):");
+            }
             println!("{line}");
             return Ok(Outcome::Done);
         }

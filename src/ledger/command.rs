@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::note::{Signer, Verifier};
+use super::note::{KeyType, Signer, Verifier};
 use super::{Known, Ledger, Reports, checkpoint::Checkpoint, merkle};
 use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Existing, Malformed, Missing, Result};
@@ -26,10 +26,11 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// Generates a key pair named `name`, writes the private key to `out` (which must not exist)
-/// and returns the verifier key line to put in `ledger.toml`.
-pub fn keygen(out: &Path, name: &str) -> Result<String> {
-    let signer = Signer::generate(name).map_err(Error::Usage)?;
+/// Generates a key pair named `name` of `key_type` (a log's, or a witness's), writes the
+/// private key to `out` (which must not exist) and returns the verifier key line to put in
+/// `ledger.toml`.
+pub fn keygen(out: &Path, name: &str, key_type: KeyType) -> Result<String> {
+    let signer = Signer::generate(name, key_type).map_err(Error::Usage)?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

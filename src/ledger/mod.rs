@@ -810,7 +810,7 @@ mod tests {
     }
 
     fn ledger_files(bodies: &[(&str, &str)], sign_at: Option<usize>) -> LedgerFiles {
-        let signer = note::Signer::from_seed(ORIGIN, [9; 32]);
+        let signer = note::Signer::from_seed(ORIGIN, note::KeyType::Ed25519, [9; 32]);
         let mut text = String::new();
         let mut prev: Option<Hash> = None;
         let mut leaves = vec![];

@@ -1,50 +1,86 @@
 //! C2SP signed notes (c2sp.org/signed-note) with Ed25519 keys: the verifier key line
-//! `<name>+<hex key id>+<base64(0x01 || public key)>`, the private key file in the Go
-//! `PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || seed)>` form, and the
+//! `<name>+<hex key id>+<base64(type || public key)>`, the private key file in the Go
+//! `PRIVATE+KEY+<name>+<hex key id>+<base64(type || seed)>` form, and the
 //! `— <name> <base64(key id || signature)>` signature lines under the note text.
+//!
+//! Two key types: a log signs its checkpoints with plain Ed25519 note signatures (type 0x01),
+//! and a witness co-signs them with C2SP tlog-cosignature's timestamped `cosignature/v1`
+//! (type 0x04): the signature is over `cosignature/v1\ntime <seconds>\n` and the note text,
+//! and its bytes are the 8-byte big-endian time, then the Ed25519 signature.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-/// The signature algorithm byte for Ed25519 in the signed-note spec.
-const ALG_ED25519: u8 = 0x01;
+/// What a key signs with: the signature type byte of the signed-note spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// Plain Ed25519 note signatures (0x01): a log's checkpoints.
+    Ed25519,
+    /// Timestamped Ed25519 cosignatures, `cosignature/v1` (0x04): a witness's.
+    Cosignature,
+}
 
-/// A key that can check signatures: its name, id and Ed25519 public key.
+impl KeyType {
+    fn byte(self) -> u8 {
+        match self {
+            KeyType::Ed25519 => 0x01,
+            KeyType::Cosignature => 0x04,
+        }
+    }
+
+    fn of(byte: u8) -> Option<Self> {
+        match byte {
+            0x01 => Some(KeyType::Ed25519),
+            0x04 => Some(KeyType::Cosignature),
+            _ => None,
+        }
+    }
+}
+
+/// A key that can check signatures: its name, id, type and Ed25519 public key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verifier {
-    /// The key name, e.g. the log's origin.
+    /// The key name, e.g. the log's origin or the witness's name.
     pub name: String,
-    /// The first four bytes of SHA-256(name || 0x0A || 0x01 || public key).
+    /// The first four bytes of SHA-256(name || 0x0A || type || public key).
     pub id: u32,
+    /// What it checks.
+    pub key_type: KeyType,
     key: VerifyingKey,
 }
 
-/// A key that can sign notes.
+/// A key that can sign notes (a log's) or co-sign them (a witness's).
 pub struct Signer {
     name: String,
     id: u32,
+    key_type: KeyType,
     key: SigningKey,
 }
 
-fn key_id(name: &str, public: &[u8; 32]) -> u32 {
+fn key_id(name: &str, key_type: KeyType, public: &[u8; 32]) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
+    h.update([key_type.byte()]);
     h.update(public);
     let d = h.finalize();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
+/// The message a `cosignature/v1` signs: the header and time lines, then the note text.
+fn cosigned_message(text: &str, time: u64) -> String {
+    format!("cosignature/v1\ntime {time}\n{text}")
 }
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.contains('+') && !name.chars().any(char::is_whitespace)
 }
 
-/// Splits `<name>+<hex id>+<base64 key>` into its parts and the key bytes after the
-/// algorithm byte.
-fn split_key<'a>(line: &'a str, what: &str) -> Result<(&'a str, u32, [u8; 32]), String> {
+/// Splits `<name>+<hex id>+<base64 key>` into its parts, the key type and the key bytes after
+/// the type byte.
+fn split_key<'a>(line: &'a str, what: &str) -> Result<(&'a str, u32, KeyType, [u8; 32]), String> {
     // Names have no `+`, but base64 may, so split from the left.
     let mut parts = line.splitn(3, '+');
     let (Some(name), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
@@ -63,33 +99,57 @@ fn split_key<'a>(line: &'a str, what: &str) -> Result<(&'a str, u32, [u8; 32]), 
         .decode(b64)
         .map_err(|_| format!("the {what} is not valid base64"))?;
     match bytes.split_first() {
-        Some((&ALG_ED25519, rest)) if rest.len() == 32 => {
-            Ok((name, id, rest.try_into().expect("length checked")))
-        }
-        Some((&ALG_ED25519, _)) => Err(format!("the {what} is not 32 bytes")),
-        _ => Err(format!("the {what} is not an Ed25519 key (algorithm 0x01)")),
+        Some((&t, rest)) if KeyType::of(t).is_some() && rest.len() == 32 => Ok((
+            name,
+            id,
+            KeyType::of(t).expect("checked"),
+            rest.try_into().expect("length checked"),
+        )),
+        Some((&t, _)) if KeyType::of(t).is_some() => Err(format!("the {what} is not 32 bytes")),
+        _ => Err(format!(
+            "the {what} is not an Ed25519 key (type 0x01) or an Ed25519 cosignature key (type 0x04)"
+        )),
     }
 }
 
 impl Verifier {
-    /// Parses a verifier key line.
+    /// Parses a log's verifier key line (type 0x01).
     pub fn parse(line: &str) -> Result<Self, String> {
-        let (name, id, public) = split_key(line.trim(), "verifier key")?;
+        Self::parse_as(line, KeyType::Ed25519)
+    }
+
+    /// Parses a witness's verifier key line (type 0x04, `cosignature/v1`).
+    pub fn parse_witness(line: &str) -> Result<Self, String> {
+        Self::parse_as(line, KeyType::Cosignature)
+    }
+
+    fn parse_as(line: &str, wanted: KeyType) -> Result<Self, String> {
+        let (name, id, key_type, public) = split_key(line.trim(), "verifier key")?;
+        if key_type != wanted {
+            return Err(match wanted {
+                KeyType::Ed25519 => "this is a witness's key (type 0x04), not a log's (type 0x01)",
+                KeyType::Cosignature => {
+                    "this is a log's key (type 0x01), not a witness's (type 0x04, made by `ledger keygen --witness`)"
+                }
+            }
+            .to_owned());
+        }
         let key = VerifyingKey::from_bytes(&public)
             .map_err(|_| "the verifier key is not a valid Ed25519 point".to_owned())?;
-        if key_id(name, &public) != id {
+        if key_id(name, key_type, &public) != id {
             return Err(format!("key id `{id:08x}` does not match the key and name"));
         }
         Ok(Self {
             name: name.to_owned(),
             id,
+            key_type,
             key,
         })
     }
 
     /// The verifier key line.
     pub fn line(&self) -> String {
-        let mut bytes = vec![ALG_ED25519];
+        let mut bytes = vec![self.key_type.byte()];
         bytes.extend_from_slice(self.key.as_bytes());
         format!("{}+{:08x}+{}", self.name, self.id, B64.encode(bytes))
     }
@@ -101,42 +161,48 @@ impl Verifier {
 }
 
 impl Signer {
-    /// A new key from 32 random bytes.
-    pub fn generate(name: &str) -> Result<Self, String> {
+    /// A new key of `key_type` from 32 random bytes.
+    pub fn generate(name: &str, key_type: KeyType) -> Result<Self, String> {
         if !valid_name(name) {
             return Err(format!("`{name}` is not a key name (no spaces and no `+`)"));
         }
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| format!("no randomness: {e}"))?;
-        Ok(Self::from_seed(name, seed))
+        Ok(Self::from_seed(name, key_type, seed))
     }
 
-    pub(crate) fn from_seed(name: &str, seed: [u8; 32]) -> Self {
+    pub(crate) fn from_seed(name: &str, key_type: KeyType, seed: [u8; 32]) -> Self {
         let key = SigningKey::from_bytes(&seed);
         Self {
             name: name.to_owned(),
-            id: key_id(name, key.verifying_key().as_bytes()),
+            id: key_id(name, key_type, key.verifying_key().as_bytes()),
+            key_type,
             key,
         }
     }
 
-    /// Parses a `PRIVATE+KEY+...` file.
+    /// Parses a `PRIVATE+KEY+...` file, of either type.
     pub fn parse(text: &str) -> Result<Self, String> {
         let rest = text
             .trim()
             .strip_prefix("PRIVATE+KEY+")
             .ok_or("a private key starts with `PRIVATE+KEY+`")?;
-        let (name, id, seed) = split_key(rest, "private key")?;
-        let signer = Self::from_seed(name, seed);
+        let (name, id, key_type, seed) = split_key(rest, "private key")?;
+        let signer = Self::from_seed(name, key_type, seed);
         if signer.id != id {
             return Err(format!("key id `{id:08x}` does not match the key and name"));
         }
         Ok(signer)
     }
 
+    /// What the key signs with.
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+
     /// The private key file's text.
     pub fn private_line(&self) -> String {
-        let mut bytes = vec![ALG_ED25519];
+        let mut bytes = vec![self.key_type.byte()];
         bytes.extend_from_slice(self.key.as_bytes());
         format!(
             "PRIVATE+KEY+{}+{:08x}+{}\n",
@@ -151,16 +217,30 @@ impl Signer {
         Verifier {
             name: self.name.clone(),
             id: self.id,
+            key_type: self.key_type,
             key: self.key.verifying_key(),
         }
     }
 
-    /// Signs `text` (which ends with a newline) and returns the whole signed note.
+    /// Signs `text` (which ends with a newline) and returns the whole signed note. A log's
+    /// key only.
     pub fn sign(&self, text: &str) -> String {
+        debug_assert_eq!(self.key_type, KeyType::Ed25519, "a witness co-signs");
         let sig = self.key.sign(text.as_bytes());
         let mut blob = self.id.to_be_bytes().to_vec();
         blob.extend_from_slice(&sig.to_bytes());
         format!("{text}\n\u{2014} {} {}\n", self.name, B64.encode(blob))
+    }
+
+    /// The `cosignature/v1` line of note text `text` at `time` (POSIX seconds): what a
+    /// witness adds under the log's signature. A witness's key only.
+    pub fn cosign(&self, text: &str, time: u64) -> String {
+        debug_assert_eq!(self.key_type, KeyType::Cosignature, "a log signs");
+        let sig = self.key.sign(cosigned_message(text, time).as_bytes());
+        let mut blob = self.id.to_be_bytes().to_vec();
+        blob.extend_from_slice(&time.to_be_bytes());
+        blob.extend_from_slice(&sig.to_bytes());
+        format!("\u{2014} {} {}\n", self.name, B64.encode(blob))
     }
 }
 
@@ -205,23 +285,69 @@ pub fn parse(note: &str) -> Result<Note<'_>, String> {
     Ok(Note { text, signatures })
 }
 
+/// What a witness's line under a note says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cosigned {
+    /// A valid `cosignature/v1` made at this time (POSIX seconds).
+    At(u64),
+    /// A line with the witness's name and key id whose signature does not verify.
+    Invalid,
+}
+
 impl Note<'_> {
-    /// The first of `keys` that made a valid signature on this note, if any.
-    pub fn verified_by<'k>(&self, keys: &'k [Verifier]) -> Option<&'k Verifier> {
-        keys.iter().find(|k| {
-            self.signatures.iter().any(|(name, id, sig)| {
-                *name == k.name
-                    && *id == k.id
-                    && <[u8; 64]>::try_from(sig.as_slice()).is_ok_and(|s| {
-                        k.key
+    /// What each of `witnesses` co-signed on this note: for each one with a line of its name
+    /// and key id, whether it verifies and when it was made. Lines of other keys are ignored,
+    /// as the spec says.
+    pub fn cosigned_by<'k>(&self, witnesses: &'k [Verifier]) -> Vec<(&'k Verifier, Cosigned)> {
+        let mut out = vec![];
+        for w in witnesses
+            .iter()
+            .filter(|w| w.key_type == KeyType::Cosignature)
+        {
+            let lines = self
+                .signatures
+                .iter()
+                .filter(|(name, id, _)| *name == w.name && *id == w.id);
+            for (_, _, blob) in lines {
+                let verified = (blob.len() == 72)
+                    .then(|| {
+                        let time = u64::from_be_bytes(blob[..8].try_into().expect("8 bytes"));
+                        let sig = <[u8; 64]>::try_from(&blob[8..]).expect("64 bytes");
+                        let message = cosigned_message(self.text, time);
+                        w.key
                             .verify_strict(
-                                self.text.as_bytes(),
-                                &ed25519_dalek::Signature::from_bytes(&s),
+                                message.as_bytes(),
+                                &ed25519_dalek::Signature::from_bytes(&sig),
                             )
                             .is_ok()
+                            .then_some(time)
                     })
+                    .flatten()
+                    .filter(|t| i64::try_from(*t).is_ok());
+                out.push((w, verified.map_or(Cosigned::Invalid, Cosigned::At)));
+            }
+        }
+        out
+    }
+
+    /// The first of `keys` that made a valid signature on this note, if any.
+    pub fn verified_by<'k>(&self, keys: &'k [Verifier]) -> Option<&'k Verifier> {
+        keys.iter()
+            .filter(|k| k.key_type == KeyType::Ed25519)
+            .find(|k| {
+                self.signatures.iter().any(|(name, id, sig)| {
+                    *name == k.name
+                        && *id == k.id
+                        && <[u8; 64]>::try_from(sig.as_slice()).is_ok_and(|s| {
+                            k.key
+                                .verify_strict(
+                                    self.text.as_bytes(),
+                                    &ed25519_dalek::Signature::from_bytes(&s),
+                                )
+                                .is_ok()
+                        })
+                })
             })
-        })
     }
 }
 
@@ -231,7 +357,7 @@ mod tests {
 
     #[test]
     fn key_lines_round_trip_and_signatures_verify() {
-        let signer = Signer::from_seed("example.com/log", [7; 32]);
+        let signer = Signer::from_seed("example.com/log", KeyType::Ed25519, [7; 32]);
         let v = Verifier::parse(&signer.verifier().line()).unwrap();
         assert_eq!(v, signer.verifier());
         let again = Signer::parse(&signer.private_line()).unwrap();
@@ -264,9 +390,60 @@ mod tests {
     }
 
     #[test]
+    fn a_witness_cosigns_with_a_timestamped_cosignature_v1() {
+        let log = Signer::from_seed("example.com/log", KeyType::Ed25519, [7; 32]);
+        let witness = Signer::from_seed("witness.example/w1", KeyType::Cosignature, [8; 32]);
+        let w = Verifier::parse_witness(&witness.verifier().line()).unwrap();
+        assert_eq!(w, witness.verifier());
+        // The key id commits to the type byte 0x04.
+        let mut h = Sha256::new();
+        h.update(b"witness.example/w1\n\x04");
+        h.update(w.public_key());
+        assert_eq!(w.id.to_be_bytes(), h.finalize()[..4]);
+
+        let text = "example.com/log\n1\nAAAA\n";
+        let line = witness.cosign(text, 1_679_315_147);
+        let note = format!("{}{line}", log.sign(text));
+        let parsed = parse(&note).unwrap();
+        // key id || big-endian time || signature.
+        assert_eq!(parsed.signatures[1].2.len(), 8 + 64);
+        assert_eq!(parsed.signatures[1].2[..8], 1_679_315_147u64.to_be_bytes());
+        assert_eq!(
+            parsed.cosigned_by(std::slice::from_ref(&w)),
+            [(&w, Cosigned::At(1_679_315_147))]
+        );
+        // The log's signature still verifies with the log's key, and only with it.
+        assert!(parsed.verified_by(&[log.verifier()]).is_some());
+        assert!(parsed.verified_by(std::slice::from_ref(&w)).is_none());
+        // The signature is over `cosignature/v1`, the time line and the text: the same bytes
+        // under another time do not verify.
+        let sig = line.trim_end().rsplit(' ').next().unwrap();
+        let mut blob = B64.decode(sig).unwrap();
+        blob[11] += 1;
+        let moved = note.replace(sig, &B64.encode(&blob));
+        let p = parse(&moved).unwrap();
+        assert_eq!(p.signatures[1].2[..8], 1_679_315_148u64.to_be_bytes());
+        assert_eq!(
+            p.cosigned_by(std::slice::from_ref(&w)),
+            [(&w, Cosigned::Invalid)]
+        );
+        // Each kind of key is refused where the other is expected.
+        assert!(
+            Verifier::parse(&w.line())
+                .unwrap_err()
+                .contains("witness's key")
+        );
+        assert!(
+            Verifier::parse_witness(&log.verifier().line())
+                .unwrap_err()
+                .contains("log's key")
+        );
+    }
+
+    #[test]
     fn rejects_malformed_keys() {
         assert!(Verifier::parse("name+zz+AAAA").is_err());
         assert!(Verifier::parse("no-plus").is_err());
-        assert!(Signer::generate("has space").is_err());
+        assert!(Signer::generate("has space", KeyType::Ed25519).is_err());
     }
 }
