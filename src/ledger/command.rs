@@ -42,6 +42,17 @@ pub fn keygen(out: &Path, name: &str, key_type: KeyType) -> Result<String> {
     Ok(signer.verifier().line())
 }
 
+/// The `[policy]` a new ledger starts with: no witnesses yet.
+const POLICY: &str = "
+# Who co-signs its checkpoints (C2SP tlog-cosignature) and how many of them must, in the
+# manner of C2SP tlog-policy. Each witness makes its key with `ancapex ledger keygen --witness`
+# and co-signs with `ancapex ledger cosign`; list it here as
+# { name = \"<who>\", key = \"<its verifier key>\" }, and set `quorum` to a number, \"any\" or \"all\".
+[policy]
+witnesses = []
+quorum = \"none\"
+";
+
 /// What `init` is given.
 pub struct Init<'a> {
     /// The ledger's folder name.
@@ -80,7 +91,7 @@ pub fn init(root: &Path, new: &Init<'_>, now: jiff::Timestamp) -> Result<PathBuf
     let toml = format!(
         "# Run ledger `{}`: append with `ancapex ledger append`, sign with `ancapex ledger sign`.\n\
          origin = {}\ntitle = {}\n# Verifier keys whose checkpoint signatures count.\nkeys = [{}]\n\
-         # Who may append (the `actor` of each line).\nactors = [{}]\n",
+         # Who may append (the `actor` of each line).\nactors = [{}]\n{POLICY}",
         new.name,
         q(new.origin),
         q(new.title),

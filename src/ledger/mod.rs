@@ -24,6 +24,7 @@ pub mod proof;
 pub mod schema;
 pub(crate) mod site;
 pub mod tiles;
+pub mod witness;
 
 pub use files::LedgerFiles;
 pub(crate) use files::{read as read_files, read_one as read_folder};
@@ -45,6 +46,8 @@ pub struct Ledger {
     pub origin: String,
     /// The keys whose checkpoint signatures count.
     pub keys: Vec<Verifier>,
+    /// Who co-signs its checkpoints, and how many must.
+    pub policy: witness::Policy,
     /// Who may append.
     pub actors: Vec<String>,
     /// Every entry, by seq.
@@ -120,8 +123,10 @@ pub struct Entry {
 pub struct SignedCheckpoint {
     /// The tree head.
     pub checkpoint: Checkpoint,
-    /// The whole signed note.
+    /// The whole signed note, the witnesses' cosignature lines included.
     pub note: String,
+    /// The valid cosignatures of the policy's witnesses, in the policy's order.
+    pub cosignatures: Vec<witness::Cosignature>,
 }
 
 /// What the other checks need from the rest of the site.
@@ -169,6 +174,7 @@ struct Config {
     title: Option<String>,
     keys: Vec<String>,
     actors: Vec<String>,
+    policy: Option<witness::PolicyToml>,
 }
 
 /// Verifies every ledger: the config, each line's schema, the seq, `prev` and time order, and
@@ -228,6 +234,7 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
                 .help("add the key line printed by `ancapex ledger keygen`"),
         );
     }
+    let policy = witness::policy(config.policy.as_ref(), config_src, &mut ds);
     let Some(src) = &f.entries else {
         ds.push(
             Diagnostic::error(format!("ledger `{}` has no `entries.jsonl`", f.name))
@@ -249,6 +256,7 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
             .unwrap_or_else(|| f.name.clone()),
         origin: config.origin.clone(),
         keys,
+        policy,
         actors: config.actors.clone(),
         entries,
         checkpoints: vec![],
@@ -572,6 +580,16 @@ pub fn artifact_id(r: &str) -> Option<&str> {
     Some(rest.split_once('@').map_or(rest, |(id, _)| id)).filter(|id| !id.is_empty())
 }
 
+/// A checkpoint file as read: its size, source, tree head, whether the entries give its root,
+/// and its witnesses' valid cosignatures.
+type Parsed<'a> = (
+    u64,
+    &'a Arc<SourceText>,
+    Checkpoint,
+    bool,
+    Vec<witness::Cosignature>,
+);
+
 fn check_checkpoints(
     files: &LedgerFiles,
     ledger: &Ledger,
@@ -583,7 +601,7 @@ fn check_checkpoints(
     // Sizes of checkpoints that match the current entries, to narrow down a changed line.
     let mut matching: Vec<u64> = vec![0];
     let mut out: Vec<SignedCheckpoint> = vec![];
-    let mut parsed: Vec<(u64, &Arc<SourceText>, Checkpoint, bool)> = vec![];
+    let mut parsed: Vec<Parsed<'_>> = vec![];
     for (file, src) in &files.checkpoints {
         let err = |m: String| Diagnostic::error(m).in_file(src.path.clone());
         let note = match note::parse(&src.text) {
@@ -638,14 +656,15 @@ fn check_checkpoints(
                 ))
                 .help("signed lines were removed from the end of the ledger"),
             );
-            parsed.push((cp.size, src, cp, false));
+            parsed.push((cp.size, src, cp, false, vec![]));
             continue;
         }
         let ok = tree.root(size) == cp.root;
-        parsed.push((cp.size, src, cp, ok));
+        let cosignatures = witness::cosignatures(&note, &ledger.policy, src, ds);
+        parsed.push((cp.size, src, cp, ok, cosignatures));
     }
     parsed.sort_by_key(|p| p.0);
-    for (size, src, _, ok) in &parsed {
+    for (size, src, _, ok, _) in &parsed {
         if *ok {
             matching.push(*size);
             continue;
@@ -693,7 +712,7 @@ fn check_checkpoints(
     }
     // Successive checkpoints must be consistent: each must be a prefix of the next.
     for pair in parsed.windows(2) {
-        let ((old_size, _, old, _), (new_size, new_src, new, new_ok)) = (&pair[0], &pair[1]);
+        let ((old_size, _, old, _, _), (new_size, new_src, new, new_ok, _)) = (&pair[0], &pair[1]);
         if !new_ok {
             continue;
         }
@@ -713,11 +732,12 @@ fn check_checkpoints(
             );
         }
     }
-    for (_, src, cp, ok) in parsed {
+    for (_, src, cp, ok, cosignatures) in parsed {
         if ok {
             out.push(SignedCheckpoint {
                 checkpoint: cp,
                 note: src.text.to_string(),
+                cosignatures,
             });
         }
     }

@@ -448,11 +448,31 @@ pub(crate) fn summary_view(l: &Ledger) -> Value {
             "size": c.checkpoint.size,
             "root": merkle::hex(&c.checkpoint.root),
             "url": format!("{base}checkpoints/{}", c.checkpoint.size),
+            "cosigned_by": c.cosignatures.iter().map(|co| json!({
+                "witness": co.witness,
+                "time": posix_time(co.time),
+            })).collect::<Vec<_>>(),
+            "witnessed": l.policy.quorum > 0 && l.policy.met_by(&c.cosignatures),
         })).collect::<Vec<_>>(),
+        "policy": {
+            "witnesses": l.policy.witnesses.iter().map(|w| json!({
+                "name": w.name,
+                "key": w.key.line(),
+            })).collect::<Vec<_>>(),
+            "quorum": l.policy.quorum,
+        },
         "checkpoint_note": l.latest().map(|c| c.note.clone()),
         "open_failures": open,
         "entries": [],
     })
+}
+
+/// A cosignature's time, POSIX seconds, as an RFC 3339 UTC time (`2026-12-05T04:30:00Z`).
+fn posix_time(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(|| seconds.to_string(), |t| t.to_string())
 }
 
 /// The summary view of `l` with the views of `entries` (a slice of its entries).
