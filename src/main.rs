@@ -178,7 +178,7 @@ enum LedgerCommand {
         #[arg(long, value_name = "NAME", default_value = "ancapex.org/ledgers")]
         name: String,
         /// Make a witness's key (Ed25519 `cosignature/v1`, C2SP tlog-cosignature), which
-        /// co-signs a ledger's checkpoints.
+        /// co-signs a ledger's checkpoints with `ledger cosign`.
         #[arg(long)]
         witness: bool,
     },
@@ -237,6 +237,23 @@ enum LedgerCommand {
     Verify {
         /// The ledger's folder name.
         name: String,
+    },
+    /// As a witness, co-sign a ledger's newest checkpoint (C2SP tlog-cosignature), after
+    /// checking its signature, its entries and that it extends the last checkpoint this witness
+    /// co-signed; a rollback or a fork is refused. Run by the witness, on its own machine.
+    Cosign {
+        /// The ledger folder: the site's `artifacts/ledgers/<name>/`, or a copy of the
+        /// published `/ledgers/<name>/`.
+        ledger: PathBuf,
+        /// The witness's private key file (`ledger keygen --witness`).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The witness's own state folder: the last checkpoint it co-signed, per log.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// The log's verifier key, needed the first time (then kept in the state).
+        #[arg(long, value_name = "KEY")]
+        log_key: Option<String>,
     },
 }
 

@@ -78,6 +78,32 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
             }
             outcome
         }
+        LedgerCommand::Cosign {
+            ledger,
+            key,
+            state,
+            log_key,
+        } => {
+            let done = ancapex::ledger::cosign::cosign(&ancapex::ledger::cosign::Cosign {
+                ledger: &ledger,
+                key_file: &key,
+                state: &state,
+                log_key: log_key.as_deref(),
+                now: u64::try_from(now.as_second()).unwrap_or(0),
+            })?;
+            let since = done.previous.map_or_else(
+                || "first checkpoint co-signed for this log".to_owned(),
+                |p| format!("it extends checkpoint {p}, the last co-signed"),
+            );
+            println!(
+                "co-signed checkpoint {} of `{}` as `{}` ({since}); wrote {}",
+                done.size,
+                done.origin,
+                done.witness,
+                done.file.display()
+            );
+            return Ok(Outcome::Done);
+        }
         LedgerCommand::Sign { name, key } => {
             let (outcome, signed) = command::sign(root, &name, &key, &reports(root)?)?;
             match signed {

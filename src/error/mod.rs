@@ -165,6 +165,96 @@ pub enum Error {
         /// The target.
         target: String,
     },
+    /// A witness refused to co-sign a checkpoint.
+    #[error("{0}")]
+    Refused(Refusal),
+}
+
+/// Why a witness refused to co-sign (`ledger cosign`): nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The checkpoint file is not a signed checkpoint.
+    #[error("refused: `{}` is not a signed checkpoint: {reason}", file.display())]
+    NotACheckpoint {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The ledger folder has no checkpoint.
+    #[error("refused: no checkpoint in `{}`: the log has signed nothing yet", dir.display())]
+    NoCheckpoint {
+        /// The `checkpoints/` folder.
+        dir: PathBuf,
+    },
+    /// The witness has not seen this log and was given no key for it.
+    #[error(
+        "this witness has not co-signed log `{origin}` before: pass the log's verifier key with `--log-key` (from its ledger.toml, checked with the lab by another channel)"
+    )]
+    UnknownLog {
+        /// The log's origin.
+        origin: String,
+    },
+    /// `--log-key` is not the key the witness trusts for the log.
+    #[error(
+        "refused: `--log-key` is not the key this witness trusts for `{origin}` ({trusted}); a witness does not change a log's key"
+    )]
+    LogKeyChanged {
+        /// The log's origin.
+        origin: String,
+        /// The key in the witness's state.
+        trusted: String,
+    },
+    /// The checkpoint is not signed by the trusted log key.
+    #[error("refused: `{}` is not signed by the key this witness trusts for `{origin}`", file.display())]
+    LogSignature {
+        /// The checkpoint file.
+        file: PathBuf,
+        /// The log's origin.
+        origin: String,
+    },
+    /// The entries are fewer than the checkpoint signs.
+    #[error("refused: `{}` signs {size} entries, but `entries.jsonl` has {entries}", file.display())]
+    EntriesShort {
+        /// The checkpoint file.
+        file: PathBuf,
+        /// Its size.
+        size: u64,
+        /// How many lines the entries have.
+        entries: u64,
+    },
+    /// The entries do not give the checkpoint's tree.
+    #[error("refused: the first {size} lines of `entries.jsonl` do not give the tree `{}` signs", file.display())]
+    EntriesDiffer {
+        /// The checkpoint file.
+        file: PathBuf,
+        /// Its size.
+        size: u64,
+    },
+    /// The checkpoint is older than the last one the witness co-signed.
+    #[error(
+        "refused: rollback: checkpoint {size} of `{origin}` is older than checkpoint {seen}, which this witness co-signed; a log never shrinks"
+    )]
+    Rollback {
+        /// The log's origin.
+        origin: String,
+        /// The checkpoint's size.
+        size: u64,
+        /// The size the witness co-signed last.
+        seen: u64,
+    },
+    /// The checkpoint's history is not the one the witness co-signed.
+    #[error(
+        "refused: fork: checkpoint {size} of `{origin}` does not extend checkpoint {seen}, which this witness co-signed; its first {seen} entries are another history, so someone was shown a different ledger"
+    )]
+    Fork {
+        /// The log's origin.
+        origin: String,
+        /// The checkpoint's size.
+        size: u64,
+        /// The size the witness co-signed last.
+        seen: u64,
+    },
 }
 
 /// The result of an operational step.

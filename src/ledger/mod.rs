@@ -15,6 +15,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 
 pub mod checkpoint;
 pub mod command;
+pub mod cosign;
 mod files;
 mod frozen;
 mod lookup;

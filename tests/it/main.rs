@@ -19,3 +19,4 @@ mod publish;
 mod search;
 mod serve;
 mod support;
+mod witness;
