@@ -2,8 +2,9 @@
 # The browser suite: builds the real site with the debug `ancapex` binary, serves it on
 # 127.0.0.1 with its _headers applied, and checks it in Debian's Chromium (axe, html-validate,
 # console and CSP, links and anchors, widths, contact form, ledger verification, no-JS content,
-# budgets, one host, meta tags, search, Lighthouse), and ledger verification from tlog-tiles on
-# a generated 600-entry run. Then the self-test: every check must fail on the broken fixture
+# budgets, one host, meta tags, search, Lighthouse), ledger verification from tlog-tiles on
+# a generated 600-entry run, and witnessed checkpoints (cosignatures and quorum checked in the
+# browser) on the fixture ledger. Then the self-test: every check must fail on the broken fixture
 # (a copy of the site with one fault per check).
 #
 # Installs what is missing: chromium (apt, as root), the npm packages (npm ci), the link
@@ -67,6 +68,8 @@ echo "== browser suite: serve's overlay"
 ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/serve.test.mjs" || status=1
 echo "== browser suite: ledger proofs from tiles on a deeper tree"
 ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/tiles.test.mjs" || status=1
+echo "== browser suite: witnessed checkpoints"
+ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/witness.test.mjs" || status=1
 if [ "$mode" != --self-test ]; then
     echo "== browser suite: the real site (every check must pass)"
     shots="$repo/target/browser-screenshots"

@@ -7,8 +7,11 @@
 // from that line, with the rules the build uses for the text served without JavaScript
 // (src/ledger/site.rs `summary`, kept equal by tests/browser/ledger-summary.test.mjs): a
 // summary that is not the line's is replaced by the line's and the entry marked not verified.
-// Each entry is then marked verified or not verified. Without JavaScript the entries, the
-// checkpoint and the tiles are still there.
+// Each entry is then marked verified or not verified. When the ledger's policy names
+// witnesses (pinned in the page too), each witness's cosignature/v1 line under the checkpoint
+// is checked as well (C2SP tlog-cosignature): one that does not verify fails every entry, as
+// it fails the build, and the entries say whether the quorum co-signed the checkpoint.
+// Without JavaScript the entries, the checkpoint and the tiles are still there.
 var ancapexLedgerSummary = (function () {
   "use strict";
 
@@ -151,10 +154,58 @@ var ancapexLedgerSummary = (function () {
       if (!ok) throw new Error("checkpoint signature does not verify with the pinned key");
       var lines = text.split("\n");
       if (lines[0] !== pin.origin) throw new Error("checkpoint is for another log");
-      return { size: Number(lines[1]), root: b64(lines[2]) };
+      return { size: Number(lines[1]), root: b64(lines[2]), witnessed: await cosigners(text, sigs, pin.witnesses) };
     })();
     verifiedNotes.set(note, result);
     return result;
+  }
+
+  // The pinned witnesses, from `name vkey;name vkey`: each vkey is
+  // `<key name>+<key id>+<base64(0x04 || Ed25519 public key)>`.
+  function witnesses(attr) {
+    if (!attr) return [];
+    return attr.split(";").map(function (w) {
+      var parts = w.trim().split(" ");
+      var vkey = parts[1] || "";
+      var first = vkey.indexOf("+"), second = vkey.indexOf("+", first + 1);
+      var raw = b64(vkey.slice(second + 1));
+      if (raw[0] !== 0x04 || raw.length !== 33) throw new Error("witness " + parts[0] + " has no cosignature key");
+      return { name: parts[0], keyName: vkey.slice(0, first), id: vkey.slice(first + 1, second), key: raw.slice(1) };
+    });
+  }
+
+  // The names of the pinned witnesses whose cosignature/v1 line verifies: over
+  // "cosignature/v1\ntime <t>\n" and the note text, t the line's 8-byte big-endian time. A
+  // witness's line that does not verify, or a second one, is a refusal.
+  async function cosigners(text, sigs, pinned) {
+    var out = [];
+    for (var w = 0; w < pinned.length; w++) {
+      var wit = pinned[w], seen = false;
+      for (var i = 0; i < sigs.length; i++) {
+        var m = /^\u2014 (\S+) (\S+)$/.exec(sigs[i]);
+        if (!m || m[1] !== wit.keyName) continue;
+        var blob = b64(m[2]);
+        if (hex(blob.slice(0, 4)) !== wit.id) continue;
+        if (seen) throw new Error("witness " + wit.name + " co-signs the checkpoint more than once");
+        seen = true;
+        var time = blob.length === 76 ? new DataView(blob.buffer, 4, 8).getBigUint64(0) : null;
+        var key = await crypto.subtle.importKey("raw", wit.key, { name: "Ed25519" }, false, ["verify"]);
+        var message = "cosignature/v1\ntime " + String(time) + "\n" + text;
+        if (time === null || !(await crypto.subtle.verify({ name: "Ed25519" }, key, blob.slice(12), enc.encode(message)))) {
+          throw new Error("the cosignature of witness " + wit.name + " does not verify");
+        }
+        out.push(wit.name);
+      }
+    }
+    return out;
+  }
+
+  // What the entries say of the witnesses: none when the policy wants none.
+  function witnessing(cp, pin) {
+    if (!(pin.quorum > 0)) return "";
+    return cp.witnessed.length >= pin.quorum
+      ? ", witnessed by " + cp.witnessed.join(", ")
+      : ", not yet witnessed (" + cp.witnessed.length + " of " + pin.quorum + " cosignatures)";
   }
 
   function mark(li, ok, why) {
@@ -264,7 +315,7 @@ var ancapexLedgerSummary = (function () {
     return false;
   }
 
-  async function checkEntry(li, tree, cp) {
+  async function checkEntry(li, tree, cp, pin) {
     var seq = Number(li.getAttribute("data-seq"));
     if (!(seq < cp.size)) return;
     try {
@@ -273,7 +324,13 @@ var ancapexLedgerSummary = (function () {
       var root = await inclusionRoot(seq, cp.size, leaf, await tree.path(seq));
       if (!equal(root, cp.root)) throw new Error("entry is not in the signed tree");
       mark(li, true, "the stored line (leaf " + hex(leaf) + ") is in the tree of " + cp.size +
-        " entries signed by the pinned key, and the summary is read from it");
+        " entries signed by the pinned key" + witnessing(cp, pin) + ", and the summary is read from it");
+      if (pin.quorum > 0) {
+        var state = li.querySelector("[data-ledger-state]");
+        var met = cp.witnessed.length >= pin.quorum;
+        li.setAttribute("data-witnessed", met ? "true" : "false");
+        if (state) state.textContent = met ? "verified, witnessed" : "verified, not yet witnessed";
+      }
     } catch (e) {
       mark(li, false, e && e.message ? e.message : String(e));
     }
@@ -290,7 +347,7 @@ var ancapexLedgerSummary = (function () {
       return;
     }
     var tree = new Tree(list.getAttribute("data-ledger-tiles"), cp.size);
-    items.forEach(function (li) { checkEntry(li, tree, cp); });
+    items.forEach(function (li) { checkEntry(li, tree, cp, pin); });
   }
 
   function run() {
@@ -301,7 +358,15 @@ var ancapexLedgerSummary = (function () {
         name: list.getAttribute("data-ledger-key-name"),
         id: list.getAttribute("data-ledger-key-id"),
         origin: list.getAttribute("data-ledger-origin"),
+        quorum: Number(list.getAttribute("data-ledger-quorum") || 0),
+        witnesses: [],
       };
+      try {
+        pin.witnesses = witnesses(list.getAttribute("data-ledger-witnesses"));
+      } catch (e) {
+        list.querySelectorAll("li[data-seq]").forEach(function (li) { mark(li, false, e.message); });
+        return;
+      }
       var agreeing = [];
       list.querySelectorAll("li[data-seq]").forEach(function (li) {
         // The summary is the line's whether or not the line can be verified here.
