@@ -47,6 +47,29 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(io("could not write", path))
 }
 
+/// Writes `bytes` to `path` through a synced temporary file beside it, so a reader sees the
+/// old file or the new one, never half. The folder may come from a pull request: a link
+/// planted at the temporary file's name is removed (never followed), and the file is created
+/// anew, so nothing outside the folder is written.
+pub(crate) fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("replacing-tmp");
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(io("could not remove", &tmp)(e));
+        }
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(io("could not create", &tmp))?;
+    std::io::Write::write_all(&mut file, bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io("could not write", &tmp))?;
+    rename(&tmp, path)
+}
+
 /// Creates a directory and its parents.
 pub(crate) fn create_dir_all(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(io("could not create directory", path))

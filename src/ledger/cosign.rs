@@ -16,14 +16,13 @@
 //! leave a checkpoint unsigned, never a witness that forgot what it signed.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::{Deserialize, Serialize};
 
 use super::checkpoint::Checkpoint;
+use super::memory::{self, Against, Key, Memory};
 use super::merkle::{self, Hash};
 use super::note::{self, KeyType, Signer, Verifier};
 use crate::error::{Error, Malformed, Refusal, Result};
@@ -58,16 +57,6 @@ pub struct Cosigned {
     pub witness: String,
 }
 
-/// The witness's memory of one log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct State {
-    origin: String,
-    log_key: String,
-    size: u64,
-    root: String,
-}
-
 /// Co-signs the newest checkpoint of the ledger in `c.ledger`, or refuses (see the module).
 pub fn cosign(c: &Cosign<'_>) -> Result<Cosigned> {
     let malformed = |path: &Path, reason: String| {
@@ -98,18 +87,17 @@ pub fn cosign(c: &Cosign<'_>) -> Result<Cosigned> {
             reason,
         })
     })?;
-    let state_file = state_file(c.state, &checkpoint.origin);
-    let state = read_state(&state_file)?;
-    let log_key = match (&state, c.log_key) {
-        (Some(s), Some(given)) if s.log_key != given.trim() => {
+    let state_file = Memory::file(c.state, &checkpoint.origin);
+    let state = Memory::read(&state_file)?;
+    let log_key = match memory::key(state.as_ref(), c.log_key) {
+        Key::Trusted(k) => k,
+        Key::Changed(trusted) => {
             return Err(refused(Refusal::LogKeyChanged {
                 origin: checkpoint.origin.clone(),
-                trusted: s.log_key.clone(),
+                trusted,
             }));
         }
-        (Some(s), _) => s.log_key.clone(),
-        (None, Some(given)) => given.trim().to_owned(),
-        (None, None) => {
+        Key::Unknown => {
             return Err(refused(Refusal::UnknownLog {
                 origin: checkpoint.origin.clone(),
             }));
@@ -141,34 +129,21 @@ pub fn cosign(c: &Cosign<'_>) -> Result<Cosigned> {
         }));
     }
     if let Some(s) = &state {
-        let seen_root = decode_root(&s.root)
-            .ok_or_else(|| Error::Usage(format!("`{}` is damaged", state_file.display())))?;
-        if checkpoint.size < s.size {
-            return Err(refused(Refusal::Rollback {
-                origin: checkpoint.origin.clone(),
-                size: checkpoint.size,
-                seen: s.size,
-            }));
-        }
-        let seen = usize::try_from(s.size).unwrap_or(usize::MAX);
-        if tree.root(seen) != seen_root {
-            return Err(refused(Refusal::Fork {
-                origin: checkpoint.origin.clone(),
-                size: checkpoint.size,
-                seen: s.size,
-            }));
+        let (origin, size, seen) = (checkpoint.origin.clone(), checkpoint.size, s.size);
+        match s.against(checkpoint.size, &tree) {
+            Against::Extends => {}
+            Against::Rollback => return Err(refused(Refusal::Rollback { origin, size, seen })),
+            Against::Fork => return Err(refused(Refusal::Fork { origin, size, seen })),
         }
     }
     // Remember first, then sign.
-    write_state(
-        &state_file,
-        &State {
-            origin: checkpoint.origin.clone(),
-            log_key,
-            size: checkpoint.size,
-            root: B64.encode(checkpoint.root),
-        },
-    )?;
+    Memory {
+        origin: checkpoint.origin.clone(),
+        log_key,
+        size: checkpoint.size,
+        root: checkpoint.root,
+    }
+    .write(&state_file)?;
     let me = witness.verifier();
     // The note again: the text, every signature line but the witness's own earlier one (which
     // this one replaces), then its new line.
@@ -181,7 +156,7 @@ pub fn cosign(c: &Cosign<'_>) -> Result<Cosigned> {
         }
     }
     out.push_str(&witness.cosign(signed.text, c.now));
-    write_atomically(&file, out.as_bytes())?;
+    crate::fs::write_replacing(&file, out.as_bytes())?;
     Ok(Cosigned {
         origin: checkpoint.origin,
         size: checkpoint.size,
@@ -228,58 +203,3 @@ fn leaves(path: &Path) -> Result<Vec<Hash>> {
         .collect())
 }
 
-fn decode_root(b64: &str) -> Option<Hash> {
-    B64.decode(b64).ok().and_then(|r| Hash::try_from(r).ok())
-}
-
-/// The state file of `origin`: its name is made from the origin's hash, so any origin is a
-/// safe file name.
-fn state_file(state: &Path, origin: &str) -> PathBuf {
-    use sha2::Digest as _;
-    let hash = sha2::Sha256::digest(origin.as_bytes());
-    state.join(format!("{}.toml", &crate::text::hex(&hash)[..16]))
-}
-
-fn read_state(path: &Path) -> Result<Option<State>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map(Some).map_err(|e| {
-            Error::Usage(format!(
-                "`{}` is not a witness state file: {}",
-                path.display(),
-                crate::config::toml_message(&e)
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io("could not read", path)(e)),
-    }
-}
-
-fn write_state(path: &Path, state: &State) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        crate::fs::create_dir_all(dir)?;
-    }
-    let text = toml::to_string(state).map_err(|e| Error::Usage(e.to_string()))?;
-    write_atomically(path, text.as_bytes())
-}
-
-/// Writes `bytes` to `path` through a synced temporary file beside it. The ledger folder may
-/// come from a pull request: a link planted at the temporary file's name is removed (never
-/// followed), and the file is created anew, so nothing outside the folder is written.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("cosign-tmp");
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(io("could not remove", &tmp)(e));
-        }
-        _ => {}
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(io("could not create", &tmp))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io("could not write", &tmp))?;
-    crate::fs::rename(&tmp, path)
-}

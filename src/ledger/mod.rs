@@ -19,6 +19,7 @@ pub mod cosign;
 mod files;
 mod frozen;
 mod lookup;
+mod memory;
 pub use crate::merkle;
 pub mod note;
 pub mod proof;

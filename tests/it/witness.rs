@@ -273,7 +273,7 @@ fn a_link_planted_in_the_ledger_folder_is_not_written_through() {
     let precious = own.path().join("precious");
     std::fs::write(&precious, "the witness's own file\n").unwrap();
     let ledger = site.path(LEDGER);
-    std::os::unix::fs::symlink(&precious, ledger.join("checkpoints/9.cosign-tmp")).unwrap();
+    std::os::unix::fs::symlink(&precious, ledger.join("checkpoints/9.replacing-tmp")).unwrap();
     cosign(
         &site,
         &ledger,
