@@ -197,9 +197,8 @@ fn newest_checkpoint(ledger: &Path) -> Result<(PathBuf, String)> {
 /// The leaf hash of every line of `entries.jsonl`, as the ledger's tree has them.
 fn leaves(path: &Path) -> Result<Vec<Hash>> {
     let text = crate::fs::read_to_string(path)?;
-    Ok(text
-        .split_inclusive('\n')
-        .map(|l| merkle::leaf_hash(l.strip_suffix('\n').unwrap_or(l).as_bytes()))
+    Ok(super::entry_lines(&text)
+        .map(|l| merkle::leaf_hash(l.as_bytes()))
         .collect())
 }
 

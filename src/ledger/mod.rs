@@ -272,8 +272,15 @@ pub fn verify(f: &LedgerFiles, known: &Known<'_>) -> (Option<Ledger>, Diagnostic
 }
 
 /// The span of the first occurrence of `needle` in `text`, or the start.
-fn locate(text: &str, needle: &str) -> std::ops::Range<usize> {
+pub(super) fn locate(text: &str, needle: &str) -> std::ops::Range<usize> {
     text.find(needle).map_or(0..0, |i| i..i + needle.len())
+}
+
+/// The lines of an `entries.jsonl` as they are hashed into the tree: each without its
+/// newline (a last line without one is a line too).
+pub(super) fn entry_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split_inclusive('\n')
+        .map(|l| l.strip_suffix('\n').unwrap_or(l))
 }
 
 /// Every line's leaf hash (valid or not; moved into the ledger's tree), and the first line
@@ -312,10 +319,9 @@ fn check_entries(
     let mut prev_seq: Option<u64> = None;
     let mut pending = Pending::new();
     let mut kinds: BTreeMap<u64, String> = BTreeMap::new();
-    for (i, line) in text.split_inclusive('\n').enumerate() {
+    for (i, line) in entry_lines(text).enumerate() {
         let line_start = start;
-        start += line.len();
-        let line = line.strip_suffix('\n').unwrap_or(line);
+        start += line.len() + 1;
         let at = schema::At {
             source: src,
             start: line_start,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::locate;
 use super::note::{Cosigned, Note, Verifier};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 
@@ -287,11 +288,6 @@ fn line_at(text: &str, prefix: &str, nth: usize) -> std::ops::Range<usize> {
             let end = text[i..].find('\n').map_or(text.len(), |e| i + e);
             i..end
         })
-}
-
-/// The span of the first occurrence of `needle` in `text`, or the start.
-fn locate(text: &str, needle: &str) -> std::ops::Range<usize> {
-    text.find(needle).map_or(0..0, |i| i..i + needle.len())
 }
 
 #[cfg(test)]
