@@ -175,7 +175,7 @@ pub fn verify(root: &Path, name: &str, reports: &Reports) -> Result<Outcome> {
         }));
     }
     let mut diagnostics = Diagnostics::new();
-    let real = real_root(root)?;
+    let real = crate::load::real_root(root)?;
     let tree = crate::load::Tree::new(root, &real);
     let files = super::read_folder(tree, &dir, name.to_owned(), &mut diagnostics)?;
     verify_files(root, &files, reports, diagnostics)
@@ -206,10 +206,6 @@ fn verify_files(
 }
 
 /// The site root, canonical: what the ledger's files are judged inside of.
-fn real_root(root: &Path) -> Result<PathBuf> {
-    std::fs::canonicalize(root).map_err(io("could not find", root))
-}
-
 fn artifact_ids(root: &Path) -> Result<BTreeSet<String>> {
     let dir = crate::layout::artifacts(root);
     let mut ids = BTreeSet::new();
@@ -280,7 +276,7 @@ pub fn append(
     );
     // Check the ledger as it would be, so the new line meets every rule the build applies.
     let mut diagnostics = Diagnostics::new();
-    let real = real_root(root)?;
+    let real = crate::load::real_root(root)?;
     let tree = crate::load::Tree::new(root, &real);
     let mut files = super::read_folder(tree, &dir, name.to_owned(), &mut diagnostics)?;
     let path = dir.join("entries.jsonl");

@@ -242,6 +242,11 @@ fn load_builtin_theme(set: &mut SourceSet) {
     }
 }
 
+/// The canonical path of the site folder `root`: what [`Tree::new`] judges links against.
+pub(crate) fn real_root(root: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(root).map_err(crate::fs::io("could not find", root))
+}
+
 /// How many links to folders one walk follows: enough for any layout, and a bound on the
 /// folders that links inside the site can make a walk visit again and again.
 const FOLDER_LINKS: usize = 256;

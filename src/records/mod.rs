@@ -164,7 +164,7 @@ impl failure::LedgerLookup for Vec<Ledger> {
 /// report's id, and those a build would publish, which settle a ledger's pending failures as
 /// in a build. The reports' own problems are left to `check`.
 pub fn ledger_reports(root: &Path) -> Result<ledger::Reports> {
-    let real = std::fs::canonicalize(root).map_err(crate::fs::io("could not find", root))?;
+    let real = crate::load::real_root(root)?;
     let tree = Tree::new(root, &real);
     let files = failure::read_files(tree, &mut Diagnostics::new())?;
     let (published, _) = failure::reports(&files, &[], &failure::NoLedgers, Drafts::Exclude);
