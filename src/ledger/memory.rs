@@ -121,3 +121,73 @@ pub(super) fn key(memory: Option<&Memory>, given: Option<&str>) -> Key {
         (None, None) => Key::Unknown,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle;
+
+    fn tree(lines: &[&str]) -> Tree {
+        Tree::new(
+            lines
+                .iter()
+                .map(|l| merkle::leaf_hash(l.as_bytes()))
+                .collect(),
+        )
+    }
+
+    fn seen(t: &Tree, size: usize) -> Memory {
+        Memory {
+            origin: "log.example/a".to_owned(),
+            log_key: "log.example/a+00000000+AQ".to_owned(),
+            size: size as u64,
+            root: t.root(size),
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_extends_rolls_back_or_forks_the_one_remembered() {
+        let now = tree(&["a", "b", "c", "d"]);
+        let m = seen(&now, 3);
+        assert_eq!(m.against(4, &now), Against::Extends);
+        assert_eq!(m.against(3, &now), Against::Extends);
+        assert_eq!(m.against(2, &now), Against::Rollback);
+        let other = tree(&["a", "b", "x", "d"]);
+        assert_eq!(m.against(4, &other), Against::Fork);
+        // A tree too small to hold what was seen cannot extend it.
+        assert_eq!(m.against(3, &tree(&["a", "b"])), Against::Fork);
+    }
+
+    #[test]
+    fn the_log_key_is_given_once_then_remembered_and_never_changed() {
+        let m = seen(&tree(&["a"]), 1);
+        assert!(matches!(key(None, None), Key::Unknown));
+        assert!(matches!(key(None, Some(" k ")), Key::Trusted(k) if k == "k"));
+        assert!(matches!(key(Some(&m), None), Key::Trusted(k) if k == m.log_key));
+        assert!(matches!(key(Some(&m), Some(&m.log_key)), Key::Trusted(_)));
+        assert!(matches!(key(Some(&m), Some("other")), Key::Changed(k) if k == m.log_key));
+    }
+
+    #[test]
+    fn the_memory_is_written_read_back_and_a_damaged_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = seen(&tree(&["a", "b"]), 2);
+        let file = Memory::file(dir.path(), &m.origin);
+        assert_eq!(Memory::read(&file).unwrap(), None);
+        m.write(&file).unwrap();
+        assert_eq!(Memory::read(&file).unwrap(), Some(m.clone()));
+        std::fs::write(&file, "origin = 1\n").unwrap();
+        let err = Memory::read(&file).unwrap_err().to_string();
+        assert!(err.contains("is damaged"), "{err}");
+        let text = toml::to_string(&Written {
+            origin: m.origin,
+            log_key: m.log_key,
+            size: 2,
+            root: "not base64".to_owned(),
+        })
+        .unwrap();
+        std::fs::write(&file, text).unwrap();
+        let err = Memory::read(&file).unwrap_err().to_string();
+        assert!(err.contains("`root` is not a base64 SHA-256 hash"), "{err}");
+    }
+}
