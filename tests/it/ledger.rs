@@ -2,21 +2,13 @@
 //! is caught at its line; the CLI round trip; `check --since` refuses rewrites; and an
 //! independent Python verifier accepts our checkpoint and proof.
 
-use crate::support::{SiteTest, git, manifest_dir, snapshot};
+use crate::support::{SiteTest, git, ledger_test_key, manifest_dir, snapshot};
 
 const LEDGER: &str = "artifacts/ledgers/demo-run";
 const ENTRIES: &str = "artifacts/ledgers/demo-run/entries.jsonl";
 
 fn fixture() -> SiteTest {
     SiteTest::fixture("ledger/site")
-}
-
-/// The committed TEST signing key of the fixture ledger (never used for real content).
-fn test_key() -> String {
-    manifest_dir()
-        .join("tests/fixtures/ledger/TEST-ONLY.key")
-        .to_string_lossy()
-        .into_owned()
 }
 
 fn lines(site: &SiteTest) -> Vec<String> {
@@ -189,20 +181,9 @@ fn checkpoint_for_a_rewritten_history_fails_the_build() {
     ])
     .succeeds();
     for text in ["a", "b", "c", "d", "e"] {
-        site.run([
-            "ledger",
-            "append",
-            "rewrite",
-            "--type",
-            "note",
-            "--actor",
-            "trainer",
-            "--body",
-            &format!("{{\"text\":\"{text}\"}}"),
-        ])
-        .succeeds();
+        site.append_note("rewrite", text);
     }
-    site.run(["ledger", "sign", "rewrite", "--key", &test_key()])
+    site.run(["ledger", "sign", "rewrite", "--key", &ledger_test_key()])
         .succeeds();
     let dir = "artifacts/ledgers/rewrite";
     site.write(ENTRIES, &site.file(&format!("{dir}/entries.jsonl")));
@@ -368,18 +349,7 @@ fn check_since_refuses_edits_of_old_ledger_lines_and_allows_appends() {
     git(&site, &["init", "-q", "-b", "main"]);
     git(&site, &["add", "."]);
     git(&site, &["commit", "-q", "-m", "ledger"]);
-    site.run([
-        "ledger",
-        "append",
-        "demo-run",
-        "--type",
-        "note",
-        "--actor",
-        "trainer",
-        "--body",
-        r#"{"text":"appended later"}"#,
-    ])
-    .succeeds();
+    site.append_note("demo-run", "appended later");
     site.run(["check", "--since", "HEAD"]).succeeds();
     // Edit the last line's text and recompute nothing: the build alone sees no chain break
     // (it is the unsigned tail's last line), but --since sees the rewrite.

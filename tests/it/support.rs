@@ -12,6 +12,14 @@ pub(crate) fn manifest_dir() -> &'static Path {
 }
 
 /// `tests/fixtures/<name>`.
+/// The path of the ledger fixtures' committed TEST signing key (never used for real content).
+pub(crate) fn ledger_test_key() -> String {
+    manifest_dir()
+        .join("tests/fixtures/ledger/TEST-ONLY.key")
+        .to_string_lossy()
+        .into_owned()
+}
+
 pub(crate) fn fixture_path(name: &str) -> PathBuf {
     manifest_dir().join("tests/fixtures").join(name)
 }
@@ -104,6 +112,25 @@ impl SiteTest {
     /// Deletes a file from the site.
     pub(crate) fn remove(&self, rel: &str) -> &Self {
         std::fs::remove_file(self.root.join(rel)).unwrap();
+        self
+    }
+
+    /// Appends a note by `trainer` saying `text` to the site's ledger `name` with `ledger
+    /// append`, which must succeed.
+    pub(crate) fn append_note(&self, name: &str, text: &str) -> &Self {
+        let body = serde_json::json!({ "text": text }).to_string();
+        self.run([
+            "ledger", "append", name, "--type", "note", "--actor", "trainer", "--body", &body,
+        ])
+        .succeeds();
+        self
+    }
+
+    /// Signs the site's ledger `name` with the fixtures' test key (`ledger sign`), which must
+    /// succeed.
+    pub(crate) fn sign_ledger(&self, name: &str) -> &Self {
+        self.run(["ledger", "sign", name, "--key", &ledger_test_key()])
+            .succeeds();
         self
     }
 
