@@ -255,6 +255,22 @@ enum LedgerCommand {
         #[arg(long, value_name = "KEY")]
         log_key: Option<String>,
     },
+    /// Watch a live site's run ledger: fetch its checkpoint, entries and tiles over HTTP(S),
+    /// verify them, and check the checkpoint extends the last one seen; exit 2 with a report on
+    /// a fork, a rollback or anything that does not verify.
+    Monitor {
+        /// The published ledger's URL, e.g. `https://ancapex.org/ledgers/model-run-1/`.
+        url: String,
+        /// The monitor's own state folder: the last checkpoint it saw, per log.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// The log's verifier key, needed the first time (then kept in the state).
+        #[arg(long, value_name = "KEY")]
+        log_key: Option<String>,
+        /// A ledger.toml whose `[policy]` names the witnesses and quorum to check.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -104,6 +104,41 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
             );
             return Ok(Outcome::Done);
         }
+        LedgerCommand::Monitor {
+            url,
+            state,
+            log_key,
+            policy,
+        } => {
+            let seen = ancapex::ledger::monitor::monitor(&ancapex::ledger::monitor::Monitor {
+                url: &url,
+                state: &state,
+                log_key: log_key.as_deref(),
+                policy: policy.as_deref(),
+            })?;
+            let since = match seen.previous {
+                None => "first seen".to_owned(),
+                Some(p) if p == seen.size => "the one seen before".to_owned(),
+                Some(p) => format!("it extends checkpoint {p}, seen before"),
+            };
+            let witnessed = seen.witnessed.map_or_else(
+                || "; cosignatures not checked (no `--policy`)".to_owned(),
+                |(names, quorum)| {
+                    if quorum == 0 {
+                        "; the policy asks for no witnesses".to_owned()
+                    } else {
+                        format!("; witnessed by {} (quorum {quorum})", names.join(", "))
+                    }
+                },
+            );
+            println!(
+                "ok: checkpoint {} of `{}` ({since}): its signature, every entry and {} verified{witnessed}",
+                seen.size,
+                seen.origin,
+                count(seen.tiles, "tile", "tiles"),
+            );
+            return Ok(Outcome::Done);
+        }
         LedgerCommand::Sign { name, key } => {
             let (outcome, signed) = command::sign(root, &name, &key, &reports(root)?)?;
             match signed {

@@ -168,6 +168,106 @@ pub enum Error {
     /// A witness refused to co-sign a checkpoint.
     #[error("{0}")]
     Refused(Refusal),
+    /// A monitor found something wrong with a live ledger.
+    #[error("{0}")]
+    Alarm(Alarm),
+}
+
+/// What `ledger monitor` found wrong with a live ledger: its state was left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum Alarm {
+    /// A file could not be fetched.
+    #[error("alarm: could not fetch {url}: {reason}")]
+    Fetch {
+        /// Its URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The checkpoint is not a signed checkpoint.
+    #[error("alarm: the checkpoint is not a signed checkpoint: {reason}")]
+    BadCheckpoint {
+        /// Why.
+        reason: String,
+    },
+    /// The monitor has not seen this log and was given no key for it.
+    #[error(
+        "this monitor has not seen log `{origin}` before: pass the log's verifier key with `--log-key` (from its ledger.toml, checked with the lab by another channel)"
+    )]
+    UnknownLog {
+        /// The log's origin.
+        origin: String,
+    },
+    /// `--log-key` is not the key the monitor trusts for the log.
+    #[error(
+        "alarm: `--log-key` is not the key this monitor trusts for `{origin}` ({trusted}); a log's key does not change"
+    )]
+    LogKeyChanged {
+        /// The log's origin.
+        origin: String,
+        /// The key in the monitor's state.
+        trusted: String,
+    },
+    /// The checkpoint is not signed by the trusted log key.
+    #[error("alarm: the checkpoint is not signed by the key this monitor trusts for `{origin}`")]
+    Signature {
+        /// The log's origin.
+        origin: String,
+    },
+    /// A witness's cosignature does not verify.
+    #[error("alarm: {reason}")]
+    Cosignature {
+        /// The build's words for it.
+        reason: String,
+    },
+    /// Fewer witnesses co-signed than the policy's quorum.
+    #[error("alarm: the checkpoint is not witnessed: {have} of a quorum of {quorum} co-signed it")]
+    Quorum {
+        /// How many did.
+        have: usize,
+        /// How many must.
+        quorum: usize,
+    },
+    /// The entries do not give the checkpoint's tree.
+    #[error("alarm: the published entries do not give checkpoint {size}: {reason}")]
+    Entries {
+        /// The checkpoint's size.
+        size: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A tile is not what the entries give.
+    #[error("alarm: tile `{path}` of checkpoint {size} is not what the entries give")]
+    Tile {
+        /// Its path under the ledger.
+        path: String,
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// The checkpoint is older than the last one seen.
+    #[error(
+        "alarm: rollback: checkpoint {size} of `{origin}` is older than checkpoint {seen}, which this monitor saw before"
+    )]
+    Rollback {
+        /// The log's origin.
+        origin: String,
+        /// The checkpoint's size.
+        size: u64,
+        /// The size seen last.
+        seen: u64,
+    },
+    /// The checkpoint's history is not the one seen before.
+    #[error(
+        "alarm: fork: checkpoint {size} of `{origin}` does not extend checkpoint {seen}, which this monitor saw before; its first {seen} entries are another history"
+    )]
+    Fork {
+        /// The log's origin.
+        origin: String,
+        /// The checkpoint's size.
+        size: u64,
+        /// The size seen last.
+        seen: u64,
+    },
 }
 
 /// Why a witness refused to co-sign (`ledger cosign`): nothing was written.
@@ -259,6 +359,19 @@ pub enum Refusal {
 
 /// The result of an operational step.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its sources, each after a colon: `could not fetch …: error sending request: …:
+/// Connection refused`.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
 
 /// What the output folder would replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -201,4 +201,3 @@ fn leaves(path: &Path) -> Result<Vec<Hash>> {
         .map(|l| merkle::leaf_hash(l.as_bytes()))
         .collect())
 }
-

@@ -20,6 +20,7 @@ mod files;
 mod frozen;
 mod lookup;
 mod memory;
+pub mod monitor;
 pub use crate::merkle;
 pub mod note;
 pub mod proof;

@@ -19,8 +19,9 @@ const BUCKET: &str = "site";
 const RECORD: &str = ".well-known/ancapex/publish.json";
 
 /// A SeaweedFS (`weed mini`) on 127.0.0.1 with a data folder of its own; stopped by its PID
-/// when dropped.
-struct Weed {
+/// when dropped. Anyone may read its objects without credentials, as visitors read a site's
+/// bucket (`ledger monitor` does, in `witness.rs`); writing needs the test's key.
+pub(crate) struct Weed {
     bin: PathBuf,
     dir: tempfile::TempDir,
     ports: Vec<u16>,
@@ -28,7 +29,7 @@ struct Weed {
 }
 
 impl Weed {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let bin = std::env::var_os("ANCAPEX_TEST_WEED").map(PathBuf::from).expect(
             "ANCAPEX_TEST_WEED is not set: run ./scripts/test, which installs SeaweedFS and points it at the `weed` binary",
         );
@@ -44,7 +45,7 @@ impl Weed {
         std::fs::write(
             dir.path().join("s3.json"),
             format!(
-                r#"{{"identities":[{{"name":"test","credentials":[{{"accessKey":"{KEY}","secretKey":"{SECRET}"}}],"actions":["Admin","Read","Write","List","Tagging"]}}]}}"#
+                r#"{{"identities":[{{"name":"test","credentials":[{{"accessKey":"{KEY}","secretKey":"{SECRET}"}}],"actions":["Admin","Read","Write","List","Tagging"]}},{{"name":"anonymous","actions":["Read"]}}]}}"#
             ),
         )
         .unwrap();
@@ -156,7 +157,7 @@ impl Weed {
         self.serve();
     }
 
-    fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports[0])
     }
 
@@ -171,7 +172,7 @@ impl Weed {
     }
 
     /// The AWS environment for the binary.
-    fn env(&self, site: SiteTest) -> SiteTest {
+    pub(crate) fn env(&self, site: SiteTest) -> SiteTest {
         site.env("AWS_ENDPOINT_URL", &self.endpoint())
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", KEY)

@@ -1,12 +1,13 @@
 //! Witnessed run ledgers: three witnesses with a quorum of two co-sign the fixture ledger's
 //! checkpoints with `ledger cosign`, the build verifies their cosignatures against the
-//! ledger's `[policy]` and publishes them, a tampered cosignature fails the build, and a
-//! witness refuses a rollback and a fork.
-
+//! ledger's `[policy]` and publishes them, a tampered cosignature fails the build, a witness
+//! refuses a rollback and a fork, and `ledger monitor` watches the site published on loopback
+//! and raises an alarm on a rollback, a fork, a tampered cosignature, tile or entry.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::support::{SiteTest, copy_dir, manifest_dir};
+use crate::publish::Weed;
+use crate::support::{SiteTest, copy_dir};
 
 const LEDGER: &str = "artifacts/ledgers/demo-run";
 
@@ -71,6 +72,62 @@ fn cosign<'a>(
         args.extend(["--log-key".to_owned(), k.to_owned()]);
     }
     site.run(args)
+}
+
+/// The fixture with another history, signed by the log's own key: its first 6 entries are
+/// the fixture's, then 9 others, so its checkpoint 15 is larger than any of the fixture's (9,
+/// and 13 once its last entries are signed) and extends none of them.
+fn forked() -> SiteTest {
+    let fork = fixture();
+    let entries: Vec<String> = fork
+        .file(&format!("{LEDGER}/entries.jsonl"))
+        .lines()
+        .take(6)
+        .map(str::to_owned)
+        .collect();
+    fork.write(
+        &format!("{LEDGER}/entries.jsonl"),
+        &format!("{}\n", entries.join("\n")),
+    );
+    fork.remove(&format!("{LEDGER}/checkpoints/9"));
+    for i in 0..9 {
+        fork.append_note("demo-run", &format!("another history {i}"));
+    }
+    fork.sign_ledger("demo-run");
+    fork
+}
+
+/// `note` with one character of witness w2's signature changed (after its key id and time).
+fn tamper_w2(note: &str) -> String {
+    let line = note
+        .lines()
+        .find(|l| l.starts_with("\u{2014} witness.example/w2 "))
+        .unwrap();
+    let sig = line.rsplit(' ').next().unwrap();
+    let flipped = if &sig[40..41] == "A" { "B" } else { "A" };
+    let tampered = line.replace(sig, &format!("{}{flipped}{}", &sig[..40], &sig[41..]));
+    note.replace(line, &tampered)
+}
+
+/// The fixture under a policy of three witnesses with a quorum of two, its newest checkpoint
+/// co-signed by the first two; their keys, and states, are in `own`. Returns the site, the
+/// two witnesses' keys and states, and the log's key.
+fn witnessed(own: &Path) -> (SiteTest, [(PathBuf, PathBuf); 2], String) {
+    let site = fixture();
+    let (k1, v1) = witness(&site, own, 1);
+    let (k2, v2) = witness(&site, own, 2);
+    let (_, v3) = witness(&site, own, 3);
+    set_policy(
+        &site,
+        &[("compute-a", &v1), ("evaluator-b", &v2), ("partner-c", &v3)],
+        "2",
+    );
+    let log = log_key(&site);
+    let ws = [(k1, own.join("state-1")), (k2, own.join("state-2"))];
+    for (key, state) in &ws {
+        cosign(&site, &site.path(LEDGER), key, state, Some(&log)).succeeds();
+    }
+    (site, ws, log)
 }
 
 #[test]
@@ -155,14 +212,7 @@ fn three_witnesses_with_a_quorum_of_two_cosign_and_the_build_verifies_them() {
 
     // One character of w2's signature changed (after its key id and time): the build fails
     // at its line.
-    let line = note
-        .lines()
-        .find(|l| l.starts_with("\u{2014} witness.example/w2 "))
-        .unwrap();
-    let sig = line.rsplit(' ').next().unwrap();
-    let flipped = if &sig[40..41] == "A" { "B" } else { "A" };
-    let tampered = line.replace(sig, &format!("{}{flipped}{}", &sig[..40], &sig[41..]));
-    site.replace(&format!("{LEDGER}/checkpoints/9"), line, &tampered);
+    site.write(&format!("{LEDGER}/checkpoints/9"), &tamper_w2(&note));
     let err = site.run(["build"]).fails_with(1).stderr();
     assert!(
         err.contains("error: the cosignature of witness `evaluator-b` does not verify"),
@@ -205,48 +255,19 @@ fn a_witness_refuses_a_rollback_a_fork_and_another_log_key() {
         "{err}"
     );
 
-    // A fork: the log's key signs another history of 11 entries whose first 9 are not the
-    // ones co-signed (the last 7 lines replaced).
-    let fork = fixture();
-    let entries: Vec<String> = fork
-        .file(&format!("{LEDGER}/entries.jsonl"))
-        .lines()
-        .take(6)
-        .map(str::to_owned)
-        .collect();
-    fork.write(
-        &format!("{LEDGER}/entries.jsonl"),
-        &format!("{}\n", entries.join("\n")),
-    );
-    fork.remove(&format!("{LEDGER}/checkpoints/9"));
-    for i in 0..5 {
-        fork.run([
-            "ledger",
-            "append",
-            "demo-run",
-            "--type",
-            "note",
-            "--actor",
-            "trainer",
-            "--body",
-            &format!(r#"{{"text":"another history {i}"}}"#),
-        ])
-        .succeeds();
-    }
-    let key = manifest_dir().join("tests/fixtures/ledger/TEST-ONLY.key");
-    fork.run(["ledger", "sign", "demo-run", "--key", key.to_str().unwrap()])
-        .succeeds();
+    // A fork: the log's key signs another history (see `forked`).
+    let fork = forked();
     let forked = fork.path(LEDGER);
     let err = cosign(&fork, &forked, &k1, &state, None)
         .fails_with(2)
         .stderr();
     assert!(
-        err.contains("refused: fork: checkpoint 11 of `ledger.example/ledgers/demo-run` does not extend checkpoint 9, which this witness co-signed"),
+        err.contains("refused: fork: checkpoint 15 of `ledger.example/ledgers/demo-run` does not extend checkpoint 9, which this witness co-signed"),
         "{err}"
     );
     assert!(
         !fork
-            .file(&format!("{LEDGER}/checkpoints/11"))
+            .file(&format!("{LEDGER}/checkpoints/15"))
             .contains("witness.example/w1")
     );
 
@@ -289,5 +310,201 @@ fn a_link_planted_in_the_ledger_folder_is_not_written_through() {
     assert!(
         site.file(&format!("{LEDGER}/checkpoints/9"))
             .contains("witness.example/w1")
+    );
+}
+
+/// Runs `ledger monitor URL --state STATE` with the site's policy and, if given, the log key.
+fn monitor<'a>(
+    site: &'a SiteTest,
+    url: &str,
+    state: &Path,
+    log_key: Option<&str>,
+) -> crate::support::Outcome<'a> {
+    let mut args = vec![
+        "ledger".to_owned(),
+        "monitor".to_owned(),
+        url.to_owned(),
+        "--state".to_owned(),
+        state.to_string_lossy().into_owned(),
+        "--policy".to_owned(),
+        site.path(&format!("{LEDGER}/ledger.toml"))
+            .to_string_lossy()
+            .into_owned(),
+    ];
+    if let Some(k) = log_key {
+        args.extend(["--log-key".to_owned(), k.to_owned()]);
+    }
+    site.run(args)
+}
+
+/// The issue's whole story on loopback: the witnesses co-sign, the lab builds and publishes to
+/// S3, a monitor watches the bucket's public URL as the ledger grows; then the lab publishes a
+/// rollback and then a forked history, and each is refused by `cosign` and reported by
+/// `monitor`.
+#[test]
+fn a_published_ledger_is_monitored_and_its_rollback_and_fork_are_caught() {
+    let own = tempfile::tempdir().unwrap();
+    let (site, ws, log) = witnessed(own.path());
+    let weed = Weed::start();
+    let site = weed.env(site);
+    let publish = |site: &SiteTest| {
+        site.run(["build"]).succeeds();
+        site.run(["publish", "--to", "s3://site/www"]).succeeds();
+    };
+    publish(&site);
+    let url = format!("{}/site/www/ledgers/demo-run/", weed.endpoint());
+    let state = own.path().join("monitor");
+    let seen = monitor(&site, &url, &state, Some(&log)).succeeds().stdout();
+    assert_eq!(
+        seen,
+        "ok: checkpoint 9 of `ledger.example/ledgers/demo-run` (first seen): its signature, every entry and 2 tiles verified; witnessed by compute-a, evaluator-b (quorum 2)\n"
+    );
+
+    // The ledger grows: its last four entries are signed and co-signed; the monitor follows.
+    site.sign_ledger("demo-run");
+    for (key, state) in &ws {
+        cosign(&site, &site.path(LEDGER), key, state, None).succeeds();
+    }
+    publish(&site);
+    let seen = monitor(&site, &url, &state, None).succeeds().stdout();
+    assert!(
+        seen.starts_with("ok: checkpoint 13 of `ledger.example/ledgers/demo-run` (it extends checkpoint 9, seen before)"),
+        "{seen}"
+    );
+
+    // A rollback: the lab publishes the site without its newest checkpoint.
+    let newest = site.file(&format!("{LEDGER}/checkpoints/13"));
+    site.remove(&format!("{LEDGER}/checkpoints/13"));
+    let refused = cosign(&site, &site.path(LEDGER), &ws[0].0, &ws[0].1, None)
+        .fails_with(2)
+        .stderr();
+    assert!(
+        refused.contains("refused: rollback: checkpoint 9 of `ledger.example/ledgers/demo-run` is older than checkpoint 13"),
+        "{refused}"
+    );
+    publish(&site);
+    let alarm = monitor(&site, &url, &state, None).fails_with(2).stderr();
+    assert!(
+        alarm.contains("alarm: rollback: checkpoint 9 of `ledger.example/ledgers/demo-run` is older than checkpoint 13, which this monitor saw before"),
+        "{alarm}"
+    );
+    site.write(&format!("{LEDGER}/checkpoints/13"), &newest);
+
+    // A fork: the log's key signs another history, published in place of the first.
+    let fork = weed.env(forked());
+    let refused = cosign(&fork, &fork.path(LEDGER), &ws[0].0, &ws[0].1, None)
+        .fails_with(2)
+        .stderr();
+    assert!(
+        refused.contains("refused: fork: checkpoint 15 of `ledger.example/ledgers/demo-run` does not extend checkpoint 13"),
+        "{refused}"
+    );
+    publish(&fork);
+    let alarm = monitor(&site, &url, &state, None).fails_with(2).stderr();
+    assert!(
+        alarm.contains("alarm: fork: checkpoint 15 of `ledger.example/ledgers/demo-run` does not extend checkpoint 13, which this monitor saw before; its first 13 entries are another history"),
+        "{alarm}"
+    );
+    // The alarms left the monitor's memory as it was: the lab's true site is still checkpoint
+    // 13 to it.
+    publish(&site);
+    let seen = monitor(&site, &url, &state, None).succeeds().stdout();
+    assert!(
+        seen.contains(
+            "ok: checkpoint 13 of `ledger.example/ledgers/demo-run` (the one seen before)"
+        ),
+        "{seen}"
+    );
+}
+
+/// A static file server on 127.0.0.1 serving `root` (one connection at a time, HTTP/1.1, closed
+/// after each response); the URL of the fixture ledger under it.
+fn serve(root: PathBuf) -> String {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request
+                .split(' ')
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/');
+            let response = match std::fs::read(root.join(path)) {
+                Ok(body) if !path.contains("..") => {
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    r.extend(body);
+                    r
+                }
+                _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec(),
+            };
+            let _ = stream.write_all(&response);
+        }
+    });
+    format!("http://{addr}/ledgers/demo-run/")
+}
+
+/// What no honest publish makes, served by hand: a tampered cosignature, a tile that is not
+/// what the entries give, and entries that do not give the checkpoint. Each is an alarm, and
+/// none moves the monitor's memory.
+#[test]
+fn a_monitor_reports_a_tampered_cosignature_a_bad_tile_and_entries_that_do_not_match() {
+    let own = tempfile::tempdir().unwrap();
+    let (site, _, log) = witnessed(own.path());
+    site.run(["build"]).succeeds();
+    let live = own.path().join("live");
+    copy_dir(&site.path("public"), &live);
+    let url = serve(live.clone());
+    let state = own.path().join("monitor");
+    monitor(&site, &url, &state, Some(&log)).succeeds();
+    let alarm = |path: &str, bytes: &[u8], expected: &str| {
+        let file = live.join("ledgers/demo-run").join(path);
+        let served = std::fs::read(&file).unwrap();
+        std::fs::write(&file, bytes).unwrap();
+        let err = monitor(&site, &url, &state, None).fails_with(2).stderr();
+        assert!(err.contains(expected), "{err}");
+        std::fs::write(&file, served).unwrap();
+    };
+    let note = site.file("public/ledgers/demo-run/checkpoint");
+    alarm(
+        "checkpoint",
+        tamper_w2(&note).as_bytes(),
+        "alarm: the cosignature of witness `evaluator-b` does not verify",
+    );
+    let mut tile = std::fs::read(live.join("ledgers/demo-run/tile/0/000.p/9")).unwrap();
+    tile[0] ^= 1;
+    alarm(
+        "tile/0/000.p/9",
+        &tile,
+        "alarm: tile `tile/0/000.p/9` of checkpoint 9 is not what the entries give",
+    );
+    let entries = site.file("public/ledgers/demo-run/entries.jsonl");
+    alarm(
+        "entries.jsonl",
+        entries.replacen("trainer", "trainee", 1).as_bytes(),
+        "alarm: the published entries do not give checkpoint 9: its first lines do not give the checkpoint's root",
+    );
+    // Nothing above moved its memory, and the honest site still verifies.
+    let seen = monitor(&site, &url, &state, None).succeeds().stdout();
+    assert!(
+        seen.contains(
+            "ok: checkpoint 9 of `ledger.example/ledgers/demo-run` (the one seen before)"
+        ),
+        "{seen}"
     );
 }
