@@ -82,12 +82,7 @@ pub(crate) fn failure(e: &ancapex::Error, format: Format, look: Look) {
     {
         diagnostics(ds, format, look);
     } else {
-        let mut msg = format!("error: {e}");
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            msg = format!("{msg}: {s}");
-            source = s.source();
-        }
+        let msg = format!("error: {}", ancapex::error::chain(e));
         if format == Format::Github {
             let failure = ancapex::Diagnostic::error(msg.as_str());
             print!("{}", diagnostic::github(&[failure].into_iter().collect()));

@@ -6,7 +6,6 @@
 mod http;
 mod watch;
 
-use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
@@ -348,12 +347,7 @@ fn failure_json(error: &Error) -> String {
     match error {
         Error::Config { diagnostics, .. } => problems_json(diagnostics),
         other => {
-            let mut report = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                let _ = write!(report, ": {s}");
-                source = s.source();
-            }
+            let report = crate::error::chain(other);
             serde_json::json!({
                 "diagnostics": [{"severity": "error", "message": report}],
             })
