@@ -353,6 +353,8 @@ impl Note<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     #[test]
@@ -445,5 +447,227 @@ mod tests {
         assert!(Verifier::parse("name+zz+AAAA").is_err());
         assert!(Verifier::parse("no-plus").is_err());
         assert!(Signer::generate("has space", KeyType::Ed25519).is_err());
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn sha256(bytes: &[u8]) -> [u8; 32] {
+        Sha256::digest(bytes).into()
+    }
+
+    /// Independent known answers: a Sigsum log's checkpoint and the `cosignature/v1` lines of
+    /// eight witnesses running on the public internet, none of them written here. The tree
+    /// head, log signature and cosignatures are the example in the `sigsum` crate's
+    /// documentation (crates.io sigsum 0.3.0, src/lib.rs); the witnesses' keys are its
+    /// built-in policy `sigsum-test-2025-3`, written as C2SP verifier keys (remora's is the
+    /// same string in transparency-dev/formats' note/note_cosigv1_test.go).
+    #[test]
+    fn cosignatures_of_public_witnesses_verify_and_a_changed_checkpoint_does_not() {
+        const TIME: u64 = 1_770_193_051;
+        let origin =
+            "sigsum.org/v1/tree/1643169b32bef33a3f54f8a353b87c475d19b6223cbb106390d10a29978e1cba";
+        let text = format!("{origin}\n381382\nkB/vxvHZeNLCvtuC1Eh1W83H6GJuZ6x+6Ahzdxvptmc=\n");
+        let log = Verifier::parse(&format!(
+            "{origin}+57f71a6a+AUfkgWBtisunR6awU9bC0ZFgX7EiF11BChICqRQwq845"
+        ))
+        .unwrap();
+        let mut log_blob = log.id.to_be_bytes().to_vec();
+        log_blob.extend(unhex(
+            "8a8bf1fca60d1344fb6e2106e8f8906af833d3d75a21fe8d3af72be459f7a11f2ae6606ec6344a13b851cd454b3d281a2b1ae47732f7a8d6afbcc0134d1a2d00",
+        ));
+        let witnesses: [(&str, &str); 8] = [
+            (
+                "poc.sigsum.org/nisse+ac30be61+BBwl+KRMY1RX4uOR0e+8p9TClRoK7wYiWogeRrmJYqxs",
+                "rDC+YQAAAABpgwCboe4RgrJlIESZy+865Z8+oii5KLPL2ogXpO1aEndoI+mtjvHOmGubmNmVTxeY7EMVwYIHBGAKIxxpA4zMlybSAg==",
+            ),
+            (
+                "witness.stagemole.eu+67f7aea0+BEqSG3yu9YrmcM3BHvQYTxwFj3uSWakQepafafpUqklv",
+                "Z/euoAAAAABpgwCbqvZC6BpUOZd3GA8jhXPXSHi2jHtkXYARWDYhQFu0ULTniH/HZQKoFCxJPWTj7T5VbYLa0XBkEQguWIBfZPqdAg==",
+            ),
+            (
+                "rgdd.se/poc-witness+db03732e+BCjJKlo6BU0xfIb8LutqerIFTWIXEA0L5n3tW3QyPFgG",
+                "2wNzLgAAAABpgwCb9ZU/QG9f2X2cnRMosAsHv0NKXrdtjaNZrtqYxBTeKcoc7Rhylx6g8TdQinuwXH0yJUhAlCVnevlkM3BjGbwIAQ==",
+            ),
+            (
+                "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
+                "2net5wAAAABpgwCbNDS0ZGkEcU9Jg8jn6XakUzJxHxABKxn761VJtsDAT7TtUv7tLagpNUYjxSsiuQCTd2A0qNV9Zg+f8noRj1v4AQ==",
+            ),
+            (
+                "witness.navigli.sunlight.geomys.org+a3e00fe2+BNy/co4C1Hn1p+INwJrfUlgz7W55dSZReusH/GhUhJ/G",
+                "o+AP4gAAAABpgwCb8NzhvN2jooJkedYuav7b6ewG6PmQrlnYzvqE2abuaMEsKCD7AOHb3DAESxbHaVqdEEfOxHiNx1f2mNNOuuxDBQ==",
+            ),
+            (
+                "transparency.dev/DEV:witness-little-garden+d8042a87+BCtusOxINQNUTN5Oj8HObRkh2yHf/MwYaGX4CPdiVEPM",
+                "2AQqhwAAAABpgwCbtExB91VmhQAD9/ZVptx7s4u5gOjiw4OHHimIOAXTrex3gqCDiLk4bZcYOApLtpAAQ+K0YIDP8Pp1pQDDbvnfCg==",
+            ),
+            (
+                "tillitis.se/test-witness-1+7227e4e7+BGNlgq7BLzLBiiFzPbnj9xgFjueq7G2+TrgXgeD0MAxu",
+                "cifk5wAAAABpgwCbcGl7SmsH555J0KjkH9dFClk+6d8R2mJEzr5LDBXI5S8orTkxuVqAb8fxa0rZAZeXHdwIdDTHmFuLOgIjyfo2Aw==",
+            ),
+            (
+                "witness1.smartit.nu/witness1+a48c820f+BPSFWg9G6KPiO7QPryYO5Xq4oYJJ+kAvLKLSimDhoxMO",
+                "pIyCDwAAAABpgwCbZhDlz06tIGLZeD+8GdK65l7e01M1SVrQzwOGJ37S1RhUztZO+iGm2wo5j9+2dhqn1WWeVJUKBg0Wf73Le17OBQ==",
+            ),
+        ];
+        let keys: Vec<Verifier> = witnesses
+            .iter()
+            .map(|(k, _)| Verifier::parse_witness(k).unwrap())
+            .collect();
+        let mut note = format!("{text}\n\u{2014} {origin} {}\n", B64.encode(&log_blob));
+        for (key, (_, sig)) in keys.iter().zip(&witnesses) {
+            let _ = writeln!(note, "\u{2014} {} {sig}", key.name);
+        }
+        let parsed = parse(&note).unwrap();
+        assert!(parsed.verified_by(std::slice::from_ref(&log)).is_some());
+        let cosigned = parsed.cosigned_by(&keys);
+        assert_eq!(cosigned.len(), 8);
+        assert!(
+            cosigned.iter().all(|(_, c)| *c == Cosigned::At(TIME)),
+            "{cosigned:?}"
+        );
+
+        // The same lines under another tree size verify for no one.
+        let changed = note.replace("\n381382\n", "\n381383\n");
+        let parsed = parse(&changed).unwrap();
+        assert!(parsed.verified_by(&[log]).is_none());
+        assert!(
+            parsed
+                .cosigned_by(&keys)
+                .iter()
+                .all(|(_, c)| *c == Cosigned::Invalid)
+        );
+    }
+
+    /// A known answer made by an implementation written elsewhere (PyPI aics-tlog 0.2.1,
+    /// `sign_cosignature`, from the same seed, name, time and checkpoint): Ed25519 is
+    /// deterministic, so our verifier key and cosignature line must be these bytes.
+    #[test]
+    fn our_cosignature_is_byte_for_byte_another_implementations() {
+        let seed = sha256(b"interop witness seed");
+        let witness = Signer::from_seed("witness.example/w1", KeyType::Cosignature, seed);
+        assert_eq!(
+            witness.verifier().line(),
+            "witness.example/w1+9d4b3ba4+BOkjzfYT3WKE32GBoNhGl3p9i46yeRbEdemHb1vQ2JMO"
+        );
+        let text = "example.com/log\n3\n2WFWUlknQ6HBe/IBuoZOWU5OkBG/2XwDOSUShNi+AFQ=\n";
+        assert_eq!(
+            witness.cosign(text, 1_700_000_000),
+            "\u{2014} witness.example/w1 nUs7pAAAAABlU/EADcfOgcopJi7lyh8ApW0GB3H0UqAGDV0mtRRUrl/54vdMIO+bwD2zBVwMtswTISfo5jCS2MtBuyw8xIhrUB0qDw==\n"
+        );
+    }
+
+    /// Mullvad's `sigsum` crate, a verifier written elsewhere, checks what we sign: a
+    /// checkpoint in Sigsum's form signed by our log key, co-signed by two of three witnesses
+    /// with our `cosignature/v1`, and an inclusion proof from our tree, under its own policy
+    /// parser and quorum rule (2 of 3). One cosignature is below its quorum, and a changed
+    /// byte of one is refused.
+    #[test]
+    fn the_sigsum_crate_verifies_our_log_signature_cosignatures_and_proof() {
+        use sigsum::{Hash as SHash, Policy, PublicKey, SigsumSignature};
+
+        let hex = crate::text::hex;
+        let log_key = Signer::from_seed("x", KeyType::Ed25519, [1; 32])
+            .verifier()
+            .public_key();
+        let origin = format!("sigsum.org/v1/tree/{}", hex(&sha256(&log_key)));
+        let log = Signer::from_seed(&origin, KeyType::Ed25519, [1; 32]);
+        let witnesses: Vec<Signer> = (2..5)
+            .map(|i| {
+                Signer::from_seed(
+                    &format!("witness.example/w{i}"),
+                    KeyType::Cosignature,
+                    [i; 32],
+                )
+            })
+            .collect();
+
+        // What a submitter logs: its signature over the checksum of a message, and its key's
+        // hash; the log's tree holds it as leaf 4 of 7.
+        let submitter = SigningKey::from_bytes(&[9; 32]);
+        let message = SHash::new(b"ancapex interop");
+        let checksum = sha256(message.as_ref());
+        let leaf_sig =
+            submitter.sign(&[b"sigsum.org/v1/tree-leaf\0".as_slice(), &checksum].concat());
+        let leaf_keyhash = sha256(submitter.verifying_key().as_bytes());
+        let leaf = [checksum.as_slice(), &leaf_sig.to_bytes(), &leaf_keyhash].concat();
+        let mut leaves: Vec<crate::merkle::Hash> =
+            (0u8..7).map(|i| crate::merkle::leaf_hash(&[i])).collect();
+        leaves[4] = crate::merkle::leaf_hash(&leaf);
+        let tree = crate::merkle::Tree::new(leaves);
+        let checkpoint = super::super::checkpoint::Checkpoint {
+            origin: origin.clone(),
+            size: 7,
+            root: tree.root(7),
+        };
+        let text = checkpoint.text();
+        let mut note = log.sign(&text);
+        for w in &witnesses[..2] {
+            note.push_str(&w.cosign(&text, 1_700_000_000));
+        }
+
+        // Our note, in Sigsum's ASCII form.
+        let parsed = parse(&note).unwrap();
+        let mut sth = format!(
+            "size=7\nroot_hash={}\nsignature={}\n",
+            hex(&checkpoint.root),
+            hex(&parsed.signatures[0].2)
+        );
+        for (w, (_, _, blob)) in witnesses.iter().zip(&parsed.signatures[1..]) {
+            let time = u64::from_be_bytes(blob[..8].try_into().unwrap());
+            let _ = writeln!(
+                sth,
+                "cosignature={} {time} {}",
+                hex(&sha256(&w.verifier().public_key())),
+                hex(&blob[8..])
+            );
+        }
+        let mut proof = "leaf_index=4\n".to_owned();
+        for h in tree.inclusion_proof(4, 7) {
+            let _ = writeln!(proof, "node_hash={}", hex(&h));
+        }
+        let signature = |sth: &str| {
+            SigsumSignature::from_ascii(&format!(
+                "version=2\nlog={}\nleaf={} {}\n\n{sth}\n{proof}",
+                hex(&sha256(&log_key)),
+                hex(&leaf_keyhash),
+                hex(&leaf_sig.to_bytes()),
+            ))
+            .unwrap()
+        };
+        let mut policy = format!("log {}\n", hex(&log_key));
+        for w in &witnesses {
+            let _ = writeln!(
+                policy,
+                "witness {} {}",
+                w.verifier().name.replace('/', "-"),
+                hex(&w.verifier().public_key())
+            );
+        }
+        policy.push_str(
+            "group g 2 witness.example-w2 witness.example-w3 witness.example-w4\nquorum g\n",
+        );
+        let policy = Policy::parse(&policy).unwrap();
+        let signers = [PublicKey::from(*submitter.verifying_key().as_bytes())];
+
+        sigsum::verify(&message, &signature(&sth), &signers, &policy).unwrap();
+        let one = sth.lines().take(4).collect::<Vec<_>>().join("\n") + "\n";
+        let err = sigsum::verify(&message, &signature(&one), &signers, &policy).unwrap_err();
+        assert!(
+            err.to_string().contains("not enough valid cosignatures"),
+            "{err}"
+        );
+        let last = sth.len() - 2;
+        let flipped = format!(
+            "{}{}\n",
+            &sth[..last],
+            if &sth[last..=last] == "0" { "1" } else { "0" }
+        );
+        let err = sigsum::verify(&message, &signature(&flipped), &signers, &policy).unwrap_err();
+        assert!(err.to_string().contains("bad witness cosignature"), "{err}");
     }
 }
