@@ -14,6 +14,7 @@ use crate::LedgerCommand;
 /// Runs one `ledger` subcommand on the site under `root`.
 #[expect(
     clippy::print_stdout,
+    clippy::print_stderr,
     reason = "the binary is where reports are printed"
 )]
 pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Result<Outcome> {
@@ -164,7 +165,7 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
                 .as_ref()
                 .filter(|_| !outcome.diagnostics.has_errors())
             {
-                let proof = l.proof(seq).ok_or_else(|| {
+                let (proof, against) = l.proof(seq).ok_or_else(|| {
                     ancapex::Error::Missing(Missing::Proof {
                         name: name.clone(),
                         seq,
@@ -173,6 +174,26 @@ pub(crate) fn run(root: &Path, what: LedgerCommand, look: Look) -> ancapex::Resu
                     })
                 })?;
                 print!("{proof}");
+                // Which checkpoint, on stderr: stdout is the proof file.
+                let size = against.checkpoint.size;
+                if l.witnessed(against) {
+                    let names: Vec<&str> = against
+                        .cosignatures
+                        .iter()
+                        .map(|c| c.witness.as_str())
+                        .collect();
+                    eprintln!(
+                        "against checkpoint {size}, witnessed by {} (quorum {})",
+                        names.join(", "),
+                        l.policy.quorum
+                    );
+                } else if l.policy.quorum > 0 {
+                    eprintln!(
+                        "against checkpoint {size}, not yet witnessed ({} of a quorum of {}): no witnessed checkpoint holds entry {seq} yet",
+                        against.cosignatures.len(),
+                        l.policy.quorum
+                    );
+                }
             }
             outcome
         }

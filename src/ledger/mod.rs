@@ -156,16 +156,29 @@ impl Ledger {
         self.tree.leaves().to_vec()
     }
 
-    /// The inclusion proof of `seq` in the newest checkpoint, as C2SP tlog-proof text; none for
-    /// entries in the unsigned tail.
-    pub fn proof(&self, seq: u64) -> Option<String> {
-        let cp = self.latest()?;
-        if seq >= cp.checkpoint.size {
-            return None;
-        }
+    /// Whether the policy names witnesses and a quorum of them co-signed `checkpoint`.
+    pub fn witnessed(&self, checkpoint: &SignedCheckpoint) -> bool {
+        self.policy.quorum > 0 && self.policy.met_by(&checkpoint.cosignatures)
+    }
+
+    /// The inclusion proof of `seq` as C2SP tlog-proof text, and the checkpoint it proves
+    /// against, whose note (with its cosignature lines, as the spec allows) ends the proof:
+    /// the newest witnessed checkpoint that holds the entry, else the newest checkpoint (not
+    /// yet witnessed). A witnessed checkpoint is the stronger proof: its witnesses saw the same
+    /// history. None for entries in the unsigned tail.
+    pub fn proof(&self, seq: u64) -> Option<(String, &SignedCheckpoint)> {
+        let holding = || {
+            self.checkpoints
+                .iter()
+                .rev()
+                .filter(|c| seq < c.checkpoint.size)
+        };
+        let cp = holding()
+            .find(|c| self.witnessed(c))
+            .or_else(|| holding().next())?;
         let size = usize::try_from(cp.checkpoint.size).ok()?;
         let path = self.tree.inclusion_proof(usize::try_from(seq).ok()?, size);
-        Some(proof::text(seq, &path, &cp.note))
+        Some((proof::text(seq, &path, &cp.note), cp))
     }
 }
 
@@ -908,7 +921,8 @@ mod tests {
         let ledger = ledger.unwrap();
         assert_eq!(ledger.entry(1).unwrap().kind, "failure");
         let cp = &ledger.latest().unwrap().checkpoint;
-        let text = ledger.proof(1).unwrap();
+        let (text, against) = ledger.proof(1).unwrap();
+        assert_eq!(&against.checkpoint, cp);
         let p = proof::parse(&text).unwrap();
         assert!(merkle::verify_inclusion(
             1,

@@ -452,7 +452,7 @@ pub(crate) fn summary_view(l: &Ledger) -> Value {
                 "witness": co.witness,
                 "time": posix_time(co.time),
             })).collect::<Vec<_>>(),
-            "witnessed": l.policy.quorum > 0 && l.policy.met_by(&c.cosignatures),
+            "witnessed": l.witnessed(c),
         })).collect::<Vec<_>>(),
         "policy": {
             "witnesses": l.policy.witnesses.iter().map(|w| json!({

@@ -383,7 +383,8 @@ fn independent_python_verifier_accepts_our_checkpoint_and_proof() {
     let toml = site.file(&format!("{LEDGER}/ledger.toml"));
     let key = key_line(&toml);
     let script = manifest_dir().join("tests/tlog_verify.py");
-    // `ledger proof` prints the C2SP tlog-proof of an entry in the newest checkpoint.
+    // `ledger proof` prints the C2SP tlog-proof of an entry (in the newest checkpoint: this
+    // ledger names no witnesses).
     let proof = |site: &SiteTest, name: &str, seq: usize| {
         let text = site
             .run(["ledger", "proof", name, &seq.to_string()])

@@ -508,3 +508,39 @@ fn a_monitor_reports_a_tampered_cosignature_a_bad_tile_and_entries_that_do_not_m
         "{seen}"
     );
 }
+
+/// `ledger proof` proves an entry against the newest checkpoint its witnesses co-signed, and
+/// the proof's checkpoint note carries their cosignature lines, as C2SP tlog-proof allows; an
+/// entry that only a newer, unwitnessed checkpoint holds is proved against that one, said so.
+#[test]
+fn an_offline_proof_carries_the_cosignatures_of_the_newest_witnessed_checkpoint() {
+    let own = tempfile::tempdir().unwrap();
+    let (site, _, _) = witnessed(own.path());
+    // Checkpoint 13 signs the last four entries; no witness has co-signed it yet.
+    site.sign_ledger("demo-run");
+    let proof = |seq: &str| site.run(["ledger", "proof", "demo-run", seq]).succeeds();
+
+    let three = proof("3");
+    let nine = site.file(&format!("{LEDGER}/checkpoints/9"));
+    assert!(
+        three.stdout().ends_with(&format!("\n\n{nine}")),
+        "the proof ends with checkpoint 9's note:\n{}",
+        three.stdout()
+    );
+    assert_eq!(nine.matches("\n\u{2014} witness.example/w").count(), 2);
+    // (The fixture's two pending failures are warned about after it.)
+    assert_eq!(
+        three.stderr().lines().next(),
+        Some("against checkpoint 9, witnessed by compute-a, evaluator-b (quorum 2)")
+    );
+
+    let ten = proof("10");
+    let thirteen = site.file(&format!("{LEDGER}/checkpoints/13"));
+    assert!(ten.stdout().ends_with(&format!("\n\n{thirteen}")));
+    assert_eq!(
+        ten.stderr().lines().next(),
+        Some(
+            "against checkpoint 13, not yet witnessed (0 of a quorum of 2): no witnessed checkpoint holds entry 10 yet"
+        )
+    );
+}
