@@ -210,11 +210,8 @@ fn evidence_names(record: &Record, source: &Arc<SourceText>, ds: &mut Diagnostic
                     Diagnostic::error(format!("evidence `{text}` is not a file of this record"))
                         .help(format!("list `{path}` under `[[files]]`"))
                 })
-            } else if let Some(entry) = text.strip_prefix("ledger:") {
-                let ok = entry.split_once('#').is_some_and(|(name, seq)| {
-                    !name.is_empty() && !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit())
-                });
-                (!ok).then(|| {
+            } else if text.starts_with("ledger:") {
+                crate::text::ledger_ref(text).is_none().then(|| {
                     Diagnostic::error(format!("malformed ledger evidence `{text}`"))
                         .label("expected `ledger:<name>#<seq>`")
                 })

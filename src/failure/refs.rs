@@ -8,16 +8,6 @@ use super::schema::{Header, Place};
 use super::{LedgerLookup, Registered};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
-/// `ledger:<name>#<seq>` as `(name, seq)`.
-pub(crate) fn parse_ledger_ref(s: &str) -> Option<(&str, u64)> {
-    let (name, seq) = s.strip_prefix("ledger:")?.split_once('#')?;
-    let seq = seq
-        .parse()
-        .ok()
-        .filter(|_| seq.bytes().all(|b| b.is_ascii_digit()))?;
-    (!name.is_empty()).then_some((name, seq))
-}
-
 /// Resolves every reference of a report.
 pub(crate) fn check(
     header: &Header,
@@ -33,7 +23,7 @@ pub(crate) fn check(
     }
     for r in &header.ledger_refs {
         let text = r.get_ref();
-        let Some((name, seq)) = parse_ledger_ref(text) else {
+        let Some((name, seq)) = crate::text::ledger_ref(text) else {
             ds.push(
                 place
                     .at(
@@ -116,19 +106,5 @@ fn artifact<'a>(
                 .help(format!("write `{id}@{}` or `{id}`", found.version)))
         }
         _ => Ok(found),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ledger_references_parse_name_and_sequence() {
-        assert_eq!(parse_ledger_ref("ledger:run-1#12"), Some(("run-1", 12)));
-        assert_eq!(parse_ledger_ref("ledger:run-1#+1"), None);
-        assert_eq!(parse_ledger_ref("ledger:run-1"), None);
-        assert_eq!(parse_ledger_ref("ledger:#3"), None);
-        assert_eq!(parse_ledger_ref("run-1#3"), None);
     }
 }

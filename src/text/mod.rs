@@ -230,6 +230,17 @@ pub(crate) fn is_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// A reference to a run ledger's entry, `ledger:<name>#<seq>`, as `(name, seq)`: how failure
+/// reports cite entries and artifact criteria name them as evidence.
+pub(crate) fn ledger_ref(s: &str) -> Option<(&str, u64)> {
+    let (name, seq) = s.strip_prefix("ledger:")?.split_once('#')?;
+    let seq = seq
+        .parse()
+        .ok()
+        .filter(|_| seq.bytes().all(|b| b.is_ascii_digit()))?;
+    (!name.is_empty()).then_some((name, seq))
+}
+
 /// Sets `key` in a TOML table being edited (`toml_edit`), keeping the spaces and comment
 /// around the old value when there was one: how `artifact hash` and `failure new` write into
 /// a contributor's file without reformatting it.
@@ -251,6 +262,16 @@ pub(crate) fn set_toml_keeping_layout(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ledger_references_parse_name_and_sequence() {
+        assert_eq!(ledger_ref("ledger:run-1#12"), Some(("run-1", 12)));
+        assert_eq!(ledger_ref("ledger:run-1#+1"), None);
+        assert_eq!(ledger_ref("ledger:run-1"), None);
+        assert_eq!(ledger_ref("ledger:#3"), None);
+        assert_eq!(ledger_ref("run-1#3"), None);
+        assert_eq!(ledger_ref("ledger:run-1#99999999999999999999"), None);
+    }
+
     use super::*;
 
     #[test]
