@@ -2,8 +2,10 @@
 //! pull requests, with their evidence files beside them. `record` is the schema (unknown keys
 //! are refused at their place, so typos never pass silently), `integrity` hashes every file on
 //! every build and resolves references between records, `rules` gates claims by status and
-//! computes the badge a visitor sees.
+//! computes the badge a visitor sees, and `evidence` weighs a criterion's ledger evidence
+//! against the run ledgers.
 
+pub mod evidence;
 mod files;
 mod frozen;
 mod hash;
@@ -186,6 +188,10 @@ pub struct Artifact {
     /// Where `status` is written in the record, for problems found by other modules.
     #[serde(skip)]
     pub status_span: Range<usize>,
+    /// Each `ledger:` evidence as weighed against the run ledgers, by its text (filled by
+    /// [`evidence::weigh`]).
+    #[serde(skip)]
+    pub ledger_evidence: HashMap<String, evidence::Weighed>,
 }
 
 /// Ids whose folders and URLs belong to run ledgers and failure reports.
@@ -348,6 +354,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
         folder: file.folder.clone(),
         file_paths,
         status_span: record.status.span(),
+        ledger_evidence: HashMap::new(),
     };
     Parsed {
         artifact: Some(artifact),

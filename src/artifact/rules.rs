@@ -20,7 +20,8 @@ pub enum Badge {
     InProgress,
     /// Published, every criterion with its evidence.
     Supported,
-    /// Published, but some criterion names no evidence.
+    /// Published, but some criterion names no evidence (or, as `evidence` weighs it, leans on
+    /// a ledger entry not yet signed or witnessed).
     Unproven,
     /// Replaced by a newer record.
     Superseded,

@@ -401,18 +401,29 @@ fn target_value(target: &str) -> Value {
     Value::from(m)
 }
 
-/// One piece of evidence: `file:<path>` links to the published file when the record lists it.
+/// One piece of evidence: `file:<path>` links to the published file when the record lists it,
+/// `ledger:<name>#<seq>` to the entry on its run page, saying when it does not count yet.
 fn evidence_value(a: &Artifact, evidence: &str) -> Value {
-    let url = evidence.strip_prefix("file:").and_then(|path| {
-        a.files
-            .iter()
-            .map(toml::Spanned::get_ref)
-            .find(|f| f.path.as_ref().is_some_and(|p| p.get_ref() == path))
-            .and_then(|f| file_url(a, f))
-    });
+    let ledger = a.ledger_evidence.get(evidence);
+    let url = evidence
+        .strip_prefix("file:")
+        .and_then(|path| {
+            a.files
+                .iter()
+                .map(toml::Spanned::get_ref)
+                .find(|f| f.path.as_ref().is_some_and(|p| p.get_ref() == path))
+                .and_then(|f| file_url(a, f))
+        })
+        .or_else(|| ledger.map(|l| l.url.clone()));
     let mut m = Map::new();
     m.insert("text", Value::from(evidence));
     m.insert("url", url.map_or_else(Value::none, Value::from));
+    m.insert(
+        "pending",
+        ledger
+            .and_then(|l| l.pending)
+            .map_or_else(Value::none, Value::from),
+    );
     Value::from(m)
 }
 

@@ -102,7 +102,7 @@ pub fn load(config: &Config) -> Result<(Files, Diagnostics)> {
 /// The records stage: the artifact registry, the run ledgers and the failure reports read in
 /// `files`, each checked, then against each other.
 pub(crate) fn check(files: &Files, drafts: Drafts, diagnostics: &mut Diagnostics) -> Records {
-    let (artifacts, ds) = artifact::registry(&files.artifacts);
+    let (mut artifacts, ds) = artifact::registry(&files.artifacts);
     diagnostics.extend(ds);
     let artifact_ids = artifacts.iter().map(|a| a.id.clone()).collect();
     let report_ids = files.failures.iter().map(|f| f.stem.clone()).collect();
@@ -117,6 +117,11 @@ pub(crate) fn check(files: &Files, drafts: Drafts, diagnostics: &mut Diagnostics
     diagnostics.extend(ds);
     let published: Vec<_> = failures.iter().map(citing).collect();
     diagnostics.extend(ledger::settle(&mut ledgers, &published));
+    let evidence = Evidence {
+        ledgers: &ledgers,
+        folders: &files.ledgers,
+    };
+    diagnostics.extend(artifact::evidence::weigh(&mut artifacts, &evidence));
     Records {
         artifacts,
         ledgers: ledgers.into(),
@@ -144,6 +149,54 @@ fn citing(r: &FailureReport) -> ledger::Citing {
         id: r.id.clone(),
         url: FailureReport::url(&r.id),
         ledger_refs: r.ledger_refs.clone(),
+    }
+}
+
+/// The run ledgers as an artifact's evidence sees them: which entries can support a claim.
+struct Evidence<'a> {
+    /// The ledgers that verified.
+    ledgers: &'a [Ledger],
+    /// Every ledger folder, verified or not.
+    folders: &'a [ledger::LedgerFiles],
+}
+
+impl artifact::evidence::LedgerEvidence for Evidence<'_> {
+    fn entry(&self, name: &str, seq: u64) -> Option<artifact::evidence::Entry> {
+        use artifact::evidence::Entry;
+        let Some(l) = self.ledgers.iter().find(|l| l.name == name) else {
+            // A ledger that is there but did not verify has its own errors.
+            return (!self.folders.iter().any(|f| f.name == name))
+                .then(|| Entry::NoRun(self.ledgers.iter().map(|l| l.name.clone()).collect()));
+        };
+        if l.entry(seq).is_none() {
+            return Some(Entry::NoEntry(l.entries.len() as u64));
+        }
+        let holding: Vec<_> = l
+            .checkpoints
+            .iter()
+            .filter(|c| seq < c.checkpoint.size)
+            .collect();
+        if holding.is_empty() {
+            return Some(Entry::Unsigned(l.latest().map_or(0, |c| c.checkpoint.size)));
+        }
+        if l.policy.quorum == 0
+            || l.policy.unwitnessed_evidence
+            || holding.iter().any(|c| l.witnessed(c))
+        {
+            return Some(Entry::Counts);
+        }
+        Some(Entry::Unwitnessed {
+            have: holding
+                .iter()
+                .map(|c| c.cosignatures.len())
+                .max()
+                .unwrap_or(0),
+            quorum: l.policy.quorum,
+        })
+    }
+
+    fn url(&self, name: &str, seq: u64) -> String {
+        ledger::site::entry_url(name, seq)
     }
 }
 

@@ -544,3 +544,124 @@ fn an_offline_proof_carries_the_cosignatures_of_the_newest_witnessed_checkpoint(
         )
     );
 }
+
+/// A published record whose claim leans on entry `seq` of the fixture ledger.
+fn claim_on(site: &SiteTest, evidence: &str) {
+    site.write("artifacts/demo-claim/a.txt", "");
+    site.write(
+        "artifacts/demo-claim/artifact.toml",
+        &format!(
+            r#"schema  = "ancapex.artifact/1"
+id      = "demo-claim"
+version = "1.0.0"
+title   = "Demo claim"
+kind    = "model"
+status  = "published"
+summary = "a claim on the demo run"
+claim   = "the demo run reached its target"
+license = "CC-BY-4.0"
+
+[[authors]]
+name = "R"
+role = "reviewer"
+
+[[files]]
+path   = "a.txt"
+sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+size   = 0
+role   = "primary"
+
+[acceptance]
+criteria = [{{ text = "the run's entry shows it", evidence = [{evidence}] }}]
+"#
+        ),
+    );
+}
+
+/// The badge of the demo claim, from its JSON mirror.
+fn badge(site: &SiteTest) -> String {
+    let json: serde_json::Value =
+        serde_json::from_str(&site.file("public/artifacts/demo-claim/artifact.json")).unwrap();
+    json["badge"].as_str().unwrap().to_owned()
+}
+
+/// Once a policy names witnesses, a claim is supported by ledger evidence only when a
+/// witnessed checkpoint holds the entry, unless the policy says `unwitnessed_evidence = true`;
+/// unsigned evidence never supports one; an unknown run or entry is an error.
+#[test]
+fn ledger_evidence_supports_a_claim_only_once_witnessed() {
+    let site = fixture();
+    let own = tempfile::tempdir().unwrap();
+    let (_, v1) = witness(&site, own.path(), 1);
+    let (_, v2) = witness(&site, own.path(), 2);
+    set_policy(&site, &[("compute-a", &v1), ("evaluator-b", &v2)], "2");
+
+    // Signed in checkpoint 9, which no witness has co-signed.
+    claim_on(&site, r#""ledger:demo-run#3""#);
+    let out = site.run(["build"]).succeeds().stderr();
+    assert!(
+        out.contains("warning: evidence `ledger:demo-run#3` is not witnessed yet"),
+        "{out}"
+    );
+    assert!(
+        out.contains("no checkpoint that holds it has 2 cosignatures (at most 0): the claim shows as unproven"),
+        "{out}"
+    );
+    assert_eq!(badge(&site), "unproven");
+    let page = site.file("public/artifacts/demo-claim/index.html");
+    assert!(
+        page.contains(r#"<a href="/ledgers/demo-run/#seq-3"><code>ledger:demo-run#3</code></a> <span class="evidence-pending">(not witnessed yet: it does not support the claim)</span>"#),
+        "{page}"
+    );
+
+    // The policy lets unwitnessed evidence count.
+    let toml = site.file(&format!("{LEDGER}/ledger.toml"));
+    site.write(
+        &format!("{LEDGER}/ledger.toml"),
+        &toml.replace("quorum = 2", "quorum = 2\nunwitnessed_evidence = true"),
+    );
+    let out = site.run(["build"]).succeeds().stderr();
+    assert!(!out.contains("evidence `ledger:"), "{out}");
+    assert_eq!(badge(&site), "supported");
+    site.write(&format!("{LEDGER}/ledger.toml"), &toml);
+
+    // Two witnesses co-sign checkpoint 9: the claim is supported.
+    let log = log_key(&site);
+    for n in [1, 2] {
+        let key = own.path().join(format!("w{n}.key"));
+        let state = own.path().join(format!("state-{n}"));
+        cosign(&site, &site.path(LEDGER), &key, &state, Some(&log)).succeeds();
+    }
+    let out = site.run(["build"]).succeeds().stderr();
+    assert!(!out.contains("evidence `ledger:"), "{out}");
+    assert_eq!(badge(&site), "supported");
+    let page = site.file("public/artifacts/demo-claim/index.html");
+    assert!(!page.contains("evidence-pending"), "{page}");
+
+    // An entry in the unsigned tail supports nothing, witnesses or not.
+    claim_on(&site, r#""ledger:demo-run#11""#);
+    let out = site.run(["build"]).succeeds().stderr();
+    assert!(
+        out.contains("warning: evidence `ledger:demo-run#11` is not signed yet"),
+        "{out}"
+    );
+    assert_eq!(badge(&site), "unproven");
+
+    // An unknown run and a missing entry are errors, at the evidence.
+    claim_on(&site, r#""ledger:demo-runs#3", "ledger:demo-run#13""#);
+    let err = site.run(["build"]).fails_with(1).stderr();
+    assert!(err.contains("error: unknown run `demo-runs`"), "{err}");
+    assert!(err.contains("did you mean `demo-run`?"), "{err}");
+    assert!(
+        err.contains("error: dangling ledger evidence `ledger:demo-run#13`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ledger `demo-run` has 13 entries, numbered from 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("artifacts/demo-claim/artifact.toml:22:62"),
+        "{err}"
+    );
+}
