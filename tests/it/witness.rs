@@ -199,6 +199,15 @@ fn three_witnesses_with_a_quorum_of_two_cosign_and_the_build_verifies_them() {
         four.contains(">not yet witnessed</span> (0 of 2 cosignatures)"),
         "{four}"
     );
+    // And in every excerpt of the ledger on a page, for the newest checkpoint.
+    let run = site.file("public/run/index.html");
+    let excerpt = &run[run.find("class=\"ledger-excerpt-witnesses\"").unwrap()..];
+    let excerpt = &excerpt[..excerpt.find("</p>").unwrap()];
+    assert!(
+        excerpt.contains(">Checkpoint 9 is witnessed: co-signed by compute-a (<time datetime=\""),
+        "{excerpt}"
+    );
+    assert!(excerpt.contains("), evaluator-b (<time"), "{excerpt}");
     let published = site.file("public/ledgers/demo-run/checkpoint");
     assert_eq!(
         published, note,
