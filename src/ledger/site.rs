@@ -211,7 +211,7 @@ fn js_json(v: &Value, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&js_number(n.as_f64().unwrap_or(f64::NAN))),
+        Value::Number(n) => out.push_str(&crate::text::js_number(n.as_f64().unwrap_or(f64::NAN))),
         Value::String(s) => out.push_str(&Value::String(s.clone()).to_string()),
         Value::Array(a) => {
             out.push('[');
@@ -237,50 +237,6 @@ fn js_json(v: &Value, out: &mut String) {
             out.push('}');
         }
     }
-}
-
-/// A number as JavaScript's `String(x)` writes it (ECMAScript Number::toString: the shortest
-/// digits that read back as `x`, plain from 1e-6 to below 1e21, else with an exponent), so the
-/// browser and the build agree on `100.0` (`100`), `1e-6` (`0.000001`) and `1e16`.
-fn js_number(value: f64) -> String {
-    if value.is_nan() {
-        return "NaN".to_owned();
-    }
-    if value == 0.0 {
-        return "0".to_owned();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
-    }
-    // Rust's `{:e}` is the shortest round-trip representation, as `d.ddde<exp>`.
-    let sci = format!("{:e}", value.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let len = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    // The decimal point goes after `point` digits (ECMAScript's n, with k = len).
-    let point = exp + 1;
-    let zeros = |count: i32| "0".repeat(usize::try_from(count).unwrap_or(0));
-    let sign = if value < 0.0 { "-" } else { "" };
-    let body = if len <= point && point <= 21 {
-        format!("{digits}{}", zeros(point - len))
-    } else if 0 < point && point <= 21 {
-        let (int, frac) = digits.split_at(usize::try_from(point).unwrap_or(0));
-        format!("{int}.{frac}")
-    } else if -6 < point && point <= 0 {
-        format!("0.{}{digits}", zeros(-point))
-    } else {
-        let power = if exp >= 0 {
-            format!("+{exp}")
-        } else {
-            exp.to_string()
-        };
-        match digits.split_at(1) {
-            (first, "") => format!("{first}e{power}"),
-            (first, rest) => format!("{first}.{rest}e{power}"),
-        }
-    };
-    format!("{sign}{body}")
 }
 
 /// A one-line reading of an entry's body.
@@ -533,25 +489,6 @@ mod tests {
         }
         for (kind, _) in crate::ledger::schema::TYPES {
             assert!(types.contains(*kind), "no summary of a `{kind}` entry");
-        }
-    }
-
-    #[test]
-    fn numbers_are_written_as_javascript_writes_them() {
-        for (x, js) in [
-            (0.0003, "0.0003"),
-            (1e-6, "0.000001"),
-            (1e-7, "1e-7"),
-            (1.5e-7, "1.5e-7"),
-            (100.0, "100"),
-            (123_456_789.123, "123456789.123"),
-            (1e20, "100000000000000000000"),
-            (1e21, "1e+21"),
-            (-2.5e-9, "-2.5e-9"),
-            (-0.0, "0"),
-            (5e-324, "5e-324"),
-        ] {
-            assert_eq!(js_number(x), js, "{x}");
         }
     }
 }
