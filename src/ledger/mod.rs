@@ -16,6 +16,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceText};
 pub mod checkpoint;
 pub mod command;
 pub mod cosign;
+mod figures;
 mod files;
 mod frozen;
 mod lookup;

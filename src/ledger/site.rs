@@ -30,6 +30,8 @@ enum Work {
         total: usize,
         /// The ledger's view without entries, shared by its pages.
         summary: Arc<Value>,
+        /// Its charts and evaluation results, shown on its first page.
+        figures: Option<Arc<Value>>,
     },
     /// A published file, made when planned.
     File(Arc<Vec<u8>>),
@@ -59,12 +61,14 @@ impl kind::Kind for Ledgers<'_> {
             if templates.has(PAGE) {
                 let total = pages(l);
                 let summary = Arc::new(summary_view(l));
+                let figures = Arc::new(super::figures::view(l, entry_url));
                 for pager in 1..=total {
                     let work = Work::Page {
                         index,
                         pager,
                         total,
                         summary: Arc::clone(&summary),
+                        figures: (pager == 1).then(|| Arc::clone(&figures)),
                     };
                     out.push(Output {
                         url: UrlPath::new(page_url(&l.name, pager)),
@@ -108,6 +112,7 @@ impl kind::Kind for Ledgers<'_> {
                 pager,
                 total,
                 summary,
+                figures,
             }) => {
                 let (l, pager, total) = (&self.0[*index], *pager, *total);
                 let start = ((pager - 1) * PER_PAGE).min(l.entries.len());
@@ -122,10 +127,13 @@ impl kind::Kind for Ledgers<'_> {
                     PAGE,
                     &page_url(&l.name, pager),
                     vec![
-                        (
-                            "ledger",
-                            tera_value(&with_entries(summary, l, &l.entries[start..end])),
-                        ),
+                        ("ledger", {
+                            let mut view = with_entries(summary, l, &l.entries[start..end]);
+                            if let Some(f) = figures {
+                                view["figures"] = Value::clone(f);
+                            }
+                            tera_value(&view)
+                        }),
                         ("pager", tera_value(&pager_view)),
                     ],
                 )

@@ -55,6 +55,19 @@ where
     format!("{n} {noun}")
 }
 
+/// A whole number with its thousands grouped, for people: `16,384,000`.
+pub(crate) fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// A number as JavaScript's `String(x)` writes it (ECMAScript Number::toString: the shortest
 /// digits that read back as `x`, plain from 1e-6 to below 1e21, else with an exponent), so the
 /// browser and the build agree on `100.0` (`100`), `1e-6` (`0.000001`) and `1e16`.
@@ -323,6 +336,15 @@ mod tests {
         ] {
             assert_eq!(js_number(x), js, "{x}");
         }
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(16_384_000), "16,384,000");
+        assert_eq!(grouped(u64::MAX), "18,446,744,073,709,551,615");
     }
 
     #[test]

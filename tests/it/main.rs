@@ -10,6 +10,7 @@ mod docs;
 mod errors;
 mod exits;
 mod failures;
+mod figures;
 mod hashed;
 mod hostile;
 mod init;
