@@ -64,8 +64,9 @@ pub(crate) struct Point {
     pub(crate) ci: Option<(f64, f64)>,
 }
 
-/// A vertical mark at `x`, with a one-letter `tag` drawn at its top and a `label` said on
-/// hover and to assistive technology, linked to `href` when given.
+/// A vertical mark at `x`, with a one-letter `tag` drawn at its top and a `label` shown on
+/// hover. Nothing in a chart is a link (an image holds no controls): the page lists the marks
+/// with their links beside it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Marker {
     /// Where on the x axis.
@@ -76,8 +77,6 @@ pub(crate) struct Marker {
     pub(crate) label: String,
     /// Its CSS class suffix (`restart` gives `chart-marker-restart`).
     pub(crate) class: &'static str,
-    /// Where it links.
-    pub(crate) href: Option<String>,
 }
 
 /// The drawing's size in SVG units; it scales to its box.
@@ -199,7 +198,8 @@ pub(crate) fn svg(c: &Chart) -> String {
     for (m, tag_x) in c.markers.iter().zip(&tags) {
         let x = n(sx(m.x));
         let tag_x = n(*tag_x);
-        let mark = format!(
+        let _ = write!(
+            out,
             "<g class=\"chart-marker chart-marker-{}\"><title>{}</title><line x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\"/><text x=\"{tag_x}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
             m.class,
             escape_html(&m.label),
@@ -208,12 +208,6 @@ pub(crate) fn svg(c: &Chart) -> String {
             n(top - 4.0),
             escape_html(&m.tag.to_string())
         );
-        match &m.href {
-            Some(href) => {
-                let _ = write!(out, "<a href=\"{}\">{mark}</a>", escape_html(href));
-            }
-            None => out.push_str(&mark),
-        }
     }
     // The lines, their intervals and dots.
     for (i, s) in c.series.iter().enumerate() {
@@ -511,7 +505,7 @@ mod tests {
     }
 
     #[test]
-    fn markers_link_and_intervals_and_legend_are_drawn() {
+    fn markers_intervals_and_legend_are_drawn() {
         let mut b = line("run-b", &[(200.0, 0.5), (300.0, 0.6)]);
         b.points[0].ci = Some((0.45, 0.55));
         let svg = svg(&chart(
@@ -521,10 +515,10 @@ mod tests {
                 tag: 'R',
                 label: "restart from step 100 (#7)".to_owned(),
                 class: "restart",
-                href: Some("/ledgers/r/#seq-7".to_owned()),
             }],
         ));
-        assert!(svg.contains("<a href=\"/ledgers/r/#seq-7\"><g class=\"chart-marker chart-marker-restart\"><title>restart from step 100 (#7)</title>"));
+        assert!(svg.contains("<g class=\"chart-marker chart-marker-restart\"><title>restart from step 100 (#7)</title>"));
+        assert!(!svg.contains("<a "), "no links inside an image");
         assert!(svg.contains("<g class=\"chart-series chart-s1\"><polyline"));
         assert_eq!(svg.matches("<path class=\"chart-ci\"").count(), 1);
         assert!(svg.contains("<g class=\"chart-legend\">"));

@@ -47,6 +47,8 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
     let mut runs: Vec<&str> = vec![];
     let mut checkpoints: BTreeMap<u64, Checkpoint<'_>> = BTreeMap::new();
     let mut markers: Vec<Marker> = vec![];
+    // The entry of each marker.
+    let mut marked: Vec<u64> = vec![];
     // The step each run had reached, for marks whose entry names no step.
     let mut reached: BTreeMap<&str, u64> = BTreeMap::new();
     let mut evals: Vec<(&Entry, &str)> = vec![];
@@ -77,39 +79,30 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
             "eval" => evals.push((e, run)),
             "restart" => {
                 if let Some(step) = number("from_step") {
-                    markers.push(marker(
-                        entry_url(&l.name, e.seq),
-                        e,
-                        step,
-                        'R',
-                        "restart",
-                        "restart from",
-                    ));
+                    mark(
+                        &mut markers,
+                        &mut marked,
+                        marker(e, step, 'R', "restart", "restart from"),
+                    );
                 }
             }
             "failure" => {
                 let step = number("step").or_else(|| reached.get(run).copied());
                 if let Some(step) = step {
-                    markers.push(marker(
-                        entry_url(&l.name, e.seq),
-                        e,
-                        step,
-                        'F',
-                        "failure",
-                        "failure at",
-                    ));
+                    mark(
+                        &mut markers,
+                        &mut marked,
+                        marker(e, step, 'F', "failure", "failure at"),
+                    );
                 }
             }
             "config.change" => {
                 let step = reached.get(run).copied().unwrap_or(0);
-                markers.push(marker(
-                    entry_url(&l.name, e.seq),
-                    e,
-                    step,
-                    'C',
-                    "config",
-                    "configuration change after",
-                ));
+                mark(
+                    &mut markers,
+                    &mut marked,
+                    marker(e, step, 'C', "config", "configuration change after"),
+                );
             }
             _ => continue,
         }
@@ -292,10 +285,24 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
             }),
         ));
     }
+    // The marks, with their links: listed beside the charts, which hold no links.
+    let marks: Vec<Value> = marked
+        .iter()
+        .zip(&markers)
+        .map(|(seq, m)| {
+            json!({
+                "tag": m.tag.to_string(),
+                "class": m.class,
+                "label": m.label,
+                "url": entry_url(&l.name, *seq),
+            })
+        })
+        .collect();
     json!({
         "charts": charts,
         "evals": results,
         "runs": runs,
+        "marks": marks,
     })
 }
 
@@ -328,22 +335,21 @@ fn figure(chart: &Chart, title: &str, table: &Value) -> Value {
     })
 }
 
-/// A mark on the axis for entry `e` at `step`, linked to `href`.
-fn marker(
-    href: String,
-    e: &Entry,
-    step: u64,
-    tag: char,
-    class: &'static str,
-    what: &str,
-) -> Marker {
-    Marker {
+/// Keeps mark `m` and the entry it marks.
+fn mark(markers: &mut Vec<Marker>, marked: &mut Vec<u64>, (seq, m): (u64, Marker)) {
+    markers.push(m);
+    marked.push(seq);
+}
+
+/// A mark on the axis for entry `e` at `step`, and the entry's seq.
+fn marker(e: &Entry, step: u64, tag: char, class: &'static str, what: &str) -> (u64, Marker) {
+    let m = Marker {
         x: step as f64,
         tag,
         label: format!("{what} step {} (entry #{})", grouped(step), e.seq),
         class,
-        href: Some(href),
-    }
+    };
+    (e.seq, m)
 }
 
 /// The chart in words: each run's first and last values, and the marks.

@@ -66,20 +66,27 @@ fn a_run_page_draws_its_metrics_and_evaluations_from_the_entries() {
         "{loss}"
     );
     assert!(loss.contains("1 restart marked; 1 failure marked; 1 configuration change marked."));
-    // The marks link to their entries.
-    for (class, what) in [
-        ("restart", "restart from step 3,000"),
-        ("failure", "failure at step 3,200"),
-        ("config", "configuration change after step 3,250"),
+    // The marks are drawn on the axis, and listed beside the charts with links to their
+    // entries (an image holds no links).
+    assert!(!loss.contains("<a "), "{loss}");
+    let marks = &page[page.find("class=chart-marks").unwrap()..];
+    let marks = &marks[..marks.find("</ul>").unwrap()];
+    for (class, what, seq) in [
+        ("restart", "restart from step 3,000", 24),
+        ("failure", "failure at step 3,200", 23),
+        ("config", "configuration change after step 3,250", 25),
     ] {
-        let at = loss
-            .find(&format!("chart-marker-{class}><title>{what} (entry #"))
-            .unwrap_or_else(|| panic!("no {class} mark in {loss}"));
-        let link = &loss[..at];
-        let href = &link[link.rfind("<a href=").unwrap()..];
         assert!(
-            href.starts_with("<a href=/ledgers/model-run-1/#seq-"),
-            "{href}"
+            loss.contains(&format!(
+                "chart-marker-{class}><title>{what} (entry #{seq})"
+            )),
+            "no {class} mark in {loss}"
+        );
+        assert!(
+            marks.contains(&format!(
+                "<a href=/ledgers/model-run-1/#seq-{seq}>{what} (entry #{seq})</a>"
+            )),
+            "{marks}"
         );
     }
     // Evaluations: error bars, and every result in the table with its interval and sample.
