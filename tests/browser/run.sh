@@ -4,7 +4,8 @@
 # console and CSP, links and anchors, widths, contact form, ledger verification, no-JS content,
 # budgets, one host, meta tags, search, Lighthouse), ledger verification from tlog-tiles on
 # a generated 600-entry run, and witnessed checkpoints (cosignatures and quorum checked in the
-# browser) on the fixture ledger. Then the self-test: every check must fail on the broken fixture
+# browser) on the fixture ledger, and a run page's charts and tables (the real Model Run #1
+# ledger extended by tests/fixtures/figures/extend.py). Then the self-test: every check must fail on the broken fixture
 # (a copy of the site with one fault per check).
 #
 # Installs what is missing: chromium (apt, as root), the npm packages (npm ci), the link
@@ -70,10 +71,12 @@ echo "== browser suite: ledger proofs from tiles on a deeper tree"
 ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/tiles.test.mjs" || status=1
 echo "== browser suite: witnessed checkpoints"
 ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/witness.test.mjs" || status=1
+shots="$repo/target/browser-screenshots"
+rm -rf "$shots"
+echo "== browser suite: a run page's charts and tables (Model Run #1, extended)"
+ANCAPEX_BIN="$bin" ANCAPEX_SCREENSHOTS="$shots" node --test --test-concurrency=1 --test-reporter=spec "$here/figures.test.mjs" || status=1
 if [ "$mode" != --self-test ]; then
     echo "== browser suite: the real site (every check must pass)"
-    shots="$repo/target/browser-screenshots"
-    rm -rf "$shots"
     ANCAPEX_SITE="$work/site" ANCAPEX_EXPECT=pass ANCAPEX_SCREENSHOTS="$shots" \
         ANCAPEX_FIGURES="$repo/target/browser-figures.json" \
         node --test --test-concurrency=1 --test-reporter=spec "$here/suite.test.mjs" || status=1

@@ -73,9 +73,13 @@ export function htmlPages(root) {
 
 /** A check context over one built site: the server, the browser and what one pass saw. */
 export class Context {
-  /** `only`: the URLs of the pages to check (default: every page). */
-  constructor(root, { screenshots, lighthouse = true, lighthouseRuns = LIGHTHOUSE_RUNS, only } = {}) {
+  /**
+   * `only`: the URLs of the pages to check (default: every page); `lighthousePages`: the pages
+   * Lighthouse scores (default: the homepage).
+   */
+  constructor(root, { screenshots, lighthouse = true, lighthouseRuns = LIGHTHOUSE_RUNS, lighthousePages = ['/'], only } = {}) {
     this.lighthouseRuns = lighthouseRuns;
+    this.lighthousePages = lighthousePages;
     this.root = path.resolve(root);
     this.screenshots = screenshots;
     this.lighthouse = lighthouse;
@@ -512,27 +516,31 @@ export const CHECKS = {
     if (!ctx.lighthouse) return [];
     const out = [];
     const bin = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'node_modules', '.bin', 'lighthouse');
-    const runs = [];
-    for (let i = 0; i < ctx.lighthouseRuns; i += 1) {
-      const dir = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'ancapex-lh-'));
-      const report = path.join(dir, 'report.json');
-      const result = await run(
-        bin,
-        [ctx.server.url + '/', '--quiet', '--output=json', `--output-path=${report}`, `--chrome-flags=${CHROME_FLAGS.join(' ')} --user-data-dir=${dir}/profile`, '--form-factor=mobile', '--only-categories=performance,accessibility,best-practices,seo'],
-        { env: { ...process.env, CHROME_PATH: CHROMIUM } },
-      );
-      if (!fs.existsSync(report)) {
+    for (const url of ctx.lighthousePages) {
+      const runs = [];
+      for (let i = 0; i < ctx.lighthouseRuns; i += 1) {
+        const dir = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'ancapex-lh-'));
+        const report = path.join(dir, 'report.json');
+        const result = await run(
+          bin,
+          [ctx.server.url + url, '--quiet', '--output=json', `--output-path=${report}`, `--chrome-flags=${CHROME_FLAGS.join(' ')} --user-data-dir=${dir}/profile`, '--form-factor=mobile', '--only-categories=performance,accessibility,best-practices,seo'],
+          { env: { ...process.env, CHROME_PATH: CHROMIUM } },
+        );
+        if (!fs.existsSync(report)) {
+          fs.rmSync(dir, { recursive: true, force: true });
+          return [`${url}: lighthouse did not run (exit ${result.status}): ${result.stderr.slice(-2000)}`];
+        }
+        runs.push(JSON.parse(fs.readFileSync(report, 'utf8')));
         fs.rmSync(dir, { recursive: true, force: true });
-        return [`lighthouse did not run (exit ${result.status}): ${result.stderr.slice(-2000)}`];
       }
-      runs.push(JSON.parse(fs.readFileSync(report, 'utf8')));
-      fs.rmSync(dir, { recursive: true, force: true });
+      const { failures, figures } = scoreLighthouse(runs);
+      // The homepage's figures keep their place; other pages' go under `lighthousePages`.
+      if (url === '/') ctx.figures = { ...ctx.figures, lighthouse: figures };
+      else ctx.figures = { ...ctx.figures, lighthousePages: { ...ctx.figures?.lighthousePages, [url]: figures } };
+      const { performance, performanceRuns, ...scores } = figures;
+      ctx.note?.(`lighthouse ${url} (mobile, ${runs.length} run(s)): ${JSON.stringify(scores)}; performance, a figure not a check: ${performanceRuns.join(', ')} (median ${performance})`);
+      out.push(...failures.map((f) => `${url}: ${f}`));
     }
-    const { failures, figures } = scoreLighthouse(runs);
-    ctx.figures = { ...ctx.figures, lighthouse: figures };
-    const { performance, performanceRuns, ...scores } = figures;
-    ctx.note?.(`lighthouse (mobile, ${runs.length} run(s)): ${JSON.stringify(scores)}; performance, a figure not a check: ${performanceRuns.join(', ')} (median ${performance})`);
-    out.push(...failures);
     return out;
   },
 };
