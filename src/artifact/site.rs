@@ -17,9 +17,17 @@ use crate::kind::{
 use crate::load::Origin;
 use crate::text::escape_html;
 
-/// The `artifact.status` entries of the run ledgers, by the artifact id they name, as the
-/// artifact pages show them: made by the first page that needs them.
-pub(crate) type Histories<'a> = HashMap<&'a str, Vec<serde_json::Value>>;
+/// Views of run ledger entries by the artifact id they name.
+pub(crate) type ByArtifact<'a> = HashMap<&'a str, Vec<serde_json::Value>>;
+
+/// What the run ledgers say of each artifact, as its page shows it: made by the first page that
+/// needs it.
+pub(crate) struct FromLedgers<'a> {
+    /// The `artifact.status` entries that name it (`status_history` on its page).
+    pub(crate) status: ByArtifact<'a>,
+    /// The evaluation results that name it, by their suite or their refs (`eval_results`).
+    pub(crate) evals: ByArtifact<'a>,
+}
 
 /// The artifact records as a content kind.
 pub(crate) struct Artifacts<'a> {
@@ -27,19 +35,19 @@ pub(crate) struct Artifacts<'a> {
     /// Every record's template value (what `get_artifact` finds), made by the first page that
     /// needs them.
     views: OnceLock<Vec<Value>>,
-    histories: Box<dyn Fn() -> Histories<'a> + Sync + 'a>,
-    made: OnceLock<Histories<'a>>,
+    from_ledgers: Box<dyn Fn() -> FromLedgers<'a> + Sync + 'a>,
+    made: OnceLock<FromLedgers<'a>>,
 }
 
 impl<'a> Artifacts<'a> {
     pub(crate) fn new(
         records: &'a [Artifact],
-        histories: Box<dyn Fn() -> Histories<'a> + Sync + 'a>,
+        from_ledgers: Box<dyn Fn() -> FromLedgers<'a> + Sync + 'a>,
     ) -> Self {
         Self {
             records,
             views: OnceLock::new(),
-            histories,
+            from_ledgers,
             made: OnceLock::new(),
         }
     }
@@ -170,18 +178,18 @@ impl kind::Kind for Artifacts<'_> {
                 let in_file = |d: Option<crate::diagnostic::Diagnostic>| {
                     d.map(|d| d.in_file(a.source.path.clone()))
                 };
-                let history = self
-                    .made
-                    .get_or_init(|| (self.histories)())
-                    .get(a.id.as_str())
-                    .map_or(&[][..], Vec::as_slice);
+                let from = self.made.get_or_init(|| (self.from_ledgers)());
+                let of = |by: &ByArtifact<'_>| {
+                    Value::from_serializable(&by.get(a.id.as_str()).map_or(&[][..], Vec::as_slice))
+                };
                 templates
                     .render(
                         PAGE,
                         &super::page_url(&a.id),
                         vec![
                             ("artifact", self.view(*i)),
-                            ("status_history", Value::from_serializable(history)),
+                            ("status_history", of(&from.status)),
+                            ("eval_results", of(&from.evals)),
                         ],
                     )
                     .map_err(in_file)

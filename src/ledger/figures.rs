@@ -38,11 +38,58 @@ struct Checkpoint<'a> {
     entry: &'a Entry,
 }
 
-/// The view of a ledger's figures: `charts` (the metric charts, then the evaluation charts,
-/// each `{id, title, svg, table: {head, rows, note}}`), `evals` (every evaluation result,
-/// `{seq, url, run, checkpoint_seq, checkpoint_url, step, suite, harness, metric, value, low,
-/// high, n}`) and `runs` (their names, in order).
-pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
+/// What a ledger's entries say, read once: its runs, checkpoints, marks and evaluation results.
+struct Walk<'a> {
+    /// The runs with a checkpoint or an evaluation, in order.
+    runs: Vec<&'a str>,
+    /// The checkpoints, by seq.
+    checkpoints: BTreeMap<u64, Checkpoint<'a>>,
+    /// The marks on the step axis, and the entry of each.
+    markers: Vec<Marker>,
+    marked: Vec<u64>,
+    /// Every evaluation result, in entry order.
+    results: Vec<EvalResult<'a>>,
+}
+
+/// One metric of an `eval` entry.
+struct EvalResult<'a> {
+    entry: &'a Entry,
+    run: &'a str,
+    checkpoint_seq: u64,
+    /// The evaluated checkpoint's step, when the ledger has that checkpoint.
+    step: Option<u64>,
+    suite: &'a str,
+    harness: &'a str,
+    metric: &'a str,
+    value: f64,
+    ci: Option<(f64, f64)>,
+    n: Option<u64>,
+}
+
+impl EvalResult<'_> {
+    /// `{seq, url, run, checkpoint_seq, checkpoint_url, step, suite, harness, metric, value, low,
+    /// high, n, refs}`.
+    fn view(&self, l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
+        json!({
+            "seq": self.entry.seq,
+            "url": entry_url(&l.name, self.entry.seq),
+            "run": self.run,
+            "checkpoint_seq": self.checkpoint_seq,
+            "checkpoint_url": entry_url(&l.name, self.checkpoint_seq),
+            "step": self.step.map(grouped),
+            "suite": self.suite,
+            "harness": self.harness,
+            "metric": self.metric,
+            "value": js_number(self.value),
+            "low": self.ci.map(|c| js_number(c.0)),
+            "high": self.ci.map(|c| js_number(c.1)),
+            "n": self.n.map(grouped),
+            "refs": self.entry.refs,
+        })
+    }
+}
+
+fn walk(l: &Ledger) -> Walk<'_> {
     let mut run = l.name.as_str();
     let mut runs: Vec<&str> = vec![];
     let mut checkpoints: BTreeMap<u64, Checkpoint<'_>> = BTreeMap::new();
@@ -110,10 +157,88 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
             runs.push(run);
         }
     }
-    runs.retain(|r| {
-        checkpoints.values().any(|c| c.run == *r) || evals.iter().any(|(_, er)| er == r)
-    });
 
+    let mut results = vec![];
+    for (e, run) in evals {
+        let Some(checkpoint_seq) = e.body.get("checkpoint_seq").and_then(Value::as_u64) else {
+            continue;
+        };
+        let text = |k: &str| e.body.get(k).and_then(Value::as_str).unwrap_or("");
+        let Some(m) = e.body.get("metrics").and_then(Value::as_object) else {
+            continue;
+        };
+        for (metric, r) in m {
+            let Some(value) = r.get("value").and_then(Value::as_f64) else {
+                continue;
+            };
+            results.push(EvalResult {
+                entry: e,
+                run,
+                checkpoint_seq,
+                step: checkpoints.get(&checkpoint_seq).map(|c| c.step),
+                suite: text("suite"),
+                harness: text("harness"),
+                metric,
+                value,
+                ci: r
+                    .get("ci95")
+                    .and_then(Value::as_array)
+                    .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?))),
+                n: r.get("n").and_then(Value::as_u64),
+            });
+        }
+    }
+    runs.retain(|r| {
+        checkpoints.values().any(|c| c.run == *r) || results.iter().any(|e| e.run == *r)
+    });
+    Walk {
+        runs,
+        checkpoints,
+        markers,
+        marked,
+        results,
+    }
+}
+
+/// The evaluation results of every ledger by the artifact each names (its suite, when that is
+/// an artifact reference, and its `refs`), for the artifact pages: each a result's view, with
+/// `ledger` (`{name, title, url}`).
+pub(crate) fn evals_by_artifact(
+    ledgers: &[Ledger],
+    entry_url: fn(&str, u64) -> String,
+    ledger_url: fn(&str) -> String,
+) -> std::collections::HashMap<&str, Vec<Value>> {
+    let mut out: std::collections::HashMap<&str, Vec<Value>> = std::collections::HashMap::new();
+    for l in ledgers {
+        for r in walk(l).results {
+            let mut ids: Vec<&str> = std::iter::once(r.suite)
+                .chain(r.entry.refs.iter().map(String::as_str))
+                .filter_map(super::artifact_id)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for id in ids {
+                let mut v = r.view(l, entry_url);
+                v["ledger"] =
+                    json!({ "name": l.name, "title": l.title, "url": ledger_url(&l.name) });
+                out.entry(id).or_default().push(v);
+            }
+        }
+    }
+    out
+}
+
+/// The view of a ledger's figures: `charts` (the metric charts, then the evaluation charts,
+/// each `{id, title, svg, table: {head, rows, note}}`), `evals` (every evaluation result, as
+/// [`EvalResult::view`]), `runs` (their names, in order) and `marks`.
+pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
+    let Walk {
+        runs,
+        checkpoints,
+        markers,
+        marked,
+        results: evals,
+    } = walk(l);
     let mut charts = vec![];
     // Metric name -> run -> (checkpoint, value), in entry order.
     let mut metrics: BTreeMap<&str, ByRun<'_>> = BTreeMap::new();
@@ -188,55 +313,20 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
     }
 
     // Every evaluation result, and a chart per suite and metric.
-    let mut results = vec![];
-    let mut by_metric: BTreeMap<(String, String), BTreeMap<&str, Vec<Point>>> = BTreeMap::new();
-    for (e, run) in &evals {
-        let Some(cseq) = e.body.get("checkpoint_seq").and_then(Value::as_u64) else {
-            continue;
-        };
-        let checkpoint = checkpoints.get(&cseq);
-        let suite = e.body.get("suite").and_then(Value::as_str).unwrap_or("");
-        let harness = e.body.get("harness").and_then(Value::as_str).unwrap_or("");
-        let Some(m) = e.body.get("metrics").and_then(Value::as_object) else {
-            continue;
-        };
-        for (metric, r) in m {
-            let Some(value) = r.get("value").and_then(Value::as_f64) else {
-                continue;
-            };
-            let ci = r
-                .get("ci95")
-                .and_then(Value::as_array)
-                .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?)));
-            let n = r.get("n").and_then(Value::as_u64);
-            results.push(json!({
-                "seq": e.seq,
-                "url": entry_url(&l.name, e.seq),
-                "run": run,
-                "checkpoint_seq": cseq,
-                "checkpoint_url": entry_url(&l.name, cseq),
-                "step": checkpoint.map(|c| grouped(c.step)),
-                "suite": suite,
-                "harness": harness,
-                "metric": metric,
-                "value": js_number(value),
-                "low": ci.map(|c| js_number(c.0)),
-                "high": ci.map(|c| js_number(c.1)),
-                "n": n.map(grouped),
-                "refs": e.refs,
-            }));
-            if let Some(c) = checkpoint {
-                by_metric
-                    .entry((suite.to_owned(), metric.clone()))
-                    .or_default()
-                    .entry(run)
-                    .or_default()
-                    .push(Point {
-                        x: c.step as f64,
-                        y: value,
-                        ci,
-                    });
-            }
+    let results: Vec<Value> = evals.iter().map(|r| r.view(l, entry_url)).collect();
+    let mut by_metric: BTreeMap<(&str, &str), BTreeMap<&str, Vec<Point>>> = BTreeMap::new();
+    for r in &evals {
+        if let Some(step) = r.step {
+            by_metric
+                .entry((r.suite, r.metric))
+                .or_default()
+                .entry(r.run)
+                .or_default()
+                .push(Point {
+                    x: step as f64,
+                    y: r.value,
+                    ci: r.ci,
+                });
         }
     }
     for (i, ((suite, metric), by_run)) in by_metric.iter().enumerate() {
@@ -273,7 +363,7 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
                 title: title.clone(),
                 desc: describe(metric, &series, &[]),
                 x_label: "checkpoint step".to_owned(),
-                y_label: metric.clone(),
+                y_label: (*metric).to_owned(),
                 series,
                 markers: vec![],
             },

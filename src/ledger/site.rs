@@ -446,6 +446,12 @@ pub(crate) fn with_entries(summary: &Value, l: &Ledger, entries: &[Entry]) -> Va
     view
 }
 
+/// The evaluation results of every ledger by the artifact each names (see
+/// `figures::evals_by_artifact`).
+pub(crate) fn evals_by_artifact(ledgers: &[Ledger]) -> HashMap<&str, Vec<Value>> {
+    super::figures::evals_by_artifact(ledgers, entry_url, url)
+}
+
 /// The `artifact.status` entries of every ledger, by the artifact id their `ref` names, in
 /// ledger and entry order: found in one pass, for every artifact page at once.
 pub(crate) fn status_histories(ledgers: &[Ledger]) -> HashMap<&str, Vec<Value>> {

@@ -253,7 +253,10 @@ pub(crate) fn kinds(records: &Records) -> Vec<Box<dyn Kind + '_>> {
     vec![
         Box::new(artifact::site::Artifacts::new(
             &records.artifacts,
-            Box::new(|| ledger::site::status_histories(&records.ledgers)),
+            Box::new(|| artifact::site::FromLedgers {
+                status: ledger::site::status_histories(&records.ledgers),
+                evals: ledger::site::evals_by_artifact(&records.ledgers),
+            }),
         )),
         Box::new(ledger::site::Ledgers(&records.ledgers)),
         Box::new(failure::site::Reports::new(

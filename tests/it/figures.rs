@@ -127,3 +127,30 @@ fn a_ledger_without_metrics_has_no_figures() {
     assert!(!page.contains("Metrics over the run"));
     assert!(!page.contains("eval-table"));
 }
+
+/// An evaluation names its suite, `artifact:eval-suite@0.0.0`: the suite's artifact page lists
+/// every result of it, from every run, with its interval and sample, linked to the entries.
+#[test]
+fn an_artifact_page_lists_the_evaluation_results_that_name_it() {
+    let site = extended();
+    site.run(["build"]).succeeds();
+    let page = site
+        .file("public/artifacts/eval-suite/index.html")
+        .replace('"', "");
+    let evals = &page[page.find("class=eval-table").unwrap()..];
+    let evals = &evals[..evals.find("</table>").unwrap()];
+    assert_eq!(evals.matches("<tr><td>").count(), 8, "{evals}");
+    assert!(
+        evals.contains(
+            "<td><a href=/ledgers/model-run-1/>Model Run #1</a> (model-run-1-ablation)</td>"
+        ),
+        "{evals}"
+    );
+    assert!(
+        evals.contains("<td>exact_match</td><td>0.251</td><td>0.229 to 0.275</td><td>2,500</td>"),
+        "{evals}"
+    );
+    // Another artifact, named by no evaluation, has no such table.
+    let other = site.file("public/artifacts/ownership-matrix/index.html");
+    assert!(!other.contains("eval-table"));
+}
