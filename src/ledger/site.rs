@@ -250,6 +250,8 @@ fn js_json(v: &Value, out: &mut String) {
 /// A one-line reading of an entry's body.
 pub(crate) fn summary(e: &Entry) -> String {
     let b = |k: &str| text(e.body.get(k));
+    // A count, its thousands grouped.
+    let g = |k: &str| crate::text::group_digits(&b(k));
     match e.kind.as_str() {
         "log.genesis" => format!("Ledger opened: {}", b("title")),
         "run.start" => format!("Run {} started with config {}", b("run"), b("config")),
@@ -261,23 +263,41 @@ pub(crate) fn summary(e: &Entry) -> String {
             b("reason")
         ),
         "node.join" => match e.body.get("gpus") {
-            Some(g) => format!("Node {} joined with {} GPUs", b("node"), text(Some(g))),
+            Some(_) => format!("Node {} joined with {} GPUs", b("node"), g("gpus")),
             None => format!("Node {} joined", b("node")),
         },
         "node.leave" => format!("Node {} left: {}", b("node"), b("reason")),
-        "checkpoint" => format!(
-            "Checkpoint at step {}, {} tokens, {}",
-            b("step"),
-            b("tokens"),
-            crate::text::count(
-                e.body
-                    .get("files")
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len),
-                "file",
-                "files"
+        "checkpoint" => {
+            let metrics = e
+                .body
+                .get("metrics")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k} {}", text(Some(v))))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            format!(
+                "Checkpoint at step {}, {} tokens, {}{}",
+                g("step"),
+                g("tokens"),
+                crate::text::count(
+                    e.body
+                        .get("files")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len),
+                    "file",
+                    "files"
+                ),
+                if metrics.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {metrics}")
+                }
             )
-        ),
+        }
         "eval" => {
             let metrics = e
                 .body
@@ -303,11 +323,11 @@ pub(crate) fn summary(e: &Entry) -> String {
             "{} {} failure at step {}: {}. Action: {}.",
             b("severity"),
             b("class"),
-            b("step"),
+            g("step"),
             b("impact"),
             b("action")
         ),
-        "restart" => format!("Restarted from step {}: {}", b("from_step"), b("reason")),
+        "restart" => format!("Restarted from step {}: {}", g("from_step"), b("reason")),
         "artifact.status" => format!("{}: {} → {}", b("ref"), b("from"), b("to")),
         "claim.registered" => format!("Claim {} registered for {}", b("claim"), b("artifact")),
         "note" => b("text"),

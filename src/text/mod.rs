@@ -57,10 +57,18 @@ where
 
 /// A whole number with its thousands grouped, for people: `16,384,000`.
 pub(crate) fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+    group_digits(&n.to_string())
+}
+
+/// `text` with its thousands grouped when it is a run of digits (`16384000` gives
+/// `16,384,000`), else as it is: for numbers already written out, whatever their size.
+pub(crate) fn group_digits(text: &str) -> String {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + text.len() / 3);
+    for (i, d) in text.chars().enumerate() {
+        if i > 0 && (text.len() - i) % 3 == 0 {
             out.push(',');
         }
         out.push(d);
@@ -345,6 +353,13 @@ mod tests {
         assert_eq!(grouped(1000), "1,000");
         assert_eq!(grouped(16_384_000), "16,384,000");
         assert_eq!(grouped(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(
+            group_digits("100000000000000000000"),
+            "100,000,000,000,000,000,000"
+        );
+        for as_is in ["", "none", "1.5", "-12000", "1e+21", "12a4"] {
+            assert_eq!(group_digits(as_is), as_is);
+        }
     }
 
     #[test]

@@ -41,23 +41,33 @@ var ancapexLedgerSummary = (function () {
     return json(v);
   }
   function count(n, one, many) { return n + " " + (n === 1 ? one : many); }
+  // A count's text with its thousands grouped when it is a run of digits (16384000 gives
+  // 16,384,000), as the build's text::group_digits.
+  function group(t) { return /^[0-9]+$/.test(t) ? t.replace(/\B(?=([0-9]{3})+(?![0-9]))/g, ",") : t; }
 
   // A one-line reading of an entry's body, as the build writes it.
   return function summary(type, body) {
     body = body && typeof body === "object" && !Array.isArray(body) ? body : {};
     function b(k) { return text(Object.prototype.hasOwnProperty.call(body, k) ? body[k] : undefined); }
+    function g(k) { return group(b(k)); }
     switch (type) {
       case "log.genesis": return "Ledger opened: " + b("title");
       case "run.start": return "Run " + b("run") + " started with config " + b("config");
       case "config.change": return b("key") + ": " + b("from") + " \u2192 " + b("to") + " (" + b("reason") + ")";
       case "node.join":
         return Object.prototype.hasOwnProperty.call(body, "gpus")
-          ? "Node " + b("node") + " joined with " + b("gpus") + " GPUs"
+          ? "Node " + b("node") + " joined with " + g("gpus") + " GPUs"
           : "Node " + b("node") + " joined";
       case "node.leave": return "Node " + b("node") + " left: " + b("reason");
-      case "checkpoint":
-        return "Checkpoint at step " + b("step") + ", " + b("tokens") + " tokens, " +
-          count(Array.isArray(body.files) ? body.files.length : 0, "file", "files");
+      case "checkpoint": {
+        var cm = body.metrics;
+        var values = cm && typeof cm === "object" && !Array.isArray(cm)
+          ? Object.keys(cm).sort(byBytes).map(function (k) { return k + " " + text(cm[k]); }).join(", ")
+          : "";
+        return "Checkpoint at step " + g("step") + ", " + g("tokens") + " tokens, " +
+          count(Array.isArray(body.files) ? body.files.length : 0, "file", "files") +
+          (values ? ": " + values : "");
+      }
       case "eval": {
         var m = body.metrics;
         var metrics = m && typeof m === "object" && !Array.isArray(m)
@@ -70,8 +80,8 @@ var ancapexLedgerSummary = (function () {
         return "Eval of checkpoint #" + b("checkpoint_seq") + " on " + b("suite") + " (" + b("harness") + "): " + metrics;
       }
       case "failure":
-        return b("severity") + " " + b("class") + " failure at step " + b("step") + ": " + b("impact") + ". Action: " + b("action") + ".";
-      case "restart": return "Restarted from step " + b("from_step") + ": " + b("reason");
+        return b("severity") + " " + b("class") + " failure at step " + g("step") + ": " + b("impact") + ". Action: " + b("action") + ".";
+      case "restart": return "Restarted from step " + g("from_step") + ": " + b("reason");
       case "artifact.status": return b("ref") + ": " + b("from") + " \u2192 " + b("to");
       case "claim.registered": return "Claim " + b("claim") + " registered for " + b("artifact");
       case "note": return b("text");
