@@ -247,6 +247,21 @@ fn js_json(v: &Value, out: &mut String) {
     }
 }
 
+/// An entry's `metrics` as `name value, …` (names sorted), each value as `value` reads it from
+/// the metric's body: a checkpoint's is the number, an eval's its `value`.
+fn metrics(e: &Entry, value: impl Fn(&Value) -> Option<&Value>) -> String {
+    e.body
+        .get("metrics")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {}", text(value(v))))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 /// A one-line reading of an entry's body.
 pub(crate) fn summary(e: &Entry) -> String {
     let b = |k: &str| text(e.body.get(k));
@@ -268,17 +283,7 @@ pub(crate) fn summary(e: &Entry) -> String {
         },
         "node.leave" => format!("Node {} left: {}", b("node"), b("reason")),
         "checkpoint" => {
-            let metrics = e
-                .body
-                .get("metrics")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k} {}", text(Some(v))))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
+            let metrics = metrics(e, |v| Some(v));
             format!(
                 "Checkpoint at step {}, {} tokens, {}{}",
                 g("step"),
@@ -299,17 +304,7 @@ pub(crate) fn summary(e: &Entry) -> String {
             )
         }
         "eval" => {
-            let metrics = e
-                .body
-                .get("metrics")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k} {}", text(v.get("value"))))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
+            let metrics = metrics(e, |v| v.get("value"));
             format!(
                 "Eval of checkpoint #{} on {} ({}): {metrics}",
                 b("checkpoint_seq"),
