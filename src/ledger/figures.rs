@@ -23,8 +23,8 @@ use super::{Entry, Ledger};
 use crate::chart::{self, Chart, Marker, Point, Series};
 use crate::text::{grouped, js_number};
 
-/// Rows of a chart's table, at most: longer series are sampled evenly (first and last kept);
-/// every value is in `entries.jsonl`.
+/// Rows of a table, at most: a chart's longer series are sampled evenly (first and last
+/// kept), and of evaluation results the newest are listed; every value is in `entries.jsonl`.
 const TABLE_ROWS: usize = 100;
 
 /// A metric's values by run: each checkpoint and its value, in entry order.
@@ -202,7 +202,7 @@ fn walk(l: &Ledger) -> Walk<'_> {
 
 /// The evaluation results of every ledger by the artifact each names (its suite, when that is
 /// an artifact reference, and its `refs`), for the artifact pages: each a result's view, with
-/// `ledger` (`{name, title, url}`).
+/// `ledger` (`{name, title, url}`); the newest [`TABLE_ROWS`] of each artifact.
 pub(crate) fn evals_by_artifact(
     ledgers: &[Ledger],
     entry_url: fn(&str, u64) -> String,
@@ -224,6 +224,11 @@ pub(crate) fn evals_by_artifact(
                 out.entry(id).or_default().push(v);
             }
         }
+    }
+    // The newest results of each artifact, as on a run page.
+    for results in out.values_mut() {
+        let extra = results.len().saturating_sub(TABLE_ROWS);
+        results.drain(..extra);
     }
     out
 }
@@ -313,7 +318,9 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
     }
 
     // Every evaluation result, and a chart per suite and metric.
-    let results: Vec<Value> = evals.iter().map(|r| r.view(l, entry_url)).collect();
+    // The table holds the newest results; the charts, every one.
+    let shown = &evals[evals.len().saturating_sub(TABLE_ROWS)..];
+    let results: Vec<Value> = shown.iter().map(|r| r.view(l, entry_url)).collect();
     let mut by_metric: BTreeMap<(&str, &str), BTreeMap<&str, Vec<Point>>> = BTreeMap::new();
     for r in &evals {
         if let Some(step) = r.step {
@@ -391,6 +398,7 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
     json!({
         "charts": charts,
         "evals": results,
+        "evals_total": evals.len(),
         "runs": runs,
         "marks": marks,
     })
@@ -502,4 +510,74 @@ fn table_note(count: usize, shown: usize) -> Value {
             )
         })
         .map_or(Value::Null, Value::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{ledger_files, run};
+    use super::*;
+
+    fn url(name: &str, seq: u64) -> String {
+        format!("/ledgers/{name}/#seq-{seq}")
+    }
+
+    /// Two runs: a checkpoint each, an evaluation of the first's with 120 metrics, a restart.
+    fn ledger() -> Ledger {
+        let metrics: Vec<String> = (0..120)
+            .map(|i| format!(r#""m{i:03}":{{"value":0.{i:03},"ci95":[0.1,0.2],"n":10}}"#))
+            .collect();
+        let eval = format!(
+            r#"{{"checkpoint_seq":2,"suite":"artifact:m@1.0.0","harness":"h","metrics":{{{}}}}}"#,
+            metrics.join(",")
+        );
+        let bodies = [
+            ("log.genesis", r#"{"title":"t"}"#),
+            ("run.start", r#"{"run":"a","config":"c"}"#),
+            (
+                "checkpoint",
+                r#"{"step":100,"tokens":409600,"files":[],"metrics":{"loss":2.5,"lr":0.001}}"#,
+            ),
+            ("eval", eval.as_str()),
+            ("restart", r#"{"from_step":50,"reason":"r"}"#),
+            ("run.start", r#"{"run":"b","config":"c"}"#),
+            (
+                "checkpoint",
+                r#"{"step":200,"tokens":819200,"files":[],"metrics":{"loss":2.0}}"#,
+            ),
+        ];
+        let (l, ds) = run(&ledger_files(&bodies, None), &[]);
+        assert!(!ds.has_errors(), "{:?}", ds.iter().next());
+        l.unwrap()
+    }
+
+    #[test]
+    fn runs_metrics_and_marks_are_read_from_the_entries() {
+        let v = view(&ledger(), url);
+        assert_eq!(v["runs"], json!(["a", "b"]));
+        let titles: Vec<&str> = v["charts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles[..2], ["loss by step", "lr by step"]);
+        assert_eq!(titles[2], "m000 on artifact:m@1.0.0, by checkpoint step");
+        assert_eq!(titles.len(), 2 + 120);
+        assert_eq!(v["marks"][0]["label"], "restart from step 50 (entry #4)");
+        assert_eq!(v["marks"][0]["url"], "/ledgers/t/#seq-4");
+    }
+
+    #[test]
+    fn the_tables_hold_the_newest_hundred_results() {
+        let l = ledger();
+        let v = view(&l, url);
+        assert_eq!(v["evals_total"], 120);
+        let evals = v["evals"].as_array().unwrap();
+        assert_eq!(evals.len(), TABLE_ROWS);
+        assert_eq!(evals[0]["metric"], "m020");
+        assert_eq!(evals[99]["metric"], "m119");
+        let by = evals_by_artifact(std::slice::from_ref(&l), url, |n| format!("/ledgers/{n}/"));
+        assert_eq!(by["m"].len(), TABLE_ROWS);
+        assert_eq!(by["m"][99]["ledger"]["url"], "/ledgers/t/");
+    }
 }

@@ -839,7 +839,7 @@ impl Ledger {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     const ORIGIN: &str = "example.com/ledgers/t";
@@ -852,7 +852,7 @@ mod tests {
         )
     }
 
-    fn ledger_files(bodies: &[(&str, &str)], sign_at: Option<usize>) -> LedgerFiles {
+    pub(super) fn ledger_files(bodies: &[(&str, &str)], sign_at: Option<usize>) -> LedgerFiles {
         let signer = note::Signer::from_seed(ORIGIN, note::KeyType::Ed25519, [9; 32]);
         let mut text = String::new();
         let mut prev: Option<Hash> = None;
@@ -890,7 +890,7 @@ mod tests {
         }
     }
 
-    fn run(files: &LedgerFiles, reports: &[&str]) -> (Option<Ledger>, Diagnostics) {
+    pub(super) fn run(files: &LedgerFiles, reports: &[&str]) -> (Option<Ledger>, Diagnostics) {
         let reports = reports.iter().map(|s| (*s).to_owned()).collect();
         let artifacts = ["m".to_owned()].into_iter().collect();
         verify(
