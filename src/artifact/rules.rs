@@ -43,6 +43,26 @@ impl Badge {
         Badge::Abandoned,
     ];
 
+    /// When the build gives it: the status and what the record shows, as the rules below
+    /// compute it (`check`, `published_badge`, and `evidence::weigh` for ledger evidence).
+    pub fn rule(self) -> &'static str {
+        match self {
+            Badge::Aim => "status planned: a claim is only an aim, nothing has been shown",
+            Badge::InProgress => {
+                "status drafting, forming or review: work is under way, no claim is made yet"
+            }
+            Badge::Supported => {
+                "status published, and every acceptance criterion names evidence that is published here (a ledger entry counts once signed, and witnessed when the run's policy names witnesses)"
+            }
+            Badge::Unproven => {
+                "status published, but a criterion names no evidence, a claim has no criteria, or a ledger entry it leans on is not signed or witnessed yet"
+            }
+            Badge::Superseded => "status superseded: a newer record replaces it",
+            Badge::Retracted => "status retracted: withdrawn, and its retraction report says why",
+            Badge::Abandoned => "status abandoned: stopped before publication, with a reason",
+        }
+    }
+
     /// The name as shown and serialized.
     pub fn as_str(self) -> &'static str {
         match self {

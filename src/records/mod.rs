@@ -66,6 +66,20 @@ impl Records {
         ledger::lookup(&self.ledgers)
     }
 
+    /// What each badge means and the rule that gives it, as the `badges` global:
+    /// `{name, rule}` in the order a visitor meets them.
+    pub(crate) fn badges() -> Vec<tera::Value> {
+        artifact::Badge::ALL
+            .iter()
+            .map(|b| {
+                let mut m = crate::kind::Map::new();
+                m.insert("name", tera::Value::from(b.as_str()));
+                m.insert("rule", tera::Value::from(b.rule()));
+                tera::Value::from(m)
+            })
+            .collect()
+    }
+
     /// The registry's filters (by status, kind, license...), as the `artifact_filters` global.
     pub(crate) fn artifact_filters(&self) -> Vec<tera::Value> {
         artifact::site::filters(&self.artifacts)

@@ -263,7 +263,7 @@ pub(crate) fn paginator(
 }
 
 /// What every template sees: `config`, `artifacts` (`views`, from `artifact_views`),
-/// `artifact_filters`, `serve`, `has_records`.
+/// `artifact_filters`, `badges`, `serve`, `has_records`.
 pub(crate) fn globals(
     config: &Config,
     site: &crate::model::Site,
@@ -281,6 +281,7 @@ pub(crate) fn globals(
     let [names, filters] = crate::theme::RECORD_GLOBALS;
     g.insert(names, Value::from(views.to_vec()));
     g.insert(filters, Value::from(site.records.artifact_filters()));
+    g.insert("badges", Value::from(crate::records::Records::badges()));
     g.insert(
         "serve",
         Value::from(config.mode == crate::config::Mode::Serve),
