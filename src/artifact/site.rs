@@ -350,6 +350,7 @@ fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
     );
     let files: Vec<Value> = a.files.iter().map(|f| file_value(a, f.get_ref())).collect();
     v.insert("files", Value::from(files));
+    v.insert("downloads", Value::from(downloads(a)));
     v.insert("provenance", Value::from_serializable(&a.provenance));
     v.insert("signatures", Value::from_serializable(&a.signatures));
     let links: Vec<Value> = a
@@ -435,6 +436,41 @@ fn evidence_value(a: &Artifact, evidence: &str) -> Value {
     Value::from(m)
 }
 
+/// The files a visitor can download and check, for the page's command: each
+/// `{saved_as, saved_as_shell, url, url_shell, relative, sha256}`. `saved_as` is where `curl`
+/// writes it and `sha256sum -c` reads it (the record's path, else the URL's last segment);
+/// the `_shell` forms are quoted for a POSIX shell (`url_shell` without its quotes, as the
+/// theme puts the site's address before a `relative` one).
+fn downloads(a: &Artifact) -> Vec<Value> {
+    let quoted = |s: &str| s.replace('\'', "'\\''");
+    a.files
+        .iter()
+        .map(toml::Spanned::get_ref)
+        .filter_map(|f| {
+            let sha = f.sha256.as_ref()?.get_ref();
+            let (url, relative) = match file_url(a, f) {
+                Some(u) => (u, true),
+                None => (target_href(f.url.as_ref()?.get_ref())?, false),
+            };
+            let saved = match &f.path {
+                Some(p) => p.get_ref().clone(),
+                None => url.rsplit('/').next().unwrap_or(&url).to_owned(),
+            };
+            let mut m = Map::new();
+            m.insert(
+                "saved_as_shell",
+                Value::from(format!("'{}'", quoted(&saved))),
+            );
+            m.insert("saved_as", Value::from(saved));
+            m.insert("url_shell", Value::from(quoted(&url)));
+            m.insert("url", Value::from(url));
+            m.insert("relative", Value::from(relative));
+            m.insert("sha256", Value::from(sha.as_str()));
+            Some(Value::from(m))
+        })
+        .collect()
+}
+
 fn file_value(a: &Artifact, f: &FileEntry) -> Value {
     let name = f
         .path
@@ -461,6 +497,13 @@ fn file_value(a: &Artifact, f: &FileEntry) -> Value {
             .as_ref()
             .map_or_else(Value::none, |s| Value::from(*s.get_ref())),
     );
+    m.insert(
+        "size_human",
+        f.size.as_ref().map_or_else(Value::none, |s| {
+            Value::from(crate::text::size(*s.get_ref()))
+        }),
+    );
+
     m.insert("media_type", opt_str(f.media_type.as_deref()));
     m.insert("role", Value::from_serializable(&f.role));
     m.insert("license", opt_str(f.license.as_deref()));

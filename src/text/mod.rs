@@ -120,6 +120,26 @@ pub(crate) fn js_number(value: f64) -> String {
     format!("{sign}{body}")
 }
 
+/// A file's size for people, in binary units: `12 bytes`, `16 KiB`, `1.5 MiB`, `2 GiB`,
+/// `1.2 TiB`.
+pub(crate) fn size(bytes: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    let b = bytes as f64;
+    for (unit, name) in [
+        (1u64 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ] {
+        if bytes >= unit {
+            #[expect(clippy::cast_precision_loss, reason = "a power of two")]
+            let v = b / unit as f64;
+            return format!("{v:.1} {name}").replace(".0 ", " ");
+        }
+    }
+    crate::text::count(bytes, "byte", "bytes")
+}
+
 /// A size for people: `300 MiB`, `1.5 MiB`, `16 KiB`, `12 bytes`.
 pub(crate) fn mebibytes(bytes: u64) -> String {
     #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
@@ -344,6 +364,16 @@ mod tests {
         ] {
             assert_eq!(js_number(x), js, "{x}");
         }
+    }
+
+    #[test]
+    fn sizes_are_in_binary_units() {
+        assert_eq!(size(1), "1 byte");
+        assert_eq!(size(1023), "1023 bytes");
+        assert_eq!(size(16 * 1024), "16 KiB");
+        assert_eq!(size(1_572_864), "1.5 MiB");
+        assert_eq!(size(2_147_483_648), "2 GiB");
+        assert_eq!(size(1_319_413_953_331), "1.2 TiB");
     }
 
     #[test]

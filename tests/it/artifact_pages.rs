@@ -97,9 +97,63 @@ fn path_files_are_published_under_their_digest() {
             "<a href=\"https://blobs.example/published-eval/weights.bin\">weights.bin</a>"
         )
     );
+    // One command downloads every file with a digest and checks them.
     assert!(page.contains(
-        "echo &quot;763f88cdb21aa39d64862bf9f6249d9363c97df210714a7c9c3d8994ff347801  scores.json&quot; | sha256sum -c"
+        "curl -fL --create-dirs -o &#39;runs/scores.json&#39; 'https://artifacts.example/artifacts/published-eval/files/763f88cdb21aa39d64862bf9f6249d9363c97df210714a7c9c3d8994ff347801/scores.json'"
+    ), "{page}");
+    assert!(page.contains(
+        "763f88cdb21aa39d64862bf9f6249d9363c97df210714a7c9c3d8994ff347801  runs/scores.json"
     ));
+}
+
+/// The command an artifact page gives downloads every file from the site and checks it: run
+/// here with curl and sha256sum against the real site served on loopback, and refused once a
+/// served file changes.
+#[test]
+fn the_download_command_fetches_and_checks_every_file() {
+    let site = SiteTest::repo_site();
+    let base = crate::support::serve_dir(site.path("public"));
+    site.run(["build", "--base-url", &base]).succeeds();
+    let page = site.file("public/artifacts/run-ledger-template/index.html");
+    let pre = &page[page.find("artifact-check").unwrap()..];
+    let code = &pre[pre.find("<code>").unwrap() + "<code>".len()..pre.find("</code>").unwrap()];
+    let command = code
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let run = || {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("bash")
+            .args(["-c", &command])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(
+        run(),
+        (
+            true,
+            "template/README.md: OK\ntemplate/ledger.toml: OK\n".to_owned()
+        ),
+        "{command}"
+    );
+    // A file changed where it is served fails the check.
+    let served = site.path("public/artifacts/run-ledger-template/files");
+    let readme = walkdir::WalkDir::new(&served)
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name() == "README.md")
+        .unwrap();
+    std::fs::write(readme.path(), "changed\n").unwrap();
+    let (ok, out) = run();
+    assert!(!ok, "{out}");
+    assert!(out.contains("template/README.md: FAILED"), "{out}");
 }
 
 #[test]
