@@ -270,8 +270,26 @@ export const CHECKS = {
     return out;
   },
 
+  /** No page scrolls sideways at 320 px; the homepage at every width, with screenshots. */
   async responsive(ctx) {
     const out = [];
+    const narrow = await ctx.browser.newContext({ viewport: { width: 320, height: 900 } });
+    let next = 0;
+    const worker = async () => {
+      while (next < ctx.pages.length) {
+        const { url } = ctx.pages[next++];
+        const page = await narrow.newPage();
+        await page.goto(ctx.server.url + url, { waitUntil: 'load' });
+        const { scroll, inner } = await page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth,
+          inner: window.innerWidth,
+        }));
+        if (scroll > inner) out.push(`${url} at 320px scrolls sideways: scrollWidth ${scroll} > innerWidth ${inner}`);
+        await page.close();
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    await narrow.close();
     const context = await ctx.browser.newContext();
     for (const width of WIDTHS) {
       const page = await context.newPage();
