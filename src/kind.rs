@@ -78,6 +78,12 @@ pub(crate) trait Kind: Sync {
     fn search(&self) -> Vec<SearchRecord<'_>> {
         vec![]
     }
+
+    /// The pages the sitemap lists (those the plan holds): by default the pages the search
+    /// index lists.
+    fn sitemap(&self) -> Vec<UrlPath> {
+        self.search().into_iter().map(|r| r.url).collect()
+    }
 }
 
 /// A page of a kind as the search index lists it.

@@ -135,6 +135,13 @@ impl kind::Kind for Reports<'_> {
         }
     }
 
+    /// The reports and their index, which is built (and says so) even before the first.
+    fn sitemap(&self) -> Vec<UrlPath> {
+        let mut out: Vec<UrlPath> = self.search().into_iter().map(|r| r.url).collect();
+        out.push(UrlPath::new(INDEX_URL));
+        out
+    }
+
     fn search(&self) -> Vec<SearchRecord<'_>> {
         let mut out = vec![];
         if !self.list.is_empty() {

@@ -170,6 +170,19 @@ impl kind::Kind for Ledgers<'_> {
             })
             .collect()
     }
+
+    /// Each run's first page, and the index of runs.
+    fn sitemap(&self) -> Vec<UrlPath> {
+        let mut out: Vec<UrlPath> = self
+            .0
+            .iter()
+            .map(|l| UrlPath::new(page_url(&l.name, 1)))
+            .collect();
+        if !self.0.is_empty() {
+            out.push(UrlPath::new(INDEX_URL));
+        }
+        out
+    }
 }
 
 /// Entries per run page.

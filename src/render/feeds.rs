@@ -6,21 +6,31 @@ use crate::config::Config;
 use crate::model::{Document, Site};
 use crate::text::escape_html;
 
-/// `sitemap.xml`: every page and section, with `lastmod` from `updated`, else `date`.
-pub(crate) fn sitemap(site: &Site, config: &Config) -> String {
-    let mut docs: Vec<&Document> = site.documents().collect();
-    docs.sort_by(|a, b| a.url.cmp(&b.url));
+/// `sitemap.xml`: every page and section, with `lastmod` from `updated`, else `date`, and the
+/// records' pages a visitor can land on (`records`: artifact pages, run pages, failure reports,
+/// their indexes), in URL order.
+pub(crate) fn sitemap(site: &Site, config: &Config, records: &[String]) -> String {
+    let mut urls: Vec<(&str, Option<String>)> = site
+        .documents()
+        .map(|d| {
+            let date = d.meta.updated.as_ref().or(d.meta.date.as_ref());
+            (d.url.as_str(), date.map(crate::front_matter::Date::ymd))
+        })
+        .chain(records.iter().map(|u| (u.as_str(), None)))
+        .collect();
+    urls.sort();
+    urls.dedup_by(|a, b| a.0 == b.0);
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    for d in docs {
+    for (url, date) in urls {
         let _ = write!(
             out,
             "  <url>\n    <loc>{}</loc>\n",
-            escape_html(&format!("{}{}", config.base_url, d.url))
+            escape_html(&format!("{}{url}", config.base_url))
         );
-        if let Some(date) = d.meta.updated.as_ref().or(d.meta.date.as_ref()) {
-            let _ = writeln!(out, "    <lastmod>{}</lastmod>", date.ymd());
+        if let Some(date) = date {
+            let _ = writeln!(out, "    <lastmod>{date}</lastmod>");
         }
         out.push_str("  </url>\n");
     }

@@ -61,7 +61,20 @@ pub(crate) fn some<T: Send>(
             };
             let (body, used) = crate::theme::tracking(|| match job {
                 Job::NotFound => render_404(theme),
-                Job::Sitemap => Ok(Body::Bytes(feeds::sitemap(site, config).into_bytes())),
+                Job::Sitemap => {
+                    // The records' pages their kinds list, those that are built.
+                    let planned: std::collections::HashSet<&str> =
+                        plan.planned().map(|(path, _)| path).collect();
+                    let records: Vec<String> = kinds[1..]
+                        .iter()
+                        .flat_map(|k| k.sitemap())
+                        .filter(|u| planned.contains(u.output_file().as_str()))
+                        .map(crate::url::UrlPath::into_string)
+                        .collect();
+                    Ok(Body::Bytes(
+                        feeds::sitemap(site, config, &records).into_bytes(),
+                    ))
+                }
                 Job::Feed => Ok(Body::Bytes(feeds::atom(site, config).into_bytes())),
                 Job::Robots => Ok(Body::Bytes(feeds::robots(config).into_bytes())),
                 Job::Redirects => Ok(Body::Bytes(feeds::redirects(site).into_bytes())),

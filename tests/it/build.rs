@@ -654,3 +654,44 @@ fn templates_see_every_body_where_they_list_it() {
         "own[<p>A body.</p>] pages[none;none;] pager[<p>Two body.</p>]"
     );
 }
+
+/// The sitemap lists the records' pages with the documents (every artifact page, each run's
+/// first page and the index of runs, the failure reports' index), not their filtered lists.
+#[test]
+fn the_sitemap_lists_the_records_pages() {
+    let site = SiteTest::repo_site();
+    site.run(["build"]).succeeds();
+    let sitemap = site.file("public/sitemap.xml");
+    let locs: Vec<&str> = sitemap
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("<loc>https://ancapex.org"))
+        .map(|l| l.trim_end_matches("</loc>"))
+        .collect();
+    for page in [
+        "/",
+        "/artifacts/",
+        "/artifacts/eval-suite/",
+        "/artifacts/run-ledger-template/",
+        "/ledgers/",
+        "/ledgers/model-run-1/",
+        "/failures/",
+        "/manifesto/",
+    ] {
+        assert!(
+            locs.contains(&page),
+            "{page} is not in the sitemap: {locs:?}"
+        );
+    }
+    assert!(
+        !locs.iter().any(|l| l.starts_with("/artifacts/status/")),
+        "{locs:?}"
+    );
+    let mut sorted = locs.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, locs, "in order, each once");
+    // Every listed page is built.
+    for l in &locs {
+        assert!(site.exists(&format!("public{l}index.html")), "{l}");
+    }
+}
