@@ -276,6 +276,7 @@ pub(crate) fn globals(
     c.insert("language", Value::from(config.language.as_str()));
     c.insert("extra", extra(&config.extra));
     c.insert("contact", Value::from_serializable(&config.contact));
+    c.insert("feed", Value::from(config.build.feed));
     let mut g = BTreeMap::new();
     g.insert("config", Value::from(c));
     let [names, filters] = crate::theme::RECORD_GLOBALS;

@@ -656,9 +656,10 @@ fn templates_see_every_body_where_they_list_it() {
 }
 
 /// The sitemap lists the records' pages with the documents (every artifact page, each run's
-/// first page and the index of runs, the failure reports' index), not their filtered lists.
+/// first page and the index of runs, the failure reports' index), not their filtered lists;
+/// every page names the site's feed, and the artifact pages the registry's.
 #[test]
-fn the_sitemap_lists_the_records_pages() {
+fn the_sitemap_lists_the_records_pages_and_the_feeds_are_linked() {
     let site = SiteTest::repo_site();
     site.run(["build"]).succeeds();
     let sitemap = site.file("public/sitemap.xml");
@@ -694,4 +695,9 @@ fn the_sitemap_lists_the_records_pages() {
     for l in &locs {
         assert!(site.exists(&format!("public{l}index.html")), "{l}");
     }
+    let home = site.file("public/index.html");
+    assert!(home.contains(r#"<link title="Ancapex Research" href=/atom.xml rel=alternate type=application/atom+xml>"#), "feed");
+    assert!(!home.contains("/artifacts/atom.xml"), "the registry's feed is named where it lists");
+    let artifact = site.file("public/artifacts/eval-suite/index.html");
+    assert!(artifact.contains("href=/artifacts/atom.xml rel=alternate type=application/atom+xml>"));
 }
