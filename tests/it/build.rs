@@ -697,7 +697,43 @@ fn the_sitemap_lists_the_records_pages_and_the_feeds_are_linked() {
     }
     let home = site.file("public/index.html");
     assert!(home.contains(r#"<link title="Ancapex Research" href=/atom.xml rel=alternate type=application/atom+xml>"#), "feed");
-    assert!(!home.contains("/artifacts/atom.xml"), "the registry's feed is named where it lists");
+    assert!(
+        !home.contains("/artifacts/atom.xml"),
+        "the registry's feed is named where it lists"
+    );
     let artifact = site.file("public/artifacts/eval-suite/index.html");
     assert!(artifact.contains("href=/artifacts/atom.xml rel=alternate type=application/atom+xml>"));
+}
+
+/// The contact form names the lab's address as text either way; without an endpoint it says
+/// the button opens the mail client, with one it posts there and keeps the "Signal received."
+/// panel (with its reference) that the endpoint's redirect to `#signal-received` shows.
+#[test]
+fn the_contact_form_says_where_a_message_goes() {
+    let site = SiteTest::repo_site();
+    site.run(["build"]).succeeds();
+    let page = site.file("public/work-with-us/index.html");
+    assert!(
+        page.contains("action=mailto:contact@ancapex.org"),
+        "mailto without an endpoint"
+    );
+    assert!(
+        page.contains("Sending opens your mail client with a message to <a href=mailto:contact@ancapex.org>contact@ancapex.org</a>; nothing is sent from this page."),
+        "the address as text"
+    );
+    site.replace(
+        "site.toml",
+        "action = \"\"",
+        "action = \"https://forms.example/ancapex\"",
+    );
+    site.run(["build"]).succeeds();
+    let page = site.file("public/work-with-us/index.html");
+    assert!(page.contains("action=https://forms.example/ancapex"));
+    assert!(
+        page.contains("Or write to <a href=mailto:contact@ancapex.org>contact@ancapex.org</a>.")
+    );
+    assert!(!page.contains("opens your mail client"));
+    let panel = &page[page.find("id=signal-received").unwrap()..];
+    assert!(panel.contains("Signal received."), "{panel}");
+    assert!(panel.contains("REF · —"), "{panel}");
 }
