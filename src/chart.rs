@@ -86,6 +86,8 @@ const HEIGHT: f64 = 260.0;
 const LEFT: f64 = 72.0;
 const RIGHT: f64 = 28.0;
 const TOP: f64 = 28.0;
+/// Up to this many marks, each is drawn across the plot with its tag; more, as ticks.
+const MARKS_DRAWN: usize = 40;
 /// The room a marker's tag takes on the axis.
 const TAG: f64 = 12.0;
 /// The band above the plot that holds the legend.
@@ -185,29 +187,10 @@ pub(crate) fn svg(c: &Chart) -> String {
         n(-(top + plot_h / 2.0)),
         escape_html(&c.y_label)
     );
-    // Markers under the lines. Their tags go left to right, each at least a tag's width from
-    // the one before, so marks at or near the same step stay readable.
-    let mut order: Vec<usize> = (0..c.markers.len()).collect();
-    order.sort_by(|a, b| c.markers[*a].x.total_cmp(&c.markers[*b].x));
-    let mut tags = vec![0.0; c.markers.len()];
-    let mut last = f64::NEG_INFINITY;
-    for i in order {
-        last = sx(c.markers[i].x).max(last + TAG);
-        tags[i] = last;
-    }
-    for (m, tag_x) in c.markers.iter().zip(&tags) {
-        let x = n(sx(m.x));
-        let tag_x = n(*tag_x);
-        let _ = write!(
-            out,
-            "<g class=\"chart-marker chart-marker-{}\"><title>{}</title><line x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\"/><text x=\"{tag_x}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
-            m.class,
-            escape_html(&m.label),
-            n(top),
-            n(top + plot_h),
-            n(top - 4.0),
-            escape_html(&m.tag.to_string())
-        );
+    if c.markers.len() <= MARKS_DRAWN {
+        marks(&mut out, &c.markers, &sx, top, plot_h);
+    } else {
+        rug(&mut out, &c.markers, &sx, top + plot_h);
     }
     // The lines, their intervals and dots.
     for (i, s) in c.series.iter().enumerate() {
@@ -224,7 +207,8 @@ pub(crate) fn svg(c: &Chart) -> String {
             out,
             "<g class=\"chart-series {style}\"><polyline points=\"{points}\"/>"
         );
-        let intervals: Vec<&Point> = s.points.iter().filter(|p| p.ci.is_some()).collect();
+        // The intervals of the points drawn: a long series' every bar would be a blur.
+        let intervals: Vec<&Point> = drawn.iter().filter(|p| p.ci.is_some()).collect();
         if !intervals.is_empty() {
             out.push_str("<path class=\"chart-ci\" d=\"");
             for p in intervals {
@@ -282,6 +266,56 @@ pub(crate) fn svg(c: &Chart) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+/// Each mark as a line across the plot with its tag above; the tags go left to right, each at
+/// least a tag's width from the one before, so marks at or near the same step stay readable.
+fn marks(out: &mut String, markers: &[Marker], sx: &dyn Fn(f64) -> f64, top: f64, plot_h: f64) {
+    let mut order: Vec<usize> = (0..markers.len()).collect();
+    order.sort_by(|a, b| markers[*a].x.total_cmp(&markers[*b].x));
+    let mut tags = vec![0.0; markers.len()];
+    let mut last = f64::NEG_INFINITY;
+    for i in order {
+        last = sx(markers[i].x).max(last + TAG);
+        tags[i] = last;
+    }
+    for (m, tag_x) in markers.iter().zip(&tags) {
+        let x = n(sx(m.x));
+        let tag_x = n(*tag_x);
+        let _ = write!(
+            out,
+            "<g class=\"chart-marker chart-marker-{}\"><title>{}</title><line x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\"/><text x=\"{tag_x}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
+            m.class,
+            escape_html(&m.label),
+            n(top),
+            n(top + plot_h),
+            n(top - 4.0),
+            escape_html(&m.tag.to_string())
+        );
+    }
+}
+
+/// Too many marks to draw one by one: a short tick on the axis for each class and place (one
+/// per drawing unit), one path per class, its title counting them.
+fn rug(out: &mut String, markers: &[Marker], sx: &dyn Fn(f64) -> f64, bottom: f64) {
+    let mut classes: Vec<&str> = markers.iter().map(|m| m.class).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    for class in classes {
+        let of: Vec<&Marker> = markers.iter().filter(|m| m.class == class).collect();
+        let mut at: Vec<i64> = of.iter().map(|m| sx(m.x).round() as i64).collect();
+        at.sort_unstable();
+        at.dedup();
+        let mut d = String::new();
+        for x in &at {
+            let _ = write!(d, "M{x} {}v-8", n(bottom));
+        }
+        let _ = write!(
+            out,
+            "<g class=\"chart-marker chart-marker-{class} chart-rug\"><title>{} marks ({class}), each a tick on the axis</title><path d=\"{d}\"/></g>",
+            of.len()
+        );
+    }
 }
 
 /// The smallest and largest of `values` (finite ones), widened when they are equal.
@@ -545,6 +579,31 @@ mod tests {
         );
         // No dots on a long series.
         assert!(!a.contains("<circle"));
+    }
+
+    #[test]
+    fn many_marks_become_ticks_on_the_axis_one_path_per_class() {
+        let markers: Vec<Marker> = (0..300)
+            .map(|i| Marker {
+                x: f64::from(i % 150),
+                tag: 'F',
+                label: format!("failure {i}"),
+                class: if i % 3 == 0 { "restart" } else { "failure" },
+            })
+            .collect();
+        let svg = svg(&chart(
+            vec![line("run", &[(0.0, 1.0), (150.0, 2.0)])],
+            markers,
+        ));
+        assert_eq!(svg.matches("chart-rug").count(), 2, "{svg}");
+        assert!(svg.contains("<title>200 marks (failure), each a tick on the axis</title>"));
+        assert!(svg.contains("<title>100 marks (restart), each a tick on the axis</title>"));
+        // Each place once per class, and no tag letters.
+        let failure = &svg[svg.find("chart-marker-failure chart-rug").unwrap()..];
+        let d = &failure[failure.find(" d=\"").unwrap() + 4..];
+        let d = &d[..d.find('"').unwrap()];
+        assert_eq!(d.matches('M').count(), 100, "{d}");
+        assert!(!svg.contains(">F</text>"));
     }
 
     #[test]

@@ -382,10 +382,13 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
             }),
         ));
     }
-    // The marks, with their links: listed beside the charts, which hold no links.
+    // The marks, with their links: listed beside the charts, which hold no links; the newest
+    // of a long run's.
+    let skip = marked.len().saturating_sub(TABLE_ROWS);
     let marks: Vec<Value> = marked
         .iter()
         .zip(&markers)
+        .skip(skip)
         .map(|(seq, m)| {
             json!({
                 "tag": m.tag.to_string(),
@@ -401,6 +404,7 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
         "evals_total": evals.len(),
         "runs": runs,
         "marks": marks,
+        "marks_total": markers.len(),
     })
 }
 
