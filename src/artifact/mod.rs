@@ -5,6 +5,7 @@
 //! computes the badge a visitor sees, and `evidence` weighs a criterion's ledger evidence
 //! against the run ledgers.
 
+pub(crate) mod cite;
 pub mod evidence;
 mod files;
 mod frozen;

@@ -66,6 +66,10 @@ enum Work {
     Record(usize),
     /// The in-toto statement of the record at this index.
     Intoto(usize),
+    /// `CITATION.cff` of the record at this index.
+    Cff(usize),
+    /// The BibTeX entry of the record at this index.
+    Bibtex(usize),
     /// `artifacts/index.json`.
     Index,
     /// `artifacts/atom.xml`.
@@ -129,6 +133,16 @@ impl kind::Kind for Artifacts<'_> {
                 job: fixed(Work::Intoto(i)),
                 claim: claim(),
             });
+            out.push(Output {
+                url: cff_url(a),
+                job: fixed(Work::Cff(i)),
+                claim: claim(),
+            });
+            out.push(Output {
+                url: bibtex_url(a),
+                job: fixed(Work::Bibtex(i)),
+                claim: claim(),
+            });
             // Only files found inside the record's folder: a missing or escaping one is a
             // problem of the record, never a failure to copy.
             for (f, real) in a.files.iter().zip(&a.file_paths) {
@@ -156,6 +170,8 @@ impl kind::Kind for Artifacts<'_> {
             out.push(UrlPath::new(super::page_url(&a.id)));
             out.push(record_url(a));
             out.push(intoto_url(a));
+            out.push(cff_url(a));
+            out.push(bibtex_url(a));
             out.extend(
                 a.files
                     .iter()
@@ -189,6 +205,14 @@ impl kind::Kind for Artifacts<'_> {
                         vec![
                             ("artifact", self.view(*i)),
                             ("status_history", of(&from.status)),
+                            (
+                                "citation",
+                                Value::from(super::cite::bibtex(
+                                    a,
+                                    &absolute(templates.config(), a),
+                                    &templates.config().title,
+                                )),
+                            ),
                             ("eval_results", of(&from.evals)),
                         ],
                     )
@@ -196,6 +220,18 @@ impl kind::Kind for Artifacts<'_> {
             }
             Work::Record(i) => Ok(Body::Bytes(machine::record(&self.records[*i]))),
             Work::Intoto(i) => Ok(Body::Bytes(machine::intoto(&self.records[*i]))),
+            Work::Cff(i) => {
+                let (a, config) = (&self.records[*i], templates.config());
+                Ok(Body::Bytes(
+                    super::cite::cff(a, &absolute(config, a), &config.title).into_bytes(),
+                ))
+            }
+            Work::Bibtex(i) => {
+                let (a, config) = (&self.records[*i], templates.config());
+                Ok(Body::Bytes(
+                    super::cite::bibtex(a, &absolute(config, a), &config.title).into_bytes(),
+                ))
+            }
             Work::Index => Ok(Body::Bytes(machine::index(self.records))),
             Work::Feed => Ok(Body::Bytes(
                 atom(self.records, templates.config()).into_bytes(),
@@ -263,6 +299,21 @@ pub(crate) fn views(artifacts: &[Artifact]) -> Vec<Value> {
         .iter()
         .map(|a| artifact(a, cited.get(a.id.as_str()).map_or(&[], Vec::as_slice)))
         .collect()
+}
+
+/// The record's page, as an absolute URL of the site.
+fn absolute(config: &crate::config::Config, a: &Artifact) -> String {
+    format!("{}{}", config.base_url, super::page_url(&a.id))
+}
+
+/// Where `CITATION.cff` of the record is published.
+fn cff_url(a: &Artifact) -> UrlPath {
+    UrlPath::new(format!("{}CITATION.cff", super::page_url(&a.id)))
+}
+
+/// Where the record's BibTeX entry is published.
+fn bibtex_url(a: &Artifact) -> UrlPath {
+    UrlPath::new(format!("{}citation.bib", super::page_url(&a.id)))
 }
 
 /// Where a file of the artifact's folder is published: the digest is in the path, so the URL
@@ -390,6 +441,8 @@ fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
         "intoto_url",
         Value::from(format!("/artifacts/{}/{}.intoto.json", a.id, a.version)),
     );
+    v.insert("cff_url", Value::from(cff_url(a).into_string()));
+    v.insert("bibtex_url", Value::from(bibtex_url(a).into_string()));
     Value::from(v)
 }
 

@@ -125,6 +125,9 @@ pub fn media_type(path: &str) -> &'static str {
         "csv" => "text/csv; charset=utf-8",
         "toml" => "application/toml",
         "yaml" | "yml" => "application/yaml",
+        // CITATION.cff is YAML; BibTeX is text.
+        "cff" => "application/yaml; charset=utf-8",
+        "bib" => "text/x-bibtex; charset=utf-8",
         "jsonl" => "application/jsonl",
         "svg" => "image/svg+xml",
         "png" => "image/png",
@@ -397,6 +400,14 @@ mod tests {
         assert_eq!(media_type("css/x.1234.css"), "text/css; charset=utf-8");
         assert_eq!(media_type("f.woff2"), "font/woff2");
         assert_eq!(media_type("noext"), "application/octet-stream");
+        assert_eq!(
+            media_type("artifacts/a/CITATION.cff"),
+            "application/yaml; charset=utf-8"
+        );
+        assert_eq!(
+            media_type("artifacts/a/citation.bib"),
+            "text/x-bibtex; charset=utf-8"
+        );
     }
 
     #[test]

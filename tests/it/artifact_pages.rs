@@ -279,3 +279,49 @@ fn the_artifact_feed_has_one_entry_per_record_newest_first() {
     site.run(["build"]).succeeds();
     snapshot("atom", &site.file("public/artifacts/atom.xml"));
 }
+
+/// Each record is citable: `CITATION.cff` (CFF 1.2.0) and a BibTeX entry beside its page,
+/// the entry shown in a cite box; TeX's specials escaped, a licence expression left out of the
+/// CFF (it takes one SPDX id), the newest date as the year.
+#[test]
+fn every_artifact_can_be_cited_as_cff_and_bibtex() {
+    let site = fixture();
+    site.replace(
+        "artifacts/published-eval/artifact.toml",
+        "title   = \"Published Eval\"",
+        "title   = \"Published Eval: 100% of {runs} & more\"",
+    );
+    site.run(["build"]).succeeds();
+    let cff: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&site.file("public/artifacts/published-eval/CITATION.cff"))
+            .unwrap();
+    assert_eq!(cff["cff-version"], "1.2.0");
+    assert_eq!(cff["title"], "Published Eval: 100% of {runs} & more");
+    assert_eq!(cff["version"], "2.0.0");
+    assert_eq!(cff["date-released"], "2026-10-15");
+    assert_eq!(cff["type"], "dataset");
+    assert_eq!(
+        cff["url"],
+        "https://artifacts.example/artifacts/published-eval/"
+    );
+    assert_eq!(cff["authors"][0]["name"], "Ada Fixture");
+    assert_eq!(cff["authors"][1]["name"], "Rex Reviewer");
+    assert!(
+        cff.get("license").is_none(),
+        "an SPDX expression is not a CFF licence"
+    );
+    let bib = site.file("public/artifacts/published-eval/citation.bib");
+    assert_eq!(
+        bib,
+        "@misc{ancapex:published-eval:2.0.0,\n  title = {Published Eval: 100\\% of \\{runs\\} \\& more},\n  author = {{Ada Fixture} and {Rex Reviewer}},\n  year = {2026},\n  version = {2.0.0},\n  howpublished = {\\url{https://artifacts.example/artifacts/published-eval/}},\n  url = {https://artifacts.example/artifacts/published-eval/},\n  note = {evaluation suite, version 2.0.0}\n}\n"
+    );
+    let page = site.file("public/artifacts/published-eval/index.html");
+    assert!(
+        page.contains(
+            "<pre class=\"artifact-check artifact-cite\"><code>@misc{ancapex:published-eval:2.0.0,"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<a href=\"/artifacts/published-eval/citation.bib\">citation.bib</a>"));
+    assert!(page.contains("<a href=\"/artifacts/published-eval/CITATION.cff\">CITATION.cff</a>"));
+}
