@@ -30,7 +30,7 @@ before(() => {
   const work = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'ancapex-figures-'));
   const site = path.join(work, 'site');
   fs.mkdirSync(site);
-  for (const part of ['site.toml', 'content', 'artifacts', 'themes']) {
+  for (const part of ['site.toml', 'content', 'artifacts', 'themes', 'static']) {
     fs.cpSync(path.join(repo, part), path.join(site, part), { recursive: true });
   }
   execFileSync('python3', [path.join(repo, 'tests', 'fixtures', 'figures', 'extend.py'), bin, site], { stdio: 'pipe' });

@@ -737,3 +737,30 @@ fn the_contact_form_says_where_a_message_goes() {
     assert!(panel.contains("Signal received."), "{panel}");
     assert!(panel.contains("REF · —"), "{panel}");
 }
+
+/// Every page carries the site's social card (`extra.og_image`, a file of static/) under its
+/// fingerprinted name, with its description, for readers that show a picture beside a link.
+#[test]
+fn every_page_carries_the_social_card() {
+    let site = SiteTest::repo_site();
+    site.run(["build"]).succeeds();
+    for page in [
+        "public/index.html",
+        "public/manifesto/index.html",
+        "public/artifacts/eval-suite/index.html",
+        "public/ledgers/model-run-1/index.html",
+    ] {
+        let html = site.file(page);
+        let start = html
+            .find("content=https://ancapex.org/img/og-card.")
+            .unwrap_or_else(|| panic!("{page}"));
+        let url = &html[start + "content=https://ancapex.org".len()..];
+        let url = &url[..url.find(' ').unwrap()];
+        assert!(site.exists(&format!("public{url}")), "{page}: {url}");
+        assert!(html.contains("property=og:image:alt>"), "{page}");
+        assert!(
+            html.contains("<meta content=summary_large_image name=twitter:card>"),
+            "{page}"
+        );
+    }
+}

@@ -46,7 +46,7 @@ impl SiteTest {
         let site = Self::empty();
         let repo = manifest_dir();
         std::fs::copy(repo.join("site.toml"), site.root.join("site.toml")).unwrap();
-        for dir in ["content", "artifacts", "themes"] {
+        for dir in ["content", "artifacts", "themes", "static"] {
             if repo.join(dir).is_dir() {
                 copy_dir(&repo.join(dir), &site.root.join(dir));
             }
