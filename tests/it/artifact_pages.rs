@@ -318,7 +318,7 @@ fn every_artifact_can_be_cited_as_cff_and_bibtex() {
     let page = site.file("public/artifacts/published-eval/index.html");
     assert!(
         page.contains(
-            "<pre class=\"artifact-check artifact-cite\"><code>@misc{ancapex:published-eval:2.0.0,"
+            "<pre class=\"artifact-check artifact-cite\" tabindex=\"0\"><code>@misc{ancapex:published-eval:2.0.0,"
         ),
         "{page}"
     );
