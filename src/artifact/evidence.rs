@@ -169,6 +169,7 @@ mod tests {
             dir: "m".into(),
             folder: dir.path().to_path_buf(),
             source: SourceText::new("artifacts/m/artifact.toml", text),
+            card: None,
         }]);
         assert!(!ds.has_errors(), "{ds:?}");
         a.remove(0)

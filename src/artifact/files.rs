@@ -1,5 +1,6 @@
-//! Reading the artifact records: each `artifacts/<id>/artifact.toml`, through the site's tree
-//! (so a link out of the site is refused before anything is opened).
+//! Reading the artifact records: each `artifacts/<id>/artifact.toml` and its optional
+//! `README.md` (the card's body), through the site's tree (so a link out of the site is refused
+//! before anything is opened).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ pub struct ArtifactFile {
     pub folder: PathBuf,
     /// The text of `artifact.toml`.
     pub source: Arc<SourceText>,
+    /// The text of its `README.md`, the body of its card, if it has one.
+    pub card: Option<Arc<SourceText>>,
 }
 
 /// Reads every `artifacts/<folder>/artifact.toml`, sorted by folder. Folders without one (the
@@ -31,10 +34,15 @@ pub(crate) fn read(tree: Tree<'_>, diagnostics: &mut Diagnostics) -> Result<Vec<
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             if let Some(source) = tree.text(&record, TEXT_LIMIT, diagnostics)? {
+                let card = match tree.optional(&entry.join("README.md"), diagnostics) {
+                    Some(readme) => tree.text(&readme, TEXT_LIMIT, diagnostics)?,
+                    None => None,
+                };
                 out.push(ArtifactFile {
                     dir,
                     folder: entry,
                     source,
+                    card,
                 });
             }
         }

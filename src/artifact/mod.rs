@@ -193,6 +193,10 @@ pub struct Artifact {
     /// [`evidence::weigh`]).
     #[serde(skip)]
     pub ledger_evidence: HashMap<String, evidence::Weighed>,
+    /// The card: its `README.md`, rendered like a page (shortcodes, checked links) by the
+    /// markdown stage, shown on its page.
+    #[serde(skip)]
+    pub card: Option<crate::document::Document>,
 }
 
 /// Ids whose folders and URLs belong to run ledgers and failure reports.
@@ -356,11 +360,32 @@ fn parse(file: &ArtifactFile) -> Parsed {
         file_paths,
         status_span: record.status.span(),
         ledger_evidence: HashMap::new(),
+        card: file.card.as_ref().map(|c| card(file, c)),
     };
     Parsed {
         artifact: Some(artifact),
         id,
         diagnostics: ds,
+    }
+}
+
+/// The card of the record in `file`: its `README.md` as a document at the record's page. A
+/// leading YAML block (`---` … `---`, as a Hugging Face model card opens) is metadata for other
+/// tools, not shown.
+fn card(file: &ArtifactFile, text: &Arc<SourceText>) -> crate::document::Document {
+    let t: &str = &text.text;
+    let body_start = t
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.find("\n---\n").map(|end| 4 + end + 5))
+        .unwrap_or(0);
+    crate::document::Document {
+        rel: format!("artifacts/{}/README.md", file.dir),
+        source: Arc::clone(text),
+        body: body_start..t.len(),
+        meta: Arc::default(),
+        title: String::new(),
+        url: page_url(&file.dir),
+        content: crate::document::Content::default(),
     }
 }
 
@@ -399,6 +424,7 @@ mod tests {
             dir: dir.into(),
             folder: std::path::PathBuf::from(format!("/nonexistent/artifacts/{dir}")),
             source: SourceText::new(format!("artifacts/{dir}/artifact.toml"), text),
+            card: None,
         }
     }
 

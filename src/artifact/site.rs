@@ -441,6 +441,12 @@ fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
         "intoto_url",
         Value::from(format!("/artifacts/{}/{}.intoto.json", a.id, a.version)),
     );
+    v.insert(
+        "card",
+        a.card
+            .as_ref()
+            .map_or_else(Value::none, |c| Value::from(c.content.html.unpack())),
+    );
     v.insert("cff_url", Value::from(cff_url(a).into_string()));
     v.insert("bibtex_url", Value::from(bibtex_url(a).into_string()));
     Value::from(v)

@@ -129,6 +129,7 @@ pub fn artifact_record(data: &[u8]) {
         dir: "a".to_owned(),
         folder: folder.clone(),
         source: SourceText::new("artifacts/a/artifact.toml", text),
+        card: None,
     };
     let (artifacts, _) = crate::artifact::registry(&[file]);
     for a in &artifacts {

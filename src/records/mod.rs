@@ -39,14 +39,20 @@ impl Records {
     }
 
     /// The records' documents, whose markdown bodies are rendered like pages' (the failure
-    /// reports').
+    /// reports', and the artifacts' cards).
     pub fn bodies(&self) -> impl Iterator<Item = &Document> {
-        self.failures.iter().map(|f| &f.doc)
+        self.failures
+            .iter()
+            .map(|f| &f.doc)
+            .chain(self.artifacts.iter().filter_map(|a| a.card.as_ref()))
     }
 
     /// [`Records::bodies`], to fill in.
     pub fn bodies_mut(&mut self) -> impl Iterator<Item = &mut Document> {
-        self.failures.iter_mut().map(|f| &mut f.doc)
+        self.failures
+            .iter_mut()
+            .map(|f| &mut f.doc)
+            .chain(self.artifacts.iter_mut().filter_map(|a| a.card.as_mut()))
     }
 
     /// The template value of every artifact record, by id, in registry order (what

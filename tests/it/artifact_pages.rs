@@ -325,3 +325,44 @@ fn every_artifact_can_be_cited_as_cff_and_bibtex() {
     assert!(page.contains("<a href=\"/artifacts/published-eval/citation.bib\">citation.bib</a>"));
     assert!(page.contains("<a href=\"/artifacts/published-eval/CITATION.cff\">CITATION.cff</a>"));
 }
+
+/// An artifact's `README.md` is its card: rendered like a page (shortcodes, links checked at
+/// their place), a leading YAML block (a Hugging Face card's metadata) left out, shown on its
+/// page and nowhere in its machine-readable record.
+#[test]
+fn a_readme_is_the_artifact_card_rendered_like_a_page() {
+    let site = fixture();
+    site.write(
+        "artifacts/published-eval/README.md",
+        "---\nlicense: cc-by-4.0\n---\n# Published Eval\n\nScores that **reproduce**; see [the suite](/artifacts/planned-suite/).\n",
+    );
+    site.run(["build"]).succeeds();
+    let page = site.file("public/artifacts/published-eval/index.html");
+    let card = &page[page.find("artifact-card-body").unwrap()..];
+    let card = &card[..card.find("</section>").unwrap()];
+    assert!(
+        card.contains("<p>Scores that <strong>reproduce</strong>; see <a href=\"/artifacts/planned-suite/\">the suite</a>.</p>"),
+        "{card}"
+    );
+    assert!(!card.contains("license:"), "{card}");
+    assert!(
+        !site
+            .file("public/artifacts/published-eval/artifact.json")
+            .contains("Scores that")
+    );
+
+    // A broken link in a card is an error at its place, as in any page.
+    site.write(
+        "artifacts/published-eval/README.md",
+        "# Published Eval\n\nSee [nothing](/nowhere/).\n",
+    );
+    let err = site.run(["build"]).fails_with(1).stderr();
+    assert!(
+        err.contains("broken link: nothing is published at `/nowhere/`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("artifacts/published-eval/README.md:3:5"),
+        "{err}"
+    );
+}

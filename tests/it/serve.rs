@@ -1509,3 +1509,36 @@ fn serving_a_folder_that_is_not_a_site_fails_at_once() {
         run.stderr()
     );
 }
+
+/// An artifact's card (`README.md`) edited under serve: the page shows the new card, as a full
+/// build would; added and removed too.
+#[test]
+fn an_artifact_card_edit_is_served_as_a_full_build_would_make_it() {
+    let site = SiteTest::repo_site();
+    let root = site.root().to_path_buf();
+    let card = "artifacts/eval-suite/README.md";
+    write(&root, card, "# Eval Suite\n\nThe first card.\n");
+    let full = tempfile::tempdir().unwrap();
+    let out = full.path().join("public");
+    let (mut session, _) = start(&root);
+    assert_same(&session, &root, &out, "the first build");
+    for (step, touched) in [
+        ("edit the card", replace(&root, card, "first", "second")),
+        ("empty the card", write(&root, card, "")),
+        (
+            "write it again",
+            write(&root, card, "# Eval Suite\n\nThe third card.\n"),
+        ),
+    ] {
+        session.update(&[touched]).unwrap();
+        assert_same(&session, &root, &out, step);
+    }
+    let files = session.files();
+    let bytes = files
+        .get("artifacts/eval-suite/index.html")
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let html = String::from_utf8_lossy(&bytes);
+    assert!(html.contains("The third card."), "{html}");
+}
