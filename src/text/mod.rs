@@ -120,37 +120,32 @@ pub(crate) fn js_number(value: f64) -> String {
     format!("{sign}{body}")
 }
 
+/// Binary units, largest first.
+const UNITS: [(u64, &str); 4] = [
+    (1 << 40, "TiB"),
+    (1 << 30, "GiB"),
+    (1 << 20, "MiB"),
+    (1 << 10, "KiB"),
+];
+
+/// `bytes` in the largest of `units` it reaches, to one decimal (`1.5 MiB`, `16 KiB`); none
+/// below the smallest.
+fn in_units(bytes: u64, units: &[(u64, &str)]) -> Option<String> {
+    let (unit, name) = units.iter().find(|(unit, _)| bytes >= *unit)?;
+    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    let v = bytes as f64 / *unit as f64;
+    Some(format!("{v:.1} {name}").replace(".0 ", " "))
+}
+
 /// A file's size for people, in binary units: `12 bytes`, `16 KiB`, `1.5 MiB`, `2 GiB`,
 /// `1.2 TiB`.
 pub(crate) fn size(bytes: u64) -> String {
-    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
-    let b = bytes as f64;
-    for (unit, name) in [
-        (1u64 << 40, "TiB"),
-        (1 << 30, "GiB"),
-        (1 << 20, "MiB"),
-        (1 << 10, "KiB"),
-    ] {
-        if bytes >= unit {
-            #[expect(clippy::cast_precision_loss, reason = "a power of two")]
-            let v = b / unit as f64;
-            return format!("{v:.1} {name}").replace(".0 ", " ");
-        }
-    }
-    crate::text::count(bytes, "byte", "bytes")
+    in_units(bytes, &UNITS).unwrap_or_else(|| crate::text::count(bytes, "byte", "bytes"))
 }
 
-/// A size for people: `300 MiB`, `1.5 MiB`, `16 KiB`, `12 bytes`.
+/// A size for people, in MiB at most: `300 MiB`, `1.5 MiB`, `16 KiB`, `12 bytes`.
 pub(crate) fn mebibytes(bytes: u64) -> String {
-    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
-    let (mib, kib) = (bytes as f64 / 1_048_576.0, bytes as f64 / 1024.0);
-    if bytes >= 1 << 20 {
-        format!("{mib:.1} MiB").replace(".0 ", " ")
-    } else if bytes >= 1 << 10 {
-        format!("{kib:.1} KiB").replace(".0 ", " ")
-    } else {
-        format!("{bytes} bytes")
-    }
+    in_units(bytes, &UNITS[2..]).unwrap_or_else(|| format!("{bytes} bytes"))
 }
 
 /// Names to suggest from when a link or name is misspelt, indexed once so that each lookup
@@ -374,6 +369,11 @@ mod tests {
         assert_eq!(size(1_572_864), "1.5 MiB");
         assert_eq!(size(2_147_483_648), "2 GiB");
         assert_eq!(size(1_319_413_953_331), "1.2 TiB");
+        // The limits in error messages stay in MiB, as they always were.
+        assert_eq!(mebibytes(2_147_483_648), "2048 MiB");
+        assert_eq!(mebibytes(1_572_864), "1.5 MiB");
+        assert_eq!(mebibytes(16 * 1024), "16 KiB");
+        assert_eq!(mebibytes(12), "12 bytes");
     }
 
     #[test]
