@@ -157,6 +157,14 @@ impl Ledger {
         self.tree.leaves().to_vec()
     }
 
+    /// The signed checkpoints whose tree holds entry `seq`, smallest first: none while it is
+    /// in the unsigned tail.
+    pub fn holding(&self, seq: u64) -> impl DoubleEndedIterator<Item = &SignedCheckpoint> {
+        self.checkpoints
+            .iter()
+            .filter(move |c| seq < c.checkpoint.size)
+    }
+
     /// Whether the policy names witnesses and a quorum of them co-signed `checkpoint`.
     pub fn witnessed(&self, checkpoint: &SignedCheckpoint) -> bool {
         self.policy.quorum > 0 && self.policy.met_by(&checkpoint.cosignatures)
@@ -168,15 +176,11 @@ impl Ledger {
     /// yet witnessed). A witnessed checkpoint is the stronger proof: its witnesses saw the same
     /// history. None for entries in the unsigned tail.
     pub fn proof(&self, seq: u64) -> Option<(String, &SignedCheckpoint)> {
-        let holding = || {
-            self.checkpoints
-                .iter()
-                .rev()
-                .filter(|c| seq < c.checkpoint.size)
-        };
-        let cp = holding()
+        let cp = self
+            .holding(seq)
+            .rev()
             .find(|c| self.witnessed(c))
-            .or_else(|| holding().next())?;
+            .or_else(|| self.holding(seq).next_back())?;
         let size = usize::try_from(cp.checkpoint.size).ok()?;
         let path = self.tree.inclusion_proof(usize::try_from(seq).ok()?, size);
         Some((proof::text(seq, &path, &cp.note), cp))

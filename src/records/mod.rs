@@ -191,11 +191,7 @@ impl artifact::evidence::LedgerEvidence for Evidence<'_> {
         if l.entry(seq).is_none() {
             return Some(Entry::NoEntry(l.entries.len() as u64));
         }
-        let holding: Vec<_> = l
-            .checkpoints
-            .iter()
-            .filter(|c| seq < c.checkpoint.size)
-            .collect();
+        let holding: Vec<_> = l.holding(seq).collect();
         if holding.is_empty() {
             return Some(Entry::Unsigned(l.latest().map_or(0, |c| c.checkpoint.size)));
         }
