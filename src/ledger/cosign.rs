@@ -22,9 +22,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::checkpoint::Checkpoint;
-use super::memory::{self, Against, Key, Memory};
+use super::memory::{self, Against, Memory, Untrusted};
 use super::merkle::{self, Hash};
-use super::note::{self, KeyType, Signer, Verifier};
+use super::note::{self, KeyType, Signer};
 use crate::error::{Error, Malformed, Refusal, Result};
 use crate::fs::io;
 
@@ -89,28 +89,17 @@ pub fn cosign(c: &Cosign<'_>) -> Result<Cosigned> {
     })?;
     let state_file = Memory::file(c.state, &checkpoint.origin);
     let state = Memory::read(&state_file)?;
-    let log_key = match memory::key(state.as_ref(), c.log_key) {
-        Key::Trusted(k) => k,
-        Key::Changed(trusted) => {
-            return Err(refused(Refusal::LogKeyChanged {
-                origin: checkpoint.origin.clone(),
-                trusted,
-            }));
-        }
-        Key::Unknown => {
-            return Err(refused(Refusal::UnknownLog {
-                origin: checkpoint.origin.clone(),
-            }));
-        }
-    };
-    let log = Verifier::parse(&log_key)
-        .map_err(|reason| Error::Usage(format!("`--log-key`: {reason}")))?;
-    if log.name != checkpoint.origin || signed.verified_by(std::slice::from_ref(&log)).is_none() {
-        return Err(refused(Refusal::LogSignature {
-            file: file.clone(),
-            origin: checkpoint.origin.clone(),
-        }));
-    }
+    let origin = checkpoint.origin.clone();
+    let log_key =
+        memory::trusted(state.as_ref(), c.log_key, &origin, &signed).map_err(|u| match u {
+            Untrusted::Changed(trusted) => refused(Refusal::LogKeyChanged { origin, trusted }),
+            Untrusted::Unknown => refused(Refusal::UnknownLog { origin }),
+            Untrusted::BadKey(reason) => Error::Usage(format!("`--log-key`: {reason}")),
+            Untrusted::Signature => refused(Refusal::LogSignature {
+                file: file.clone(),
+                origin,
+            }),
+        })?;
     // The entries must give the checkpoint's tree, and that tree must extend what was signed.
     let leaves = leaves(&c.ledger.join("entries.jsonl"))?;
     let size = usize::try_from(checkpoint.size).unwrap_or(usize::MAX);

@@ -112,6 +112,38 @@ impl Memory {
     }
 }
 
+/// Why a checkpoint is not trusted as the log's: what cosign refuses and monitor alarms on.
+pub(super) enum Untrusted {
+    /// Another key was given than the remembered one (this one).
+    Changed(String),
+    /// None remembered and none given.
+    Unknown,
+    /// The key to trust is not a log's verifier key.
+    BadKey(String),
+    /// The checkpoint is not signed by it, or names another origin.
+    Signature,
+}
+
+/// The log key to trust for `origin` (the remembered one, else the one given), when it signed
+/// `signed`: the check cosign and monitor both make before anything else.
+pub(super) fn trusted(
+    memory: Option<&Memory>,
+    given: Option<&str>,
+    origin: &str,
+    signed: &super::note::Note<'_>,
+) -> Result<String, Untrusted> {
+    let line = match key(memory, given) {
+        Key::Trusted(k) => k,
+        Key::Changed(trusted) => return Err(Untrusted::Changed(trusted)),
+        Key::Unknown => return Err(Untrusted::Unknown),
+    };
+    let log = super::note::Verifier::parse(&line).map_err(Untrusted::BadKey)?;
+    if log.name != origin || signed.verified_by(std::slice::from_ref(&log)).is_none() {
+        return Err(Untrusted::Signature);
+    }
+    Ok(line)
+}
+
 /// The log key to trust: the remembered one, or the one given the first time.
 pub(super) fn key(memory: Option<&Memory>, given: Option<&str>) -> Key {
     match (memory, given.map(str::trim)) {

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::checkpoint::Checkpoint;
-use super::memory::{self, Against, Key, Memory};
+use super::memory::{self, Against, Memory, Untrusted};
 use super::merkle;
-use super::note::{self, Verifier};
+use super::note;
 use super::{tiles, witness};
 use crate::diagnostic::{Diagnostics, SourceText};
 use crate::error::{Alarm, Error, Result};
@@ -99,27 +99,14 @@ pub fn monitor(m: &Monitor<'_>) -> Result<Seen> {
         Checkpoint::parse(signed.text).map_err(|reason| alarm(Alarm::BadCheckpoint { reason }))?;
     let state_file = Memory::file(m.state, &cp.origin);
     let state = Memory::read(&state_file)?;
-    let log_key = match memory::key(state.as_ref(), m.log_key) {
-        Key::Trusted(k) => k,
-        Key::Changed(trusted) => {
-            return Err(alarm(Alarm::LogKeyChanged {
-                origin: cp.origin.clone(),
-                trusted,
-            }));
-        }
-        Key::Unknown => {
-            return Err(alarm(Alarm::UnknownLog {
-                origin: cp.origin.clone(),
-            }));
-        }
-    };
-    let log = Verifier::parse(&log_key)
-        .map_err(|reason| Error::Usage(format!("`--log-key`: {reason}")))?;
-    if log.name != cp.origin || signed.verified_by(std::slice::from_ref(&log)).is_none() {
-        return Err(alarm(Alarm::Signature {
-            origin: cp.origin.clone(),
-        }));
-    }
+    let origin = cp.origin.clone();
+    let log_key =
+        memory::trusted(state.as_ref(), m.log_key, &origin, &signed).map_err(|u| match u {
+            Untrusted::Changed(trusted) => alarm(Alarm::LogKeyChanged { origin, trusted }),
+            Untrusted::Unknown => alarm(Alarm::UnknownLog { origin }),
+            Untrusted::BadKey(reason) => Error::Usage(format!("`--log-key`: {reason}")),
+            Untrusted::Signature => alarm(Alarm::Signature { origin }),
+        })?;
     // A rollback needs only the size, and is the clearest thing to report: first.
     if let Some(s) = state.as_ref().filter(|s| cp.size < s.size) {
         return Err(alarm(Alarm::Rollback {
