@@ -123,26 +123,19 @@ impl kind::Kind for Artifacts<'_> {
                     claim: claim(),
                 });
             }
-            out.push(Output {
-                url: record_url(a),
-                job: fixed(Work::Record(i)),
-                claim: claim(),
-            });
-            out.push(Output {
-                url: intoto_url(a),
-                job: fixed(Work::Intoto(i)),
-                claim: claim(),
-            });
-            out.push(Output {
-                url: cff_url(a),
-                job: fixed(Work::Cff(i)),
-                claim: claim(),
-            });
-            out.push(Output {
-                url: bibtex_url(a),
-                job: fixed(Work::Bibtex(i)),
-                claim: claim(),
-            });
+            let works = [
+                Work::Record(i),
+                Work::Intoto(i),
+                Work::Cff(i),
+                Work::Bibtex(i),
+            ];
+            for (url, work) in machine_urls(a).into_iter().zip(works) {
+                out.push(Output {
+                    url,
+                    job: fixed(work),
+                    claim: claim(),
+                });
+            }
             // Only files found inside the record's folder: a missing or escaping one is a
             // problem of the record, never a failure to copy.
             for (f, real) in a.files.iter().zip(&a.file_paths) {
@@ -168,10 +161,7 @@ impl kind::Kind for Artifacts<'_> {
         out.extend(filters(self.records).iter().map(|f| UrlPath::new(f.url())));
         for a in self.records {
             out.push(UrlPath::new(super::page_url(&a.id)));
-            out.push(record_url(a));
-            out.push(intoto_url(a));
-            out.push(cff_url(a));
-            out.push(bibtex_url(a));
+            out.extend(machine_urls(a));
             out.extend(
                 a.files
                     .iter()
@@ -271,6 +261,12 @@ impl kind::Kind for Artifacts<'_> {
             })
             .collect()
     }
+}
+
+/// The files of a record for machines and citation managers, in the order of their works:
+/// `artifact.json`, the in-toto statement, `CITATION.cff`, `citation.bib`.
+fn machine_urls(a: &Artifact) -> [UrlPath; 4] {
+    [record_url(a), intoto_url(a), cff_url(a), bibtex_url(a)]
 }
 
 /// `artifact.json` of a record.
