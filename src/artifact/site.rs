@@ -286,7 +286,7 @@ pub(crate) fn views(artifacts: &[Artifact]) -> Vec<Value> {
     let mut cited: HashMap<&str, Vec<(&Artifact, &Link)>> = HashMap::new();
     for other in artifacts {
         for l in &other.links {
-            if let Some(id) = cited_id(l.target.get_ref()) {
+            if let Some(id) = crate::text::artifact_id(l.target.get_ref()) {
                 cited.entry(id).or_default().push((other, l));
             }
         }
@@ -446,13 +446,6 @@ fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
     v.insert("cff_url", Value::from(cff_url(a).into_string()));
     v.insert("bibtex_url", Value::from(bibtex_url(a).into_string()));
     Value::from(v)
-}
-
-/// The artifact id a link target names (any version), if it names one.
-fn cited_id(target: &str) -> Option<&str> {
-    target
-        .strip_prefix("artifact:")
-        .and_then(|rest| rest.split('@').next())
 }
 
 fn target_value(target: &str) -> Value {

@@ -601,11 +601,7 @@ pub fn settle(ledgers: &mut [Ledger], published: &[Citing]) -> Diagnostics {
     ds
 }
 
-/// The artifact id in `artifact:<id>[@<version>]`.
-pub fn artifact_id(r: &str) -> Option<&str> {
-    let rest = r.strip_prefix("artifact:")?;
-    Some(rest.split_once('@').map_or(rest, |(id, _)| id)).filter(|id| !id.is_empty())
-}
+pub use crate::text::artifact_id;
 
 /// A checkpoint file as read: its size, source, tree head, whether the entries give its root,
 /// and its witnesses' valid cosignatures.

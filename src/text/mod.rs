@@ -310,6 +310,13 @@ pub(crate) fn is_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// The artifact id in a reference to a record, `artifact:<id>[@<version>]`: how links, run
+/// ledger entries and evaluation suites name records.
+pub fn artifact_id(r: &str) -> Option<&str> {
+    let rest = r.strip_prefix("artifact:")?;
+    Some(rest.split_once('@').map_or(rest, |(id, _)| id)).filter(|id| !id.is_empty())
+}
+
 /// A reference to a run ledger's entry, `ledger:<name>#<seq>`, as `(name, seq)`: how failure
 /// reports cite entries and artifact criteria name them as evidence.
 pub(crate) fn ledger_ref(s: &str) -> Option<(&str, u64)> {
