@@ -60,6 +60,8 @@ struct EvalResult<'a> {
     step: Option<u64>,
     suite: &'a str,
     harness: &'a str,
+    /// What the suite measures, as the Hub names tasks (`text-generation`), when the entry says.
+    task: Option<&'a str>,
     metric: &'a str,
     value: f64,
     ci: Option<(f64, f64)>,
@@ -67,8 +69,8 @@ struct EvalResult<'a> {
 }
 
 impl EvalResult<'_> {
-    /// `{seq, url, run, checkpoint_seq, checkpoint_url, step, suite, harness, metric, value, low,
-    /// high, n, refs}`.
+    /// `{seq, url, run, checkpoint_seq, checkpoint_url, step, suite, harness, task, metric,
+    /// value, low, high, n, refs}`.
     fn view(&self, l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
         json!({
             "seq": self.entry.seq,
@@ -79,6 +81,7 @@ impl EvalResult<'_> {
             "step": self.step.map(grouped),
             "suite": self.suite,
             "harness": self.harness,
+            "task": self.task,
             "metric": self.metric,
             "value": js_number(self.value),
             "low": self.ci.map(|c| js_number(c.0)),
@@ -178,6 +181,7 @@ fn walk(l: &Ledger) -> Walk<'_> {
                 step: checkpoints.get(&checkpoint_seq).map(|c| c.step),
                 suite: text("suite"),
                 harness: text("harness"),
+                task: e.body.get("task").and_then(Value::as_str),
                 metric,
                 value,
                 ci: r

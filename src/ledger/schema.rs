@@ -111,6 +111,7 @@ pub const TYPES: &[(&str, &[Field])] = &[
             req("suite", Shape::Text),
             req("harness", Shape::Text),
             req("metrics", Shape::EvalMetrics),
+            opt("task", Shape::Text),
         ],
     ),
     (
