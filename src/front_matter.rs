@@ -439,7 +439,8 @@ fn yaml_value_span(text: &str, key: &str) -> Option<Range<usize>> {
     })
 }
 
-fn yaml_key_span(text: &str, key: &str) -> Option<Range<usize>> {
+/// Where the value of a top-level `key:` is in YAML text.
+pub(crate) fn yaml_key_span(text: &str, key: &str) -> Option<Range<usize>> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         if let Some(rest) = line

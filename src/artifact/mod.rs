@@ -10,6 +10,7 @@ pub mod evidence;
 mod files;
 mod frozen;
 mod hash;
+pub(crate) mod hub;
 mod integrity;
 pub(crate) mod machine;
 mod record;
@@ -252,7 +253,24 @@ pub fn registry(files: &[ArtifactFile]) -> (Vec<Artifact>, Diagnostics) {
     }
     artifacts.sort_by(|a, b| a.id.cmp(&b.id));
     diagnostics.extend(integrity::references(&artifacts, &broken));
+    diagnostics.extend(hub::check(&artifacts, &|id| kind_of(&artifacts, id)));
     (artifacts, diagnostics)
+}
+
+/// The kind as the records write it: `eval-suite`, `model`.
+pub(crate) fn kind_name(a: &Artifact) -> String {
+    serde_json::to_value(a.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The kind of the record `id` in `artifacts` (sorted by id).
+pub(crate) fn kind_of(artifacts: &[Artifact], id: &str) -> Option<Kind> {
+    artifacts
+        .binary_search_by(|a| a.id.as_str().cmp(id))
+        .ok()
+        .map(|i| artifacts[i].kind)
 }
 
 /// One record, checked on its own: the artifact if it may be registered, its id (and where it
@@ -374,10 +392,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
 /// tools, not shown.
 fn card(file: &ArtifactFile, text: &Arc<SourceText>) -> crate::document::Document {
     let t: &str = &text.text;
-    let body_start = t
-        .strip_prefix("---\n")
-        .and_then(|rest| rest.find("\n---\n").map(|end| 4 + end + 5))
-        .unwrap_or(0);
+    let body_start = hub::body_start(t);
     crate::document::Document {
         rel: format!("artifacts/{}/README.md", file.dir),
         source: Arc::clone(text),

@@ -70,6 +70,8 @@ enum Work {
     Cff(usize),
     /// The BibTeX entry of the record at this index.
     Bibtex(usize),
+    /// The Hugging Face Hub card (`README.md`) of the record at this index.
+    Hub(usize),
     /// `artifacts/index.json`.
     Index,
     /// `artifacts/atom.xml`.
@@ -123,13 +125,7 @@ impl kind::Kind for Artifacts<'_> {
                     claim: claim(),
                 });
             }
-            let works = [
-                Work::Record(i),
-                Work::Intoto(i),
-                Work::Cff(i),
-                Work::Bibtex(i),
-            ];
-            for (url, work) in machine_urls(a).into_iter().zip(works) {
+            for (url, work) in machine_files(a, i) {
                 out.push(Output {
                     url,
                     job: fixed(work),
@@ -159,9 +155,9 @@ impl kind::Kind for Artifacts<'_> {
             out.push(UrlPath::new("/artifacts/atom.xml"));
         }
         out.extend(filters(self.records).iter().map(|f| UrlPath::new(f.url())));
-        for a in self.records {
+        for (i, a) in self.records.iter().enumerate() {
             out.push(UrlPath::new(super::page_url(&a.id)));
-            out.extend(machine_urls(a));
+            out.extend(machine_files(a, i).into_iter().map(|(url, _)| url));
             out.extend(
                 a.files
                     .iter()
@@ -222,6 +218,19 @@ impl kind::Kind for Artifacts<'_> {
                     super::cite::bibtex(a, &absolute(config, a), &config.title).into_bytes(),
                 ))
             }
+            Work::Hub(i) => {
+                let a = &self.records[*i];
+                let Some(meta) = super::hub::meta(a, &|id| super::kind_of(self.records, id)) else {
+                    return Err(Some(crate::diagnostic::Diagnostic::error(
+                        "a Hub card was asked of a record the Hub has no place for",
+                    )));
+                };
+                let from = self.made.get_or_init(|| (self.from_ledgers)());
+                let evals = from.evals.get(a.id.as_str()).map_or(&[][..], Vec::as_slice);
+                Ok(Body::Bytes(
+                    super::hub::readme(a, &meta, evals, &templates.config().base_url).into_bytes(),
+                ))
+            }
             Work::Index => Ok(Body::Bytes(machine::index(self.records))),
             Work::Feed => Ok(Body::Bytes(
                 atom(self.records, templates.config()).into_bytes(),
@@ -263,10 +272,25 @@ impl kind::Kind for Artifacts<'_> {
     }
 }
 
-/// The files of a record for machines and citation managers, in the order of their works:
-/// `artifact.json`, the in-toto statement, `CITATION.cff`, `citation.bib`.
-fn machine_urls(a: &Artifact) -> [UrlPath; 4] {
-    [record_url(a), intoto_url(a), cff_url(a), bibtex_url(a)]
+/// The files of the record at `i` for machines, citation managers and the Hub, with their
+/// works: `artifact.json`, the in-toto statement, `CITATION.cff`, `citation.bib` and, for the
+/// kinds the Hub has a place for, its card.
+fn machine_files(a: &Artifact, i: usize) -> Vec<(UrlPath, Work)> {
+    let mut out = vec![
+        (record_url(a), Work::Record(i)),
+        (intoto_url(a), Work::Intoto(i)),
+        (cff_url(a), Work::Cff(i)),
+        (bibtex_url(a), Work::Bibtex(i)),
+    ];
+    if super::hub::Card::of(a.kind).is_some() {
+        out.push((hub_url(a), Work::Hub(i)));
+    }
+    out
+}
+
+/// Where the record's Hugging Face Hub card is published.
+fn hub_url(a: &Artifact) -> UrlPath {
+    UrlPath::new(format!("{}README.md", super::page_url(&a.id)))
 }
 
 /// `artifact.json` of a record.
@@ -291,9 +315,13 @@ pub(crate) fn views(artifacts: &[Artifact]) -> Vec<Value> {
             }
         }
     }
+    let kind_of = |id: &str| super::kind_of(artifacts, id);
     artifacts
         .iter()
-        .map(|a| artifact(a, cited.get(a.id.as_str()).map_or(&[], Vec::as_slice)))
+        .map(|a| {
+            let cited = cited.get(a.id.as_str()).map_or(&[][..], Vec::as_slice);
+            artifact(a, cited, &kind_of)
+        })
         .collect()
 }
 
@@ -338,7 +366,11 @@ fn link_rel(rel: LinkRel) -> Value {
 /// The `artifact` value templates see, built from the record and the links of other records
 /// citing it (`cited`, in the records' order). Text is left for Tera to escape; only the claim
 /// is rendered, as untrusted markdown.
-fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
+fn artifact(
+    a: &Artifact,
+    cited: &[(&Artifact, &Link)],
+    kind_of: &dyn Fn(&str) -> Option<super::Kind>,
+) -> Value {
     let mut v = Map::new();
     v.insert("id", Value::from(a.id.as_str()));
     v.insert("version", Value::from(a.version.as_str()));
@@ -445,6 +477,43 @@ fn artifact(a: &Artifact, cited: &[(&Artifact, &Link)]) -> Value {
     );
     v.insert("cff_url", Value::from(cff_url(a).into_string()));
     v.insert("bibtex_url", Value::from(bibtex_url(a).into_string()));
+    v.insert(
+        "hub",
+        super::hub::meta(a, kind_of).map_or_else(Value::none, |m| hub_value(a, &m)),
+    );
+    Value::from(v)
+}
+
+/// What the page shows of the record's Hub metadata, as the Hub does: `{card, url, license:
+/// {id, name}, tags, base_model: [{id, url}], datasets: [{id, url}]}`.
+fn hub_value(a: &Artifact, m: &super::hub::Meta) -> Value {
+    let refs = |rs: &[super::hub::Ref]| {
+        let list: Vec<Value> = rs
+            .iter()
+            .map(|r| {
+                let mut v = Map::new();
+                v.insert("id", Value::from(r.id.as_str()));
+                v.insert("url", Value::from(r.url.as_str()));
+                Value::from(v)
+            })
+            .collect();
+        Value::from(list)
+    };
+    let mut v = Map::new();
+    v.insert("card", Value::from(m.card.name()));
+    v.insert("url", Value::from(hub_url(a).into_string()));
+    v.insert(
+        "license",
+        m.license.as_ref().map_or_else(Value::none, |l| {
+            let mut lv = Map::new();
+            lv.insert("id", Value::from(l.id.as_str()));
+            lv.insert("name", opt_str(l.name.as_deref()));
+            Value::from(lv)
+        }),
+    );
+    v.insert("tags", Value::from(super::hub::card_tags(a)));
+    v.insert("base_model", refs(&m.base_model));
+    v.insert("datasets", refs(&m.datasets));
     Value::from(v)
 }
 
@@ -591,13 +660,6 @@ impl Filter {
     }
 }
 
-fn kind_name(a: &Artifact) -> String {
-    serde_json::to_value(a.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Every filter view with at least one record: statuses in lifecycle order, kinds by name,
 /// phases by number.
 pub(crate) fn filters(artifacts: &[Artifact]) -> Vec<Filter> {
@@ -617,7 +679,7 @@ pub(crate) fn filters(artifacts: &[Artifact]) -> Vec<Filter> {
     };
     let mut statuses = group("status", &|a: &Artifact| Some(a.status.as_str().to_owned()));
     statuses.sort_by_key(|f| Status::ALL.iter().position(|s| s.as_str() == f.value));
-    let mut kinds = group("kind", &|a: &Artifact| Some(kind_name(a)));
+    let mut kinds = group("kind", &|a: &Artifact| Some(super::kind_name(a)));
     kinds.sort_by(|a, b| a.value.cmp(&b.value));
     let mut phases = group("phase", &|a: &Artifact| a.phase.map(|p| p.to_string()));
     phases.sort_by_key(|f| f.value.parse::<u8>().unwrap_or(u8::MAX));

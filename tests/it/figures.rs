@@ -154,3 +154,108 @@ fn an_artifact_page_lists_the_evaluation_results_that_name_it() {
     let other = site.file("public/artifacts/ownership-matrix/index.html");
     assert!(!other.contains("eval-table"));
 }
+
+#[test]
+fn a_model_is_published_as_a_hub_card_with_the_results_its_ledger_records() {
+    let site = extended();
+    site.write(
+        "artifacts/pilot-data/artifact.toml",
+        "schema = \"ancapex.artifact/1\"\nid = \"pilot-data\"\nversion = \"0.1.0\"\ntitle = \"Pilot data\"\nkind = \"dataset\"\nstatus = \"forming\"\nsummary = \"the pilot's training text\"\nlicense = \"CC-BY-4.0\"\n",
+    );
+    site.write(
+        "artifacts/pilot-model/artifact.toml",
+        "schema = \"ancapex.artifact/1\"\nid = \"pilot-model\"\nversion = \"0.1.0\"\ntitle = \"Pilot model\"\nkind = \"model\"\nstatus = \"forming\"\nsummary = \"a small model\"\nlicense = \"Apache-2.0\"\n\n[[links]]\nrel = \"depends-on\"\ntarget = \"artifact:pilot-data@0.1.0\"\n\n[[links]]\nrel = \"depends-on\"\ntarget = \"https://huggingface.co/EleutherAI/pythia-160m\"\n\n[[links]]\nrel = \"depends-on\"\ntarget = \"https://lab.example/tokenizer\"\n",
+    );
+    site.write(
+        "artifacts/pilot-model/README.md",
+        "---\nlanguage: en\nlibrary_name: transformers\nlicense: mit\ntags:\n- causal-lm\nmodel-index:\n- name: pilot\n  results: []\n---\n# Pilot model\n\nA small model, trained on [its data](/artifacts/pilot-data/).\n",
+    );
+    // An evaluation of one of the run's checkpoints that names the model.
+    let checkpoint = site
+        .file("artifacts/ledgers/model-run-1/entries.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["type"] == "checkpoint")
+        .map(|e| e["seq"].as_u64().unwrap())
+        .unwrap();
+    let body = serde_json::json!({
+        "checkpoint_seq": checkpoint,
+        "suite": "artifact:eval-suite@0.0.0",
+        "harness": "lm-eval-harness 0.4.5",
+        "task": "text-generation",
+        "metrics": {
+            "accuracy": { "value": 0.5, "ci95": [0.47, 0.53], "n": 1000 },
+            "exact_match": { "value": 0.25, "ci95": [0.23, 0.27], "n": 2500 },
+        },
+    })
+    .to_string();
+    let out = site
+        .run([
+            "ledger",
+            "append",
+            "model-run-1",
+            "--type",
+            "eval",
+            "--actor",
+            "ancapex",
+            "--body",
+            &body,
+            "--ref",
+            "artifact:pilot-model@0.1.0",
+        ])
+        .succeeds()
+        .stdout();
+    let seq = out.split_whitespace().nth(2).unwrap().to_owned();
+    let stderr = site.run(["build"]).succeeds().stderr();
+    // What the card's metadata says against the record is a warning at its place, and the
+    // record's value is published.
+    assert!(
+        stderr.contains("the card says `license: mit` but the record's licence is `Apache-2.0` (`apache-2.0` on the Hub)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("artifacts/pilot-model/README.md:4:10"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "the card's `model-index` is left out: evaluation results come from the run ledgers"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("artifacts/pilot-model/README.md:7:1"),
+        "{stderr}"
+    );
+    let card = site.file("public/artifacts/pilot-model/README.md");
+    let entry = "https://ancapex.org/ledgers/model-run-1/";
+    let card = card
+        .replace(entry, "[RUN]/")
+        .replace(&format!("#{seq}"), "#[SEQ]")
+        .replace(&format!("#seq-{seq}"), "#seq-[SEQ]");
+    snapshot("card", &card);
+    // A data set gets a data set card, with its title as the Hub's pretty name.
+    let data = site.file("public/artifacts/pilot-data/README.md");
+    assert!(
+        data.starts_with("---\nlicense: cc-by-4.0\ntags:\n- ancapex\n- dataset\npretty_name: Pilot data\n---\n\n# Pilot data\n\nthe pilot's training text\n"),
+        "{data}"
+    );
+    // Records with no place on the Hub get no card.
+    assert!(!site.exists("public/artifacts/ownership-matrix/README.md"));
+    // The page shows the metadata as the Hub does.
+    let page = site
+        .file("public/artifacts/pilot-model/index.html")
+        .replace('"', "");
+    assert!(
+        page.contains("<li class=artifact-tag>License: apache-2.0</li><li class=artifact-tag>transformers</li><li class=artifact-tag>en</li><li class=artifact-tag>causal-lm</li></ul>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Base model</dt><dd><a href=https://huggingface.co/EleutherAI/pythia-160m><code>EleutherAI/pythia-160m</code></a></dd><dt>Datasets used to train</dt><dd><a href=/artifacts/pilot-data/><code>pilot-data</code></a></dd></dl>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=/artifacts/pilot-model/README.md>Hugging Face model card</a>"),
+        "{page}"
+    );
+}
