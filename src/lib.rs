@@ -13,6 +13,7 @@
 
 pub mod artifact;
 mod chart;
+mod citation;
 pub mod config;
 pub mod diagnostic;
 pub mod document;
