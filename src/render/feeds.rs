@@ -141,6 +141,46 @@ pub(crate) fn robots(config: &Config) -> String {
     out
 }
 
+/// Where the site's citation files are.
+pub(crate) const CFF: &str = "CITATION.cff";
+pub(crate) const BIBTEX: &str = "citation.bib";
+
+/// How to cite the site as a whole: its title (also its author, as a lab is), description
+/// and address, dated by its sources' date (the commit built, or `SOURCE_DATE_EPOCH`), and
+/// undated when neither is known rather than dated 1970.
+fn site_work(config: &Config) -> crate::citation::Work<'_> {
+    let p = &config.provenance;
+    let date = if p.epoch == 0 {
+        String::new()
+    } else {
+        p.date()
+    };
+    crate::citation::Work {
+        key: "ancapex:site".to_owned(),
+        cff_type: "dataset",
+        message: "If you use the records published on this site, please cite it as below; cite a single artifact with the CITATION.cff on its page.",
+        title: &config.title,
+        version: None,
+        date: date.get(..10).map(str::to_owned),
+        license: None,
+        url: &config.base_url,
+        summary: &config.description,
+        authors: vec![&config.title],
+        keywords: vec!["ancapex"],
+        note: "artifact records, run ledgers and failure reports".to_owned(),
+    }
+}
+
+/// The site's `CITATION.cff`.
+pub(crate) fn cff(config: &Config) -> String {
+    crate::citation::cff(&site_work(config))
+}
+
+/// The site's BibTeX entry.
+pub(crate) fn bibtex(config: &Config) -> String {
+    crate::citation::bibtex(&site_work(config))
+}
+
 /// `_redirects` (Netlify, Cloudflare Pages): one permanent redirect per alias.
 pub(crate) fn redirects(site: &Site) -> String {
     let mut out = String::new();

@@ -77,6 +77,8 @@ pub(crate) fn some<T: Send>(
                 }
                 Job::Feed => Ok(Body::Bytes(feeds::atom(site, config).into_bytes())),
                 Job::Robots => Ok(Body::Bytes(feeds::robots(config).into_bytes())),
+                Job::SiteCff => Ok(Body::Bytes(feeds::cff(config).into_bytes())),
+                Job::SiteBibtex => Ok(Body::Bytes(feeds::bibtex(config).into_bytes())),
                 Job::Redirects => Ok(Body::Bytes(feeds::redirects(site).into_bytes())),
                 Job::Asset(path) => Ok(Body::Bytes(
                     assets

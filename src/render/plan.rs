@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::feeds;
 use super::search;
 use super::templates::ThemeTemplates;
 use crate::config::Config;
@@ -36,6 +37,9 @@ fn generated_paths(config: &Config) -> Vec<String> {
     let mut out = vec![
         "/404.html".to_owned(),
         "/robots.txt".to_owned(),
+        // The site's own, else the generated ones.
+        format!("/{}", feeds::CFF),
+        format!("/{}", feeds::BIBTEX),
         format!("/{SYNTAX_CSS}"),
         "/_headers".to_owned(),
         format!("/{}", crate::manifest::FILE),
@@ -74,6 +78,10 @@ pub(super) enum Job {
     Feed,
     Robots,
     Redirects,
+    /// The site's `CITATION.cff`, when it has none of its own.
+    SiteCff,
+    /// The site's `citation.bib`, when it has none of its own.
+    SiteBibtex,
     /// A fingerprinted file, by its unhashed path.
     Asset(String),
     Static(Origin),
@@ -143,6 +151,8 @@ pub(super) fn made(job: &Job) -> Made {
         // From the config or the aliases (which an incremental update keeps).
         | Job::Robots
         | Job::Redirects
+        | Job::SiteCff
+        | Job::SiteBibtex
         => Made::Fixed,
         Job::Feed | Job::SearchFile(_) => Made::Whole,
         Job::Sitemap => Made::Matter,
@@ -211,6 +221,12 @@ fn plan(
     for (k, kind) in super::kinds(site, None).iter().enumerate() {
         for out in kind.outputs(&templates) {
             claims.push((out.url.output_file(), Job::Kind(k, out.job), out.claim));
+        }
+    }
+    // A site's own citation (a static file) is the one it means; the generated one steps aside.
+    for (file, job) in [(feeds::CFF, Job::SiteCff), (feeds::BIBTEX, Job::SiteBibtex)] {
+        if !site.files.contains_key(file) {
+            claims.push((file.to_owned(), job, Claim::generated(file)));
         }
     }
     for (path, origin) in &site.files {

@@ -579,10 +579,10 @@ fn rebuilding_unchanged_sources_writes_no_file() {
     };
     let first = inodes(&site);
     let second = site.run(["build"]).succeeds().stdout();
-    assert!(second.contains("28 files (28 unchanged)"), "{second}");
+    assert!(second.contains("30 files (30 unchanged)"), "{second}");
     assert_eq!(first, inodes(&site), "the second build wrote files");
     let third = site.run(["build"]).succeeds().stdout();
-    assert!(third.contains("28 files (28 unchanged)"), "{third}");
+    assert!(third.contains("30 files (30 unchanged)"), "{third}");
     assert_eq!(first, inodes(&site), "the third build wrote files");
 
     // A change replaces the file, never writes through it: the output set aside keeps its bytes.
@@ -593,7 +593,7 @@ fn rebuilding_unchanged_sources_writes_no_file() {
     );
     let fourth = site.run(["build"]).succeeds().stdout();
     assert!(
-        !fourth.contains("(25 unchanged)") && fourth.contains(" unchanged)"),
+        !fourth.contains("(30 unchanged)") && fourth.contains(" unchanged)"),
         "{fourth}"
     );
     assert!(site.file("public/about/index.html").contains("About us"));
@@ -763,4 +763,38 @@ fn every_page_carries_the_social_card() {
             "{page}"
         );
     }
+}
+
+#[test]
+fn the_site_is_citable_and_its_own_citation_file_wins() {
+    let site = basic();
+    let cff = site.file("public/CITATION.cff");
+    let title = site
+        .file("site.toml")
+        .lines()
+        .find_map(|l| l.strip_prefix("title = "))
+        .map(|t| t.trim_matches('"').to_owned())
+        .unwrap();
+    assert!(cff.starts_with("cff-version: 1.2.0\n"), "{cff}");
+    assert!(cff.contains(&format!("title: {title}\n")), "{cff}");
+    assert!(
+        cff.contains(&format!("authors:\n- name: {title}\n")),
+        "{cff}"
+    );
+    // The fixture is not a git checkout and no SOURCE_DATE_EPOCH is set: no date is known, and
+    // none is made up.
+    assert!(!cff.contains("date-released"), "{cff}");
+    assert!(!site.file("public/citation.bib").contains("year ="));
+    let bib = site.file("public/citation.bib");
+    assert!(
+        bib.starts_with(&format!("@misc{{ancapex:site,\n  title = {{{title}}},")),
+        "{bib}"
+    );
+
+    // A site with its own `CITATION.cff` (as a repository has) publishes it, and no clash.
+    let own = "cff-version: 1.2.0\nmessage: Cite our paper.\ntitle: Ours\nauthors:\n- name: Us\n";
+    site.write("static/CITATION.cff", own);
+    site.run(["build"]).succeeds();
+    assert_eq!(site.file("public/CITATION.cff"), own);
+    assert_eq!(site.file("public/citation.bib"), bib);
 }
