@@ -27,6 +27,11 @@ use crate::text::{grouped, js_number};
 /// kept), and of evaluation results the newest are listed; every value is in `entries.jsonl`.
 const TABLE_ROWS: usize = 100;
 
+/// How many checkpoint metrics, and how many evaluation metrics, are drawn: a run that logs a
+/// hundred metrics (a grad norm per layer, a task per suite) would otherwise make a page of a
+/// hundred charts. The others are named under the charts; their values are in the entries.
+const CHARTS: usize = 12;
+
 /// A metric's values by run: each checkpoint and its value, in entry order.
 type ByRun<'a> = BTreeMap<&'a str, Vec<(&'a Checkpoint<'a>, f64)>>;
 
@@ -238,7 +243,8 @@ pub(crate) fn evals_by_artifact(
 }
 
 /// The view of a ledger's figures: `charts` (the metric charts, then the evaluation charts,
-/// each `{id, title, svg, table: {head, rows, note}}`), `evals` (every evaluation result, as
+/// each `{id, title, svg, table: {head, rows, note}}`, at most [`CHARTS`] of each), `undrawn`
+/// (the metrics past those, named), `evals` (every evaluation result, as
 /// [`EvalResult::view`]), `runs` (their names, in order) and `marks`.
 pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
     let Walk {
@@ -269,7 +275,12 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
     // Losses first, as a training dashboard shows them; then the rest by name.
     let mut names: Vec<&&str> = metrics.keys().collect();
     names.sort_by_key(|n| (!n.contains("loss"), **n));
-    for (i, name) in names.into_iter().enumerate() {
+    let undrawn: Vec<String> = names
+        .iter()
+        .skip(CHARTS)
+        .map(|n| (**n).to_owned())
+        .collect();
+    for (i, name) in names.into_iter().take(CHARTS).enumerate() {
         let by_run = &metrics[name];
         let series: Vec<Series> = ordered(&runs, by_run)
             .map(|(run, points)| Series {
@@ -340,7 +351,12 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
                 });
         }
     }
-    for (i, ((suite, metric), by_run)) in by_metric.iter().enumerate() {
+    let evals_undrawn: Vec<String> = by_metric
+        .keys()
+        .skip(CHARTS)
+        .map(|(suite, metric)| format!("{metric} on {suite}"))
+        .collect();
+    for (i, ((suite, metric), by_run)) in by_metric.iter().take(CHARTS).enumerate() {
         let mut series: Vec<Series> = ordered(&runs, by_run)
             .map(|(run, points)| Series {
                 name: run.to_owned(),
@@ -404,6 +420,7 @@ pub(crate) fn view(l: &Ledger, entry_url: fn(&str, u64) -> String) -> Value {
         .collect();
     json!({
         "charts": charts,
+        "undrawn": undrawn.into_iter().chain(evals_undrawn).collect::<Vec<_>>(),
         "evals": results,
         "evals_total": evals.len(),
         "runs": runs,
@@ -529,6 +546,16 @@ mod tests {
         format!("/ledgers/{name}/#seq-{seq}")
     }
 
+    /// The titles of a view's charts, in order.
+    fn titles(v: &Value) -> Vec<&str> {
+        v["charts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["title"].as_str().unwrap())
+            .collect()
+    }
+
     /// Two runs: a checkpoint each, an evaluation of the first's with 120 metrics, a restart.
     fn ledger() -> Ledger {
         let metrics: Vec<String> = (0..120)
@@ -562,17 +589,44 @@ mod tests {
     fn runs_metrics_and_marks_are_read_from_the_entries() {
         let v = view(&ledger(), url);
         assert_eq!(v["runs"], json!(["a", "b"]));
-        let titles: Vec<&str> = v["charts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["title"].as_str().unwrap())
-            .collect();
+        let titles = titles(&v);
         assert_eq!(titles[..2], ["loss by step", "lr by step"]);
         assert_eq!(titles[2], "m000 on artifact:m@1.0.0, by checkpoint step");
-        assert_eq!(titles.len(), 2 + 120);
+        // A hundred and twenty evaluation metrics: the first twelve drawn, the rest named.
+        assert_eq!(titles.len(), 2 + CHARTS);
+        assert_eq!(
+            titles[2 + CHARTS - 1],
+            "m011 on artifact:m@1.0.0, by checkpoint step"
+        );
+        let undrawn = v["undrawn"].as_array().unwrap();
+        assert_eq!(undrawn.len(), 120 - CHARTS);
+        assert_eq!(undrawn[0], "m012 on artifact:m@1.0.0");
         assert_eq!(v["marks"][0]["label"], "restart from step 50 (entry #4)");
         assert_eq!(v["marks"][0]["url"], "/ledgers/t/#seq-4");
+    }
+
+    #[test]
+    fn many_checkpoint_metrics_draw_the_losses_first_and_name_the_rest() {
+        let metrics: Vec<String> = (0..13)
+            .map(|i| format!(r#""a{i:02}":{i}"#))
+            .chain(std::iter::once(r#""val_loss":1.5"#.to_owned()))
+            .collect();
+        let checkpoint = format!(
+            r#"{{"step":100,"tokens":409600,"files":[],"metrics":{{{}}}}}"#,
+            metrics.join(",")
+        );
+        let bodies = [
+            ("log.genesis", r#"{"title":"t"}"#),
+            ("checkpoint", checkpoint.as_str()),
+        ];
+        let (l, ds) = run(&ledger_files(&bodies, None), &[]);
+        assert!(!ds.has_errors(), "{:?}", ds.iter().next());
+        let v = view(&l.unwrap(), url);
+        let titles = titles(&v);
+        assert_eq!(titles.len(), CHARTS);
+        assert_eq!(titles[0], "val_loss by step");
+        assert_eq!(titles[CHARTS - 1], "a10 by step");
+        assert_eq!(v["undrawn"], json!(["a11", "a12"]));
     }
 
     #[test]
