@@ -6,9 +6,9 @@
 //! Where the record's fields overlap the Hub's metadata, the record decides:
 //! - `license` is the record's licence as the Hub names it (a lowercase SPDX id on the Hub's
 //!   list), else `other` with a `license_name` and the record's page as `license_link`;
-//! - `base_model` and `datasets` are the record's `depends-on` links to models or
-//!   checkpoints and to data sets, as ids of this registry (`artifact:` targets) or of the
-//!   Hub (`https://huggingface.co/...` targets);
+//! - `base_model` and `datasets` (a data set card's `source_datasets`) are the record's
+//!   `depends-on` links to models or checkpoints and to data sets, as ids of this registry
+//!   (`artifact:` targets) or of the Hub (`https://huggingface.co/...` targets);
 //! - `model-index` is the evaluation results the run ledgers record of it, each with the
 //!   ledger entry it comes from as its `source`.
 //!
@@ -53,12 +53,13 @@ impl Card {
 }
 
 /// The keys of a card's metadata the record decides.
-const DECIDED: [&str; 7] = [
+const DECIDED: [&str; 8] = [
     "license",
     "license_name",
     "license_link",
     "base_model",
     "datasets",
+    "source_datasets",
     "metrics",
     "model-index",
 ];
@@ -361,17 +362,14 @@ pub(crate) fn check(artifacts: &[Artifact], kind_of: &dyn Fn(&str) -> Option<Kin
                 ));
             }
         }
-        for (key, ours) in [
-            ("base_model", &meta.base_model),
-            ("datasets", &meta.datasets),
-        ] {
+        for (key, ours) in depends_on(&meta) {
             let Some(value) = m.get(key) else { continue };
             let mut theirs: Vec<&str> = match value {
                 Yaml::String(s) => vec![s.as_str()],
                 Yaml::Sequence(s) => s.iter().filter_map(Yaml::as_str).collect(),
                 _ => vec![],
             };
-            let mut ours: Vec<&str> = ours.iter().map(|r| r.id.as_str()).collect();
+            let mut ours: Vec<&str> = ours.iter().map(String::as_str).collect();
             theirs.sort_unstable();
             ours.sort_unstable();
             if theirs != ours {
@@ -405,6 +403,29 @@ fn key_span(yaml: &str, key: &str) -> Option<Range<usize>> {
     None
 }
 
+/// What the record's `depends-on` links give the card, by key: a model card's `base_model`
+/// and `datasets` (ids), a data set card's `source_datasets` (`original`, else
+/// `extended|<id>` for each data set it is made from, as the Hub writes it).
+fn depends_on(meta: &Meta) -> Vec<(&'static str, Vec<String>)> {
+    let ids = |refs: &[Ref]| refs.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    match meta.card {
+        Card::Model => vec![
+            ("base_model", ids(&meta.base_model)),
+            ("datasets", ids(&meta.datasets)),
+        ],
+        Card::Dataset if meta.datasets.is_empty() => {
+            vec![("source_datasets", vec!["original".to_owned()])]
+        }
+        Card::Dataset => vec![(
+            "source_datasets",
+            meta.datasets
+                .iter()
+                .map(|r| format!("extended|{}", r.id))
+                .collect(),
+        )],
+    }
+}
+
 fn list_or_none(ids: &[&str]) -> String {
     if ids.is_empty() {
         "none".to_owned()
@@ -429,13 +450,13 @@ pub(crate) fn readme(a: &Artifact, meta: &Meta, evals: &[Json], base: &str) -> S
             put("license_link", Yaml::from(page.as_str()));
         }
     }
-    let ids =
-        |refs: &[Ref]| Yaml::Sequence(refs.iter().map(|r| Yaml::from(r.id.as_str())).collect());
-    if !meta.base_model.is_empty() {
-        put("base_model", ids(&meta.base_model));
-    }
-    if !meta.datasets.is_empty() {
-        put("datasets", ids(&meta.datasets));
+    for (key, values) in depends_on(meta) {
+        if !values.is_empty() {
+            put(
+                key,
+                Yaml::Sequence(values.into_iter().map(Yaml::from).collect()),
+            );
+        }
     }
     let card = card_mapping(a).map(|(_, _, m)| m).unwrap_or_default();
     let mut tags = vec![Yaml::from("ancapex"), Yaml::from(super::kind_name(a))];

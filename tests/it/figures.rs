@@ -160,7 +160,7 @@ fn a_model_is_published_as_a_hub_card_with_the_results_its_ledger_records() {
     let site = extended();
     site.write(
         "artifacts/pilot-data/artifact.toml",
-        "schema = \"ancapex.artifact/1\"\nid = \"pilot-data\"\nversion = \"0.1.0\"\ntitle = \"Pilot data\"\nkind = \"dataset\"\nstatus = \"forming\"\nsummary = \"the pilot's training text\"\nlicense = \"CC-BY-4.0\"\n",
+        "schema = \"ancapex.artifact/1\"\nid = \"pilot-data\"\nversion = \"0.1.0\"\ntitle = \"Pilot data\"\nkind = \"dataset\"\nstatus = \"forming\"\nsummary = \"the pilot's training text\"\nlicense = \"CC-BY-4.0\"\n\n[[links]]\nrel = \"depends-on\"\ntarget = \"https://huggingface.co/datasets/allenai/c4\"\n",
     );
     site.write(
         "artifacts/pilot-model/artifact.toml",
@@ -234,11 +234,17 @@ fn a_model_is_published_as_a_hub_card_with_the_results_its_ledger_records() {
         .replace(&format!("#{seq}"), "#[SEQ]")
         .replace(&format!("#seq-{seq}"), "#seq-[SEQ]");
     snapshot("card", &card);
-    // A data set gets a data set card, with its title as the Hub's pretty name.
+    // A data set gets a data set card, with its title as the Hub's pretty name and the data
+    // sets it is made from as the Hub writes them.
     let data = site.file("public/artifacts/pilot-data/README.md");
     assert!(
-        data.starts_with("---\nlicense: cc-by-4.0\ntags:\n- ancapex\n- dataset\npretty_name: Pilot data\n---\n\n# Pilot data\n\nthe pilot's training text\n"),
+        data.starts_with("---\nlicense: cc-by-4.0\nsource_datasets:\n- extended|allenai/c4\ntags:\n- ancapex\n- dataset\npretty_name: Pilot data\n---\n\n# Pilot data\n\nthe pilot's training text\n"),
         "{data}"
+    );
+    // One made from nothing else is the Hub's `original`.
+    assert!(
+        site.file("public/artifacts/eval-suite/README.md")
+            .contains("\nsource_datasets:\n- original\n"),
     );
     // Records with no place on the Hub get no card.
     assert!(!site.exists("public/artifacts/ownership-matrix/README.md"));
