@@ -4,9 +4,10 @@
 // On the run page, at 320 and 1366 px: every chart is there, named for assistive technology,
 // inside the viewport, with its numbers; the page does not scroll sideways; no console or CSP
 // error. The suite's page checks (axe, html-validate, console and CSP, no-JavaScript content)
-// pass on the run page, an artifact page and the homepage, and Lighthouse scores the run page
-// and the artifact page at least what the homepage must. Screenshots of the three pages at 390
-// and 1366 px go to ANCAPEX_SCREENSHOTS (target/browser-screenshots).
+// pass on the run page, an artifact page, a model page and the homepage, and Lighthouse scores
+// the run page and the artifact page at least what the homepage must. A model's page shows its
+// metadata as the Hugging Face Hub does, and its Hub card is served. Screenshots of the four
+// pages at 390 and 1366 px go to ANCAPEX_SCREENSHOTS (target/browser-screenshots).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +22,28 @@ const bin = process.env.ANCAPEX_BIN;
 const shots = process.env.ANCAPEX_SCREENSHOTS;
 const RUN = '/ledgers/model-run-1/';
 const ARTIFACT = '/artifacts/eval-suite/';
+// A model whose card's metadata is shown as the Hugging Face Hub shows it.
+const MODEL = '/artifacts/pilot-model/';
 const CHARTS = 5;
+
+/// A model record with a licence, a base model on the Hub, its training data here, and a card
+/// written for the Hub (its own tags and library).
+function addModel(site) {
+  const write = (rel, text) => {
+    fs.mkdirSync(path.dirname(path.join(site, rel)), { recursive: true });
+    fs.writeFileSync(path.join(site, rel), text);
+  };
+  const record = (id, kind, summary, links) => [
+    'schema = "ancapex.artifact/1"', `id = "${id}"`, 'version = "0.1.0"', `title = "Pilot ${kind}"`,
+    `kind = "${kind}"`, 'status = "forming"', `summary = "${summary}"`, 'license = "Apache-2.0"',
+    ...links.flatMap((t) => ['', '[[links]]', 'rel = "depends-on"', `target = "${t}"`]), '',
+  ].join('\n');
+  write('artifacts/pilot-data/artifact.toml', record('pilot-data', 'dataset', 'the training text', []));
+  write('artifacts/pilot-model/artifact.toml', record('pilot-model', 'model', 'a small model',
+    ['artifact:pilot-data@0.1.0', 'https://huggingface.co/EleutherAI/pythia-160m-deduped-v0-with-a-long-name']));
+  write('artifacts/pilot-model/README.md',
+    '---\nlanguage: en\nlibrary_name: transformers\ntags:\n- causal-lm\n- a-rather-long-tag-that-must-wrap-on-a-phone\n---\n# Pilot model\n\nA small model.\n');
+}
 
 let ctx;
 
@@ -34,9 +56,10 @@ before(() => {
     fs.cpSync(path.join(repo, part), path.join(site, part), { recursive: true });
   }
   execFileSync('python3', [path.join(repo, 'tests', 'fixtures', 'figures', 'extend.py'), bin, site], { stdio: 'pipe' });
+  addModel(site);
   const out = path.join(work, 'public');
   execFileSync(bin, ['--root', site, 'build', '--output-dir', out], { stdio: 'pipe' });
-  ctx = new Context(out, { only: [RUN, ARTIFACT, '/'], lighthousePages: [RUN, ARTIFACT] });
+  ctx = new Context(out, { only: [RUN, ARTIFACT, MODEL, '/'], lighthousePages: [RUN, ARTIFACT] });
   ctx.note = (line) => console.log(`# ${line}`);
   return ctx.start();
 });
@@ -95,8 +118,34 @@ for (const width of [320, 1366]) {
   });
 }
 
+test('a model page shows its Hub metadata, and its Hub card is served, at 320 px', async () => {
+  const context = await ctx.browser.newContext({ viewport: { width: 320, height: 900 } });
+  const { page, seen } = await ctx.open(context, MODEL);
+  const found = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    inner: window.innerWidth,
+    tags: [...document.querySelectorAll('.artifact-tags li')].map((li) => li.textContent),
+    tree: document.getElementById('lineage-title')?.textContent,
+    base: [...document.querySelectorAll('.artifact-facts a code')].map((c) => c.textContent),
+    card: document.querySelector('a[href$="/README.md"]')?.getAttribute('href'),
+  }));
+  const card = await context.request.get(new URL(found.card, page.url()).href);
+  const text = await card.text();
+  await page.close();
+  await context.close();
+  assert.ok(found.scroll <= found.inner, `the model page scrolls sideways: ${found.scroll} > ${found.inner}`);
+  assert.deepEqual(found.tags, ['License: apache-2.0', 'transformers', 'en', 'causal-lm', 'a-rather-long-tag-that-must-wrap-on-a-phone']);
+  assert.equal(found.tree, 'Model tree and data');
+  assert.ok(found.base.includes('pilot-data'), found.base.join(', '));
+  assert.equal(card.status(), 200);
+  assert.match(card.headers()['content-type'], /^text\/markdown/);
+  assert.ok(text.startsWith('---\nlicense: apache-2.0\nbase_model:\n- EleutherAI/'), text);
+  assert.deepEqual(seen.console, []);
+  assert.deepEqual(seen.csp, []);
+});
+
 for (const name of ['axe', 'htmlValidate', 'consoleAndCsp', 'noJavaScript', 'lighthouse']) {
-  test(`${name} passes on the run page, an artifact page and the homepage`, { timeout: 300_000 }, async () => {
+  test(`${name} passes on the run page, an artifact page, a model page and the homepage`, { timeout: 300_000 }, async () => {
     const failures = await CHECKS[name](ctx);
     assert.deepEqual(failures, []);
   });
@@ -106,7 +155,7 @@ test('screenshots of the run page, an artifact page and the homepage', { skip: !
   fs.mkdirSync(shots, { recursive: true });
   for (const width of [390, 1366]) {
     const context = await ctx.browser.newContext({ viewport: { width, height: 900 } });
-    for (const [name, url] of [['run-page', RUN], ['artifact', ARTIFACT], ['home', '/']]) {
+    for (const [name, url] of [['run-page', RUN], ['artifact', ARTIFACT], ['model', MODEL], ['home', '/']]) {
       const { page } = await ctx.open(context, url);
       await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
       await page.close();

@@ -19,6 +19,10 @@ const TYPES = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.jsonl': 'application/jsonl',
+  // As `publish` sends them (src/policy/mod.rs `media_type`).
+  '.md': 'text/markdown; charset=utf-8',
+  '.cff': 'application/yaml; charset=utf-8',
+  '.bib': 'text/x-bibtex; charset=utf-8',
 };
 
 /** Parses a `_headers` file into `[{pattern, headers: [[name, value]]}]`. */
