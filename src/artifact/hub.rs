@@ -313,9 +313,18 @@ pub(crate) fn check(artifacts: &[Artifact], kind_of: &dyn Fn(&str) -> Option<Kin
             continue;
         };
         let Some((source, block, m)) = card_mapping(a) else {
+            // Why: a parser's own words (a line, an alias bomb refused), else not a mapping.
+            let why = serde_yaml_ng::from_str::<Yaml>(&card.source.text[block.clone()])
+                .err()
+                .map_or_else(
+                    || "is not a mapping of keys to values".to_owned(),
+                    |e| format!("does not parse: {e}"),
+                );
+            // The block without its last newline, so the closing `---` is not underlined.
+            let shown = block.start..block.end.saturating_sub(1).max(block.start);
             ds.push(
-                Diagnostic::warning("the card's YAML block is not a mapping of keys to values")
-                    .at(&card.source, block)
+                Diagnostic::warning(format!("the card's YAML block {why}"))
+                    .at(&card.source, shown)
                     .label("left out of the Hub card")
                     .help("write it as the Hub does: `license: mit`, one key a line"),
             );
