@@ -19,6 +19,7 @@ pub mod cosign;
 mod figures;
 mod files;
 mod frozen;
+mod inline;
 mod lookup;
 mod memory;
 pub mod monitor;

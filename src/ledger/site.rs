@@ -375,12 +375,20 @@ pub(crate) fn entry(l: &Ledger, e: &Entry) -> Value {
             })
         })
     });
+    let summary = summary(e);
+    // A note is written by a person, in markdown: shown with its inline markup.
+    let summary_html = if e.kind == "note" {
+        super::inline::html(&summary)
+    } else {
+        crate::text::escape_html(&summary)
+    };
     json!({
         "seq": e.seq,
         "ts": e.ts,
         "type": e.kind,
         "actor": e.actor,
-        "summary": summary(e),
+        "summary": summary,
+        "summary_html": summary_html,
         "body": e.body,
         "refs": e.refs,
         "line": e.line,

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHECKS, Context } from './lib/checks.mjs';
+import { serve } from './lib/server.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = process.env.ANCAPEX_BIN;
@@ -25,6 +26,8 @@ const ARTIFACT = '/artifacts/eval-suite/';
 // A model whose card's metadata is shown as the Hugging Face Hub shows it.
 const MODEL = '/artifacts/pilot-model/';
 const CHARTS = 5;
+// A note written in markdown, appended to the run.
+const NOTE = 'Loss **steady** after the restart; see `run.yaml` and the [failure report](https://ancapex.org/failures/) (note-marker).';
 
 /// A model record with a licence, a base model on the Hub, its training data here, and a card
 /// written for the Hub (its own tags and library).
@@ -57,6 +60,8 @@ before(() => {
   }
   execFileSync('python3', [path.join(repo, 'tests', 'fixtures', 'figures', 'extend.py'), bin, site], { stdio: 'pipe' });
   addModel(site);
+  execFileSync(bin, ['--root', site, 'ledger', 'append', 'model-run-1', '--type', 'note', '--actor', 'ancapex',
+    '--body', JSON.stringify({ text: NOTE })], { stdio: 'pipe' });
   const out = path.join(work, 'public');
   execFileSync(bin, ['--root', site, 'build', '--output-dir', out], { stdio: 'pipe' });
   ctx = new Context(out, { only: [RUN, ARTIFACT, MODEL, '/'], lighthousePages: [RUN, ARTIFACT] });
@@ -142,6 +147,52 @@ test('a model page shows its Hub metadata, and its Hub card is served, at 320 px
   assert.ok(text.startsWith('---\nlicense: apache-2.0\nbase_model:\n- EleutherAI/'), text);
   assert.deepEqual(seen.console, []);
   assert.deepEqual(seen.csp, []);
+});
+
+/// The note's entry as the browser leaves it on the run page that lists it, served from `base`.
+async function noteAfterCheck(base, url) {
+  const context = await ctx.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(base + url, { waitUntil: 'load' });
+  // The script (deferred, so run before `load`) reads every summary again from its line before
+  // it fetches anything; the note is in the unsigned tail, so nothing else marks it.
+  const li = page.locator('li[data-seq]', { hasText: 'note-marker' });
+  const found = await li.evaluate((el) => ({
+    summary: el.querySelector('[data-ledger-summary]').innerHTML,
+    why: el.querySelector('[data-ledger-state]')?.getAttribute('title') || '',
+  }));
+  await context.close();
+  return found;
+}
+
+test('a note is shown with its markdown, and a changed link in it is caught', async () => {
+  // The run page that lists the note (the last one).
+  const dir = path.join(ctx.root, 'ledgers', 'model-run-1');
+  const file = [path.join(dir, 'index.html'), ...fs.readdirSync(path.join(dir, 'page')).map((p) => path.join(dir, 'page', p, 'index.html'))]
+    .find((f) => fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('note-marker'));
+  assert.ok(file, 'no run page lists the note');
+  const url = '/' + path.relative(ctx.root, path.dirname(file)) + '/';
+  const shown = await noteAfterCheck(ctx.server.url, url);
+  assert.equal(shown.summary, 'Loss <strong>steady</strong> after the restart; see <code>run.yaml</code> and the <a href="https://ancapex.org/failures/">failure report</a> (note-marker).');
+  assert.ok(!shown.why.includes('summary served'), shown.why);
+
+  // The same page with the link's address changed: the line's is shown again, and said.
+  const copy = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'ancapex-note-'));
+  fs.cpSync(ctx.root, copy, { recursive: true });
+  const changed = file.replace(ctx.root, copy);
+  const html = fs.readFileSync(changed, 'utf8');
+  const altered = html.replace(/href="?https:\/\/ancapex\.org\/failures\/"?>failure report/, 'href="https://elsewhere.example/">failure report');
+  assert.notEqual(altered, html);
+  fs.writeFileSync(changed, altered);
+  const server = await serve(copy);
+  try {
+    const caught = await noteAfterCheck(server.url, url);
+    assert.match(caught.why, /the summary served was not the stored line's/);
+    assert.ok(caught.summary.includes('<a href="https://ancapex.org/failures/">failure report</a>'), caught.summary);
+  } finally {
+    await server.close();
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
 });
 
 for (const name of ['axe', 'htmlValidate', 'consoleAndCsp', 'noJavaScript', 'lighthouse']) {

@@ -92,6 +92,67 @@ var ancapexLedgerSummary = (function () {
   };
 })();
 
+// A note's pieces as the build renders them (src/ledger/inline.rs, kept equal by
+// tests/fixtures/ledger/notes.json): `code`, **strong**, *emphasis* (or _emphasis_ between
+// words) and [text](https://...) links, each one delimiter to its first match; the rest as
+// written. Each piece is {tag, text, href}, tag "" for plain text.
+var ancapexNoteParts = (function () {
+  "use strict";
+  var space = /[ \t\n\f\r]/;
+  var word = /[A-Za-z0-9]/;
+  function spanned(s, from, to) {
+    return to > from && !space.test(s[from]) && !space.test(s[to - 1]);
+  }
+  function find(s, from, pat) {
+    var j = s.indexOf(pat, from);
+    return j < 0 ? null : j;
+  }
+  function link(s, i) {
+    var close = find(s, i + 1, "](");
+    if (close === null) return null;
+    var text = s.slice(i + 1, close);
+    var end = find(s, close + 2, ")");
+    if (end === null) return null;
+    var href = s.slice(close + 2, end);
+    var web = href.indexOf("https://") === 0 || href.indexOf("http://") === 0;
+    if (!web || !text || /[\[\]]/.test(text) || /[ \t\n\f\r\[\]]/.test(href)) return null;
+    return [{ tag: "a", text: text, href: href }, end + 1];
+  }
+  return function parts(s) {
+    var out = [];
+    var i = 0, start = 0, j;
+    while (i < s.length) {
+      var found = null, c = s[i];
+      if (c === "`") {
+        j = find(s, i + 1, "`");
+        if (j !== null && j > i + 1) found = [{ tag: "code", text: s.slice(i + 1, j) }, j + 1];
+      } else if (c === "*" && s.indexOf("**", i) === i) {
+        j = find(s, i + 2, "**");
+        if (j !== null && spanned(s, i + 2, j)) found = [{ tag: "strong", text: s.slice(i + 2, j) }, j + 2];
+      } else if (c === "*") {
+        j = find(s, i + 1, "*");
+        if (j !== null && spanned(s, i + 1, j)) found = [{ tag: "em", text: s.slice(i + 1, j) }, j + 1];
+      } else if (c === "_" && (i === 0 || !word.test(s[i - 1]))) {
+        j = find(s, i + 1, "_");
+        if (j !== null && spanned(s, i + 1, j) && (j + 1 >= s.length || !word.test(s[j + 1]))) {
+          found = [{ tag: "em", text: s.slice(i + 1, j) }, j + 1];
+        }
+      } else if (c === "[") {
+        found = link(s, i);
+      }
+      if (found) {
+        if (start < i) out.push({ tag: "", text: s.slice(start, i) });
+        out.push(found[0]);
+        i = start = found[1];
+      } else {
+        i += 1;
+      }
+    }
+    if (start < s.length) out.push({ tag: "", text: s.slice(start) });
+    return out;
+  };
+})();
+
 (function () {
   "use strict";
   if (typeof document === "undefined") return;
@@ -311,8 +372,24 @@ var ancapexLedgerSummary = (function () {
 
   var words = function (s) { return s.replace(/\s+/g, " ").trim(); };
 
+  // A note's pieces, as shown: [tag, words, href] per element or run of text.
+  function shownParts(el) {
+    var out = [];
+    el.childNodes.forEach(function (n) {
+      if (n.nodeType === 3) {
+        var last = out[out.length - 1];
+        if (last && last[0] === "") last[1] = words(last[1] + " " + n.textContent);
+        else out.push(["", words(n.textContent), null]);
+      } else if (n.nodeType === 1) {
+        out.push([n.tagName.toLowerCase(), words(n.textContent), n.getAttribute("href")]);
+      }
+    });
+    return out.filter(function (p) { return p[0] !== "" || p[1] !== ""; });
+  }
+
   // Reads the summary again from the stored line; false (and the line's summary shown) when
-  // the one served is not the line's.
+  // the one served is not the line's. A note is compared piece by piece, links' addresses
+  // included, and shown again from the line's pieces.
   function summaryAgrees(li) {
     var shown = li.querySelector("[data-ledger-summary]");
     var line = li.querySelector("[data-ledger-line]");
@@ -320,6 +397,21 @@ var ancapexLedgerSummary = (function () {
     var entry;
     try { entry = JSON.parse(line.textContent); } catch (e) { return false; }
     var own = ancapexLedgerSummary(entry && entry.type, entry && entry.body);
+    if (entry && entry.type === "note") {
+      var parts = ancapexNoteParts(own);
+      var want = parts.map(function (p) { return [p.tag, words(p.text), p.tag === "a" ? p.href : null]; })
+        .filter(function (p) { return p[0] !== "" || p[1] !== ""; });
+      if (JSON.stringify(shownParts(shown)) === JSON.stringify(want)) return true;
+      shown.textContent = "";
+      parts.forEach(function (p) {
+        if (!p.tag) { shown.appendChild(document.createTextNode(p.text)); return; }
+        var el = document.createElement(p.tag);
+        el.textContent = p.text;
+        if (p.tag === "a") el.setAttribute("href", p.href);
+        shown.appendChild(el);
+      });
+      return false;
+    }
     if (words(shown.textContent) === words(own)) return true;
     shown.textContent = own;
     return false;
