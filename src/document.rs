@@ -73,6 +73,22 @@ impl Packed {
         Self(lz4_flex::compress_prepend_size(text.as_bytes()).into())
     }
 
+    /// The packed bytes, to be kept (see `from_packed`).
+    pub fn packed(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Text packed by `new` and kept as `packed` gave it: none unless it unpacks to UTF-8, so
+    /// that `unpack` holds for bytes read back from anywhere.
+    pub fn from_packed(bytes: &[u8]) -> Option<Self> {
+        if bytes.is_empty() {
+            return Some(Self::default());
+        }
+        let text = lz4_flex::decompress_size_prepended(bytes).ok()?;
+        std::str::from_utf8(&text).ok()?;
+        Some(Self(bytes.into()))
+    }
+
     /// The text again.
     pub fn unpack(&self) -> String {
         if self.0.is_empty() {
@@ -122,5 +138,15 @@ mod tests {
         assert!(format!("{:?}", Packed::new(&long)).len() < 40);
         // Repetitive HTML packs small: this is the point.
         assert!(Packed::new(&long).0.len() * 4 < long.len());
+    }
+
+    #[test]
+    fn only_packed_text_is_taken_back() {
+        let packed = Packed::new("<p>ünïcode</p>");
+        let back = Packed::from_packed(packed.packed()).unwrap();
+        assert_eq!(back.unpack(), "<p>ünïcode</p>");
+        assert!(Packed::from_packed(&packed.packed()[..6]).is_none());
+        let not_utf8 = lz4_flex::compress_prepend_size(&[0xff, 0xfe]);
+        assert!(Packed::from_packed(&not_utf8).is_none());
     }
 }

@@ -12,6 +12,7 @@
 //! puts a built site on an S3-compatible bucket or in a directory (plan, remote, diff, execute).
 
 pub mod artifact;
+pub mod cache;
 mod chart;
 mod citation;
 pub mod config;

@@ -49,6 +49,8 @@ enum Command {
         /// Build draft pages too.
         #[arg(long)]
         drafts: bool,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Check everything `build` checks; write nothing.
     Check {
@@ -117,6 +119,54 @@ enum Command {
     New {
         #[command(subcommand)]
         what: New,
+    },
+    /// The build cache (`.ancapex/cache/` by default).
+    Cache {
+        #[command(subcommand)]
+        what: CacheCommand,
+    },
+}
+
+/// Where the build cache is, or that there is none.
+#[derive(clap::Args)]
+struct CacheArgs {
+    /// Keep the build cache in DIR instead of site.toml's `[cache] dir` (`.ancapex/cache/`).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Neither read nor write the build cache: make everything.
+    #[arg(long)]
+    no_cache: bool,
+    /// Hash every file again, even those whose size, time and inode are as they were when
+    /// their digest was kept.
+    #[arg(long)]
+    rehash: bool,
+}
+
+impl CacheArgs {
+    fn rehash(&self) -> ancapex::cache::Rehash {
+        if self.rehash {
+            ancapex::cache::Rehash::All
+        } else {
+            ancapex::cache::Rehash::Unchanged
+        }
+    }
+
+    fn cache(self) -> ancapex::cache::Use {
+        match (self.no_cache, self.cache_dir) {
+            (true, _) => ancapex::cache::Use::Off,
+            (false, Some(dir)) => ancapex::cache::Use::At(dir),
+            (false, None) => ancapex::cache::Use::Configured,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Empty the build cache.
+    Clean {
+        /// The cache to empty, when not site.toml's.
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
     },
 }
 
@@ -367,15 +417,21 @@ fn run(root: &Path, command: Command, look: Look) -> ancapex::Result<Outcome> {
             output_dir,
             base_url,
             drafts: d,
+            cache,
         } => {
             let overrides = Overrides {
                 output_dir,
                 base_url,
                 drafts: drafts(d),
+                rehash: cache.rehash(),
+                cache: cache.cache(),
                 ..Overrides::default()
             };
             cmd::build::run(root, &overrides, look)
         }
+        Command::Cache {
+            what: CacheCommand::Clean { cache_dir },
+        } => cmd::cache::clean(root, cache_dir),
         Command::Check {
             drafts: d,
             format,

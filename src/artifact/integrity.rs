@@ -66,13 +66,14 @@ pub(crate) fn files(
     folder: &Path,
     dir: &str,
     source: &Arc<SourceText>,
+    digests: &crate::cache::Digests<'_>,
 ) -> (Vec<Option<PathBuf>>, Diagnostics) {
     let mut ds = Diagnostics::new();
     let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
     let read = record
         .files
         .iter()
-        .map(|entry| file(entry, &folder, dir, source, &mut ds))
+        .map(|entry| file(entry, &folder, dir, source, &mut ds, digests))
         .collect();
     for sig in &record.signatures {
         if let Err(p) = resolve(&folder, sig.path.get_ref()) {
@@ -88,6 +89,7 @@ fn file(
     dir: &str,
     source: &Arc<SourceText>,
     ds: &mut Diagnostics,
+    digests: &crate::cache::Digests<'_>,
 ) -> Option<PathBuf> {
     let f = entry.get_ref();
     if let Some(sha) = f.sha256.as_ref().filter(|s| !is_sha256(s.get_ref())) {
@@ -126,12 +128,13 @@ fn file(
         }
         (Some(rel), None) => match resolve(folder, rel.get_ref()) {
             Err(p) => ds.push(path_diagnostic(p, rel, source, dir)),
-            Ok(real) => match crate::fs::sha256_file(&real) {
+            Ok(real) => match digests.sha256(&real) {
                 Err(e) => ds.push(
                     Diagnostic::error(format!("could not read `{}`: {e}", rel.get_ref()))
                         .at(source, rel.span()),
                 ),
                 Ok((digest, size)) => {
+                    let digest = crate::text::hex(&digest);
                     compare(f, rel.get_ref(), &digest, size, source, ds);
                     return Some(real);
                 }

@@ -207,7 +207,15 @@ const RESERVED_IDS: [&str; 2] = ["ledgers", "failures"];
 /// Records that do not parse, or whose schema, id, version or status is wrong, are reported and
 /// left out; the others stay in (with their problems reported) so references to them resolve.
 pub fn registry(files: &[ArtifactFile]) -> (Vec<Artifact>, Diagnostics) {
-    let parsed: Vec<Parsed> = files.par_iter().map(parse).collect();
+    registry_hashing(files, &crate::cache::Digests::none())
+}
+
+/// `registry`, with the files' digests taken from `digests` where it holds them.
+pub fn registry_hashing(
+    files: &[ArtifactFile],
+    digests: &crate::cache::Digests<'_>,
+) -> (Vec<Artifact>, Diagnostics) {
+    let parsed: Vec<Parsed> = files.par_iter().map(|f| parse(f, digests)).collect();
     // An id belongs to the record in the folder of that name, else to the first record using it;
     // any other record with the id is a duplicate.
     let mut owners: HashMap<&str, usize> = HashMap::new();
@@ -281,7 +289,7 @@ struct Parsed {
     diagnostics: Diagnostics,
 }
 
-fn parse(file: &ArtifactFile) -> Parsed {
+fn parse(file: &ArtifactFile, digests: &crate::cache::Digests<'_>) -> Parsed {
     let source = &file.source;
     let record: Record = match toml::from_str(&source.text) {
         Ok(r) => r,
@@ -329,7 +337,7 @@ fn parse(file: &ArtifactFile) -> Parsed {
     }
     let header_ok = !ds.has_errors();
     // Files and rules are checked whatever else is wrong: one run shows every mistake.
-    let (file_paths, file_ds) = integrity::files(&record, &file.folder, &file.dir, source);
+    let (file_paths, file_ds) = integrity::files(&record, &file.folder, &file.dir, source, digests);
     ds.extend(file_ds);
     let status = match parse_status(source, &record.status) {
         Ok(status) => status,

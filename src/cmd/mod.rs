@@ -11,6 +11,7 @@
 
 pub(crate) mod artifact;
 pub(crate) mod build;
+pub(crate) mod cache;
 pub(crate) mod check;
 pub(crate) mod init;
 pub(crate) mod ledger;

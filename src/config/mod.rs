@@ -146,6 +146,25 @@ impl Default for ContactConfig {
     }
 }
 
+/// `[cache]`: the build cache (see `cache`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// The folder, inside the site (`--cache-dir` may name any other).
+    pub dir: Spanned<String>,
+    /// The bound on its size, in MiB.
+    pub max_mib: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            dir: Spanned::new(0..0, crate::cache::DEFAULT_DIR.to_owned()),
+            max_mib: crate::cache::DEFAULT_MAX_BYTES >> 20,
+        }
+    }
+}
+
 /// `[signing]`: sign `site-manifest.json` with minisign.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -175,6 +194,8 @@ struct RawConfig {
     contact: ContactConfig,
     #[serde(default)]
     signing: SigningConfig,
+    #[serde(default)]
+    cache: CacheConfig,
     #[serde(default)]
     extra: toml::Table,
 }
@@ -212,6 +233,10 @@ pub struct Config {
     pub contact: ContactConfig,
     /// `[signing]`.
     pub signing: SigningConfig,
+    /// The build cache's folder, none without one (`--no-cache`, or a check).
+    pub cache_dir: Option<PathBuf>,
+    /// The bound on the cache's size, in bytes.
+    pub cache_max_bytes: u64,
     /// `[extra]`, for themes.
     pub extra: toml::Table,
     /// Whether drafts are built.
@@ -239,6 +264,10 @@ pub struct Overrides {
     pub since: Option<String>,
     /// Whether the manifest is signed.
     pub signing: Signing,
+    /// The build cache: as configured, elsewhere, or none.
+    pub cache: crate::cache::Use,
+    /// Whether file digests kept in the cache are used (`--rehash`: none are).
+    pub rehash: crate::cache::Rehash,
 }
 
 /// Reads and validates `site.toml` under `root`.
@@ -414,6 +443,15 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
             "to sign with a key kept elsewhere, give its text in `ANCAPEX_SIGNING_KEY`",
         );
     }
+    if matches!(overrides.cache, crate::cache::Use::Configured) {
+        inside_site(
+            &mut diagnostics,
+            &source,
+            "dir",
+            &raw.cache.dir,
+            "to keep the cache elsewhere, pass `--cache-dir DIR` on the command line",
+        );
+    }
     if raw.build.feed_limit == 0 {
         diagnostics.push(Diagnostic::error("`feed_limit` must be at least 1").in_file(FILE_NAME));
     }
@@ -443,6 +481,12 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
         links: raw.links,
         contact: raw.contact,
         signing: raw.signing,
+        cache_dir: match &overrides.cache {
+            crate::cache::Use::Configured => Some(root.join(raw.cache.dir.get_ref())),
+            crate::cache::Use::At(dir) => Some(dir.clone()),
+            crate::cache::Use::Off => None,
+        },
+        cache_max_bytes: raw.cache.max_mib.saturating_mul(1 << 20),
         extra: raw.extra,
         drafts: overrides.drafts,
         mode: overrides.mode,

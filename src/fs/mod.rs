@@ -207,6 +207,45 @@ pub(crate) fn link_nowhere(shown: &str, to: &str) -> Diagnostic {
 }
 
 /// SHA-256 (lowercase hex) and size of a file, read in chunks so large files are not held whole.
+/// What tells a file's bytes apart on this machine without reading them: its device, inode,
+/// size and modification time to the nanosecond. A file written in place keeps its inode but
+/// not its time; one replaced gets a new inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileId {
+    /// The device of its file system.
+    pub(crate) dev: u64,
+    /// Its inode.
+    pub(crate) ino: u64,
+    /// Its size.
+    pub(crate) size: u64,
+    /// Its modification time, in nanoseconds since 1970.
+    pub(crate) mtime_ns: i64,
+}
+
+impl FileId {
+    /// The identity of the file at `path` (links followed); none when it is not a file.
+    #[cfg(unix)]
+    pub(crate) fn of(path: &Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt as _;
+        let m = std::fs::metadata(path).ok()?;
+        m.is_file().then(|| Self {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: m
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(m.mtime_nsec()),
+        })
+    }
+
+    /// Elsewhere there is no inode to tell files apart by: no file has an identity.
+    #[cfg(not(unix))]
+    pub(crate) fn of(_: &Path) -> Option<Self> {
+        None
+    }
+}
+
 pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = sha2::Sha256::new();

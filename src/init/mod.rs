@@ -57,7 +57,7 @@ pub fn site(dir: &Path) -> Result<Vec<String>> {
         ("site.toml", SITE_TOML),
         ("content/_index.md", INDEX_MD),
         ("content/about.md", ABOUT_MD),
-        (".gitignore", "/public/\n"),
+        (".gitignore", "/public/\n/.ancapex/\n"),
     ];
     let mut written = vec![];
     for (rel, _) in files {

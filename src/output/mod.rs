@@ -173,6 +173,25 @@ impl Staging {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The identity of the file at `path` in the folder (which, when it was reused, holds the
+    /// last build's outputs): a file with the identity it had when a build wrote it has the
+    /// bytes it had.
+    pub(crate) fn file_id(&self, path: &str) -> Option<crate::fs::FileId> {
+        if !is_contained(path) {
+            return None;
+        }
+        crate::fs::FileId::of(&self.dir.join(path))
+    }
+
+    /// Counts the file at `path`, already in the folder, as written, with what the build that
+    /// wrote it said of it (the caller has checked its identity with `file_id`).
+    pub(crate) fn keep(&self, path: String, written: Written) {
+        self.unchanged.fetch_add(1, Ordering::Relaxed);
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(written.size, Ordering::Relaxed);
+        self.lock().insert(path, written);
+    }
+
     /// Every file written so far, by path, with its digest: the same whatever order the
     /// threads wrote in.
     pub fn written(&self) -> BTreeMap<String, Written> {

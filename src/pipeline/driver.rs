@@ -108,6 +108,12 @@ pub(super) trait Target {
     fn using(&self, pred: &dyn Fn(&Used) -> bool) -> HashSet<String>;
     /// Whether an output at `path` was made by an earlier run.
     fn has_output(&self, path: &str) -> bool;
+    /// The file digests the records stage may take instead of hashing (`cache::Digests`).
+    fn digests(&self) -> crate::cache::Digests<'_> {
+        crate::cache::Digests::none()
+    }
+    /// Told the digests the records stage made, to keep.
+    fn digested(&mut self, _: crate::cache::digests::Made) {}
     /// The render stage: renders the `wanted` outputs of the state's plan.
     fn render(&mut self, state: &State, rendering: Rendering<'_>) -> Result<Self::Done>;
 }
@@ -464,17 +470,25 @@ fn stages<T: Target>(
     // Records: the artifact registry, the run ledgers and the failure reports.
     match reuse {
         Reuse::Fresh(_) => {
+            let digests = target.digests();
             state.site.records = records::check(
                 &state.record_files,
                 state.config.drafts,
+                &digests,
                 &mut state.recorded,
             );
+            let made = digests.made();
+            target.digested(made);
         }
         Reuse::Records => {
             let kept_records = state.site.records.any();
             let mut recorded = Diagnostics::new();
-            state.site.records =
-                records::check(&state.record_files, state.config.drafts, &mut recorded);
+            state.site.records = records::check(
+                &state.record_files,
+                state.config.drafts,
+                &crate::cache::Digests::none(),
+                &mut recorded,
+            );
             if state.site.records.any() != kept_records {
                 // The first record came or the last went: every page's links to the failure
                 // report index change (`has_records`), so every stage runs again.
@@ -842,7 +856,7 @@ fn texts(templates: &BTreeMap<String, load::TemplateFile>) -> BTreeMap<String, &
 /// The pages and sections (by index) whose outputs show a document at `changed` (content
 /// paths): the changed ones, the pages of a changed section, and the sections that list a
 /// changed page or subsection or whose pages are not those of `old_sections`.
-fn dirty(
+pub(super) fn dirty(
     site: &Site,
     old_sections: &[crate::model::Section],
     changed: &BTreeSet<String>,

@@ -2,6 +2,7 @@
 //! [`Session`]. All three run the stages through `driver::drive`, the one place that knows
 //! their order; this module stages, seals and checks what a build writes.
 
+mod cached;
 mod driver;
 mod kept;
 mod session;
@@ -18,7 +19,7 @@ use crate::fingerprint::Assets;
 use crate::model::{Body, Rendered};
 use crate::output::{Summary, Written};
 use crate::policy::{self, Naming};
-use crate::{fingerprint, load, manifest, markdown, output, render, signing, theme, verify};
+use crate::{fingerprint, load, manifest, output, render, signing, theme, verify};
 
 /// What a build or check did.
 #[derive(Debug)]
@@ -56,12 +57,14 @@ pub fn build(root: &Path, overrides: &Overrides) -> Result<Report> {
     )
 }
 
-/// Everything `build` checks, with nothing written.
+/// Everything `build` checks, with nothing written (and the build cache neither read nor
+/// written: a check makes every body).
 pub fn check(root: &Path, overrides: &Overrides) -> Result<Report> {
     run(
         root,
         &Overrides {
             mode: Mode::Check,
+            cache: crate::cache::Use::Off,
             ..overrides.clone()
         },
     )
@@ -72,7 +75,18 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
     let mut target = Write {
         overrides,
         signer: None,
+        cache: None,
+        opened: false,
+        warnings: Diagnostics::new(),
+        docs: None,
+        inputs: None,
+        digested: vec![],
     };
+    if overrides.mode == Mode::Build {
+        if let Some(report) = target.unchanged(root)? {
+            return Ok(report);
+        }
+    }
     let fresh = driver::Fresh::Nothing;
     driver::drive(
         root,
@@ -90,6 +104,18 @@ struct Write<'a> {
     overrides: &'a Overrides,
     /// The key a build signs with.
     signer: Option<signing::Signer>,
+    /// The build cache (a build's, unless `--no-cache`).
+    cache: Option<crate::cache::Cache>,
+    /// Whether the cache was opened (once, before or by the first stage).
+    opened: bool,
+    /// The digests of the inputs, as the build found them before it began.
+    inputs: Option<cached::Inputs>,
+    /// File digests made, to keep in the cache.
+    digested: Vec<crate::cache::digests::Made>,
+    /// The cache's warnings: ignored, or not written.
+    warnings: Diagnostics,
+    /// The pages and sections as the markdown stage saw them (with a cache).
+    docs: Option<Vec<cached::Doc>>,
 }
 
 impl driver::Target for Write<'_> {
@@ -102,10 +128,24 @@ impl driver::Target for Write<'_> {
             (Mode::Build, Signing::AsConfigured) => signing::signer(config)?,
             _ => None,
         };
+        if let (Mode::Build, Some(dir), false) = (config.mode, &config.cache_dir, self.opened) {
+            let (cache, warning) = crate::cache::open_in(&config.root, dir, config.cache_max_bytes);
+            self.cache = cache;
+            self.opened = true;
+            self.warnings.extend(warning);
+        }
         Ok(())
     }
 
     fn forget_bodies(&mut self, _: Option<&str>) {}
+
+    fn digests(&self) -> crate::cache::Digests<'_> {
+        crate::cache::Digests::new(self.cache.as_ref(), self.overrides.rehash)
+    }
+
+    fn digested(&mut self, made: crate::cache::digests::Made) {
+        self.digested.push(made);
+    }
 
     fn bodies(
         &mut self,
@@ -116,9 +156,10 @@ impl driver::Target for Write<'_> {
         assets: &Assets,
         generated: &[String],
     ) -> Diagnostics {
-        let urls = site.urls.clone();
-        let env = markdown::Env::new(config, &urls, theme, assets);
-        markdown::site(site, &env, generated)
+        if self.cache.is_some() {
+            self.docs = Some(cached::docs(site));
+        }
+        cached::bodies(site, config, theme, assets, generated, self.cache.as_mut())
     }
 
     fn using(&self, _: &dyn Fn(&crate::theme::Used) -> bool) -> std::collections::HashSet<String> {
@@ -137,7 +178,24 @@ impl driver::Target for Write<'_> {
         let config = &state.config;
         let assets = &state.assets;
         let mut diagnostics = rendering.diagnostics;
-        let render = |sink: &(dyn Fn(Rendered) -> Result<()> + Sync)| -> Result<Diagnostics> {
+        diagnostics.extend(std::mem::take(&mut self.warnings));
+        // What the last build into this folder made, and whether it may be kept.
+        let inputs = self.inputs;
+        let record = self
+            .cache
+            .as_ref()
+            .and_then(|c| cached::record(c, &config.output_dir));
+        let keepable = match (&record, inputs, &self.docs) {
+            (Some(record), Some(inputs), Some(docs)) => {
+                cached::keepable(record, &state.site, docs, inputs.rest)
+            }
+            _ => None,
+        };
+        // What each output rendered looked up, for the next build.
+        let used = std::sync::Mutex::new(BTreeMap::new());
+        let render = |wanted: &(dyn Fn(&str, crate::kind::Made) -> bool + Sync),
+                      sink: &(dyn Fn(Rendered) -> Result<()> + Sync)|
+         -> Result<Diagnostics> {
             let results = render::some(
                 &state.site,
                 &state.theme,
@@ -145,13 +203,16 @@ impl driver::Target for Write<'_> {
                 assets,
                 &state.views,
                 &state.plan,
-                rendering.wanted,
+                wanted,
                 &|made| match made.body {
-                    Ok(body) => sink(Rendered {
-                        path: made.path,
-                        body,
-                    })
-                    .map(|()| None),
+                    Ok(body) => {
+                        lock(&used).insert(made.path.clone(), made.used);
+                        sink(Rendered {
+                            path: made.path,
+                            body,
+                        })
+                        .map(|()| None)
+                    }
                     Err(d) => Ok(d),
                 },
             );
@@ -164,11 +225,28 @@ impl driver::Target for Write<'_> {
             Ok(diagnostics)
         };
         let (written, site_digest) = if config.mode == Mode::Check {
-            diagnostics.extend(render(&|_| Ok(()))?);
+            diagnostics.extend(render(rendering.wanted, &|_| Ok(()))?);
             (None, None)
         } else {
             let staging = output::stage(config)?;
-            diagnostics.extend(render(&|r| staging.write(r))?);
+            let kept = std::sync::Mutex::new(BTreeMap::new());
+            // An output the last build made from what this one would make it from is kept,
+            // when its file is in the folder as that build left it.
+            let wanted = |path: &str, made: crate::kind::Made| {
+                if !(rendering.wanted)(path, made) {
+                    return false;
+                }
+                let Some(k) = keepable.as_ref().and_then(|keepable| keepable(path, made)) else {
+                    return true;
+                };
+                if staging.file_id(path) != Some(k.file) {
+                    return true;
+                }
+                staging.keep(path.to_owned(), k.written.clone());
+                lock(&kept).insert(path.to_owned(), k.used.clone());
+                false
+            };
+            diagnostics.extend(render(&wanted, &|r| staging.write(r))?);
             let digest = if diagnostics.has_errors() {
                 None
             } else {
@@ -184,9 +262,50 @@ impl driver::Target for Write<'_> {
             match digest {
                 // Dropping the staging folder removes it; the previous output stays as it was.
                 None => (None, None),
-                Some(d) => (Some(staging.commit()?), Some(d)),
+                Some(d) => {
+                    let mut made = std::mem::take(&mut *lock(&used));
+                    made.extend(std::mem::take(&mut *lock(&kept)));
+                    let clean = diagnostics.is_empty() && self.signer.is_none();
+                    let record = self.record(config, &staging, made);
+                    let summary = staging.commit()?;
+                    if let (Some(cache), Some((inputs, docs, outputs, sealed))) =
+                        (&mut self.cache, record)
+                    {
+                        let done = clean.then(|| cached::Done {
+                            whole: inputs.whole,
+                            pages: state.site.pages.len() as u64,
+                            sections: state.site.sections.len() as u64,
+                            site_digest: d.clone(),
+                            files: summary.files as u64,
+                            bytes: summary.bytes,
+                            sealed,
+                        });
+                        cached::keep_record(
+                            cache,
+                            &config.output_dir,
+                            inputs.rest,
+                            &docs,
+                            &outputs,
+                            done.as_ref(),
+                        );
+                    }
+                    (Some(summary), Some(d))
+                }
             }
         };
+        if let Some(cache) = &mut self.cache {
+            for made in std::mem::take(&mut self.digested) {
+                made.keep(cache);
+            }
+            // What was made is kept whether the build succeeded or not: it is keyed by what
+            // it was made from. A cache that cannot be written costs the next build time only.
+            if let Err(e) = cache.save() {
+                diagnostics.push(
+                    Diagnostic::warning(format!("the build cache could not be written: {e}"))
+                        .help("the next build makes everything again"),
+                );
+            }
+        }
         diagnostics.normalize();
         Ok(Report {
             diagnostics,
@@ -197,6 +316,96 @@ impl driver::Target for Write<'_> {
             since: frozen_against(self.overrides, config),
         })
     }
+}
+
+/// What a build read and wrote, for the next one.
+type Recorded = (
+    cached::Inputs,
+    Vec<cached::Doc>,
+    BTreeMap<String, cached::Kept>,
+    Vec<(String, crate::fs::FileId)>,
+);
+
+impl Write<'_> {
+    /// The report of the last build into the same folder, when it reported no problem, its
+    /// inputs are as they were, and the folder is as it left it: nothing is built again. The
+    /// cache is opened here (and the configuration read, as the first stage reads it again).
+    fn unchanged(&mut self, root: &Path) -> Result<Option<Report>> {
+        let mut config = config::load(root, self.overrides)?;
+        config.provenance = crate::provenance::of(root);
+        driver::Target::configured(self, &config)?;
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        let digests = crate::cache::Digests::new(Some(cache), self.overrides.rehash);
+        self.inputs = cached::inputs(&config, &digests);
+        self.digested.push(digests.made());
+        let record = cached::record(cache, &config.output_dir);
+        let Some((record, done)) = record.as_ref().and_then(|r| Some((r, r.done.as_ref()?))) else {
+            return Ok(None);
+        };
+        let same = self.inputs.is_some_and(|i| i.whole == done.whole)
+            && self.signer.is_none()
+            && self.overrides.since.is_none()
+            && self.warnings.is_empty()
+            && record.left_as_it_was(&config.output_dir, done);
+        if !same {
+            return Ok(None);
+        }
+        let report = Report {
+            diagnostics: Diagnostics::new(),
+            pages: usize::try_from(done.pages).unwrap_or(usize::MAX),
+            sections: usize::try_from(done.sections).unwrap_or(usize::MAX),
+            written: Some(Summary {
+                files: usize::try_from(done.files).unwrap_or(usize::MAX),
+                bytes: done.bytes,
+                unchanged: usize::try_from(done.files).unwrap_or(usize::MAX),
+            }),
+            site_digest: Some(done.site_digest.clone()),
+            since: None,
+        };
+        if let Some(cache) = &mut self.cache {
+            for made in std::mem::take(&mut self.digested) {
+                made.keep(cache);
+            }
+            // Digests the cache did not hold yet; a cache that cannot be written only costs
+            // the next build time, as after a build.
+            let _ = cache.save();
+        }
+        Ok(Some(report))
+    }
+
+    /// What to record of this build: its inputs (none when they changed while it ran: then
+    /// nothing is recorded), its pages and sections, its outputs and the files sealing them.
+    fn record(
+        &mut self,
+        config: &config::Config,
+        staging: &output::Staging,
+        used: BTreeMap<String, theme::Used>,
+    ) -> Option<Recorded> {
+        let cache = self.cache.as_ref()?;
+        let before = self.inputs?;
+        let docs = self.docs.take()?;
+        let digests = crate::cache::Digests::new(Some(cache), self.overrides.rehash);
+        let after = cached::inputs(config, &digests);
+        self.digested.push(digests.made());
+        if after != Some(before) {
+            return None;
+        }
+        let outputs = cached::outputs(staging, used);
+        let sealed = staging
+            .written()
+            .into_keys()
+            .filter(|p| !outputs.contains_key(p))
+            .map(|p| Some((staging.file_id(&p)?, p)))
+            .map(|f| f.map(|(id, p)| (p, id)))
+            .collect::<Option<Vec<_>>>()?;
+        Some((before, docs, outputs, sealed))
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The revision published records are compared with: the one `--since` names, else, for a
@@ -369,6 +578,7 @@ pub fn rebuild_and_verify(root: &Path, dir: &Path, overrides: &Overrides) -> Res
         &Overrides {
             output_dir: Some(out.clone()),
             signing: Signing::Skip,
+            cache: crate::cache::Use::Off,
             ..overrides.clone()
         },
     )?;

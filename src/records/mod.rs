@@ -121,8 +121,13 @@ pub fn load(config: &Config) -> Result<(Files, Diagnostics)> {
 
 /// The records stage: the artifact registry, the run ledgers and the failure reports read in
 /// `files`, each checked, then against each other.
-pub(crate) fn check(files: &Files, drafts: Drafts, diagnostics: &mut Diagnostics) -> Records {
-    let (mut artifacts, ds) = artifact::registry(&files.artifacts);
+pub(crate) fn check(
+    files: &Files,
+    drafts: Drafts,
+    digests: &crate::cache::Digests<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Records {
+    let (mut artifacts, ds) = artifact::registry_hashing(&files.artifacts, digests);
     diagnostics.extend(ds);
     let artifact_ids = artifacts.iter().map(|a| a.id.clone()).collect();
     let report_ids = files.failures.iter().map(|f| f.stem.clone()).collect();

@@ -117,3 +117,25 @@ fn the_readme_shows_the_publish_workflow_as_it_is() {
         "README.md's copy of .github/workflows/publish.yml differs from the file"
     );
 }
+
+#[test]
+fn both_workflows_keep_the_build_cache_keyed_by_the_lockfile_and_the_tool_version() {
+    for name in ["check.yml", "publish.yml"] {
+        let (text, yaml) = workflow(name);
+        let steps = steps(&yaml);
+        let cache = uses(&steps, "actions/cache").unwrap_or_else(|| panic!("no cache in {name}"));
+        assert_eq!(cache["with"]["path"], ".ancapex/cache", "{text}");
+        let key = cache["with"]["key"].as_str().unwrap();
+        let restore = cache["with"]["restore-keys"].as_str().unwrap();
+        for part in ["hashFiles('Cargo.lock')", "steps.tool.outputs.version"] {
+            assert!(
+                key.contains(part) && restore.contains(part),
+                "{name}: {key}"
+            );
+        }
+        // Restored before the build that uses it.
+        let at = |s: &serde_yaml_ng::Value| steps.iter().position(|t| *t == s).unwrap();
+        let build = runs(&steps, "ancapex build").expect("a build");
+        assert!(at(cache) < at(build), "{text}");
+    }
+}

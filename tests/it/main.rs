@@ -4,6 +4,7 @@ mod architecture;
 mod artifact_pages;
 mod artifacts;
 mod build;
+mod cache;
 mod ci;
 mod contrib;
 mod docs;

@@ -1386,7 +1386,7 @@ fn a_record_edit_renders_only_the_outputs_that_show_records() {
 
 /// One random edit to a page of the fixture, or a page added or deleted.
 #[derive(Debug, Clone)]
-enum RandomEdit {
+pub(crate) enum RandomEdit {
     Body(usize, u16),
     Title(usize, u16),
     Date(usize, u8),
@@ -1409,7 +1409,7 @@ const PAGES: [&str; 3] = [
     "content/blog/tutorials/basics.md",
 ];
 
-fn apply(root: &Path, edit: &RandomEdit) -> Vec<PathBuf> {
+pub(crate) fn apply(root: &Path, edit: &RandomEdit) -> Vec<PathBuf> {
     // Every page's front matter opens with `+++\ntitle = "`; the edits insert after it.
     let front = |rel: &str, line: String| {
         rewrite(root, rel, |t| {
@@ -1465,7 +1465,7 @@ fn apply(root: &Path, edit: &RandomEdit) -> Vec<PathBuf> {
     }
 }
 
-fn random_edit() -> impl proptest::strategy::Strategy<Value = RandomEdit> {
+pub(crate) fn random_edit() -> impl proptest::strategy::Strategy<Value = RandomEdit> {
     use proptest::prelude::*;
     prop_oneof![
         (0..PAGES.len(), any::<u16>()).prop_map(|(i, n)| RandomEdit::Body(i, n)),

@@ -253,6 +253,11 @@ impl Outcome<'_> {
         self
     }
 
+    /// The exit code.
+    pub(crate) fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
     /// Standard output, temp path normalised.
     pub(crate) fn stdout(&self) -> String {
         self.site

@@ -1,0 +1,643 @@
+//! The markdown stage of a build, through the build cache: a body whose rendering the cache
+//! holds, made from the same inputs, is taken from it; the others are rendered and kept.
+//!
+//! A body's key is everything its rendering reads: the tool (the cache's identity: its version
+//! and executable, with the syntax set), the markdown and link settings, the fingerprinted
+//! files' URLs, the document's path, text, body range, URL and whether it takes its title
+//! from its first heading. Two things it reads are checked when it is taken back instead: the
+//! URL of every page it links to (kept with it, and compared with the site's now), and the
+//! shortcodes, which can look up anything in the site: a body that calls one, known or not, is
+//! never kept, nor is one with a problem (its diagnostics may point into other files).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::cache::{Cache, Digests, Fielded, Fields, Hasher, Key};
+use crate::config::Config;
+use crate::diagnostic::Diagnostics;
+use crate::fingerprint::Assets;
+use crate::fs::FileId;
+use crate::kind::Made;
+use crate::model::{Content, Document, Heading, InternalLink, Packed, Site};
+use crate::output::Written;
+use crate::{markdown, theme};
+
+/// The pack bodies are kept in.
+const PACK: &str = "bodies";
+/// The version of a body entry's fields.
+const FIELDS: &[u8] = b"body 1";
+
+/// Renders the bodies of `site` the cache does not hold, takes the others from it, and keeps
+/// what it rendered. The same diagnostics as `markdown::site`.
+pub(super) fn bodies(
+    site: &mut Site,
+    config: &Config,
+    theme: &theme::Theme,
+    assets: &Assets,
+    generated: &[String],
+    cache: Option<&mut Cache>,
+) -> Diagnostics {
+    let urls = site.urls.clone();
+    let env = markdown::Env::new(config, &urls, theme, assets);
+    let Some(cache) = cache else {
+        return markdown::site(site, &env, generated);
+    };
+    let settings = settings(config, assets);
+    let keys: Vec<Key> = site
+        .bodies()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|doc| key(&settings, doc))
+        .collect();
+    let held: &Cache = cache;
+    let taken: Vec<Option<Content>> = keys
+        .par_iter()
+        .map(|k| decode(held.get(PACK, k)?, &urls))
+        .collect();
+    let mut hit = vec![false; keys.len()];
+    for ((doc, content), hit) in site.bodies_mut().zip(taken).zip(&mut hit) {
+        if let Some(content) = content {
+            doc.content = content;
+            *hit = true;
+        }
+    }
+    let hits: std::collections::HashSet<String> = site
+        .bodies()
+        .zip(&hit)
+        .filter(|(_, h)| **h)
+        .map(|(d, _)| d.rel.clone())
+        .collect();
+    let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
+        hits.contains(&doc.rel).then(Diagnostics::new)
+    });
+    let mut diagnostics = Diagnostics::new();
+    for (((doc, ds), key), hit) in site.bodies().zip(per_body).zip(&keys).zip(&hit) {
+        if !hit && ds.is_empty() && doc.content.shortcodes.is_empty() {
+            cache.put(PACK, *key, encode(&doc.content, &urls));
+        }
+        diagnostics.extend(ds);
+    }
+    diagnostics.extend(links);
+    diagnostics
+}
+
+/// What every body's key holds besides the document.
+fn settings(config: &Config, assets: &Assets) -> Hasher {
+    let mut h = Hasher::new();
+    h.field(FIELDS)
+        .field(crate::cache::identity().as_bytes())
+        .field(format!("{:?}", config.markdown).as_bytes())
+        .field(format!("{:?}", config.links).as_bytes());
+    for (name, asset) in assets.iter() {
+        h.field(name.as_bytes()).field(asset.url().as_bytes());
+    }
+    h
+}
+
+fn key(settings: &Hasher, doc: &Document) -> Key {
+    let mut h = settings.clone();
+    h.field(doc.rel.as_bytes())
+        .field(doc.source.path.as_bytes())
+        .field(doc.source.text.as_bytes())
+        .field(&(doc.body.start as u64).to_le_bytes())
+        .field(&(doc.body.end as u64).to_le_bytes())
+        .field(doc.url.as_bytes())
+        .field(&[u8::from(doc.meta.title.is_none())]);
+    h.key()
+}
+
+fn encode(content: &Content, urls: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut f = Fields::new();
+    f.bytes(content.html.packed());
+    match &content.summary {
+        Some(s) => f.u64(1).str(s),
+        None => f.u64(0),
+    };
+    f.u64(content.toc.len() as u64);
+    for h in content.toc.iter() {
+        heading(&mut f, h);
+    }
+    f.u64(content.word_count as u64);
+    f.u64(content.anchors.len() as u64);
+    for a in &content.anchors {
+        f.str(a);
+    }
+    f.u64(content.links.len() as u64);
+    for l in &content.links {
+        f.str(&l.path);
+        optional(&mut f, l.anchor.as_deref());
+        f.u64(l.span.start as u64).u64(l.span.end as u64);
+        optional(&mut f, l.relative.as_deref());
+    }
+    // Each target with the URL it had: the body is taken back only while they are the same.
+    f.u64(content.targets.len() as u64);
+    for t in &content.targets {
+        f.str(t);
+        optional(&mut f, urls.get(t).map(String::as_str));
+    }
+    f.into_bytes()
+}
+
+fn optional(f: &mut Fields, s: Option<&str>) {
+    match s {
+        Some(s) => f.u64(1).str(s),
+        None => f.u64(0),
+    };
+}
+
+fn heading(f: &mut Fields, h: &Heading) {
+    f.u64(u64::from(h.level)).str(&h.id).str(&h.title);
+    f.u64(h.children.len() as u64);
+    for c in &h.children {
+        heading(f, c);
+    }
+}
+
+/// A body read back; none when it is malformed or a page it links to moved.
+fn decode(bytes: &[u8], urls: &BTreeMap<String, String>) -> Option<Content> {
+    let mut r = Fielded::new(bytes);
+    let html = Packed::from_packed(r.bytes()?)?;
+    let summary = read_optional(&mut r)?;
+    let toc = (0..r.u64()?)
+        .map(|_| read_heading(&mut r, 0))
+        .collect::<Option<Vec<_>>>()?;
+    let word_count = usize::try_from(r.u64()?).ok()?;
+    let anchors = (0..r.u64()?).map(|_| r.str()).collect::<Option<Vec<_>>>()?;
+    let links = (0..r.u64()?)
+        .map(|_| {
+            Some(InternalLink {
+                path: r.str()?,
+                anchor: read_optional(&mut r)?,
+                span: usize::try_from(r.u64()?).ok()?..usize::try_from(r.u64()?).ok()?,
+                relative: read_optional(&mut r)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let targets = (0..r.u64()?)
+        .map(|_| {
+            let target = r.str()?;
+            let url = read_optional(&mut r)?;
+            (urls.get(&target) == url.as_ref()).then_some(target)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    r.is_done().then(|| Content {
+        html,
+        summary,
+        toc: Arc::from(toc),
+        word_count,
+        anchors,
+        links,
+        shortcodes: vec![],
+        targets,
+    })
+}
+
+#[expect(
+    clippy::option_option,
+    reason = "none: malformed; some(none): a field that was not there"
+)]
+fn read_optional(r: &mut Fielded<'_>) -> Option<Option<String>> {
+    match r.u64()? {
+        0 => Some(None),
+        1 => Some(Some(r.str()?)),
+        _ => None,
+    }
+}
+
+/// A heading read back; nesting is bounded, as headings nest at most six deep.
+fn read_heading(r: &mut Fielded<'_>, depth: usize) -> Option<Heading> {
+    if depth > 6 {
+        return None;
+    }
+    Some(Heading {
+        level: u8::try_from(r.u64()?).ok()?,
+        id: r.str()?,
+        title: r.str()?,
+        children: (0..r.u64()?)
+            .map(|_| read_heading(r, depth + 1))
+            .collect::<Option<Vec<_>>>()?,
+    })
+}
+
+/// What a document was, for the next build to tell what changed: its path, the digest of its
+/// text, and that of what decides the site's structure (the text before its body, its title).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Doc {
+    rel: String,
+    text: Key,
+    matter: Key,
+}
+
+/// The pages and sections of `site` as `Doc`s (before their text is let go).
+pub(super) fn docs(site: &Site) -> Vec<Doc> {
+    site.documents()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|d| Doc {
+            rel: d.rel.clone(),
+            text: Hasher::new().field(d.source.text.as_bytes()).key(),
+            matter: Hasher::new()
+                .field(
+                    d.source
+                        .text
+                        .get(..d.body.start)
+                        .unwrap_or_default()
+                        .as_bytes(),
+                )
+                .field(d.title.as_bytes())
+                .key(),
+        })
+        .collect()
+}
+
+/// The pack the last build's outputs are recorded in, one entry per output folder.
+const BUILDS: &str = "builds";
+
+/// What the last build into an output folder made: from what (every input besides the
+/// markdown files, then each page and section), and each output, with what its rendering
+/// looked up and the identity of the file it left.
+#[derive(Debug)]
+pub(super) struct Record {
+    rest: Key,
+    docs: Vec<Doc>,
+    outputs: BTreeMap<String, Kept>,
+    /// What a build with the same inputs reports, when it reports no problem.
+    pub(super) done: Option<Done>,
+}
+
+/// What the last build into a folder reported, when it found no problem, and the files it
+/// wrote besides the outputs (those that seal them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Done {
+    /// The digest of its inputs.
+    pub(super) whole: Key,
+    pub(super) pages: u64,
+    pub(super) sections: u64,
+    pub(super) site_digest: String,
+    pub(super) files: u64,
+    pub(super) bytes: u64,
+    pub(super) sealed: Vec<(String, FileId)>,
+}
+
+impl Record {
+    /// Whether the folder at `dir` holds exactly the files the build recorded left, each with
+    /// the identity it had then: then it holds their bytes.
+    pub(super) fn left_as_it_was(&self, dir: &Path, done: &Done) -> bool {
+        let mut expected: BTreeMap<&str, FileId> = self
+            .outputs
+            .iter()
+            .map(|(p, k)| (p.as_str(), k.file))
+            .collect();
+        expected.extend(done.sealed.iter().map(|(p, f)| (p.as_str(), *f)));
+        let mut seen = 0;
+        for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+            let Ok(entry) = entry else { return false };
+            if entry.file_type().is_dir() {
+                continue;
+            }
+            let rel = crate::fs::rel_path(dir, entry.path());
+            let same = entry.file_type().is_file()
+                && expected
+                    .get(rel.as_str())
+                    .is_some_and(|f| FileId::of(entry.path()) == Some(*f));
+            if !same {
+                return false;
+            }
+            seen += 1;
+        }
+        seen == expected.len()
+    }
+}
+
+/// One output of the last build.
+#[derive(Debug, Clone)]
+pub(super) struct Kept {
+    pub(super) used: theme::Used,
+    pub(super) written: Written,
+    pub(super) file: FileId,
+}
+
+fn record_key(output_dir: &Path) -> Key {
+    Hasher::new()
+        .field(b"build 2")
+        .field(output_dir.as_os_str().as_encoded_bytes())
+        .key()
+}
+
+/// The digests of a build's inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Inputs {
+    /// Of every input besides the markdown files in `content/`: the tool, the configuration
+    /// (with the command line's overrides and the provenance), and every other file in the
+    /// site's input folders, by path.
+    pub(super) rest: Key,
+    /// Of every input: `rest` and the markdown files.
+    pub(super) whole: Key,
+}
+
+/// The digests of the inputs of a build of the site `config` describes: every file in its input
+/// folders (links followed), hidden or not, whether the build reads it or not. None when a
+/// folder cannot be walked or a file read: then nothing is kept.
+pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<Inputs> {
+    let mut rest = Hasher::new();
+    rest.field(b"rest 1")
+        .field(crate::cache::identity().as_bytes())
+        .field(format!("{config:?}").as_bytes());
+    let mut markdown = Hasher::new();
+    markdown.field(b"markdown 1");
+    for folder in crate::layout::INPUTS {
+        let root = config.root.join(folder);
+        if !root.exists() {
+            continue;
+        }
+        let mut files = vec![];
+        for entry in walkdir::WalkDir::new(&root)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            let entry = entry.ok()?;
+            if entry.file_type().is_file() {
+                let is_markdown = folder == crate::layout::CONTENT
+                    && entry.path().extension().is_some_and(|e| e == "md");
+                files.push((entry.into_path(), is_markdown));
+            }
+        }
+        let digested: Vec<Option<Key>> = files.par_iter().map(|(p, _)| digests.of(p)).collect();
+        for ((path, is_markdown), digest) in files.iter().zip(digested) {
+            let h = if *is_markdown {
+                &mut markdown
+            } else {
+                &mut rest
+            };
+            h.field(crate::fs::rel_path(&config.root, path).as_bytes())
+                .field(&digest?);
+        }
+    }
+    let rest = rest.key();
+    let whole = Hasher::new().field(&rest).field(&markdown.key()).key();
+    Some(Inputs { rest, whole })
+}
+
+/// The last build's record for `output_dir`, when the cache holds a whole one.
+pub(super) fn record(cache: &Cache, output_dir: &Path) -> Option<Record> {
+    let mut r = Fielded::new(cache.get(BUILDS, &record_key(output_dir))?);
+    let key = |r: &mut Fielded<'_>| -> Option<Key> { r.bytes()?.try_into().ok() };
+    let rest = key(&mut r)?;
+    let docs = (0..r.u64()?)
+        .map(|_| {
+            Some(Doc {
+                rel: r.str()?,
+                text: key(&mut r)?,
+                matter: key(&mut r)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let strings =
+        |r: &mut Fielded<'_>| -> Option<Vec<String>> { (0..r.u64()?).map(|_| r.str()).collect() };
+    let mut outputs = BTreeMap::new();
+    for _ in 0..r.u64()? {
+        let path = r.str()?;
+        let used = theme::Used {
+            documents: strings(&mut r)?,
+            templates: strings(&mut r)?,
+        };
+        let sha256 = key(&mut r)?;
+        let size = r.u64()?;
+        let inline = crate::policy::Inline {
+            scripts: strings(&mut r)?.into_iter().collect(),
+            styles: strings(&mut r)?.into_iter().collect(),
+            style_attributes: strings(&mut r)?.into_iter().collect(),
+        };
+        let file = r.file_id()?;
+        let written = Written {
+            sha256,
+            size,
+            inline,
+        };
+        outputs.insert(
+            path,
+            Kept {
+                used,
+                written,
+                file,
+            },
+        );
+    }
+    let done = match r.u64()? {
+        0 => None,
+        1 => Some(Done {
+            whole: key(&mut r)?,
+            pages: r.u64()?,
+            sections: r.u64()?,
+            site_digest: r.str()?,
+            files: r.u64()?,
+            bytes: r.u64()?,
+            sealed: (0..r.u64()?)
+                .map(|_| Some((r.str()?, r.file_id()?)))
+                .collect::<Option<Vec<_>>>()?,
+        }),
+        _ => return None,
+    };
+    r.is_done().then_some(Record {
+        rest,
+        docs,
+        outputs,
+        done,
+    })
+}
+
+/// Records what this build made, for the next one.
+pub(super) fn keep_record(
+    cache: &mut Cache,
+    output_dir: &Path,
+    rest: Key,
+    docs: &[Doc],
+    outputs: &BTreeMap<String, Kept>,
+    done: Option<&Done>,
+) {
+    let mut f = Fields::new();
+    f.bytes(&rest);
+    f.u64(docs.len() as u64);
+    for d in docs {
+        f.str(&d.rel).bytes(&d.text).bytes(&d.matter);
+    }
+    let strings = |f: &mut Fields, items: &mut dyn ExactSizeIterator<Item = &String>| {
+        f.u64(items.len() as u64);
+        for s in items {
+            f.str(s);
+        }
+    };
+    f.u64(outputs.len() as u64);
+    for (path, kept) in outputs {
+        f.str(path);
+        strings(&mut f, &mut kept.used.documents.iter());
+        strings(&mut f, &mut kept.used.templates.iter());
+        f.bytes(&kept.written.sha256).u64(kept.written.size);
+        strings(&mut f, &mut kept.written.inline.scripts.iter());
+        strings(&mut f, &mut kept.written.inline.styles.iter());
+        strings(&mut f, &mut kept.written.inline.style_attributes.iter());
+        f.file_id(kept.file);
+    }
+    match done {
+        None => {
+            f.u64(0);
+        }
+        Some(d) => {
+            f.u64(1)
+                .bytes(&d.whole)
+                .u64(d.pages)
+                .u64(d.sections)
+                .str(&d.site_digest)
+                .u64(d.files)
+                .u64(d.bytes)
+                .u64(d.sealed.len() as u64);
+            for (path, id) in &d.sealed {
+                f.str(path);
+                f.file_id(*id);
+            }
+        }
+    }
+    cache.put(BUILDS, record_key(output_dir), f.into_bytes());
+}
+
+/// Every output in `staging` that a build rendered or kept, with what it looked up, what was
+/// written and the file's identity.
+pub(super) fn outputs(
+    staging: &crate::output::Staging,
+    used: BTreeMap<String, theme::Used>,
+) -> BTreeMap<String, Kept> {
+    let written = staging.written();
+    used.into_iter()
+        .filter_map(|(path, used)| {
+            let written = written.get(&path)?.clone();
+            let file = staging.file_id(&path)?;
+            Some((
+                path,
+                Kept {
+                    used,
+                    written,
+                    file,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Whether an output, made as said, is kept as the last build made it: what was recorded of it.
+pub(super) type Keepable<'a> = Box<dyn Fn(&str, Made) -> Option<&'a Kept> + Sync + 'a>;
+
+/// Which outputs of the last build (`record`) a build of the same site with these `docs` may
+/// keep as they are: none unless every input besides the markdown files is as it was (`rest`),
+/// and every page and section is, but for its body. Then the outputs showing an edited body
+/// are made again as `serve` makes them after the same edit (its equivalence tests hold this to
+/// a full build): the pages and listings showing it, those whose templates looked it up, and
+/// those made from the whole site. What it gives says, of an output, whether it is kept.
+pub(super) fn keepable<'a>(
+    record: &'a Record,
+    site: &Site,
+    docs: &[Doc],
+    rest: Key,
+) -> Option<Keepable<'a>> {
+    if record.rest != rest || record.docs.len() != docs.len() {
+        return None;
+    }
+    let mut changed = BTreeSet::new();
+    for (old, new) in record.docs.iter().zip(docs) {
+        if old.rel != new.rel || old.matter != new.matter {
+            return None;
+        }
+        if old.text != new.text {
+            changed.insert(new.rel.clone());
+        }
+    }
+    let (pages, sections) = super::driver::dirty(site, &site.sections, &changed);
+    let any = !changed.is_empty();
+    Some(Box::new(move |path: &str, made: Made| {
+        let kept = record.outputs.get(path)?;
+        let looked_up = kept.used.documents.iter().any(|d| changed.contains(d));
+        let again = looked_up
+            || match made {
+                Made::Page(i) => pages.get(i).is_none_or(|d| *d),
+                Made::Section(i) => sections.get(i).is_none_or(|d| *d),
+                Made::Whole => any,
+                Made::Fixed | Made::Matter => false,
+            };
+        (!again).then_some(kept)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content() -> Content {
+        Content {
+            html: Packed::new("<h2 id=\"a\">A</h2><p>see <a href=\"/b/\">b</a></p>"),
+            summary: Some("<p>sum</p>".into()),
+            toc: vec![Heading {
+                level: 2,
+                id: "a".into(),
+                title: "A".into(),
+                children: vec![Heading {
+                    level: 3,
+                    id: "c".into(),
+                    title: "C".into(),
+                    children: vec![],
+                }],
+            }]
+            .into(),
+            word_count: 3,
+            anchors: vec!["a".into(), "c".into()],
+            links: vec![InternalLink {
+                path: "/b/".into(),
+                anchor: Some("x".into()),
+                span: 4..9,
+                relative: None,
+            }],
+            shortcodes: vec![],
+            targets: vec!["b.md".into(), "gone.md".into()],
+        }
+    }
+
+    fn urls() -> BTreeMap<String, String> {
+        BTreeMap::from([("b.md".to_owned(), "/b/".to_owned())])
+    }
+
+    #[test]
+    fn a_body_kept_reads_back_as_it_was() {
+        let c = content();
+        let back = decode(&encode(&c, &urls()), &urls()).unwrap();
+        assert_eq!(back.html.unpack(), c.html.unpack());
+        assert_eq!(back.summary, c.summary);
+        assert_eq!(format!("{:?}", back.toc), format!("{:?}", c.toc));
+        assert_eq!(back.word_count, c.word_count);
+        assert_eq!(back.anchors, c.anchors);
+        assert_eq!(back.links, c.links);
+        assert_eq!(back.targets, c.targets);
+    }
+
+    #[test]
+    fn a_body_is_not_taken_back_once_a_page_it_links_to_moved_or_came() {
+        let bytes = encode(&content(), &urls());
+        let mut moved = urls();
+        moved.insert("b.md".into(), "/elsewhere/".into());
+        assert!(decode(&bytes, &moved).is_none());
+        let mut came = urls();
+        came.insert("gone.md".into(), "/gone/".into());
+        assert!(decode(&bytes, &came).is_none());
+    }
+
+    #[test]
+    fn a_malformed_body_is_not_taken_back() {
+        let bytes = encode(&content(), &urls());
+        for n in 0..bytes.len() {
+            assert!(decode(&bytes[..n], &urls()).is_none(), "{n}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer, &urls()).is_none());
+    }
+}
