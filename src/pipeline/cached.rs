@@ -45,6 +45,29 @@ pub(super) fn bodies(
     let Some(cache) = cache else {
         return markdown::site(site, &env, generated);
     };
+    let taken = take(site, config, assets, cache);
+    let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
+        taken.has(doc).then(Diagnostics::new)
+    });
+    taken.keep(site, &per_body, cache);
+    let mut diagnostics = Diagnostics::new();
+    for ds in per_body {
+        diagnostics.extend(ds);
+    }
+    diagnostics.extend(links);
+    diagnostics
+}
+
+/// The bodies taken from the cache, and every body's key.
+pub(super) struct Taken {
+    keys: Vec<Key>,
+    /// The source paths of the bodies taken.
+    hits: std::collections::HashSet<String>,
+}
+
+/// Puts in `site` the bodies the cache holds, made from the same inputs.
+pub(super) fn take(site: &mut Site, config: &Config, assets: &Assets, cache: &Cache) -> Taken {
+    let urls = site.urls.clone();
     let settings = settings(config, assets);
     let keys: Vec<Key> = site
         .bodies()
@@ -52,36 +75,36 @@ pub(super) fn bodies(
         .par_iter()
         .map(|doc| key(&settings, doc))
         .collect();
-    let held: &Cache = cache;
-    let taken: Vec<Option<Content>> = keys
+    let found: Vec<Option<Content>> = keys
         .par_iter()
-        .map(|k| decode(held.get(PACK, k)?, &urls))
+        .map(|k| decode(cache.get(PACK, k)?, &urls))
         .collect();
-    let mut hit = vec![false; keys.len()];
-    for ((doc, content), hit) in site.bodies_mut().zip(taken).zip(&mut hit) {
+    let mut hits = std::collections::HashSet::new();
+    for (doc, content) in site.bodies_mut().zip(found) {
         if let Some(content) = content {
             doc.content = content;
-            *hit = true;
+            hits.insert(doc.source.path.clone());
         }
     }
-    let hits: std::collections::HashSet<String> = site
-        .bodies()
-        .zip(&hit)
-        .filter(|(_, h)| **h)
-        .map(|(d, _)| d.rel.clone())
-        .collect();
-    let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
-        hits.contains(&doc.rel).then(Diagnostics::new)
-    });
-    let mut diagnostics = Diagnostics::new();
-    for (((doc, ds), key), hit) in site.bodies().zip(per_body).zip(&keys).zip(&hit) {
-        if !hit && ds.is_empty() && doc.content.shortcodes.is_empty() {
-            cache.put(PACK, *key, encode(&doc.content, &urls));
-        }
-        diagnostics.extend(ds);
+    Taken { keys, hits }
+}
+
+impl Taken {
+    /// Whether the body of `doc` was taken from the cache (it had no problem).
+    pub(super) fn has(&self, doc: &Document) -> bool {
+        self.hits.contains(&doc.source.path)
     }
-    diagnostics.extend(links);
-    diagnostics
+
+    /// Keeps in `cache` the bodies rendered (not taken) with no problem (`per_body`, in
+    /// `Site::bodies` order) and no shortcode.
+    pub(super) fn keep(&self, site: &Site, per_body: &[Diagnostics], cache: &mut Cache) {
+        let urls = &site.urls;
+        for ((doc, ds), key) in site.bodies().zip(per_body).zip(&self.keys) {
+            if !self.has(doc) && ds.is_empty() && doc.content.shortcodes.is_empty() {
+                cache.put(PACK, *key, encode(&doc.content, urls));
+            }
+        }
+    }
 }
 
 /// What every body's key holds besides the document.

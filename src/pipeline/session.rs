@@ -119,6 +119,16 @@ struct Kept {
     /// full rebuild starts a new one.
     spill: Option<Arc<Spill>>,
     diagnostics: Diagnostics,
+    /// The build cache, read by the first build only (which starts warm from it) and given
+    /// the bodies it rendered; with its warning, when it was ignored.
+    cache: Cached,
+}
+
+/// The build cache of a session: not opened yet, open for the first build, or done with.
+enum Cached {
+    Unopened,
+    Open(Box<(crate::cache::Cache, Option<Diagnostic>)>),
+    Done,
 }
 
 impl Session {
@@ -140,6 +150,7 @@ impl Session {
                 files: Arc::new(Files::new()),
                 spill: None,
                 diagnostics: Diagnostics::new(),
+                cache: Cached::Unopened,
             },
             stale: false,
         };
@@ -324,6 +335,18 @@ impl Kept {
             }
             Previous::InPlace(edited) => Some(edited),
         };
+        // The first build starts warm: the bodies the build cache holds are taken.
+        let cache = std::mem::replace(&mut self.cache, Cached::Done);
+        let (mut cache, warning) = match cache {
+            Cached::Open(open) if edited.is_none() && kept.is_empty() => {
+                let (cache, warning) = *open;
+                (Some(cache), warning)
+            }
+            _ => (None, None),
+        };
+        let taken = cache
+            .as_ref()
+            .map(|c| super::cached::take(site, config, assets, c));
         let is_kept = |doc: &Document| match edited {
             Some(edited) => !edited.contains(&doc.rel),
             None => kept.contains(&doc.source.path),
@@ -332,12 +355,21 @@ impl Kept {
         let env = markdown::Env::new(config, &urls, theme, assets);
         let known = &self.bodies;
         let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
+            if taken.as_ref().is_some_and(|t| t.has(doc)) {
+                return Some(Diagnostics::new());
+            }
             if !is_kept(doc) {
                 return None;
             }
             known.get(&doc.source.path).map(|b| b.diagnostics.clone())
         });
+        if let (Some(taken), Some(cache)) = (&taken, &mut cache) {
+            taken.keep(site, &per_body, cache);
+            // A cache that cannot be written costs the next start time only.
+            let _ = cache.save();
+        }
         let mut diagnostics = Diagnostics::new();
+        diagnostics.extend(warning);
         let mut present = HashSet::with_capacity(per_body.len());
         for (doc, ds) in site.bodies().zip(per_body) {
             diagnostics.extend(ds.iter().cloned());
@@ -500,7 +532,14 @@ impl Target for Kept {
     type Done = Update;
     const KEEPS: bool = true;
 
-    fn configured(&mut self, _: &Config) -> Result<()> {
+    fn configured(&mut self, config: &Config) -> Result<()> {
+        if let (Cached::Unopened, Some(dir)) = (&self.cache, &config.cache_dir) {
+            let (cache, warning) = crate::cache::open_in(&config.root, dir, config.cache_max_bytes);
+            self.cache = match cache {
+                Some(cache) => Cached::Open(Box::new((cache, warning))),
+                None => Cached::Done,
+            };
+        }
         Ok(())
     }
 

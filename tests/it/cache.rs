@@ -368,3 +368,36 @@ fn an_evidence_digest_is_reused_while_the_file_is_as_it_was_and_rehash_hashes_ag
     let stderr = site.run(["build"]).fails_with(1).stderr();
     assert!(stderr.contains("does not match the record"), "{stderr}");
 }
+
+#[test]
+fn serve_starts_warm_from_the_cache_and_serves_what_a_clean_build_writes() {
+    let site = SiteTest::fixture("build/basic");
+    let outside = tempfile::tempdir().unwrap();
+    // In this process: the cache is of the tool that wrote it, here the test's own executable.
+    let overrides = ancapex::config::Overrides {
+        base_url: Some(crate::serve::BASE.to_owned()),
+        output_dir: Some(outside.path().join("built")),
+        ..ancapex::config::Overrides::default()
+    };
+    ancapex::pipeline::build(site.root(), &overrides).unwrap();
+    let bodies = |cache: &Path| {
+        packs(cache)
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("bodies-")
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = bodies(&site.root().join(CACHE));
+    let (mut session, _) = crate::serve::start(site.root());
+    // Every body it could keep was taken from the cache: none was added to it.
+    assert_eq!(bodies(&site.root().join(CACHE)), before);
+    let out = outside.path().join("full");
+    crate::serve::assert_same(&session, site.root(), &out, "a warm start");
+    let touched = apply(site.root(), &RandomEdit::Body(2, 9));
+    session.update(&touched).unwrap();
+    crate::serve::assert_same(&session, site.root(), &out, "an edit after a warm start");
+}

@@ -481,6 +481,8 @@ fn full_build(root: &Path, out: &Path) -> (std::collections::BTreeMap<String, Ve
             output_dir: Some(out.to_path_buf()),
             base_url: Some(BASE.to_owned()),
             signing: Signing::Skip,
+            // The reference is a build from nothing.
+            cache: ancapex::cache::Use::Off,
             ..Overrides::default()
         },
     )
@@ -507,7 +509,7 @@ fn render(diagnostics: &ancapex::Diagnostics) -> String {
     lines.join("\n")
 }
 
-const BASE: &str = "http://127.0.0.1:1111";
+pub(crate) const BASE: &str = "http://127.0.0.1:1111";
 
 /// The session's outputs with the seal, as a build writes them.
 fn session_files(session: &Session) -> std::collections::BTreeMap<String, Vec<u8>> {
@@ -529,7 +531,7 @@ fn session_files(session: &Session) -> std::collections::BTreeMap<String, Vec<u8
 }
 
 #[track_caller]
-fn assert_same(session: &Session, root: &Path, out: &Path, step: &str) {
+pub(crate) fn assert_same(session: &Session, root: &Path, out: &Path, step: &str) {
     let (full, shown) = full_build(root, out);
     assert_eq!(
         render(session.diagnostics()),
@@ -831,7 +833,7 @@ fn edits() -> Vec<Edit> {
     ]
 }
 
-fn start(root: &Path) -> (Session, ancapex::pipeline::Update) {
+pub(crate) fn start(root: &Path) -> (Session, ancapex::pipeline::Update) {
     let overrides = Overrides {
         base_url: Some(BASE.to_owned()),
         ..Overrides::default()
