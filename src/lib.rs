@@ -27,6 +27,7 @@ mod fs;
 #[doc(hidden)]
 pub mod fuzz;
 mod git;
+pub mod images;
 pub mod init;
 mod kind;
 pub mod layout;

@@ -120,6 +120,13 @@ pub(crate) fn site(
             w.unchanged,
             count(w.bytes, "byte", "bytes"),
         );
+        let (variants, encoded) = report.images;
+        if variants > 0 {
+            println!(
+                "images: {}, {encoded} encoded by this build",
+                count(variants, "variant", "variants")
+            );
+        }
         if let Some(digest) = &report.site_digest {
             println!("site digest: {digest}");
         }

@@ -124,6 +124,32 @@ pub struct LinksConfig {
     pub internal: LinkLevel,
 }
 
+/// `[images]`: how images in markdown are resized and encoded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImagesConfig {
+    /// The widths, in pixels, of the resized variants (those narrower than the image).
+    pub widths: Vec<u32>,
+    /// The `sizes` attribute: how wide the image is shown.
+    pub sizes: String,
+    /// The quality of lossy encodings (WebP, JPEG), 1 to 100.
+    pub quality: u8,
+    /// The most pixels (width times height) an image may have: a larger one is refused
+    /// before it is decoded, which bounds the memory of a decompression bomb.
+    pub max_pixels: u64,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        Self {
+            widths: vec![480, 960, 1600],
+            sizes: "(max-width: 48rem) 100vw, 48rem".to_owned(),
+            quality: 80,
+            max_pixels: 50_000_000,
+        }
+    }
+}
+
 /// `[contact]`: where the contact form goes.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -191,6 +217,8 @@ struct RawConfig {
     #[serde(default)]
     links: LinksConfig,
     #[serde(default)]
+    images: ImagesConfig,
+    #[serde(default)]
     contact: ContactConfig,
     #[serde(default)]
     signing: SigningConfig,
@@ -229,6 +257,8 @@ pub struct Config {
     pub build: BuildConfig,
     /// `[links]`.
     pub links: LinksConfig,
+    /// `[images]`.
+    pub images: ImagesConfig,
     /// `[contact]`.
     pub contact: ContactConfig,
     /// `[signing]`.
@@ -479,6 +509,7 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
         markdown: raw.markdown,
         build: raw.build,
         links: raw.links,
+        images: raw.images,
         contact: raw.contact,
         signing: raw.signing,
         cache_dir: match &overrides.cache {

@@ -46,6 +46,11 @@ impl Asset {
 #[derive(Debug, Clone, Default)]
 pub struct Assets {
     by_source: BTreeMap<String, Asset>,
+    /// The paths of the files generated rather than read from `static/` (the syntax
+    /// stylesheet, resized images).
+    generated: BTreeSet<String>,
+    /// The images beside the content, their variants among the assets.
+    pub images: crate::images::Images,
 }
 
 impl Assets {
@@ -57,6 +62,11 @@ impl Assets {
     /// Every asset, by its unhashed path.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Asset)> {
         self.by_source.iter()
+    }
+
+    /// The unhashed paths of the generated files.
+    pub fn generated(&self) -> impl Iterator<Item = &str> {
+        self.generated.iter().map(String::as_str)
     }
 
     /// The fingerprinted output paths.
@@ -97,9 +107,12 @@ pub fn apply(
             inputs.insert(path.clone(), origin.read()?.into_owned());
         }
     }
+    let mut assets = Assets {
+        generated: generated.iter().map(|(p, _)| p.clone()).collect(),
+        ..Assets::default()
+    };
     inputs.extend(generated);
     let mut diagnostics = Diagnostics::new();
-    let mut assets = Assets::default();
     let is_css = |p: &str| p.to_ascii_lowercase().ends_with(".css");
     for (path, bytes) in &inputs {
         if !is_css(path) {

@@ -20,7 +20,7 @@ pub(crate) static BUILTIN_THEME: include_dir::Dir<'static> =
 pub const BUILTIN_THEME_NAME: &str = "ancapex";
 
 /// Where a file's bytes come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Origin {
     /// A file on disk.
     Disk(PathBuf),

@@ -3,6 +3,7 @@
 //! links rewritten and collected so that every internal link and anchor can be checked.
 
 pub(crate) mod highlight;
+mod image;
 pub(crate) mod shortcode;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -165,6 +166,17 @@ struct State {
     targets: BTreeSet<String>,
     diagnostics: Diagnostics,
     title_taken: bool,
+    /// How many images of the content the page has shown so far.
+    images: usize,
+}
+
+/// A content image being read: what it is, where, its alt text so far and its title.
+struct PendingImage<'e> {
+    rel: String,
+    image: &'e crate::images::Image,
+    span: Range<usize>,
+    alt: String,
+    title: String,
 }
 
 struct Renderer<'a, 'e> {
@@ -245,7 +257,7 @@ fn splice(html: &str, outputs: &[String]) -> String {
     out
 }
 
-impl Renderer<'_, '_> {
+impl<'e> Renderer<'_, 'e> {
     fn error_or_warning(&self, message: String) -> Diagnostic {
         match self.env.config.links.internal {
             LinkLevel::Error => Diagnostic::error(message),
@@ -360,8 +372,23 @@ impl Renderer<'_, '_> {
         let mut out: Vec<Event<'_>> = Vec::with_capacity(text.len() / 16);
         let mut heading: Option<OpenHeading<'_>> = None;
         let mut code: Option<(String, String, Range<usize>)> = None;
+        let mut image: Option<PendingImage<'_>> = None;
         for (event, range) in parser {
             let span = map.map(range.start)..map.map(range.end);
+            if let Some(pending) = image.as_mut() {
+                match event {
+                    Event::End(TagEnd::Image) => {
+                        if let Some(pending) = image.take() {
+                            let html = self.image(pending);
+                            out.push(Event::Html(html.into()));
+                        }
+                    }
+                    Event::Text(t) | Event::Code(t) => pending.alt.push_str(&t),
+                    Event::SoftBreak | Event::HardBreak => pending.alt.push(' '),
+                    _ => {}
+                }
+                continue;
+            }
             let event = match event {
                 Event::Start(Tag::Heading {
                     level, id, classes, ..
@@ -440,6 +467,16 @@ impl Renderer<'_, '_> {
                     title,
                     id,
                 }) => {
+                    if let Some((rel, found)) = self.content_image(&dest_url) {
+                        image = Some(PendingImage {
+                            rel,
+                            image: found,
+                            span,
+                            alt: String::new(),
+                            title: title.to_string(),
+                        });
+                        continue;
+                    }
                     let dest_url = self.link(dest_url, span, true);
                     Event::Start(Tag::Image {
                         link_type,
@@ -474,6 +511,7 @@ impl Renderer<'_, '_> {
         }
         let mut html = String::with_capacity(text.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut html, out.into_iter());
+        let mut html = image::unwrap_figures(html);
         if html.contains(" style=\"text-align: ") {
             // Column alignment as classes: a strict CSP forbids inline styles.
             for side in ["left", "center", "right"] {
@@ -542,6 +580,64 @@ impl Renderer<'_, '_> {
         out.push(Event::Html(close.into()));
         self.state.anchors.push(id.clone());
         self.state.headings.push((level_n, id, title));
+    }
+
+    /// The image of the content a markdown image names, resolved from the markdown file's
+    /// folder as an editor means it (beside `index.md` in a bundle, beside a flat page too);
+    /// none when it names no image there (a URL, a static file, a missing file: the link
+    /// check reports those).
+    fn content_image(&self, dest: &str) -> Option<(String, &'e crate::images::Image)> {
+        if dest.is_empty() || is_external(dest) || dest.starts_with('/') || dest.starts_with("@/") {
+            return None;
+        }
+        let path = dest.split(['?', '#']).next().unwrap_or("");
+        if !crate::images::is_image(path) {
+            return None;
+        }
+        let rel = resolve_content(&self.dir, path)?;
+        let found = self.env.assets.images.get(&rel)?;
+        Some((rel, found))
+    }
+
+    /// The HTML of a content image, or a located problem with it.
+    fn image(&mut self, pending: PendingImage<'_>) -> String {
+        let PendingImage {
+            rel,
+            image: found,
+            span,
+            alt,
+            title,
+        } = pending;
+        if let crate::images::Image::Bad(problem) = found {
+            let mut d = Diagnostic::error(problem.message.clone())
+                .at(self.source, span)
+                .label(format!("`content/{rel}`"));
+            if let Some(help) = &problem.help {
+                d = d.help(help.clone());
+            }
+            self.state.diagnostics.push(d);
+            return String::new();
+        }
+        if alt.trim().is_empty() {
+            self.state.diagnostics.push(
+                Diagnostic::warning(format!("the image `content/{rel}` has no alt text"))
+                    .at(self.source, span)
+                    .label("nothing between the brackets")
+                    .help("say what it shows, for those who cannot see it: `![loss falls after step 200](plot.png)`"),
+            );
+        }
+        let shown = image::Shown {
+            alt: alt.trim(),
+            caption: title.trim(),
+            first: self.state.images == 0,
+        };
+        self.state.images += 1;
+        image::markup(
+            found,
+            &shown,
+            self.env.assets,
+            &self.env.config.images.sizes,
+        )
     }
 
     /// Rewrites `@/page.md#x` and `page.md` links to URLs and records internal links for the
@@ -758,6 +854,8 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
         file(path) || file(&format!("{path}/"))
     };
     let urls: OnceLock<Suggestions<'_>> = OnceLock::new();
+    // The files, for a link to an image that is not there.
+    let files: OnceLock<Suggestions<'_>> = OnceLock::new();
     let mut out = Diagnostics::new();
     for doc in site.bodies() {
         for link in &doc.content.links {
@@ -774,8 +872,19 @@ fn check_links(site: &Site, level: LinkLevel, extra_paths: &[String]) -> Diagnos
                     sorted.sort_unstable();
                     Suggestions::new(sorted)
                 });
+                let image = crate::images::is_image(&link.path);
                 if let Some(help) = beside_the_file(site, doc, link) {
                     d = d.help(help);
+                } else if let Some(best) = image
+                    .then(|| {
+                        let files = files.get_or_init(|| {
+                            Suggestions::new(site.files.keys().map(String::as_str))
+                        });
+                        nearest_image(files, doc, link)
+                    })
+                    .flatten()
+                {
+                    d = d.help(format!("did you mean `{best}`?"));
                 } else if let Some(best) = urls.closest(&link.path) {
                     d = d.help(format!("did you mean `{best}`?"));
                 }
@@ -824,6 +933,31 @@ fn beside_the_file(site: &Site, doc: &Document, link: &InternalLink) -> Option<S
         "`{written}` is resolved from the page's URL `{}`; `content/{beside}` beside `{name}` is published at `/{beside}`: link to `/{beside}`, or make the page a bundle (`content/{bundle}/index.md` with its files beside it)",
         doc.url
     ))
+}
+
+/// The published file nearest to a missing image, as the link should be written: beside the
+/// markdown file (from its folder, as an editor means it), else by its URL.
+fn nearest_image(files: &Suggestions<'_>, doc: &Document, link: &InternalLink) -> Option<String> {
+    let dir = doc.rel.rfind('/').map_or("", |i| &doc.rel[..i]);
+    if let Some(beside) = link
+        .relative
+        .as_deref()
+        .and_then(|w| resolve_content(dir, w))
+    {
+        if let Some(best) = files.closest(&beside) {
+            let prefix = if dir.is_empty() {
+                String::new()
+            } else {
+                format!("{dir}/")
+            };
+            if let Some(name) = best.strip_prefix(&prefix) {
+                return Some(name.to_owned());
+            }
+        }
+    }
+    files
+        .closest(url::in_output(&link.path))
+        .map(|best| format!("/{best}"))
 }
 
 /// The page or section a link's path leads to: its URL, that URL without the final `/`, or

@@ -302,6 +302,8 @@ pub(super) struct Done {
     pub(super) site_digest: String,
     pub(super) files: u64,
     pub(super) bytes: u64,
+    /// The image variants it published (none encoded when it is answered again).
+    pub(super) variants: u64,
     pub(super) sealed: Vec<(String, FileId)>,
 }
 
@@ -458,6 +460,7 @@ pub(super) fn record(cache: &Cache, output_dir: &Path) -> Option<Record> {
             site_digest: r.str()?,
             files: r.u64()?,
             bytes: r.u64()?,
+            variants: r.u64()?,
             sealed: (0..r.u64()?)
                 .map(|_| Some((r.str()?, r.file_id()?)))
                 .collect::<Option<Vec<_>>>()?,
@@ -516,6 +519,7 @@ pub(super) fn keep_record(
                 .str(&d.site_digest)
                 .u64(d.files)
                 .u64(d.bytes)
+                .u64(d.variants)
                 .u64(d.sealed.len() as u64);
             for (path, id) in &d.sealed {
                 f.str(path);

@@ -530,7 +530,12 @@ fn stages<T: Target>(
 
     // Static files.
     if let Reuse::Fresh(_) = reuse {
-        state.assets = super::static_files(&state.sources, &state.config, &mut state.settled)?;
+        state.assets = super::static_files(
+            &state.sources,
+            &state.site,
+            &state.config,
+            &mut state.settled,
+        )?;
     }
 
     // Theme.

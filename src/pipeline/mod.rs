@@ -19,7 +19,7 @@ use crate::fingerprint::Assets;
 use crate::model::{Body, Rendered};
 use crate::output::{Summary, Written};
 use crate::policy::{self, Naming};
-use crate::{fingerprint, load, manifest, output, render, signing, theme, verify};
+use crate::{fingerprint, images, load, manifest, output, render, signing, theme, verify};
 
 /// What a build or check did.
 #[derive(Debug)]
@@ -34,6 +34,9 @@ pub struct Report {
     pub written: Option<Summary>,
     /// The site digest of what was written (see `manifest`).
     pub site_digest: Option<String>,
+    /// How many image variants the site has, and how many of them this build encoded (the
+    /// rest were kept from an earlier build).
+    pub images: (usize, usize),
     /// The git revision published records and ledgers were compared with: `--since`, or
     /// `HEAD` for a check in a git checkout.
     pub since: Option<String>,
@@ -278,6 +281,7 @@ impl driver::Target for Write<'_> {
                             site_digest: d.clone(),
                             files: summary.files as u64,
                             bytes: summary.bytes,
+                            variants: state.assets.images.variants() as u64,
                             sealed,
                         });
                         cached::keep_record(
@@ -313,6 +317,7 @@ impl driver::Target for Write<'_> {
             sections: state.site.sections.len(),
             written,
             site_digest,
+            images: (state.assets.images.variants(), state.assets.images.encoded),
             since: frozen_against(self.overrides, config),
         })
     }
@@ -363,6 +368,7 @@ impl Write<'_> {
             }),
             site_digest: Some(done.site_digest.clone()),
             since: None,
+            images: (usize::try_from(done.variants).unwrap_or(usize::MAX), 0),
         };
         if let Some(cache) = &mut self.cache {
             for made in std::mem::take(&mut self.digested) {
@@ -419,20 +425,75 @@ fn frozen_against(overrides: &Overrides, config: &config::Config) -> Option<Stri
     }
 }
 
-/// The fingerprinted static files, the generated syntax stylesheet among them.
+/// The fingerprinted static files, the generated syntax stylesheet among them, and the
+/// content's images with their resized variants.
 fn static_files(
     sources: &load::SourceSet,
+    site: &crate::model::Site,
     config: &config::Config,
     diagnostics: &mut Diagnostics,
 ) -> Result<Assets> {
     let syntax_css = theme::syntax_css(config, sources.theme_config.as_ref(), diagnostics);
-    let (assets, ds) = fingerprint::apply(
-        &sources.statics,
-        vec![(theme::SYNTAX_CSS.to_owned(), syntax_css.into_bytes())],
-        &config.build.unhashed,
+    let images = images::process(
+        &image_sources(sources, site),
+        &config.images,
+        &image_cache(config),
     )?;
+    let mut generated = vec![(theme::SYNTAX_CSS.to_owned(), syntax_css.into_bytes())];
+    generated.extend(images.files);
+    let (mut assets, ds) = fingerprint::apply(&sources.statics, generated, &config.build.unhashed)?;
+    assets.images = images.images;
     diagnostics.extend(ds);
     Ok(assets)
+}
+
+/// The images among the content's files the site publishes, with where each is published.
+fn image_sources(sources: &load::SourceSet, site: &crate::model::Site) -> Vec<images::Source> {
+    let published: std::collections::HashMap<&load::Origin, &str> = site
+        .files
+        .iter()
+        .map(|(out, origin)| (origin, out.as_str()))
+        .collect();
+    sources
+        .content_assets
+        .iter()
+        .filter(|a| images::is_image(&a.rel))
+        .filter_map(|a| {
+            let output = published.get(&a.origin)?;
+            Some(images::Source {
+                rel: a.rel.clone(),
+                output: (*output).to_owned(),
+                origin: a.origin.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Where encoded variants are kept: in the site, unless that folder leads out of it (then
+/// nowhere); a check only reads them.
+fn image_cache(config: &config::Config) -> images::Cache {
+    let dir = config.root.join(images::CACHE_DIR);
+    let inside = |dir: &Path| {
+        // A folder not made yet is judged by the nearest one that is.
+        let mut at = Some(dir);
+        while let Some(d) = at {
+            if std::fs::symlink_metadata(d).is_ok() {
+                return matches!(
+                    crate::fs::follow(&config.real_root, d),
+                    crate::fs::Followed::Inside(_)
+                );
+            }
+            at = d.parent();
+        }
+        false
+    };
+    if !inside(&dir) {
+        return images::Cache::None;
+    }
+    match config.mode {
+        Mode::Check => images::Cache::ReadOnly(dir),
+        Mode::Build | Mode::Serve => images::Cache::Kept(dir),
+    }
 }
 
 /// The theme, loaded and told what its functions look up (assets, records, ledgers, URLs,

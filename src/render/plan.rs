@@ -191,8 +191,13 @@ fn plan(
             Claim::generated(search::PAGE_URL),
         ));
     }
-    for generated in [SYNTAX_CSS] {
-        if let Some(a) = assets.get(generated) {
+    // The syntax stylesheet and the images' variants; a sanitised SVG is claimed below, as
+    // the file it is made from.
+    for generated in assets.generated() {
+        if let Some(a) = assets
+            .get(generated)
+            .filter(|_| !site.files.contains_key(generated))
+        {
             claims.push((
                 a.path.clone(),
                 Job::Asset(generated.to_owned()),

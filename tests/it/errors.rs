@@ -235,17 +235,15 @@ fn an_error_in_a_shortcode_call_points_at_the_call_with_the_template_as_a_note()
 }
 
 #[test]
-fn an_image_beside_a_flat_page_is_named_where_it_is_published() {
+fn a_file_beside_a_flat_page_is_named_where_it_is_published() {
+    // An image beside a flat page is shown from there (`tests/it/images.rs`); a link to any
+    // other file is resolved from the page's URL, as a browser does.
     let site = SiteTest::init();
     site.write(
         "content/manifesto.md",
-        "+++\ntitle = \"Manifesto\"\n+++\n\n![A pixel](x.png)\n",
+        "+++\ntitle = \"Manifesto\"\n+++\n\n[The data](x.csv)\n",
     );
-    std::fs::copy(
-        crate::support::fixture_path("build/basic/content/blog/photos/pixel.png"),
-        site.path("content/x.png"),
-    )
-    .unwrap();
+    site.write("content/x.csv", "a,b\n");
     let err = site.run(["check"]).fails_with(1).stderr_snapshot().stderr();
-    assert!(err.contains("is published at `/x.png`"), "{err}");
+    assert!(err.contains("is published at `/x.csv`"), "{err}");
 }

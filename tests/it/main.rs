@@ -14,6 +14,7 @@ mod failures;
 mod figures;
 mod hashed;
 mod hostile;
+mod images;
 mod init;
 mod ledger;
 mod properties;
