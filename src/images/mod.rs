@@ -8,6 +8,7 @@
 //! own (`.ancapex/images/` in the site), named by the digest of the source's bytes, the
 //! variant's settings and the encoder's version, so an unchanged image is never encoded again.
 
+pub mod resize;
 pub mod svg;
 
 use std::collections::BTreeMap;

@@ -260,3 +260,70 @@ fn a_gif_is_measured_and_shown_as_it_is() {
         Some(Image::Raster { width: 30, height: 20, variants, .. }) if variants.is_empty()
     ));
 }
+
+fn raster(width: u32, height: u32) -> Image {
+    Image::Raster {
+        width,
+        height,
+        output: "p/a.jpg".to_owned(),
+        variants: vec![],
+        origin: Origin::Builtin(b""),
+        digest: "0".repeat(64),
+    }
+}
+
+fn asked(op: &str, width: Option<u32>, height: Option<u32>) -> resize::Asked<'_> {
+    resize::Asked {
+        path: "p/a.jpg",
+        width,
+        height,
+        op: Some(op),
+        format: None,
+        quality: None,
+    }
+}
+
+#[test]
+fn resize_requests_have_the_size_their_op_gives() {
+    let image = raster(2400, 1600);
+    let size = |op, w, h| {
+        resize::request(&image, &asked(op, w, h), &settings()).map(|r| (r.width, r.height))
+    };
+    assert_eq!(size("fit", Some(600), Some(600)), Ok((600, 400)));
+    assert_eq!(size("fit", Some(6000), Some(6000)), Ok((2400, 1600)));
+    assert_eq!(size("fit", Some(900), Some(300)), Ok((450, 300)));
+    assert_eq!(size("fill", Some(300), Some(300)), Ok((300, 300)));
+    assert_eq!(size("resize", Some(10), Some(700)), Ok((10, 700)));
+    assert_eq!(size("fit_width", Some(480), None), Ok((480, 320)));
+    assert_eq!(size("fit_height", None, Some(160)), Ok((240, 160)));
+    assert_eq!(
+        size("fill", Some(300), None),
+        Err("op `fill` needs a height above 0".to_owned())
+    );
+    assert_eq!(
+        size("crop", Some(300), Some(3)),
+        Err("unknown op `crop`: one of fit, fill, resize, fit_width, fit_height".to_owned())
+    );
+    assert_eq!(
+        size("resize", Some(100_000), Some(100_000)),
+        Err("100000x100000 is more than the 50000000 pixels allowed".to_owned())
+    );
+}
+
+#[test]
+fn a_resize_is_named_by_its_source_and_arguments() {
+    let image = raster(2400, 1600);
+    let path = |a: &resize::Asked<'_>| resize::request(&image, a, &settings()).unwrap().path;
+    let fill = path(&asked("fill", Some(300), Some(300)));
+    assert!(
+        fill.starts_with("processed_images/a.") && fill.ends_with(".webp"),
+        "{fill}"
+    );
+    assert_eq!(fill, path(&asked("fill", Some(300), Some(300))));
+    assert_ne!(fill, path(&asked("fill", Some(300), Some(301))));
+    let jpg = resize::Asked {
+        format: Some("jpg"),
+        ..asked("fill", Some(300), Some(300))
+    };
+    assert!(path(&jpg).ends_with(".jpg"));
+}

@@ -188,7 +188,11 @@ impl driver::Target for Write<'_> {
             .cache
             .as_ref()
             .and_then(|c| cached::record(c, &config.output_dir));
+        // A theme that resizes images asks for them while its pages render, and a kept page
+        // asks for nothing: its images would be missing from the new folder. Such a theme's
+        // pages are all rendered again.
         let keepable = match (&record, inputs, &self.docs) {
+            _ if state.theme.calls_resize_image() => None,
             (Some(record), Some(inputs), Some(docs)) => {
                 cached::keepable(record, &state.site, docs, inputs.rest)
             }
@@ -250,6 +254,11 @@ impl driver::Target for Write<'_> {
                 false
             };
             diagnostics.extend(render(&wanted, &|r| staging.write(r))?);
+            let (resized, clashes) = resized_images(state)?;
+            diagnostics.extend(clashes);
+            for r in resized {
+                staging.write(r)?;
+            }
             let digest = if diagnostics.has_errors() {
                 None
             } else {
@@ -469,6 +478,40 @@ fn image_sources(sources: &load::SourceSet, site: &crate::model::Site) -> Vec<im
         .collect()
 }
 
+/// The images `resize_image` calls asked for while the pages rendered, encoded, as outputs;
+/// one that would be written over a planned output is a problem instead.
+fn resized_images(state: &driver::State) -> Result<(Vec<Rendered>, Diagnostics)> {
+    let planned: std::collections::HashSet<&str> =
+        state.plan.planned().map(|(path, _)| path).collect();
+    let mut diagnostics = Diagnostics::new();
+    let requests: Vec<images::resize::Request> = state
+        .theme
+        .lookups
+        .take_resized()
+        .into_values()
+        .filter(|r| {
+            let clash = planned.contains(r.path.as_str());
+            if clash {
+                diagnostics.push(Diagnostic::error(format!(
+                    "`resize_image` would write `{}` over another output of the site",
+                    r.path
+                )));
+            }
+            !clash
+        })
+        .collect();
+    let (files, _) =
+        images::resize::encode(&requests, &state.config.images, &image_cache(&state.config))?;
+    let rendered = files
+        .into_iter()
+        .map(|(path, bytes)| Rendered {
+            path,
+            body: Body::Bytes(bytes),
+        })
+        .collect();
+    Ok((rendered, diagnostics))
+}
+
 /// Where encoded variants are kept: in the site, unless that folder leads out of it (then
 /// nowhere); a check only reads them.
 fn image_cache(config: &config::Config) -> images::Cache {
@@ -525,6 +568,10 @@ fn theme_for(
         .ledgers
         .set(theme::LedgerLookup { names, view });
     let _ = theme.lookups.urls.set(site.urls.clone());
+    let _ = theme
+        .lookups
+        .images
+        .set((assets.images.clone(), config.images.clone()));
     let files = site.files.keys().cloned();
     let _ = theme.lookups.files.set(
         files

@@ -467,6 +467,27 @@ impl Kept {
             }
             self.outputs.insert(path, entry);
         }
+        // The images `resize_image` asked for: served, never removed (a URL a page no longer
+        // asks for costs nothing).
+        match super::resized_images(state) {
+            Ok((resized, clashes)) => {
+                diagnostics.extend(clashes);
+                for r in resized {
+                    match output::contents(r.body, minify) {
+                        Ok(bytes) => {
+                            let written = output::describe(&r.path, &bytes);
+                            let file =
+                                File::new(bytes.into_owned(), written, &state.dictionary, spill);
+                            files.insert(r.path, Arc::new(file));
+                        }
+                        Err(e) => diagnostics.push(read_failure(&r.path, &e)),
+                    }
+                }
+            }
+            Err(e) => diagnostics.push(Diagnostic::error(format!(
+                "could not encode the images `resize_image` asked for: {e}"
+            ))),
+        }
         let mut removed = vec![];
         // A rebuild in place keeps the plan: every output stays.
         if how != How::InPlace {

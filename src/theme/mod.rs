@@ -36,6 +36,11 @@ pub(crate) struct Lookups {
     pub(crate) assets: OnceLock<BTreeMap<String, (String, String)>>,
     /// The run ledgers' views, for `get_ledger`.
     pub(crate) ledgers: OnceLock<LedgerLookup>,
+    /// The content's images and the site's image settings, for `resize_image`.
+    pub(crate) images: OnceLock<(crate::images::Images, crate::config::ImagesConfig)>,
+    /// What `resize_image` calls asked for, by output path: encoded once the pages are
+    /// rendered (see `take_resized`).
+    resized: Mutex<BTreeMap<String, crate::images::resize::Request>>,
 }
 
 /// What `get_ledger` looks up, given by the records (which know ledgers): their names, and the
@@ -70,6 +75,11 @@ impl Lookups {
             .documents
             .write()
             .unwrap_or_else(PoisonError::into_inner) = documents;
+    }
+
+    /// What `resize_image` calls asked for since the last time, by output path.
+    pub(crate) fn take_resized(&self) -> BTreeMap<String, crate::images::resize::Request> {
+        std::mem::take(&mut *self.resized.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn forget_selections(&self) {
@@ -142,6 +152,13 @@ pub struct Theme {
     broken: BTreeSet<String>,
     pub(crate) lookups: Arc<Lookups>,
     base_url: String,
+}
+
+impl Theme {
+    /// Whether a template calls `resize_image`, whose files are asked for as pages render.
+    pub(crate) fn calls_resize_image(&self) -> bool {
+        self.sources.values().any(|s| s.text.contains(RESIZE_IMAGE))
+    }
 }
 
 /// Compiles every template; each one with a syntax error is reported and left out.
@@ -419,6 +436,7 @@ const GET_PAGES: &str = "get_pages";
 const GET_ARTIFACT: &str = "get_artifact";
 /// The function that looks up a run ledger's view.
 const GET_LEDGER: &str = "get_ledger";
+const RESIZE_IMAGE: &str = "resize_image";
 
 /// The globals the render stage makes from the records (`artifacts`, `artifact_filters`).
 /// Named here, where templates read them, so that the render stage names the theme's and not
@@ -472,6 +490,48 @@ fn with_document<T>(
     docs.get(path)
         .map(|doc| then(path, doc))
         .ok_or_else(|| tera::Error::message(format!("no `content/{path}`")))
+}
+
+/// `resize_image(path=, width=, height=, op=, format=, quality=)`: the URL and size of an
+/// image of the content resized, encoded once the pages are rendered.
+fn resize_image(l: &Lookups, kwargs: &Kwargs) -> std::result::Result<Value, String> {
+    let number = |name: &str| -> std::result::Result<Option<u32>, String> {
+        match kwargs.get::<i64>(name).map_err(|e| e.to_string())? {
+            None => Ok(None),
+            Some(n) => u32::try_from(n)
+                .map(Some)
+                .map_err(|_| format!("`{name}` must be a whole number of pixels, not {n}")),
+        }
+    };
+    let path = kwargs.must_get::<&str>("path").map_err(|e| e.to_string())?;
+    let quality = match kwargs.get::<i64>("quality").map_err(|e| e.to_string())? {
+        None => None,
+        Some(q) => {
+            Some(u8::try_from(q).map_err(|_| format!("quality {q} is not between 1 and 100"))?)
+        }
+    };
+    let asked = crate::images::resize::Asked {
+        path: path.strip_prefix("content/").unwrap_or(path),
+        width: number("width")?,
+        height: number("height")?,
+        op: kwargs.get::<&str>("op").map_err(|e| e.to_string())?,
+        format: kwargs.get::<&str>("format").map_err(|e| e.to_string())?,
+        quality,
+    };
+    let (images, settings) = l
+        .images
+        .get()
+        .ok_or_else(|| "images are not known yet".to_owned())?;
+    let image = images
+        .get(asked.path)
+        .ok_or_else(|| crate::images::resize::not_found(asked.path, images))?;
+    let request = crate::images::resize::request(image, &asked, settings)?;
+    let view = crate::images::resize::view(&request, image);
+    l.resized
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(request.path.clone(), request);
+    Ok(Value::from_serializable(&view))
 }
 
 /// Records a use while an output is tracked.
@@ -599,6 +659,14 @@ fn register(tera: &mut Tera, lookups: &Arc<Lookups>, base_url: &str) {
                     "`get_artifact`: no artifact `{id}` in `artifacts/`{hint}"
                 ))
             })
+        },
+    );
+    let l = Arc::clone(lookups);
+    tera.register_function(
+        RESIZE_IMAGE,
+        move |kwargs: Kwargs, _: &State| -> tera::TeraResult<Value> {
+            resize_image(&l, &kwargs)
+                .map_err(|e| tera::Error::message(format!("`{RESIZE_IMAGE}`: {e}")))
         },
     );
     tera.register_filter(

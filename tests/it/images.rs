@@ -126,3 +126,86 @@ fn bad_images_are_located_errors_and_missing_alt_text_a_warning() {
     );
     site.run(["build"]).fails_with(1).stderr_snapshot();
 }
+
+#[test]
+fn resize_image_gives_themes_a_resized_copy_with_its_size() {
+    let site = gallery();
+    site.write(
+        "templates/shortcodes/cover.html",
+        "{%- set r = resize_image(path=path, width=300, height=300, op=op) -%}\n<img class=\"cover\" src=\"{{ r.url }}\" width=\"{{ r.width }}\" height=\"{{ r.height }}\" data-orig=\"{{ r.orig_width }}x{{ r.orig_height }}\">\n",
+    );
+    site.write(
+        "content/notes.md",
+        "+++\ntitle = \"Notes\"\n+++\n{{ cover(path=\"gallery/photo.jpg\", op=\"fill\") }}\n\n{{ cover(path=\"gallery/plot.png\", op=\"fit\") }}\n",
+    );
+    site.run(["build"]).succeeds();
+    let notes = site.file("public/notes/index.html");
+    let urls: Vec<&str> = notes
+        .split("src=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(urls.len(), 2, "{notes}");
+    assert!(
+        notes.contains("width=\"300\" height=\"300\" data-orig=\"2400x1600\""),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("width=\"300\" height=\"180\" data-orig=\"1000x600\""),
+        "{notes}"
+    );
+    for (url, size) in urls.iter().zip([(300, 300), (300, 180)]) {
+        assert!(url.starts_with("/processed_images/"), "{url}");
+        let made = image::load_from_memory(&site.bytes(&format!("public{url}"))).unwrap();
+        assert_eq!((made.width(), made.height()), size, "{url}");
+    }
+    // The files are listed in the manifest like every other output.
+    let manifest = site.file("public/site-manifest.json");
+    assert!(manifest.contains(&urls[0][1..]), "{manifest}");
+}
+
+#[test]
+fn resize_image_errors_are_located_at_the_call() {
+    let site = gallery();
+    site.write(
+        "templates/shortcodes/cover.html",
+        "{%- set r = resize_image(path=path, width=300, op=\"fill\") -%}<img src=\"{{ r.url }}\">",
+    );
+    site.write(
+        "content/notes.md",
+        "+++\ntitle = \"Notes\"\n+++\n{{ cover(path=\"gallery/phot.jpg\") }}\n\n{{ cover(path=\"gallery/photo.jpg\") }}\n",
+    );
+    site.run(["build"]).fails_with(1).stderr_snapshot();
+}
+
+#[test]
+fn a_themes_resized_image_stays_when_the_next_build_keeps_its_page() {
+    // The page template resizes an image for every page; the next build, in another process
+    // with the cache, changes another page's body only.
+    let site = gallery();
+    site.write(
+        "templates/page.html",
+        "{%- set r = resize_image(path=\"gallery/photo.jpg\", width=120, height=120, op=\"fill\") -%}\n<!doctype html><html lang=\"en\"><head><title>{{ page.title }}</title></head><body><img alt=\"\" src=\"{{ r.url }}\">{{ page.content | safe }}</body></html>\n",
+    );
+    site.run(["build"]).succeeds();
+    let notes = site.file("public/notes/index.html");
+    let url = notes
+        .split("src=\"")
+        .nth(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .unwrap()
+        .to_owned();
+    assert!(site.exists(&format!("public{url}")), "{url}");
+    site.write(
+        "content/gallery/index.md",
+        &site
+            .file("content/gallery/index.md")
+            .replace("\n\n", "\n\nOne more sentence.\n\n"),
+    );
+    site.run(["build"]).succeeds();
+    assert!(
+        site.exists(&format!("public{url}")),
+        "the resized image went missing: {url}"
+    );
+    assert_eq!(site.file("public/notes/index.html"), notes);
+}
