@@ -5,7 +5,8 @@
 # budgets, one host, meta tags, search, Lighthouse), ledger verification from tlog-tiles on
 # a generated 600-entry run, and witnessed checkpoints (cosignatures and quorum checked in the
 # browser) on the fixture ledger, and a run page's charts and tables (the real Model Run #1
-# ledger extended by tests/fixtures/figures/extend.py). Then the self-test: every check must fail on the broken fixture
+# ledger extended by tests/fixtures/figures/extend.py), and images in markdown (a phone downloads
+# a small variant, no layout shift). Then the self-test: every check must fail on the broken fixture
 # (a copy of the site with one fault per check).
 #
 # Installs what is missing: chromium (apt, as root), the npm packages (npm ci), the link
@@ -53,8 +54,9 @@ fi
 "$lychee" --version
 
 echo "== browser suite: build the real site"
-cargo build --locked --quiet --bin ancapex
+cargo build --locked --quiet --bin ancapex --example image_site
 bin="${CARGO_TARGET_DIR:-$repo/target}/debug/ancapex"
+image_site="${CARGO_TARGET_DIR:-$repo/target}/debug/examples/image_site"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 "$bin" --root "$repo" build --output-dir "$work/site" >"$work/build.log" || { cat "$work/build.log" >&2; exit 1; }
@@ -71,6 +73,8 @@ echo "== browser suite: ledger proofs from tiles on a deeper tree"
 ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/tiles.test.mjs" || status=1
 echo "== browser suite: witnessed checkpoints"
 ANCAPEX_BIN="$bin" node --test --test-reporter=spec "$here/witness.test.mjs" || status=1
+echo "== browser suite: images, resized and measured"
+ANCAPEX_BIN="$bin" ANCAPEX_IMAGE_SITE="$image_site" node --test --test-reporter=spec "$here/images.test.mjs" || status=1
 shots="$repo/target/browser-screenshots"
 rm -rf "$shots"
 echo "== browser suite: a run page's charts and tables (Model Run #1, extended)"
