@@ -530,7 +530,10 @@ fn image_cache(config: &config::Config) -> images::Cache {
         }
         false
     };
-    if !inside(&dir) {
+    // `--no-cache` keeps nothing, image variants included (a check has no build cache either,
+    // and reads the variants kept).
+    let no_cache = config.cache_dir.is_none() && config.mode != Mode::Check;
+    if no_cache || !inside(&dir) {
         return images::Cache::None;
     }
     match config.mode {
