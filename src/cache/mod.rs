@@ -167,7 +167,13 @@ pub fn open_in(root: &Path, dir: &Path, max_bytes: u64) -> (Option<Cache>, Optio
     (Some(cache), warning)
 }
 
-/// Empties the cache in `dir`. Returns the bytes it held.
+/// Whether `name` is a file the cache writes: its index, a pack, or one being written.
+fn ours(name: &str) -> bool {
+    name == INDEX || name.ends_with(".pack") || name.starts_with(".new-")
+}
+
+/// Empties the cache in `dir`: removes the files the cache writes, and nothing else (a folder
+/// named by mistake, `--cache-dir ~`, loses nothing of its own). Returns the bytes they held.
 pub fn clean(dir: &Path) -> Result<u64> {
     let mut freed = 0;
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -178,15 +184,14 @@ pub fn clean(dir: &Path) -> Result<u64> {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
-        if meta.is_dir() {
-            crate::fs::remove_dir_all(&path)?;
-        } else {
-            std::fs::remove_file(&path).map_err(|source| Error::Io {
-                action: "could not remove",
-                path: path.clone(),
-                source,
-            })?;
+        if !meta.is_file() || !ours(&entry.file_name().to_string_lossy()) {
+            continue;
         }
+        std::fs::remove_file(&path).map_err(|source| Error::Io {
+            action: "could not remove",
+            path: path.clone(),
+            source,
+        })?;
         freed += meta.len();
     }
     Ok(freed)
@@ -332,8 +337,7 @@ fn remove_unnamed(dir: &Path, named: &[String]) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age.as_secs() >= 60);
-        let ours = name.ends_with(".pack") || name.starts_with(".new-");
-        if ours && old && !named.contains(&name) {
+        if ours(&name) && name != INDEX && old && !named.contains(&name) {
             let _ = std::fs::remove_file(entry.path());
         }
     }

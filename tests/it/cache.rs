@@ -401,3 +401,27 @@ fn serve_starts_warm_from_the_cache_and_serves_what_a_clean_build_writes() {
     session.update(&touched).unwrap();
     crate::serve::assert_same(&session, site.root(), &out, "an edit after a warm start");
 }
+
+#[test]
+fn cache_clean_removes_the_caches_files_and_nothing_else() {
+    // An operator's `--cache-dir` that names a folder of theirs by mistake loses nothing.
+    let site = SiteTest::fixture("build/basic");
+    let theirs = tempfile::tempdir().unwrap();
+    std::fs::write(theirs.path().join("notes.txt"), "mine").unwrap();
+    std::fs::create_dir(theirs.path().join("photos")).unwrap();
+    std::fs::write(theirs.path().join("photos/a.jpg"), "jpeg").unwrap();
+    let dir = theirs.path().to_str().unwrap();
+    site.run(["build", "--cache-dir", dir]).succeeds();
+    assert!(theirs.path().join("index").is_file());
+    site.run(["cache", "clean", "--cache-dir", dir]).succeeds();
+    let mut left: Vec<String> = std::fs::read_dir(theirs.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["notes.txt", "photos"]);
+    assert_eq!(
+        std::fs::read_to_string(theirs.path().join("photos/a.jpg")).unwrap(),
+        "jpeg"
+    );
+}
