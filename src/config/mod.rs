@@ -417,6 +417,46 @@ fn inside_site(
     );
 }
 
+/// Reports a `[cache] dir` that is the site's folder itself, one of its sources or the output
+/// (or inside one): the cache's files would be read as the site's, published, or mixed with
+/// them.
+fn cache_apart(
+    diagnostics: &mut Diagnostics,
+    source: &Arc<SourceText>,
+    dir: &Spanned<String>,
+    output: &Spanned<String>,
+) {
+    let parts = |p: &str| -> Vec<String> {
+        Path::new(p)
+            .components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect()
+    };
+    let cache = parts(dir.get_ref());
+    let output = parts(output.get_ref());
+    let why = match cache.first().map(String::as_str) {
+        None => "is the site's folder itself".to_owned(),
+        Some(first) if crate::layout::INPUTS.contains(&first) || first == ".git" => {
+            format!("is inside `{first}/`, one of the site's sources")
+        }
+        Some(_)
+            if !output.is_empty() && (cache.starts_with(&output) || output.starts_with(&cache)) =>
+        {
+            "shares its folder with the output".to_owned()
+        }
+        Some(_) => return,
+    };
+    diagnostics.push(
+        Diagnostic::error(format!("`dir` `{}` {why}", dir.get_ref()))
+            .at(source, dir.span())
+            .label("a folder of its own, inside the site")
+            .help("keep the default, `.ancapex/cache`"),
+    );
+}
+
 /// Parses the text of a `site.toml`.
 pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, Diagnostics> {
     let source = SourceText::new(FILE_NAME, text);
@@ -480,6 +520,12 @@ pub fn parse(root: &Path, text: &str, overrides: &Overrides) -> Result<Config, D
             "dir",
             &raw.cache.dir,
             "to keep the cache elsewhere, pass `--cache-dir DIR` on the command line",
+        );
+        cache_apart(
+            &mut diagnostics,
+            &source,
+            &raw.cache.dir,
+            &raw.build.output_dir,
         );
     }
     if raw.build.feed_limit == 0 {

@@ -425,3 +425,27 @@ fn cache_clean_removes_the_caches_files_and_nothing_else() {
         "jpeg"
     );
 }
+
+#[test]
+fn a_cache_folder_among_the_sites_sources_is_refused_at_its_place() {
+    let site = SiteTest::fixture("build/basic");
+    let toml = site.file("site.toml");
+    for (dir, why) in [
+        ("content", "is inside `content/`, one of the site's sources"),
+        (
+            "static/cache",
+            "is inside `static/`, one of the site's sources",
+        ),
+        (".", "is the site's folder itself"),
+        ("public/cache", "shares its folder with the output"),
+    ] {
+        site.write("site.toml", &format!("{toml}\n[cache]\ndir = \"{dir}\"\n"));
+        // A problem of `site.toml`, as for every setting: exit 2.
+        let stderr = site.run(["build"]).fails_with(2).stderr();
+        assert!(
+            stderr.contains(&format!("error: `dir` `{dir}` {why}")),
+            "{dir}: {stderr}"
+        );
+        assert!(stderr.contains("--> site.toml:"), "{dir}: {stderr}");
+    }
+}
