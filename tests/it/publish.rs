@@ -324,10 +324,13 @@ impl Wire {
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 16 * 1024];
                     while let Ok(n) = client_r.read(&mut buf) {
+                        // Logged before it is passed on: a request is in the log before the
+                        // server can answer it, so the log keeps the order the requests were
+                        // made in across connections.
+                        log.lock().unwrap().extend_from_slice(&buf[..n]);
                         if n == 0 || server_w.write_all(&buf[..n]).is_err() {
                             break;
                         }
-                        log.lock().unwrap().extend_from_slice(&buf[..n]);
                     }
                     let _ = server_w.shutdown(std::net::Shutdown::Write);
                 });
