@@ -439,8 +439,9 @@ fn yaml_value_span(text: &str, key: &str) -> Option<Range<usize>> {
     })
 }
 
-/// Where the value of a top-level `key:` is in YAML text.
-pub(crate) fn yaml_key_span(text: &str, key: &str) -> Option<Range<usize>> {
+/// Where a top-level `key:` is in YAML text: the key, and its value on the key's line (empty
+/// when the value is a block on the lines after).
+fn yaml_key(text: &str, key: &str) -> Option<(Range<usize>, Range<usize>)> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         if let Some(rest) = line
@@ -448,11 +449,22 @@ pub(crate) fn yaml_key_span(text: &str, key: &str) -> Option<Range<usize>> {
             .and_then(|r| r.trim_start().strip_prefix(':'))
         {
             let start = offset + (line.len() - rest.len()) + (rest.len() - rest.trim_start().len());
-            return Some(start..start + rest.trim().len());
+            return Some((offset..offset + key.len(), start..start + rest.trim().len()));
         }
         offset += line.len();
     }
     None
+}
+
+/// Where the value of a top-level `key:` is in YAML text.
+fn yaml_key_span(text: &str, key: &str) -> Option<Range<usize>> {
+    yaml_key(text, key).map(|(_, value)| value)
+}
+
+/// Where a top-level `key:` of YAML text is said: its value when it is on the key's line,
+/// else the key (a block follows it).
+pub(crate) fn yaml_key_or_value_span(text: &str, key: &str) -> Option<Range<usize>> {
+    yaml_key(text, key).map(|(k, value)| if value.is_empty() { k } else { value })
 }
 
 impl FrontMatter {

@@ -332,10 +332,7 @@ pub(crate) fn check(artifacts: &[Artifact], kind_of: &dyn Fn(&str) -> Option<Kin
         };
         let at = |key: &str| {
             let yaml = &source.text[block.clone()];
-            // The value when it is on the key's line, else the key (a block follows it).
-            crate::front_matter::yaml_key_span(yaml, key)
-                .filter(|r| !r.is_empty())
-                .or_else(|| key_span(yaml, key))
+            crate::front_matter::yaml_key_or_value_span(yaml, key)
                 .map_or(block.start..block.start, |r| {
                     r.start + block.start..r.end + block.start
                 })
@@ -395,21 +392,6 @@ pub(crate) fn check(artifacts: &[Artifact], kind_of: &dyn Fn(&str) -> Option<Kin
         }
     }
     ds
-}
-
-/// Where a top-level `key:` is in YAML text.
-fn key_span(yaml: &str, key: &str) -> Option<Range<usize>> {
-    let mut offset = 0;
-    for line in yaml.split_inclusive('\n') {
-        if line
-            .strip_prefix(key)
-            .is_some_and(|r| r.trim_start().starts_with(':'))
-        {
-            return Some(offset..offset + key.len());
-        }
-        offset += line.len();
-    }
-    None
 }
 
 /// What the record's `depends-on` links give the card, by key: a model card's `base_model`
