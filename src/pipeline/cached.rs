@@ -1,15 +1,17 @@
 //! The markdown stage of a build, through the build cache: a body whose rendering the cache
-//! holds, made from the same inputs, is taken from it; the others are rendered and kept.
+//! holds, made from the same inputs, is taken from it; the others are rendered and kept, each
+//! with its search index entry once the views have made it (the entry of a page or section is
+//! made from its body, title, URL and description alone, which the key holds).
 //!
 //! A body's key is everything its rendering reads: the tool (the cache's identity: its version
 //! and executable, with the syntax set), the markdown and link settings, the fingerprinted
-//! files' URLs, the document's path, text, body range, URL and whether it takes its title
-//! from its first heading. Two things it reads are checked when it is taken back instead: the
+//! files' URLs, the document's path, text, body range, URL, title, what it is (section, page or
+//! a record's body) and whether it takes its title from its first heading. Two things it reads are checked when it is taken back instead: the
 //! URL of every page it links to (kept with it, and compared with the site's now), and the
 //! shortcodes, which can look up anything in the site: a body that calls one, known or not, is
 //! never kept, nor is one with a problem (its diagnostics may point into other files).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,46 +25,64 @@ use crate::fs::FileId;
 use crate::kind::Made;
 use crate::model::{Content, Document, Heading, InternalLink, Packed, Site};
 use crate::output::Written;
+use crate::render::{Views, search};
 use crate::{markdown, theme};
 
 /// The pack bodies are kept in.
 const PACK: &str = "bodies";
 /// The version of a body entry's fields.
-const FIELDS: &[u8] = b"body 1";
+const FIELDS: &[u8] = b"body 2";
 
-/// Renders the bodies of `site` the cache does not hold, takes the others from it, and keeps
-/// what it rendered. The same diagnostics as `markdown::site`.
+/// Renders the bodies of `site` the cache does not hold, takes the others from it, and says
+/// which of those it rendered may be kept (see [`Taken::keep`], once the views are made).
+/// The same diagnostics as `markdown::site`.
 pub(super) fn bodies(
     site: &mut Site,
     config: &Config,
     theme: &theme::Theme,
     assets: &Assets,
     generated: &[String],
-    cache: Option<&mut Cache>,
-) -> Diagnostics {
+    cache: Option<&Cache>,
+) -> (Diagnostics, Option<Taken>) {
     let urls = site.urls.clone();
     let env = markdown::Env::new(config, &urls, theme, assets);
     let Some(cache) = cache else {
-        return markdown::site(site, &env, generated);
+        return (markdown::site(site, &env, generated), None);
     };
-    let taken = take(site, config, assets, cache);
+    let mut taken = take(site, config, assets, cache);
     let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
         taken.has(doc).then(Diagnostics::new)
     });
-    taken.keep(site, &per_body, cache);
+    taken.settle(site, &per_body);
     let mut diagnostics = Diagnostics::new();
     for ds in per_body {
         diagnostics.extend(ds);
     }
     diagnostics.extend(links);
-    diagnostics
+    (diagnostics, Some(taken))
 }
 
 /// The bodies taken from the cache, and every body's key.
 pub(super) struct Taken {
+    /// Each body's key, in `Site::bodies` order.
     keys: Vec<Key>,
     /// The source paths of the bodies taken.
-    hits: std::collections::HashSet<String>,
+    hits: HashSet<String>,
+    /// The search entries taken with them, by source path.
+    entries: HashMap<String, Arc<search::Entry>>,
+    /// Whether each body is to be kept (see `settle`), in `Site::bodies` order.
+    keeps: Vec<bool>,
+}
+
+/// What a body is, in its key: a section's or a page's (each has its own kind of search
+/// entry), or a record's.
+fn kinds(site: &Site) -> impl Iterator<Item = u8> {
+    let (sections, pages) = (site.sections.len(), site.pages.len());
+    (0..).map(move |i| match i {
+        _ if i < sections => 0,
+        _ if i < sections + pages => 1,
+        _ => 2,
+    })
 }
 
 /// Puts in `site` the bodies the cache holds, made from the same inputs.
@@ -71,22 +91,32 @@ pub(super) fn take(site: &mut Site, config: &Config, assets: &Assets, cache: &Ca
     let settings = settings(config, assets);
     let keys: Vec<Key> = site
         .bodies()
+        .zip(kinds(site))
         .collect::<Vec<_>>()
         .par_iter()
-        .map(|doc| key(&settings, doc))
+        .map(|(doc, kind)| key(&settings, doc, *kind))
         .collect();
-    let found: Vec<Option<Content>> = keys
+    let found: Vec<Option<(Content, Option<search::Entry>)>> = keys
         .par_iter()
         .map(|k| decode(cache.get(PACK, k)?, &urls))
         .collect();
-    let mut hits = std::collections::HashSet::new();
-    for (doc, content) in site.bodies_mut().zip(found) {
-        if let Some(content) = content {
+    let mut hits = HashSet::new();
+    let mut entries = HashMap::new();
+    for (doc, found) in site.bodies_mut().zip(found) {
+        if let Some((content, entry)) = found {
             doc.content = content;
             hits.insert(doc.source.path.clone());
+            if let Some(entry) = entry {
+                entries.insert(doc.source.path.clone(), Arc::new(entry));
+            }
         }
     }
-    Taken { keys, hits }
+    Taken {
+        keys,
+        hits,
+        entries,
+        keeps: vec![],
+    }
 }
 
 impl Taken {
@@ -95,13 +125,42 @@ impl Taken {
         self.hits.contains(&doc.source.path)
     }
 
-    /// Keeps in `cache` the bodies rendered (not taken) with no problem (`per_body`, in
-    /// `Site::bodies` order) and no shortcode.
-    pub(super) fn keep(&self, site: &Site, per_body: &[Diagnostics], cache: &mut Cache) {
+    /// Marks what is to be kept, once every body is there (`per_body`, their problems in
+    /// `Site::bodies` order): each body rendered (not taken) with no problem and no
+    /// shortcode, and each taken without its search entry.
+    pub(super) fn settle(&mut self, site: &Site, per_body: &[Diagnostics]) {
+        self.keeps = site
+            .bodies()
+            .zip(per_body)
+            .map(|(doc, ds)| {
+                if self.has(doc) {
+                    !self.entries.contains_key(&doc.source.path)
+                } else {
+                    ds.is_empty() && doc.content.shortcodes.is_empty()
+                }
+            })
+            .collect();
+    }
+
+    /// The search entries taken, for the views (see `render::views`).
+    pub(super) fn take_entries(&mut self) -> HashMap<String, Arc<search::Entry>> {
+        std::mem::take(&mut self.entries)
+    }
+
+    /// Keeps in `cache` the bodies marked by `settle`, each page's and section's with its
+    /// search entry when the views are given (`Views::entries`, in `Site::documents` order).
+    pub(super) fn keep(&self, site: &Site, views: Option<&Views>, cache: &mut Cache) {
         let urls = &site.urls;
-        for ((doc, ds), key) in site.bodies().zip(per_body).zip(&self.keys) {
-            if !self.has(doc) && ds.is_empty() && doc.content.shortcodes.is_empty() {
-                cache.put(PACK, *key, encode(&doc.content, urls));
+        let entries = views
+            .into_iter()
+            .flat_map(Views::entries)
+            .map(|e| Some(&**e))
+            .chain(std::iter::repeat(None));
+        for (((doc, keep), key), entry) in
+            site.bodies().zip(&self.keeps).zip(&self.keys).zip(entries)
+        {
+            if *keep {
+                cache.put(PACK, *key, encode(&doc.content, entry, urls));
             }
         }
     }
@@ -120,9 +179,11 @@ fn settings(config: &Config, assets: &Assets) -> Hasher {
     h
 }
 
-fn key(settings: &Hasher, doc: &Document) -> Key {
+fn key(settings: &Hasher, doc: &Document, kind: u8) -> Key {
     let mut h = settings.clone();
-    h.field(doc.rel.as_bytes())
+    h.field(&[kind])
+        .field(doc.rel.as_bytes())
+        .field(doc.title.as_bytes())
         .field(doc.source.path.as_bytes())
         .field(doc.source.text.as_bytes())
         .field(&(doc.body.start as u64).to_le_bytes())
@@ -132,7 +193,11 @@ fn key(settings: &Hasher, doc: &Document) -> Key {
     h.key()
 }
 
-fn encode(content: &Content, urls: &BTreeMap<String, String>) -> Vec<u8> {
+fn encode(
+    content: &Content,
+    entry: Option<&search::Entry>,
+    urls: &BTreeMap<String, String>,
+) -> Vec<u8> {
     let mut f = Fields::new();
     f.bytes(content.html.packed());
     match &content.summary {
@@ -161,6 +226,10 @@ fn encode(content: &Content, urls: &BTreeMap<String, String>) -> Vec<u8> {
         f.str(t);
         optional(&mut f, urls.get(t).map(String::as_str));
     }
+    match entry.map(search::Entry::parts) {
+        Some((shown, words, weights)) => f.u64(1).str(shown).str(words).bytes(weights),
+        None => f.u64(0),
+    };
     f.into_bytes()
 }
 
@@ -179,8 +248,12 @@ fn heading(f: &mut Fields, h: &Heading) {
     }
 }
 
-/// A body read back; none when it is malformed or a page it links to moved.
-fn decode(bytes: &[u8], urls: &BTreeMap<String, String>) -> Option<Content> {
+/// A body read back, with its search entry if it was kept with one; none when it is
+/// malformed or a page it links to moved.
+fn decode(
+    bytes: &[u8],
+    urls: &BTreeMap<String, String>,
+) -> Option<(Content, Option<search::Entry>)> {
     let mut r = Fielded::new(bytes);
     let html = Packed::from_packed(r.bytes()?)?;
     let summary = read_optional(&mut r)?;
@@ -206,7 +279,16 @@ fn decode(bytes: &[u8], urls: &BTreeMap<String, String>) -> Option<Content> {
             (urls.get(&target) == url.as_ref()).then_some(target)
         })
         .collect::<Option<Vec<_>>>()?;
-    r.is_done().then(|| Content {
+    let entry = match r.u64()? {
+        0 => None,
+        1 => Some(search::Entry::from_parts(
+            r.str()?,
+            r.str()?,
+            r.bytes()?.to_vec(),
+        )?),
+        _ => return None,
+    };
+    let content = Content {
         html,
         summary,
         toc: Arc::from(toc),
@@ -215,7 +297,8 @@ fn decode(bytes: &[u8], urls: &BTreeMap<String, String>) -> Option<Content> {
         links,
         shortcodes: vec![],
         targets,
-    })
+    };
+    r.is_done().then_some((content, entry))
 }
 
 #[expect(
@@ -636,7 +719,8 @@ mod tests {
     #[test]
     fn a_body_kept_reads_back_as_it_was() {
         let c = content();
-        let back = decode(&encode(&c, &urls()), &urls()).unwrap();
+        let (back, entry) = decode(&encode(&c, None, &urls()), &urls()).unwrap();
+        assert!(entry.is_none());
         assert_eq!(back.html.unpack(), c.html.unpack());
         assert_eq!(back.summary, c.summary);
         assert_eq!(format!("{:?}", back.toc), format!("{:?}", c.toc));
@@ -648,7 +732,7 @@ mod tests {
 
     #[test]
     fn a_body_is_not_taken_back_once_a_page_it_links_to_moved_or_came() {
-        let bytes = encode(&content(), &urls());
+        let bytes = encode(&content(), None, &urls());
         let mut moved = urls();
         moved.insert("b.md".into(), "/elsewhere/".into());
         assert!(decode(&bytes, &moved).is_none());
@@ -658,8 +742,25 @@ mod tests {
     }
 
     #[test]
+    fn a_body_kept_with_its_search_entry_gives_the_entry_back() {
+        let entry = entry();
+        let (_, back) = decode(&encode(&content(), Some(&entry), &urls()), &urls()).unwrap();
+        assert_eq!(back, Some(entry));
+    }
+
+    fn entry() -> search::Entry {
+        search::Entry::from_parts(
+            r#"["Kept","/kept/","page","sum"]"#.into(),
+            "kept sum ".into(),
+            vec![200, 90],
+        )
+        .unwrap()
+    }
+
+    #[test]
     fn a_malformed_body_is_not_taken_back() {
-        let bytes = encode(&content(), &urls());
+        let entry = entry();
+        let bytes = encode(&content(), Some(&entry), &urls());
         for n in 0..bytes.len() {
             assert!(decode(&bytes[..n], &urls()).is_none(), "{n}");
         }

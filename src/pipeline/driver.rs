@@ -114,6 +114,11 @@ pub(super) trait Target {
     }
     /// Told the digests the records stage made, to keep.
     fn digested(&mut self, _: crate::cache::digests::Made) {}
+    /// The search entries of documents the markdown stage took back with their bodies (the
+    /// build cache keeps them together), by source path, for the views to take.
+    fn search_entries(&mut self) -> HashMap<String, Arc<render::search::Entry>> {
+        HashMap::new()
+    }
     /// The render stage: renders the `wanted` outputs of the state's plan.
     fn render(&mut self, state: &State, rendering: Rendering<'_>) -> Result<Self::Done>;
 }
@@ -683,7 +688,10 @@ fn stages<T: Target>(
     let mut dirty = (vec![], vec![]);
     match (reuse, documents) {
         (Reuse::Fresh(_), _) | (_, None) => {
-            state.views = render::views(&state.site, &state.config);
+            let known = target.search_entries();
+            state.views = render::views(&state.site, &state.config, &|doc| {
+                known.get(&doc.source.path).cloned()
+            });
         }
         (_, Some(documents)) => {
             let old_sections = match &replaced {

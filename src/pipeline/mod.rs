@@ -82,6 +82,7 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         opened: false,
         warnings: Diagnostics::new(),
         docs: None,
+        taken: None,
         inputs: None,
         digested: vec![],
     };
@@ -119,6 +120,8 @@ struct Write<'a> {
     warnings: Diagnostics,
     /// The pages and sections as the markdown stage saw them (with a cache).
     docs: Option<Vec<cached::Doc>>,
+    /// The bodies the markdown stage took from the cache, and those to keep in it.
+    taken: Option<cached::Taken>,
 }
 
 impl driver::Target for Write<'_> {
@@ -162,7 +165,19 @@ impl driver::Target for Write<'_> {
         if self.cache.is_some() {
             self.docs = Some(cached::docs(site));
         }
-        cached::bodies(site, config, theme, assets, generated, self.cache.as_mut())
+        let (diagnostics, taken) =
+            cached::bodies(site, config, theme, assets, generated, self.cache.as_ref());
+        self.taken = taken;
+        diagnostics
+    }
+
+    fn search_entries(
+        &mut self,
+    ) -> std::collections::HashMap<String, std::sync::Arc<render::search::Entry>> {
+        self.taken
+            .as_mut()
+            .map(cached::Taken::take_entries)
+            .unwrap_or_default()
     }
 
     fn using(&self, _: &dyn Fn(&crate::theme::Used) -> bool) -> std::collections::HashSet<String> {
@@ -307,6 +322,9 @@ impl driver::Target for Write<'_> {
             }
         };
         if let Some(cache) = &mut self.cache {
+            if let Some(taken) = self.taken.take() {
+                taken.keep(&state.site, Some(&state.views), cache);
+            }
             for made in std::mem::take(&mut self.digested) {
                 made.keep(cache);
             }

@@ -122,6 +122,9 @@ struct Kept {
     /// The build cache, read by the first build only (which starts warm from it) and given
     /// the bodies it rendered; with its warning, when it was ignored.
     cache: Cached,
+    /// The search entries the first build took from the cache with their bodies, until the
+    /// views take them.
+    entries: HashMap<String, Arc<crate::render::search::Entry>>,
 }
 
 /// The build cache of a session: not opened yet, open for the first build, or done with.
@@ -151,6 +154,7 @@ impl Session {
                 spill: None,
                 diagnostics: Diagnostics::new(),
                 cache: Cached::Unopened,
+                entries: HashMap::new(),
             },
             stale: false,
         };
@@ -363,8 +367,12 @@ impl Kept {
             }
             known.get(&doc.source.path).map(|b| b.diagnostics.clone())
         });
-        if let (Some(taken), Some(cache)) = (&taken, &mut cache) {
-            taken.keep(site, &per_body, cache);
+        if let (Some(mut taken), Some(cache)) = (taken, &mut cache) {
+            taken.settle(site, &per_body);
+            // The views are made after this stage: the bodies are kept without their search
+            // entries, which the next build keeps once it has made them.
+            taken.keep(site, None, cache);
+            self.entries = taken.take_entries();
             // A cache that cannot be written costs the next start time only.
             let _ = cache.save();
         }
@@ -583,6 +591,10 @@ impl Target for Kept {
         generated: &[String],
     ) -> Diagnostics {
         self.markdown(previous, site, config, theme, assets, generated)
+    }
+
+    fn search_entries(&mut self) -> HashMap<String, Arc<crate::render::search::Entry>> {
+        std::mem::take(&mut self.entries)
     }
 
     fn using(&self, pred: &dyn Fn(&Used) -> bool) -> HashSet<String> {

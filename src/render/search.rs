@@ -109,6 +109,36 @@ impl Entry {
         }
     }
 
+    /// What the entry is made of, to keep (the build cache keeps it with its body): what a
+    /// result shows, the words, each followed by a space, and their weights.
+    pub(crate) fn parts(&self) -> (&str, &str, &[u8]) {
+        (&self.shown, &self.words, &self.weights)
+    }
+
+    /// An entry read back from its [`Entry::parts`]; none unless the words are sorted, each
+    /// once, letters and digits only, each with one weight from 1 to 255, as
+    /// [`Entry::new`] makes them.
+    pub(crate) fn from_parts(shown: String, words: String, weights: Vec<u8>) -> Option<Self> {
+        let mut count = 0;
+        let mut last: Option<&str> = None;
+        for word in words.split_terminator(' ') {
+            let well_formed = !word.is_empty()
+                && word.chars().all(char::is_alphanumeric)
+                && last.is_none_or(|l| l < word);
+            if !well_formed {
+                return None;
+            }
+            last = Some(word);
+            count += 1;
+        }
+        let whole = words.is_empty() || words.ends_with(' ');
+        (whole && count == weights.len() && !weights.contains(&0)).then(|| Entry {
+            shown,
+            words: words.into_boxed_str(),
+            weights: weights.into_boxed_slice(),
+        })
+    }
+
     /// Each word once, with its weight, sorted.
     fn words(&self) -> impl Iterator<Item = (&str, u8)> {
         self.words
@@ -700,6 +730,25 @@ mod tests {
                     <pre class=\"ledger-line\"><code>{&quot;v&quot;:1}</code></pre>";
         assert_eq!(plain_text(html, Code::Skip), "Run it:");
         assert_eq!(plain_text(html, Code::Keep), "Run it: cargo build");
+    }
+
+    #[test]
+    fn an_entry_reads_back_from_its_parts_and_malformed_parts_are_refused() {
+        let entry = Entry::new("Runs", "/runs/", "page", "Two runs", "loss went down twice");
+        let (shown, words, weights) = entry.parts();
+        let back = Entry::from_parts(shown.into(), words.into(), weights.to_vec());
+        assert_eq!(back.as_ref(), Some(&entry));
+        let refused = |words: &str, weights: &[u8]| {
+            Entry::from_parts(shown.into(), words.into(), weights.to_vec()).is_none()
+        };
+        assert!(refused("b a ", &[1, 1]), "unsorted");
+        assert!(refused("a a ", &[1, 1]), "twice");
+        assert!(refused("a  b ", &[1, 1, 1]), "empty word");
+        assert!(refused("a-b ", &[1]), "not a word");
+        assert!(refused("a b", &[1, 1]), "unterminated");
+        assert!(refused("a b ", &[1]), "a weight short");
+        assert!(refused("a b ", &[1, 0]), "a zero weight");
+        assert!(!refused("", &[]), "no words");
     }
 
     #[test]

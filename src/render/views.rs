@@ -9,15 +9,17 @@ use rayon::prelude::*;
 use super::context::{self, SectionView, View};
 use super::search;
 use crate::config::Config;
-use crate::model::Site;
+use crate::model::{Document, Site};
 use crate::theme::Lazy;
 
-/// The template views of every page and section, and their search index entries.
-pub(crate) fn views(site: &Site, config: &Config) -> Views {
+/// The template views of every page and section, and their search index entries: a
+/// document's entry is taken from `known` where it gives one (the build cache keeps each with
+/// the body it was made from), else made.
+pub(crate) fn views(site: &Site, config: &Config, known: &Known<'_>) -> Views {
     let (pages, page_entries): (Vec<View>, Vec<Arc<search::Entry>>) = site
         .pages
         .par_iter()
-        .map(|p| page_view(site, p, config))
+        .map(|p| page_view(site, p, config, known))
         .unzip();
     let mut views = Views {
         pages,
@@ -29,15 +31,23 @@ pub(crate) fn views(site: &Site, config: &Config) -> Views {
     (views.sections, views.section_entries) = site
         .sections
         .iter()
-        .map(|s| views.section_view(site, s, config))
+        .map(|s| views.section_view(site, s, config, known))
         .unzip();
     views
 }
 
-fn page_view(site: &Site, p: &crate::model::Page, config: &Config) -> (View, Arc<search::Entry>) {
+/// A document's search entry made before, if any.
+pub(crate) type Known<'a> = dyn Fn(&Document) -> Option<Arc<search::Entry>> + Sync + 'a;
+
+fn page_view(
+    site: &Site,
+    p: &crate::model::Page,
+    config: &Config,
+    known: &Known<'_>,
+) -> (View, Arc<search::Entry>) {
     (
         View::new(context::page(site, p, config), &p.doc.content),
-        search::document_entry(&p.doc, search::Kind::Page),
+        known(&p.doc).unwrap_or_else(|| search::document_entry(&p.doc, search::Kind::Page)),
     )
 }
 
@@ -47,12 +57,21 @@ impl Views {
         site: &Site,
         s: &crate::model::Section,
         config: &Config,
+        known: &Known<'_>,
     ) -> (SectionView, Arc<search::Entry>) {
         let view = SectionView {
             own: View::new(context::section(site, s, config), &s.doc.content),
             pages: s.pages.iter().map(|&i| self.pages[i].clone()).collect(),
         };
-        (view, search::document_entry(&s.doc, search::Kind::Section))
+        let entry =
+            known(&s.doc).unwrap_or_else(|| search::document_entry(&s.doc, search::Kind::Section));
+        (view, entry)
+    }
+
+    /// The search entry of each page and section, in `Site::documents` order (sections
+    /// first).
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Arc<search::Entry>> {
+        self.section_entries.iter().chain(&self.page_entries)
     }
 
     /// Makes again, in place, the views of the pages and sections marked dirty (a section is
@@ -66,12 +85,13 @@ impl Views {
     ) {
         for (i, p) in site.pages.iter().enumerate() {
             if dirty_page[i] {
-                (self.pages[i], self.page_entries[i]) = page_view(site, p, config);
+                (self.pages[i], self.page_entries[i]) = page_view(site, p, config, &|_| None);
             }
         }
         for (i, s) in site.sections.iter().enumerate() {
             if dirty_section[i] {
-                (self.sections[i], self.section_entries[i]) = self.section_view(site, s, config);
+                (self.sections[i], self.section_entries[i]) =
+                    self.section_view(site, s, config, &|_| None);
             }
         }
     }
