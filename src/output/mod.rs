@@ -302,29 +302,40 @@ fn clear_way(root: &Path, path: &Path) {
 
 /// Deletes files of a reused folder that this build did not produce, and folders left empty.
 fn remove_stale(root: &Path, written: &BTreeMap<String, Written>) -> Result<()> {
+    let listed = crate::fs::list_tree(root, false).map_err(|source| Error::Io {
+        action: "could not list",
+        path: root.to_path_buf(),
+        source,
+    })?;
+    // The folders holding a file this build wrote: they stay.
+    let mut holding = std::collections::HashSet::new();
+    for path in written.keys() {
+        let mut at = path.as_str();
+        while let Some(i) = at.rfind('/') {
+            at = &at[..i];
+            if !holding.insert(at) {
+                break;
+            }
+        }
+    }
     let mut dirs = vec![];
-    for entry in walkdir::WalkDir::new(root)
-        .min_depth(1)
-        .contents_first(true)
-    {
-        let entry = entry.map_err(|source| Error::Walk {
-            path: root.to_path_buf(),
-            source,
-        })?;
-        let rel = crate::fs::rel_path(root, entry.path());
-        if entry.file_type().is_dir() {
-            dirs.push(entry.into_path());
+    for entry in listed {
+        let rel = crate::fs::rel_path(root, &entry.path);
+        if entry.kind == crate::fs::Kind::Folder {
+            if !holding.contains(rel.as_str()) {
+                dirs.push(entry.path);
+            }
         } else if !written.contains_key(&rel) {
-            std::fs::remove_file(entry.path()).map_err(|source| Error::Io {
+            std::fs::remove_file(&entry.path).map_err(|source| Error::Io {
                 action: "could not remove",
-                path: entry.path().to_path_buf(),
+                path: entry.path.clone(),
                 source,
             })?;
         }
     }
-    for dir in dirs {
-        // Fails, harmlessly, for folders that still hold files.
-        let _ = std::fs::remove_dir(&dir);
+    // Deepest first; fails, harmlessly, for a folder that still holds something.
+    for dir in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(dir);
     }
     Ok(())
 }
@@ -358,10 +369,11 @@ fn is_link(path: &Path) -> bool {
 
 /// Whether everything in `dir` is a plain file or folder (no link, no special file).
 fn holds_only_files_and_folders(dir: &Path) -> bool {
-    walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .into_iter()
-        .all(|entry| entry.is_ok_and(|e| e.file_type().is_file() || e.file_type().is_dir()))
+    crate::fs::list_tree(dir, false).is_ok_and(|listed| {
+        listed
+            .iter()
+            .all(|e| matches!(e.kind, crate::fs::Kind::File | crate::fs::Kind::Folder))
+    })
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {

@@ -400,23 +400,21 @@ impl Record {
             .map(|(p, k)| (p.as_str(), k.file))
             .collect();
         expected.extend(done.sealed.iter().map(|(p, f)| (p.as_str(), *f)));
-        let mut seen = 0;
-        for entry in walkdir::WalkDir::new(dir).min_depth(1) {
-            let Ok(entry) = entry else { return false };
-            if entry.file_type().is_dir() {
-                continue;
-            }
-            let rel = crate::fs::rel_path(dir, entry.path());
-            let same = entry.file_type().is_file()
-                && expected
-                    .get(rel.as_str())
-                    .is_some_and(|f| FileId::of(entry.path()) == Some(*f));
-            if !same {
-                return false;
-            }
-            seen += 1;
-        }
-        seen == expected.len()
+        let Ok(listed) = crate::fs::list_tree(dir, false) else {
+            return false;
+        };
+        let files: Vec<_> = listed
+            .into_iter()
+            .filter(|e| e.kind != crate::fs::Kind::Folder)
+            .collect();
+        files.len() == expected.len()
+            && files.par_iter().all(|e| {
+                let rel = crate::fs::rel_path(dir, &e.path);
+                e.kind == crate::fs::Kind::File
+                    && expected
+                        .get(rel.as_str())
+                        .is_some_and(|f| FileId::of(&e.path) == Some(*f))
+            })
     }
 }
 
@@ -461,18 +459,16 @@ pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<Inputs> {
         if !root.exists() {
             continue;
         }
-        let mut files = vec![];
-        for entry in walkdir::WalkDir::new(&root)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
-            let entry = entry.ok()?;
-            if entry.file_type().is_file() {
+        let files: Vec<(std::path::PathBuf, bool)> = crate::fs::list_tree(&root, true)
+            .ok()?
+            .into_iter()
+            .filter(|e| e.kind == crate::fs::Kind::File)
+            .map(|e| {
                 let is_markdown = folder == crate::layout::CONTENT
-                    && entry.path().extension().is_some_and(|e| e == "md");
-                files.push((entry.into_path(), is_markdown));
-            }
-        }
+                    && e.path.extension().is_some_and(|x| x == "md");
+                (e.path, is_markdown)
+            })
+            .collect();
         let digested: Vec<Option<Key>> = files.par_iter().map(|(p, _)| digests.of(p)).collect();
         for ((path, is_markdown), digest) in files.iter().zip(digested) {
             let h = if *is_markdown {
