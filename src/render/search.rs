@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::model::{Document, Site};
@@ -400,16 +401,22 @@ impl Kept {
             }))
             .expect("plain values always serialize"),
         ));
-        for (i, pair) in firsts.windows(2).enumerate() {
-            files.push(shards[i].then(|| {
-                use std::ops::Bound::{Excluded, Included, Unbounded};
-                let range = pair[0].as_deref().map(|from| {
-                    let to = pair[1].as_deref().map_or(Unbounded, Excluded);
-                    self.vocabulary.range::<str, _>((Included(from), to))
-                });
-                shard(range.into_iter().flatten())
-            }));
-        }
+        let vocabulary = &self.vocabulary;
+        let made: Vec<Option<Vec<u8>>> = firsts
+            .par_windows(2)
+            .enumerate()
+            .map(|(i, pair)| {
+                shards[i].then(|| {
+                    use std::ops::Bound::{Excluded, Included, Unbounded};
+                    let range = pair[0].as_deref().map(|from| {
+                        let to = pair[1].as_deref().map_or(Unbounded, Excluded);
+                        vocabulary.range::<str, _>((Included(from), to))
+                    });
+                    shard(range.into_iter().flatten())
+                })
+            })
+            .collect();
+        files.extend(made);
         for i in 0..layout.chunks {
             if !whole && !chunks.contains(&i) {
                 files.push(None);
@@ -433,8 +440,50 @@ impl Kept {
 /// entry's words are sorted already, so this merges them (a heap of one cursor per document)
 /// and gives each word's postings their exact size: a list of every (word, document, weight)
 /// sorted at once held 24 bytes per posting at the peak, about a million of them at 10,000
-/// pages, which `serve`'s first build paid in resident memory.
+/// pages, which `serve`'s first build paid in resident memory. Runs of documents are merged
+/// in parallel, then the runs' lists two by two.
 fn vocabulary(entries: &[Arc<Entry>]) -> Vocabulary {
+    // Already in order: built at once, without a search per word.
+    merged(entries, 0).into_iter().collect()
+}
+
+/// Documents merged by one heap, the rest split in two.
+const RUN: usize = 512;
+
+/// The words of `entries`, the first being document `first`, each with its postings, in
+/// word order.
+fn merged(entries: &[Arc<Entry>], first: u32) -> Vec<(Box<str>, Postings)> {
+    if entries.len() <= RUN {
+        return heap_merged(entries, first);
+    }
+    let mid = entries.len() / 2;
+    let (a, b) = rayon::join(
+        || merged(&entries[..mid], first),
+        || {
+            merged(
+                &entries[mid..],
+                first + u32::try_from(mid).unwrap_or(u32::MAX),
+            )
+        },
+    );
+    // The documents of `a` come before those of `b`: a word in both has `a`'s postings first.
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let mut b = b.into_iter().peekable();
+    for (word, mut postings) in a {
+        while let Some(next) = b.next_if(|(w, _)| *w < word) {
+            out.push(next);
+        }
+        if let Some((_, more)) = b.next_if(|(w, _)| *w == word) {
+            postings.reserve_exact(more.len());
+            postings.extend(more);
+        }
+        out.push((word, postings));
+    }
+    out.extend(b);
+    out
+}
+
+fn heap_merged(entries: &[Arc<Entry>], first: u32) -> Vec<(Box<str>, Postings)> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
 
@@ -455,7 +504,7 @@ fn vocabulary(entries: &[Arc<Entry>]) -> Vocabulary {
                 break;
             }
             heap.pop();
-            postings.push((doc, w));
+            postings.push((first + doc, w));
             if let Some((word, w)) = rests[doc as usize].next() {
                 heap.push(Reverse((word, doc, w)));
             }
@@ -463,8 +512,7 @@ fn vocabulary(entries: &[Arc<Entry>]) -> Vocabulary {
         vocabulary.push((Box::<str>::from(word), postings.as_slice().to_vec()));
         postings.clear();
     }
-    // Already in order: built at once, without a search per word.
-    vocabulary.into_iter().collect()
+    vocabulary
 }
 
 /// Replaces document `doc`'s postings of the words of `old` (its entry before) by those of
@@ -786,6 +834,17 @@ mod tests {
         assert!(w(&long) >= 1);
     }
 
+    /// The vocabulary made by a map, word by word.
+    fn word_by_word(entries: &[Arc<Entry>]) -> Vocabulary {
+        let mut want: Vocabulary = BTreeMap::new();
+        for (doc, e) in (0u32..).zip(entries) {
+            for (word, w) in e.words() {
+                want.entry(word.into()).or_default().push((doc, w));
+            }
+        }
+        want
+    }
+
     #[test]
     fn the_vocabulary_lists_every_word_with_its_documents_in_order() {
         let bodies = [
@@ -800,16 +859,26 @@ mod tests {
             .enumerate()
             .map(|(i, body)| Arc::new(Entry::new("", &format!("/{i}/"), "page", "", body)))
             .collect();
-        // The same by a map, word by word.
-        let mut want: BTreeMap<Box<str>, Postings> = BTreeMap::new();
-        for (doc, e) in (0u32..).zip(&entries) {
-            for (word, w) in e.words() {
-                want.entry(word.into()).or_default().push((doc, w));
-            }
-        }
+        let want = word_by_word(&entries);
         let got = vocabulary(&entries);
         assert_eq!(got, want);
         assert_eq!(got["alpha"].iter().map(|p| p.0).collect::<Vec<_>>(), [0, 2]);
+        assert!(got.values().all(|p| p.capacity() == p.len()));
+    }
+
+    #[test]
+    fn the_vocabulary_of_many_documents_merged_in_runs_is_the_same_word_by_word() {
+        // More documents than one run: merged in parallel, then run by run.
+        let entries: Vec<Arc<Entry>> = (0..RUN * 5 + 7)
+            .map(|i| {
+                let body = format!("w{} w{} common x{}", i % 97, i % 13, i * 7 % 1001);
+                Arc::new(Entry::new("", &format!("/{i}/"), "page", "", &body))
+            })
+            .collect();
+        let want = word_by_word(&entries);
+        let got = vocabulary(&entries);
+        assert_eq!(got, want);
+        assert_eq!(got["common"].len(), entries.len());
         assert!(got.values().all(|p| p.capacity() == p.len()));
     }
 
