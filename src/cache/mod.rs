@@ -4,20 +4,36 @@
 //! and an index naming the packs. What a pack holds is its user's business (the pipeline keeps
 //! rendered bodies); this module only keeps them whole.
 //!
-//! Nothing in it is trusted: every file carries a format version, the identity of the tool
+//! A pack is a list of segment files (`<pack>-<digest>.pack`), written once and never changed:
+//! a build writes only the entries it added or replaced, as one new segment, and an entry in a
+//! later segment stands for the same key in an earlier one. When a pack's dead bytes (entries
+//! superseded or evicted) outweigh its live ones, or it has more than eight segments, or the
+//! cache is past its size bound with dead bytes left, its live entries are written again as
+//! one segment. The index lists each pack's segments with their digests and, for every entry
+//! of each segment, the generation of the last build that used it, so that the marks of an
+//! unchanged segment are kept without writing it again.
+//!
+//! Nothing in it is trusted: every file carries a format version and the identity of the tool
 //! that wrote it (its version and the digest of its executable, which holds the theme and the
-//! syntax set) and a checksum of all of it. A cache that fails any check, or whose index names
-//! a pack that is not there, is ignored as a whole with one warning, and the build makes
-//! everything. Files are written beside and renamed into place, so a reader sees a whole
-//! file or the one before, and two builds at once each leave a cache that reads back whole.
-//! The packs have a size bound; past it, the entries used longest ago go first (a build that
-//! adds nothing writes nothing, and so does not mark what it used).
+//! syntax set), and every byte is checked by one SHA-256: the index by its own trailing
+//! checksum, a segment by the digest the index names it by. A cache that fails any check, or
+//! whose index names a segment that is not there, is ignored as a whole with one warning, and
+//! the build makes everything. A segment's bytes are read into one buffer and its entries are
+//! ranges of it. Files are written beside and renamed into place, so a reader sees a whole
+//! file or the one before, and two builds at once each leave a cache that reads back whole: a
+//! file no index names is removed only once it is a minute old, and a build that names a
+//! segment it did not write touches it first (and writes it again if it is gone), so that
+//! another build's cleaning does not take it. The packs have a size bound; past it, the entries
+//! used longest ago go first (a build that adds nothing writes nothing, and so does not mark
+//! what it used).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 use crate::diagnostic::Diagnostic;
@@ -33,11 +49,17 @@ pub const DEFAULT_DIR: &str = ".ancapex/cache";
 /// The default bound on the packs' size: 1 GiB.
 pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
+/// The most segments a pack keeps before they are written again as one.
+const MAX_SEGMENTS: usize = 8;
+
 /// The version of the layout of the files: a cache of another is ignored.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const INDEX_MAGIC: [u8; 8] = *b"ANCXIDX\n";
-const PACK_MAGIC: [u8; 8] = *b"ANCXPAK\n";
+const PACK_MAGIC: [u8; 8] = *b"ANCXSEG\n";
 const INDEX: &str = "index";
+
+/// What an entry counts for against the size bound: its bytes, its key and its framing.
+const ENTRY_OVERHEAD: u64 = 48;
 
 /// The key of an entry: a SHA-256.
 pub type Key = [u8; 32];
@@ -78,21 +100,57 @@ pub enum Use {
     Off,
 }
 
-/// One pack's entries.
+/// One pack: its segments, and its entries as they stand (the last segment's for a key).
 #[derive(Debug, Default)]
 struct Pack {
+    segments: Vec<Segment>,
     entries: BTreeMap<Key, Entry>,
-    /// Whether an entry was added or dropped, so that the pack is written again.
+    /// Whether an entry was added or dropped, so that the index is written again.
     changed: bool,
-    /// The file it was read from, and its digest.
-    file: Option<(String, Vec<u8>)>,
+}
+
+/// One segment file of a pack, its bytes in one buffer.
+#[derive(Debug)]
+struct Segment {
+    file: String,
+    digest: Vec<u8>,
+    bytes: Vec<u8>,
+    /// How many entries it holds (live or not), and what they count for.
+    count: usize,
+    size: u64,
 }
 
 #[derive(Debug)]
 struct Entry {
     /// The generation of the last build that used it.
     used: AtomicU64,
-    bytes: Vec<u8>,
+    place: Place,
+}
+
+/// Where an entry's bytes are.
+#[derive(Debug)]
+enum Place {
+    /// In the pack's segment `segment`, its entry `slot`, at `range` of its bytes.
+    Stored {
+        segment: usize,
+        slot: usize,
+        range: Range<usize>,
+    },
+    /// Put by this build, not written yet.
+    New(Vec<u8>),
+}
+
+impl Pack {
+    fn bytes<'a>(&'a self, entry: &'a Entry) -> &'a [u8] {
+        match &entry.place {
+            Place::Stored { segment, range, .. } => &self.segments[*segment].bytes[range.clone()],
+            Place::New(bytes) => bytes,
+        }
+    }
+}
+
+fn size_of(bytes: &[u8]) -> u64 {
+    bytes.len() as u64 + ENTRY_OVERHEAD
 }
 
 /// The cache of one build: the packs read at its start, and what it adds.
@@ -200,67 +258,83 @@ pub fn clean(dir: &Path) -> Result<u64> {
 impl Cache {
     /// The bytes kept under `key` in `pack`, marked as used by this build.
     pub fn get(&self, pack: &str, key: &Key) -> Option<&[u8]> {
-        let entry = self.packs.get(pack)?.entries.get(key)?;
+        let pack = self.packs.get(pack)?;
+        let entry = pack.entries.get(key)?;
         entry.used.store(self.generation, Ordering::Relaxed);
-        Some(&entry.bytes)
+        Some(pack.bytes(entry))
     }
 
     /// Keeps `bytes` under `key` in `pack` (when they are not there already).
     pub fn put(&mut self, pack: &str, key: Key, bytes: Vec<u8>) {
         let pack = self.packs.entry(pack.to_owned()).or_default();
-        if pack.entries.get(&key).is_some_and(|e| e.bytes == bytes) {
+        if pack
+            .entries
+            .get(&key)
+            .is_some_and(|e| pack.bytes(e) == bytes)
+        {
             return;
         }
         pack.entries.insert(
             key,
             Entry {
                 used: AtomicU64::new(self.generation),
-                bytes,
+                place: Place::New(bytes),
             },
         );
         pack.changed = true;
     }
 
-    /// Writes the packs this build added to, with what it used marked, then the index naming
-    /// them and the others; a build that added nothing writes nothing. Past the size bound, the
-    /// entries used longest ago (as far as the packs written since say) are dropped first.
+    /// Writes what this build added to each pack as one new segment (or a pack's live entries
+    /// as one, when it is due), then the index naming the segments with what this build used
+    /// marked; a build that added nothing writes nothing. Past the size bound, the entries used
+    /// longest ago (as far as the indexes written since say) are dropped first.
     pub fn save(&mut self) -> Result<()> {
         if !self.packs.values().any(|p| p.changed) {
             return Ok(());
         }
         self.evict();
         crate::fs::create_dir_all(&self.dir)?;
+        let on_disk: u64 = self
+            .packs
+            .values()
+            .flat_map(|p| p.segments.iter())
+            .map(|s| s.size)
+            .sum();
+        let new: u64 = self
+            .packs
+            .values()
+            .flat_map(|p| p.entries.values())
+            .filter_map(|e| match &e.place {
+                Place::New(bytes) => Some(size_of(bytes)),
+                Place::Stored { .. } => None,
+            })
+            .sum();
+        let over = on_disk + new > self.max_bytes;
+        for (name, pack) in &mut self.packs {
+            pack.write(&self.dir, name, over)?;
+        }
         let mut index = Writer::new(INDEX_MAGIC, identity());
         index.u64(self.generation);
         index.u64(self.packs.len() as u64);
         let mut named = vec![];
         for (name, pack) in &mut self.packs {
-            let (file, digest) = match &pack.file {
-                Some((file, digest)) if !pack.changed => (file.clone(), digest.clone()),
-                _ => {
-                    let mut w = Writer::new(PACK_MAGIC, identity());
-                    w.u64(pack.entries.len() as u64);
-                    for (key, entry) in &pack.entries {
-                        w.bytes(key);
-                        w.u64(entry.used.load(Ordering::Relaxed));
-                        w.bytes(&entry.bytes);
-                    }
-                    let bytes = w.finish();
-                    let digest = Sha256::digest(&bytes).to_vec();
-                    let file = format!("{name}-{}.pack", &crate::text::hex(&digest)[..16]);
-                    let path = self.dir.join(&file);
-                    // A pack is named by its digest: one there already has these bytes.
-                    if !path.is_file() {
-                        write_atomically(&self.dir, &path, &bytes)?;
-                    }
-                    (file, digest)
+            let mut marks: Vec<Vec<u64>> = pack.segments.iter().map(|s| vec![0; s.count]).collect();
+            for entry in pack.entries.values() {
+                if let Place::Stored { segment, slot, .. } = entry.place {
+                    marks[segment][slot] = entry.used.load(Ordering::Relaxed);
                 }
-            };
+            }
             index.str(name);
-            index.str(&file);
-            index.bytes(&digest);
-            named.push(file.clone());
-            pack.file = Some((file, digest));
+            index.u64(pack.segments.len() as u64);
+            for (segment, marks) in pack.segments.iter().zip(&marks) {
+                index.str(&segment.file);
+                index.bytes(&segment.digest);
+                index.u64(marks.len() as u64);
+                for mark in marks {
+                    index.u64(*mark);
+                }
+                named.push(segment.file.clone());
+            }
             pack.changed = false;
         }
         write_atomically(&self.dir, &self.dir.join(INDEX), &index.finish())?;
@@ -269,12 +343,10 @@ impl Cache {
     }
 
     fn evict(&mut self) {
-        let size = |e: &Entry| e.bytes.len() as u64 + 48;
         let total: u64 = self
             .packs
             .values()
-            .flat_map(|p| p.entries.values())
-            .map(size)
+            .flat_map(|p| p.entries.values().map(|e| size_of(p.bytes(e))))
             .sum();
         if total <= self.max_bytes {
             return;
@@ -283,9 +355,14 @@ impl Cache {
             .packs
             .iter()
             .flat_map(|(name, p)| {
-                p.entries
-                    .iter()
-                    .map(move |(k, e)| (e.used.load(Ordering::Relaxed), name.clone(), *k, size(e)))
+                p.entries.iter().map(move |(k, e)| {
+                    (
+                        e.used.load(Ordering::Relaxed),
+                        name.clone(),
+                        *k,
+                        size_of(p.bytes(e)),
+                    )
+                })
             })
             .collect();
         // The oldest first; among equals, a fixed order.
@@ -301,6 +378,120 @@ impl Cache {
             }
             over = over.saturating_sub(bytes);
         }
+    }
+}
+
+impl Pack {
+    /// Writes the entries put since the pack was read as one new segment, or, when it is due
+    /// (see the module's docs), all its live entries as one; drops the segments no entry lives
+    /// in, and makes sure the others are still there.
+    fn write(&mut self, dir: &Path, name: &str, over_bound: bool) -> Result<()> {
+        let mut live = vec![0u64; self.segments.len()];
+        let mut new = 0;
+        for entry in self.entries.values() {
+            match &entry.place {
+                Place::Stored { segment, range, .. } => {
+                    live[*segment] += range.len() as u64 + ENTRY_OVERHEAD;
+                }
+                Place::New(bytes) => new += size_of(bytes),
+            }
+        }
+        let stored: u64 = live.iter().sum();
+        let dead = self
+            .segments
+            .iter()
+            .map(|s| s.size)
+            .sum::<u64>()
+            .saturating_sub(stored);
+        let kept = live.iter().filter(|l| **l > 0).count() + usize::from(new > 0);
+        if dead > stored + new || kept > MAX_SEGMENTS || (over_bound && dead > 0) {
+            let keys: Vec<Key> = self.entries.keys().copied().collect();
+            let segment = self.segment(dir, name, &keys, 0)?;
+            self.segments = vec![segment];
+            return Ok(());
+        }
+        // The segments some entry still lives in, renumbered.
+        let mut renumber = vec![None; self.segments.len()];
+        let mut segments = vec![];
+        for (i, segment) in std::mem::take(&mut self.segments).into_iter().enumerate() {
+            if live[i] > 0 {
+                renumber[i] = Some(segments.len());
+                ensure(dir, &segment)?;
+                segments.push(segment);
+            }
+        }
+        self.segments = segments;
+        for entry in self.entries.values_mut() {
+            if let Place::Stored { segment, .. } = &mut entry.place {
+                *segment = renumber[*segment].unwrap_or(*segment);
+            }
+        }
+        if new > 0 {
+            let keys: Vec<Key> = self
+                .entries
+                .iter()
+                .filter(|(_, e)| matches!(e.place, Place::New(_)))
+                .map(|(k, _)| *k)
+                .collect();
+            let at = self.segments.len();
+            let segment = self.segment(dir, name, &keys, at)?;
+            self.segments.push(segment);
+        }
+        Ok(())
+    }
+
+    /// Writes the entries under `keys` as a segment, which their places then name as the pack's
+    /// segment `at`.
+    fn segment(&mut self, dir: &Path, name: &str, keys: &[Key], at: usize) -> Result<Segment> {
+        let mut w = Writer::new(PACK_MAGIC, identity());
+        w.u64(keys.len() as u64);
+        let mut ranges = Vec::with_capacity(keys.len());
+        let mut size = 0;
+        for key in keys {
+            let bytes = self.bytes(&self.entries[key]);
+            w.bytes(key);
+            w.u64(bytes.len() as u64);
+            ranges.push(w.0.len()..w.0.len() + bytes.len());
+            w.0.extend_from_slice(bytes);
+            size += size_of(bytes);
+        }
+        let bytes = w.0;
+        let digest = Sha256::digest(&bytes).to_vec();
+        let file = format!("{name}-{}.pack", &crate::text::hex(&digest)[..16]);
+        for (slot, (key, range)) in keys.iter().zip(ranges).enumerate() {
+            if let Some(entry) = self.entries.get_mut(key) {
+                entry.place = Place::Stored {
+                    segment: at,
+                    slot,
+                    range,
+                };
+            }
+        }
+        let segment = Segment {
+            file,
+            digest,
+            bytes,
+            count: keys.len(),
+            size,
+        };
+        // A segment is named by its digest: one there already has these bytes.
+        ensure(dir, &segment)?;
+        Ok(segment)
+    }
+}
+
+/// Makes sure a segment read at the start is still there when the index names it again: its
+/// time is set to now, so that another build does not take it as unnamed for a minute, and if
+/// that build removed it already, it is written again from what was read.
+fn ensure(dir: &Path, segment: &Segment) -> Result<()> {
+    let path = dir.join(&segment.file);
+    let touched = std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+    match touched {
+        Ok(()) => Ok(()),
+        Err(_) => write_atomically(dir, &path, &segment.bytes),
     }
 }
 
@@ -322,7 +513,7 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Removes the packs the index does not name, once they are a minute old: a build that read
+/// Removes the segments the index does not name, once they are a minute old: a build that read
 /// the index before this one's may still be reading them (and if one is gone, that build
 /// ignores the cache, and builds right).
 fn remove_unnamed(dir: &Path, named: &[String]) {
@@ -345,7 +536,15 @@ fn remove_unnamed(dir: &Path, named: &[String]) {
 
 type Packs = BTreeMap<String, Pack>;
 
-/// Reads the index and every pack it names. None when there is no index.
+/// A segment as the index names it: its pack, file, digest and the marks of its entries.
+struct Named {
+    pack: String,
+    file: String,
+    digest: Vec<u8>,
+    marks: Vec<u64>,
+}
+
+/// Reads the index and every segment it names. None when there is no index.
 fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Packs)>, String> {
     let bytes = match std::fs::read(dir.join(INDEX)) {
         Ok(bytes) => bytes,
@@ -358,55 +557,114 @@ fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Packs)>,
     let generation = index.u64().ok_or_else(bad)?;
     let count = index.u64().ok_or_else(bad)?;
     let mut packs = BTreeMap::new();
+    let mut named = vec![];
     for _ in 0..count {
         let name = index.str().ok_or_else(bad)?;
-        let file = index.str().ok_or_else(bad)?;
-        let digest = index.bytes().ok_or_else(bad)?;
-        if file.contains(['/', '\\']) || file.starts_with('.') {
-            return Err(bad());
-        }
-        let bytes = match std::fs::read(dir.join(&file)) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(format!("`{file}`, which its index names, is missing"));
+        let segments = index.u64().ok_or_else(bad)?;
+        for _ in 0..segments {
+            let file = index.str().ok_or_else(bad)?;
+            let digest = index.bytes().ok_or_else(bad)?.to_vec();
+            if file.contains(['/', '\\']) || file.starts_with('.') || !file.ends_with(".pack") {
+                return Err(bad());
             }
-            Err(e) => return Err(format!("`{file}` could not be read ({e})")),
-        };
-        if Sha256::digest(&bytes).as_slice() != digest {
-            return Err(format!("`{file}` is not the file its index names"));
+            let n = usize::try_from(index.u64().ok_or_else(bad)?).map_err(|_| bad())?;
+            // Each mark takes 8 bytes: a count past what is left is malformed, not allocated.
+            if n > index.rest.len() / 8 {
+                return Err(bad());
+            }
+            let marks = (0..n)
+                .map(|_| index.u64().ok_or_else(bad))
+                .collect::<std::result::Result<_, _>>()?;
+            named.push(Named {
+                pack: name.clone(),
+                file,
+                digest,
+                marks,
+            });
         }
-        let mut r =
-            Reader::open(&bytes, PACK_MAGIC, identity).map_err(|why| format!("`{file}` {why}"))?;
-        let malformed = || format!("`{file}` is malformed");
-        let n = r.u64().ok_or_else(malformed)?;
-        let mut pack = Pack {
-            file: Some((file.clone(), digest.to_vec())),
-            ..Pack::default()
-        };
-        for _ in 0..n {
-            let key: Key = r
-                .bytes()
-                .and_then(|k| k.try_into().ok())
-                .ok_or_else(malformed)?;
-            let used = r.u64().ok_or_else(malformed)?;
-            let bytes = r.bytes().ok_or_else(malformed)?.to_vec();
-            pack.entries.insert(
-                key,
-                Entry {
-                    used: AtomicU64::new(used),
-                    bytes,
-                },
-            );
-        }
-        if !r.is_done() {
-            return Err(malformed());
-        }
-        packs.insert(name, pack);
+        packs.insert(name, Pack::default());
     }
     if !index.is_done() {
         return Err(bad());
     }
+    // Each file is read and hashed once; the packs' files in parallel.
+    let read: Vec<std::result::Result<Vec<u8>, String>> = named
+        .par_iter()
+        .map(|n| {
+            let bytes = match std::fs::read(dir.join(&n.file)) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(format!("`{}`, which its index names, is missing", n.file));
+                }
+                Err(e) => return Err(format!("`{}` could not be read ({e})", n.file)),
+            };
+            if Sha256::digest(&bytes).as_slice() != n.digest {
+                return Err(format!("`{}` is not the file its index names", n.file));
+            }
+            Ok(bytes)
+        })
+        .collect();
+    for (n, bytes) in named.into_iter().zip(read) {
+        parse(n, bytes?, identity, &mut packs)?;
+    }
     Ok(Some((generation, packs)))
+}
+
+/// Takes the entries of a segment (checked against its digest) into its pack: each a range of
+/// the segment's bytes, standing for the same key in an earlier segment.
+fn parse(
+    n: Named,
+    bytes: Vec<u8>,
+    identity: &str,
+    packs: &mut Packs,
+) -> std::result::Result<(), String> {
+    let file = n.file;
+    let malformed = || format!("`{file}` is malformed");
+    let mut r =
+        Reader::header(&bytes, PACK_MAGIC, identity).map_err(|why| format!("`{file}` {why}"))?;
+    let count = r.u64().ok_or_else(malformed)?;
+    if count != n.marks.len() as u64 {
+        return Err(malformed());
+    }
+    let pack = packs.get_mut(&n.pack).ok_or_else(malformed)?;
+    let segment = pack.segments.len();
+    let count = n.marks.len();
+    let mut size = 0;
+    for (slot, used) in n.marks.into_iter().enumerate() {
+        let key: Key = r
+            .bytes()
+            .and_then(|k| k.try_into().ok())
+            .ok_or_else(malformed)?;
+        let len = r
+            .u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(malformed)?;
+        let start = bytes.len() - r.rest.len();
+        r.take(len).ok_or_else(malformed)?;
+        size += len as u64 + ENTRY_OVERHEAD;
+        pack.entries.insert(
+            key,
+            Entry {
+                used: AtomicU64::new(used),
+                place: Place::Stored {
+                    segment,
+                    slot,
+                    range: start..start + len,
+                },
+            },
+        );
+    }
+    if !r.is_done() {
+        return Err(malformed());
+    }
+    pack.segments.push(Segment {
+        file,
+        digest: n.digest,
+        count,
+        bytes,
+        size,
+    });
+    Ok(())
 }
 
 /// A file being written: magic, format, identity, then fields; a checksum at the end.
@@ -447,17 +705,30 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// Checks the trailing checksum, then the header: for a file no digest elsewhere covers.
     fn open(bytes: &'a [u8], magic: [u8; 8], identity: &str) -> std::result::Result<Self, String> {
         let Some(split) = bytes.len().checked_sub(32) else {
             return Err("is truncated".to_owned());
         };
         let (body, sum) = bytes.split_at(split);
-        let Some(rest) = body.strip_prefix(magic.as_slice()) else {
+        if !body.starts_with(magic.as_slice()) {
             return Err("is not a cache file".to_owned());
-        };
+        }
         if Sha256::digest(body).as_slice() != sum {
             return Err("is truncated or corrupt (its checksum does not match)".to_owned());
         }
+        Self::header(body, magic, identity)
+    }
+
+    /// Checks the header only: for a file whose bytes were checked against a digest already.
+    fn header(
+        bytes: &'a [u8],
+        magic: [u8; 8],
+        identity: &str,
+    ) -> std::result::Result<Self, String> {
+        let Some(rest) = bytes.strip_prefix(magic.as_slice()) else {
+            return Err("is not a cache file".to_owned());
+        };
         let mut r = Self { rest };
         let format = r
             .take(4)

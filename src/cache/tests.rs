@@ -103,7 +103,7 @@ fn another_format_or_another_build_of_the_tool_is_ignored_with_a_warning() {
         std::fs::write(&index, w.finish()).unwrap();
     };
     rewrite(FORMAT - 1, identity());
-    assert_ignored(dir.path(), &key, "is in format 0");
+    assert_ignored(dir.path(), &key, &format!("is in format {}", FORMAT - 1));
     rewrite(FORMAT, "ancapex 0.0.1 0000");
     assert_ignored(dir.path(), &key, "was written by another build of ancapex");
     rewrite(FORMAT, identity());
@@ -159,4 +159,160 @@ fn fields_read_back_and_stop_at_the_end() {
     let mut short = Fielded::new(&bytes[..12]);
     assert_eq!(short.u64(), Some(7));
     assert_eq!(short.str(), None);
+}
+
+/// One build: the cache opened, `puts` kept in `bodies`, saved; returns it as it was left.
+fn build(dir: &Path, max_bytes: u64, puts: &[(Key, &[u8])]) -> Cache {
+    let (mut cache, warning) = open(dir, max_bytes);
+    assert!(warning.is_none(), "{:?}", warning.map(|w| w.message));
+    for (key, bytes) in puts {
+        cache.put("bodies", *key, bytes.to_vec());
+    }
+    cache.save().unwrap();
+    cache
+}
+
+fn key(i: u32) -> Key {
+    Hasher::new().field(&i.to_le_bytes()).key()
+}
+
+/// The files in `dir`, by name, with their bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The segment files the index names for `bodies`.
+fn segments(dir: &Path) -> Vec<String> {
+    let (cache, _) = open(dir, DEFAULT_MAX_BYTES);
+    cache.packs["bodies"]
+        .segments
+        .iter()
+        .map(|s| s.file.clone())
+        .collect()
+}
+
+#[test]
+fn an_entry_in_a_later_segment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    build(
+        dir.path(),
+        DEFAULT_MAX_BYTES,
+        &[(key(1), b"old"), (key(2), b"two")],
+    );
+    let first = segments(dir.path());
+    build(dir.path(), DEFAULT_MAX_BYTES, &[(key(1), b"new")]);
+    let both = segments(dir.path());
+    assert_eq!(both.len(), 2);
+    assert_eq!(both[0], first[0]);
+    let (cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    assert_eq!(cache.get("bodies", &key(1)), Some(&b"new"[..]));
+    assert_eq!(cache.get("bodies", &key(2)), Some(&b"two"[..]));
+}
+
+#[test]
+fn compaction_keeps_exactly_the_live_entries_and_reads_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut expected: BTreeMap<Key, Vec<u8>> = BTreeMap::new();
+    let mut keep = |dir: &Path, range: std::ops::Range<u32>, value: &[u8]| {
+        let puts: Vec<(Key, &[u8])> = range.map(|i| (key(i), value)).collect();
+        for (k, v) in &puts {
+            expected.insert(*k, v.to_vec());
+        }
+        build(dir, DEFAULT_MAX_BYTES, &puts);
+    };
+    keep(dir.path(), 0..10, b"v1");
+    keep(dir.path(), 0..6, b"v2");
+    assert_eq!(segments(dir.path()).len(), 2);
+    // Twelve dead entries against ten live: written again as one segment.
+    keep(dir.path(), 0..6, b"v3");
+    let (cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    let pack = &cache.packs["bodies"];
+    assert_eq!(pack.segments.len(), 1);
+    assert_eq!(pack.segments[0].count, expected.len());
+    let read: BTreeMap<Key, Vec<u8>> = pack
+        .entries
+        .iter()
+        .map(|(k, e)| (*k, pack.bytes(e).to_vec()))
+        .collect();
+    assert_eq!(read, expected);
+    // Many builds that each add one entry: the segments stay bounded, and nothing is lost.
+    for i in 100..100 + 2 * u32::try_from(MAX_SEGMENTS).unwrap() {
+        let value = i.to_le_bytes();
+        build(dir.path(), DEFAULT_MAX_BYTES, &[(key(i), &value)]);
+        expected.insert(key(i), value.to_vec());
+        assert!(segments(dir.path()).len() <= MAX_SEGMENTS, "after {i}");
+    }
+    let (cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    for (k, v) in &expected {
+        assert_eq!(cache.get("bodies", k), Some(&v[..]));
+    }
+}
+
+#[test]
+fn a_build_that_changes_one_entry_writes_one_small_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = vec![b'x'; 1000];
+    let puts: Vec<(Key, &[u8])> = (0..100).map(|i| (key(i), &body[..])).collect();
+    build(dir.path(), DEFAULT_MAX_BYTES, &puts);
+    let before = files(dir.path());
+    let (mut cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    for i in 0..100 {
+        assert!(cache.get("bodies", &key(i)).is_some());
+    }
+    cache.put("bodies", key(7), b"changed".to_vec());
+    cache.save().unwrap();
+    let after = files(dir.path());
+    // Every file there before is there still, as it was, but the index.
+    for (name, bytes) in &before {
+        if name != INDEX {
+            assert_eq!(after.get(name), Some(bytes), "{name}");
+        }
+    }
+    let written: Vec<(&String, usize)> = after
+        .iter()
+        .filter(|(name, bytes)| before.get(*name) != Some(*bytes))
+        .map(|(name, bytes)| (name, bytes.len()))
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert_eq!(written[1].0, INDEX);
+    assert!(written[0].0.starts_with("bodies-"), "{written:?}");
+    assert!(written[0].1 < 300, "{written:?}");
+    assert!(written[1].1 < 2000, "{written:?}");
+}
+
+#[test]
+fn the_used_marks_survive_a_save_that_does_not_rewrite_their_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let bound = 3 * (100 + ENTRY_OVERHEAD);
+    // Among entries used as long ago, the lesser key goes first: `used` is the one that
+    // would go, were its use not marked.
+    let (used, unused) = if key(1) < key(2) {
+        (key(1), key(2))
+    } else {
+        (key(2), key(1))
+    };
+    build(dir.path(), bound, &[(used, &[1; 100]), (unused, &[2; 100])]);
+    let first = segments(dir.path());
+    let (mut cache, _) = open(dir.path(), bound);
+    assert!(cache.get("bodies", &used).is_some());
+    cache.put("bodies", key(3), vec![3; 100]);
+    cache.save().unwrap();
+    // The segment holding the entry used is not written again.
+    assert_eq!(segments(dir.path())[0], first[0]);
+    build(dir.path(), bound, &[(key(4), &[4; 100])]);
+    let (cache, _) = open(dir.path(), bound);
+    let kept: Vec<bool> = [used, unused, key(3), key(4)]
+        .iter()
+        .map(|k| cache.get("bodies", k).is_some())
+        .collect();
+    assert_eq!(kept, [true, false, true, true]);
 }
