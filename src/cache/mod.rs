@@ -7,9 +7,10 @@
 //! A pack is a list of segment files (`<pack>-<digest>.pack`), written once and never changed:
 //! a build writes only the entries it added or replaced, as one new segment, and an entry in a
 //! later segment stands for the same key in an earlier one. When a pack's dead bytes (entries
-//! superseded or evicted) outweigh its live ones, or it has more than eight segments, or the
-//! cache is past its size bound with dead bytes left, its live entries are written again as
-//! one segment. The index lists each pack's segments with their digests and, for every entry
+//! superseded or evicted) outweigh its live ones, or the cache is past its size bound with
+//! dead bytes left, its live entries are written again as one segment; when it has more than
+//! eight segments, all but its largest are written again as one. An index marks the slots of
+//! superseded and evicted entries as dead, and they are not read back. The index lists each pack's segments with their digests and, for every entry
 //! of each segment, the generation of the last build that used it, so that the marks of an
 //! unchanged segment are kept without writing it again.
 //!
@@ -384,7 +385,8 @@ impl Cache {
 impl Pack {
     /// Writes the entries put since the pack was read as one new segment, or, when it is due
     /// (see the module's docs), all its live entries as one; drops the segments no entry lives
-    /// in, and makes sure the others are still there.
+    /// in, and makes sure the others are still there. A pack of too many segments but few dead
+    /// bytes keeps its largest, and the rest are written as one.
     fn write(&mut self, dir: &Path, name: &str, over_bound: bool) -> Result<()> {
         let mut live = vec![0u64; self.segments.len()];
         let mut new = 0;
@@ -403,8 +405,7 @@ impl Pack {
             .map(|s| s.size)
             .sum::<u64>()
             .saturating_sub(stored);
-        let kept = live.iter().filter(|l| **l > 0).count() + usize::from(new > 0);
-        if dead > stored + new || kept > MAX_SEGMENTS || (over_bound && dead > 0) {
+        if dead > stored + new || (over_bound && dead > 0) {
             let keys: Vec<Key> = self.entries.keys().copied().collect();
             let segment = self.segment(dir, name, &keys, 0)?;
             self.segments = vec![segment];
@@ -421,10 +422,34 @@ impl Pack {
             }
         }
         self.segments = segments;
+        let live: Vec<u64> = live.into_iter().filter(|l| *l > 0).collect();
         for entry in self.entries.values_mut() {
             if let Place::Stored { segment, .. } = &mut entry.place {
                 *segment = renumber[*segment].unwrap_or(*segment);
             }
+        }
+        let stored_in = |e: &Entry, at: usize| matches!(e.place, Place::Stored { segment, .. } if segment == at);
+        if self.segments.len() + usize::from(new > 0) > MAX_SEGMENTS {
+            // Too many segments, but few dead bytes: the one with the most live bytes stays,
+            // and the others, with what is new, are written as one after it.
+            let base = (0..live.len()).max_by_key(|i| live[*i]).unwrap_or(0);
+            let keys: Vec<Key> = self
+                .entries
+                .iter()
+                .filter(|(_, e)| !stored_in(e, base))
+                .map(|(k, _)| *k)
+                .collect();
+            for entry in self.entries.values_mut() {
+                if let Place::Stored { segment, .. } = &mut entry.place {
+                    if *segment == base {
+                        *segment = 0;
+                    }
+                }
+            }
+            let merged = self.segment(dir, name, &keys, 1)?;
+            let base = self.segments.swap_remove(base);
+            self.segments = vec![base, merged];
+            return Ok(());
         }
         if new > 0 {
             let keys: Vec<Key> = self
@@ -642,6 +667,10 @@ fn parse(
         let start = bytes.len() - r.rest.len();
         r.take(len).ok_or_else(malformed)?;
         size += len as u64 + ENTRY_OVERHEAD;
+        // Generations start at 1: a slot marked 0 was superseded or evicted.
+        if used == 0 {
+            continue;
+        }
         pack.entries.insert(
             key,
             Entry {

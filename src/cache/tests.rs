@@ -316,3 +316,28 @@ fn the_used_marks_survive_a_save_that_does_not_rewrite_their_segment() {
         .collect();
     assert_eq!(kept, [true, false, true, true]);
 }
+
+#[test]
+fn too_many_segments_are_merged_without_writing_the_largest_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = vec![b'x'; 1000];
+    let puts: Vec<(Key, &[u8])> = (0..50).map(|i| (key(i), &body[..])).collect();
+    build(dir.path(), DEFAULT_MAX_BYTES, &puts);
+    let base = segments(dir.path())[0].clone();
+    let base_bytes = std::fs::read(dir.path().join(&base)).unwrap();
+    let rounds = 3 * u32::try_from(MAX_SEGMENTS).unwrap();
+    for i in 100..100 + rounds {
+        build(dir.path(), DEFAULT_MAX_BYTES, &[(key(i), &i.to_le_bytes())]);
+        let now = segments(dir.path());
+        assert!(now.len() <= MAX_SEGMENTS, "after {i}: {now:?}");
+        assert_eq!(now[0], base, "after {i}");
+    }
+    assert_eq!(std::fs::read(dir.path().join(&base)).unwrap(), base_bytes);
+    let (cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    for i in 0..50 {
+        assert_eq!(cache.get("bodies", &key(i)), Some(&body[..]));
+    }
+    for i in 100..100 + rounds {
+        assert_eq!(cache.get("bodies", &key(i)), Some(&i.to_le_bytes()[..]));
+    }
+}
