@@ -341,3 +341,20 @@ fn too_many_segments_are_merged_without_writing_the_largest_again() {
         assert_eq!(cache.get("bodies", &key(i)), Some(&i.to_le_bytes()[..]));
     }
 }
+
+#[test]
+fn a_segment_another_build_removed_is_written_again_by_the_build_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), DEFAULT_MAX_BYTES, &[(key(1), b"one")]);
+    let first = segments(dir.path());
+    let (mut cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    // Another build's cleaning took it, as unnamed by its index, after this one read it.
+    std::fs::remove_file(dir.path().join(&first[0])).unwrap();
+    cache.put("bodies", key(2), b"two".to_vec());
+    cache.save().unwrap();
+    assert_eq!(segments(dir.path())[0], first[0]);
+    let (cache, warning) = open(dir.path(), DEFAULT_MAX_BYTES);
+    assert!(warning.is_none(), "{:?}", warning.map(|w| w.message));
+    assert_eq!(cache.get("bodies", &key(1)), Some(&b"one"[..]));
+    assert_eq!(cache.get("bodies", &key(2)), Some(&b"two"[..]));
+}
