@@ -571,6 +571,11 @@ struct Named {
 
 /// Reads the index and every segment it names. None when there is no index.
 fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Packs)>, String> {
+    // The cache's folder can come with a checkout (a pull request can commit one): a file of
+    // it that is a link, which could lead out of the site, is never read or touched.
+    if std::fs::symlink_metadata(dir.join(INDEX)).is_ok_and(|m| !m.is_file()) {
+        return Err("its index is not a plain file".to_owned());
+    }
     let bytes = match std::fs::read(dir.join(INDEX)) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -616,7 +621,14 @@ fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Packs)>,
     let read: Vec<std::result::Result<Vec<u8>, String>> = named
         .par_iter()
         .map(|n| {
-            let bytes = match std::fs::read(dir.join(&n.file)) {
+            let path = dir.join(&n.file);
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+                return Err(format!(
+                    "`{}`, which its index names, is not a plain file",
+                    n.file
+                ));
+            }
+            let bytes = match std::fs::read(&path) {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Err(format!("`{}`, which its index names, is missing", n.file));

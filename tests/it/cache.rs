@@ -156,6 +156,33 @@ fn a_truncated_cache_file_is_ignored_with_a_warning() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_cache_file_that_is_a_link_is_ignored_with_a_warning_even_to_the_same_bytes() {
+    // A checkout can hold the cache's folder: a link in it could lead anywhere. One to a copy
+    // of the very bytes it replaces, outside the site, is still not read.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = elsewhere.path().join("copy.pack");
+    spoilt(
+        |cache| {
+            let pack = &packs(cache)[0];
+            std::fs::copy(pack, &copy).unwrap();
+            std::fs::remove_file(pack).unwrap();
+            std::os::unix::fs::symlink(&copy, pack).unwrap();
+        },
+        "which its index names, is not a plain file",
+    );
+    let index = elsewhere.path().join("index");
+    spoilt(
+        |cache| {
+            std::fs::copy(cache.join("index"), &index).unwrap();
+            std::fs::remove_file(cache.join("index")).unwrap();
+            std::os::unix::fs::symlink(&index, cache.join("index")).unwrap();
+        },
+        "its index is not a plain file",
+    );
+}
+
 #[test]
 fn a_flipped_byte_in_the_cache_is_ignored_with_a_warning() {
     spoilt(
