@@ -70,11 +70,22 @@ impl<'a> Digests<'a> {
 
     /// The SHA-256 and size of the file at `path`.
     pub fn sha256(&self, path: &Path) -> std::io::Result<([u8; 32], u64)> {
+        self.identified(path)
+            .map(|(digest, size, _)| (digest, size))
+    }
+
+    /// The digest of the file at `path`, as a key, and its identity as it was when its digest
+    /// was taken (none where files have none); none when it cannot be read.
+    pub(crate) fn of_identified(&self, path: &Path) -> Option<(Key, Option<FileId>)> {
+        self.identified(path).ok().map(|(d, _, id)| (d, id))
+    }
+
+    fn identified(&self, path: &Path) -> std::io::Result<([u8; 32], u64, Option<FileId>)> {
         let id = FileId::of(path);
         let key = key(path);
         if let (Some(cache), Some(id), Rehash::Unchanged) = (self.cache, id, self.rehash) {
             if let Some(digest) = cache.get(PACK, &key).and_then(|b| read(b, id)) {
-                return Ok((digest, id.size));
+                return Ok((digest, id.size, Some(id)));
             }
         }
         if let Some(id) = id {
@@ -83,7 +94,7 @@ impl<'a> Digests<'a> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(digest) = made.get(&key).and_then(|b| read(b, id)) {
-                return Ok((digest, id.size));
+                return Ok((digest, id.size, Some(id)));
             }
         }
         let (digest, size) = crate::fs::sha256_file(path)?;
@@ -101,7 +112,10 @@ impl<'a> Digests<'a> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(key, f.into_bytes());
         }
-        Ok((decode_hex(&digest).unwrap_or_default(), size))
+        // Hashed now: the identity it had before is the one the digest is of only if it has
+        // it still.
+        let id = id.filter(|id| FileId::of(path) == Some(*id) && id.size == size);
+        Ok((decode_hex(&digest).unwrap_or_default(), size, id))
     }
 
     /// The digest of the file at `path`, as a key; none when it cannot be read.

@@ -444,16 +444,33 @@ pub(super) struct Inputs {
     pub(super) whole: Key,
 }
 
+/// The input files as a build found them before it began: each with its identity when its
+/// digest was taken. A file added since is not here: it changes the next build's digests.
+#[derive(Debug, Default)]
+pub(super) struct Found(Vec<(std::path::PathBuf, FileId)>);
+
+impl Found {
+    /// Whether every file found is still as it was: same device, inode, size and time (one
+    /// `stat` each, no walk and no digest). A file edited while the build ran fails this.
+    pub(super) fn still(&self) -> bool {
+        self.0
+            .par_iter()
+            .all(|(path, id)| FileId::of(path) == Some(*id))
+    }
+}
+
 /// The digests of the inputs of a build of the site `config` describes: every file in its input
-/// folders (links followed), hidden or not, whether the build reads it or not. None when a
-/// folder cannot be walked or a file read: then nothing is kept.
-pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<Inputs> {
+/// folders (links followed), hidden or not, whether the build reads it or not, and the files
+/// as found (none where a file has no identity to check it by). None when a folder cannot be
+/// walked or a file read: then nothing is kept.
+pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<(Inputs, Option<Found>)> {
     let mut rest = Hasher::new();
     rest.field(b"rest 1")
         .field(crate::cache::identity().as_bytes())
         .field(format!("{config:?}").as_bytes());
     let mut markdown = Hasher::new();
     markdown.field(b"markdown 1");
+    let mut found = Some(Found::default());
     for folder in crate::layout::INPUTS {
         let root = config.root.join(folder);
         if !root.exists() {
@@ -469,20 +486,28 @@ pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<Inputs> {
                 (e.path, is_markdown)
             })
             .collect();
-        let digested: Vec<Option<Key>> = files.par_iter().map(|(p, _)| digests.of(p)).collect();
-        for ((path, is_markdown), digest) in files.iter().zip(digested) {
-            let h = if *is_markdown {
+        let digested: Vec<Option<(Key, Option<FileId>)>> = files
+            .par_iter()
+            .map(|(p, _)| digests.of_identified(p))
+            .collect();
+        for ((path, is_markdown), digested) in files.into_iter().zip(digested) {
+            let h = if is_markdown {
                 &mut markdown
             } else {
                 &mut rest
             };
-            h.field(crate::fs::rel_path(&config.root, path).as_bytes())
-                .field(&digest?);
+            let (digest, id) = digested?;
+            h.field(crate::fs::rel_path(&config.root, &path).as_bytes())
+                .field(&digest);
+            found = found.zip(id).map(|(mut f, id)| {
+                f.0.push((path, id));
+                f
+            });
         }
     }
     let rest = rest.key();
     let whole = Hasher::new().field(&rest).field(&markdown.key()).key();
-    Some(Inputs { rest, whole })
+    Some((Inputs { rest, whole }, found))
 }
 
 /// The last build's record for `output_dir`, when the cache holds a whole one.
@@ -710,6 +735,30 @@ mod tests {
 
     fn urls() -> BTreeMap<String, String> {
         BTreeMap::from([("b.md".to_owned(), "/b/".to_owned())])
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_found_are_still_as_they_were_until_one_is_edited_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.md"), dir.path().join("b.css"));
+        std::fs::write(&a, "a").unwrap();
+        std::fs::write(&b, "b").unwrap();
+        let found = || {
+            Found(
+                [&a, &b]
+                    .iter()
+                    .map(|p| ((*p).clone(), FileId::of(p).unwrap()))
+                    .collect(),
+            )
+        };
+        let before = found();
+        assert!(before.still());
+        std::fs::write(&a, "edited").unwrap();
+        assert!(!before.still());
+        let before = found();
+        std::fs::remove_file(&b).unwrap();
+        assert!(!before.still());
     }
 
     #[test]

@@ -84,6 +84,7 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         docs: None,
         taken: None,
         inputs: None,
+        found: None,
         digested: vec![],
     };
     if overrides.mode == Mode::Build {
@@ -114,6 +115,8 @@ struct Write<'a> {
     opened: bool,
     /// The digests of the inputs, as the build found them before it began.
     inputs: Option<cached::Inputs>,
+    /// The input files as found then, to tell whether one changed while the build ran.
+    found: Option<cached::Found>,
     /// File digests made, to keep in the cache.
     digested: Vec<crate::cache::digests::Made>,
     /// The cache's warnings: ignored, or not written.
@@ -370,7 +373,9 @@ impl Write<'_> {
             return Ok(None);
         };
         let digests = crate::cache::Digests::new(Some(cache), self.overrides.rehash);
-        self.inputs = cached::inputs(&config, &digests);
+        let inputs = cached::inputs(&config, &digests);
+        self.inputs = inputs.as_ref().map(|(i, _)| *i);
+        self.found = inputs.and_then(|(_, found)| found);
         self.digested.push(digests.made());
         let record = cached::record(cache, &config.output_dir);
         let Some((record, done)) = record.as_ref().and_then(|r| Some((r, r.done.as_ref()?))) else {
@@ -419,10 +424,17 @@ impl Write<'_> {
         let cache = self.cache.as_ref()?;
         let before = self.inputs?;
         let docs = self.docs.take()?;
-        let digests = crate::cache::Digests::new(Some(cache), self.overrides.rehash);
-        let after = cached::inputs(config, &digests);
-        self.digested.push(digests.made());
-        if after != Some(before) {
+        // The inputs as they were before: every file found still as it was (a file added
+        // since changes the next build's digests), else their digests taken again.
+        let still = if let Some(found) = self.found.take() {
+            found.still()
+        } else {
+            let digests = crate::cache::Digests::new(Some(cache), self.overrides.rehash);
+            let after = cached::inputs(config, &digests).map(|(i, _)| i);
+            self.digested.push(digests.made());
+            after == Some(before)
+        };
+        if !still {
             return None;
         }
         let outputs = cached::outputs(staging, used);
