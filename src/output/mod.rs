@@ -28,6 +28,9 @@ pub struct Staging {
     target: PathBuf,
     spare: PathBuf,
     reused: bool,
+    /// What a reused folder held when the build began (each entry's path relative to it), to
+    /// tell what this build did not write.
+    held: Vec<(String, crate::fs::Kind)>,
     minify: bool,
     committed: bool,
     written: Mutex<BTreeMap<String, Written>>,
@@ -74,13 +77,22 @@ pub fn stage(config: &Config) -> Result<Staging> {
     // Only folders this tool made are written into: a link in their place, or a link inside
     // them (a pull request can commit either), would send the writes elsewhere. The spare is
     // ours to drop; the output stays as it is until the build succeeds, but is not reused.
+    let mut held = None;
     if is_link(&spare) {
         let _ = std::fs::remove_file(&spare);
-    } else if spare.is_dir() && !holds_only_files_and_folders(&spare) {
-        let _ = std::fs::remove_dir_all(&spare);
+    } else if spare.is_dir() {
+        held = files_and_folders(&spare);
+        if held.is_none() {
+            let _ = std::fs::remove_dir_all(&spare);
+        }
     }
-    let reused = (spare.is_dir() && std::fs::rename(&spare, &dir).is_ok())
-        || (target.is_dir() && !is_link(&target) && link_tree(&target, &dir));
+    let mut reused = held.is_some() && std::fs::rename(&spare, &dir).is_ok();
+    if !reused {
+        held = (target.is_dir() && !is_link(&target))
+            .then(|| link_tree(&target, &dir))
+            .flatten();
+        reused = held.is_some();
+    }
     if !reused {
         crate::fs::create_dir_all(&dir)?;
     }
@@ -89,6 +101,7 @@ pub fn stage(config: &Config) -> Result<Staging> {
         target,
         spare,
         reused,
+        held: held.unwrap_or_default(),
         minify: config.build.minify,
         committed: false,
         written: Mutex::new(BTreeMap::new()),
@@ -240,7 +253,7 @@ impl Staging {
         };
         if self.reused {
             let written = std::mem::take(&mut *self.lock());
-            remove_stale(&self.dir, &written)?;
+            remove_stale(&self.dir, &written, &self.held)?;
         }
         if self.target.exists() {
             if self.spare.exists() {
@@ -300,13 +313,13 @@ fn clear_way(root: &Path, path: &Path) {
     }
 }
 
-/// Deletes files of a reused folder that this build did not produce, and folders left empty.
-fn remove_stale(root: &Path, written: &BTreeMap<String, Written>) -> Result<()> {
-    let listed = crate::fs::list_tree(root, false).map_err(|source| Error::Io {
-        action: "could not list",
-        path: root.to_path_buf(),
-        source,
-    })?;
+/// Deletes the files of a reused folder (which held `held` when the build began: nothing else
+/// writes in it) that this build did not produce, and the folders left empty.
+fn remove_stale(
+    root: &Path,
+    written: &BTreeMap<String, Written>,
+    held: &[(String, crate::fs::Kind)],
+) -> Result<()> {
     // The folders holding a file this build wrote: they stay.
     let mut holding = std::collections::HashSet::new();
     for path in written.keys() {
@@ -319,18 +332,26 @@ fn remove_stale(root: &Path, written: &BTreeMap<String, Written>) -> Result<()> 
         }
     }
     let mut dirs = vec![];
-    for entry in listed {
-        let rel = crate::fs::rel_path(root, &entry.path);
-        if entry.kind == crate::fs::Kind::Folder {
+    for (rel, kind) in held {
+        if *kind == crate::fs::Kind::Folder {
             if !holding.contains(rel.as_str()) {
-                dirs.push(entry.path);
+                dirs.push(root.join(rel));
             }
-        } else if !written.contains_key(&rel) {
-            std::fs::remove_file(&entry.path).map_err(|source| Error::Io {
-                action: "could not remove",
-                path: entry.path.clone(),
-                source,
-            })?;
+        } else if !written.contains_key(rel) && !holding.contains(rel.as_str()) {
+            // (A file where this build made a folder was removed as it wrote in it.)
+            let path = root.join(rel);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                // Gone with its folder, where this build wrote a file.
+                Err(_) if std::fs::symlink_metadata(&path).is_err() => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        action: "could not remove",
+                        path,
+                        source,
+                    });
+                }
+            }
         }
     }
     // Deepest first; fails, harmlessly, for a folder that still holds something.
@@ -341,23 +362,30 @@ fn remove_stale(root: &Path, written: &BTreeMap<String, Written>) -> Result<()> 
 }
 
 /// Makes `to` a copy of the folder `from` whose files are hard links, so that a build over it
-/// writes only what changed. False, with whatever was made removed, when that is not possible
-/// (another file system, or one without hard links).
-fn link_tree(from: &Path, to: &Path) -> bool {
-    let linked = walkdir::WalkDir::new(from).into_iter().all(|entry| {
-        let Ok(entry) = entry else { return false };
-        let Ok(rel) = entry.path().strip_prefix(from) else {
-            return false;
-        };
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).is_ok()
-        } else {
-            // A symbolic link or other special file is simply not reused.
-            !entry.file_type().is_file() || std::fs::hard_link(entry.path(), &dest).is_ok()
+/// writes only what changed, and gives what it holds. None, with whatever was made removed,
+/// when that is not possible (another file system, or one without hard links).
+fn link_tree(from: &Path, to: &Path) -> Option<Vec<(String, crate::fs::Kind)>> {
+    use crate::fs::Kind;
+    let linked = crate::fs::list_tree(from, false).ok().and_then(|listed| {
+        std::fs::create_dir_all(to).ok()?;
+        let mut held = Vec::with_capacity(listed.len());
+        for entry in listed {
+            let rel = crate::fs::rel_path(from, &entry.path);
+            let dest = to.join(&rel);
+            let made = match entry.kind {
+                Kind::Folder => std::fs::create_dir_all(&dest).is_ok(),
+                Kind::File => std::fs::hard_link(&entry.path, &dest).is_ok(),
+                // A symbolic link or other special file is simply not reused.
+                Kind::Link | Kind::Other => continue,
+            };
+            if !made {
+                return None;
+            }
+            held.push((rel, entry.kind));
         }
+        Some(held)
     });
-    if !linked {
+    if linked.is_none() {
         let _ = std::fs::remove_dir_all(to);
     }
     linked
@@ -367,13 +395,18 @@ fn is_link(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
-/// Whether everything in `dir` is a plain file or folder (no link, no special file).
-fn holds_only_files_and_folders(dir: &Path) -> bool {
-    crate::fs::list_tree(dir, false).is_ok_and(|listed| {
-        listed
-            .iter()
-            .all(|e| matches!(e.kind, crate::fs::Kind::File | crate::fs::Kind::Folder))
-    })
+/// What `dir` holds (each entry's path relative to it), when it is only plain files and
+/// folders (no link, no special file).
+fn files_and_folders(dir: &Path) -> Option<Vec<(String, crate::fs::Kind)>> {
+    use crate::fs::Kind;
+    let listed = crate::fs::list_tree(dir, false).ok()?;
+    listed
+        .into_iter()
+        .map(|e| {
+            matches!(e.kind, Kind::File | Kind::Folder)
+                .then(|| (crate::fs::rel_path(dir, &e.path), e.kind))
+        })
+        .collect()
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
