@@ -8,7 +8,7 @@
 //! since a second write within the file system's clock tick could leave its time as it was.
 
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use super::{Cache, Fielded, Fields, Hasher, Key};
 use crate::fs::FileId;
@@ -34,30 +34,20 @@ pub struct Digests<'a> {
     made: Mutex<std::collections::HashMap<Key, Vec<u8>>>,
 }
 
-/// This machine: its `/etc/machine-id` and host name, as far as they can be read.
-fn machine() -> &'static [u8] {
-    static MACHINE: OnceLock<Vec<u8>> = OnceLock::new();
-    MACHINE.get_or_init(|| {
-        let mut id = std::fs::read("/etc/machine-id").unwrap_or_default();
-        id.push(0);
-        id.extend(std::fs::read("/proc/sys/kernel/hostname").unwrap_or_default());
-        id
-    })
-}
-
 fn key(path: &Path) -> Key {
     Hasher::new()
         .field(b"digest 1")
-        .field(machine())
+        .field(super::machine())
         .field(path.as_os_str().as_encoded_bytes())
         .key()
 }
 
 impl<'a> Digests<'a> {
-    /// Digests kept in `cache` (none: every file is hashed).
+    /// Digests kept in `cache` (none: every file is hashed; nor are those of a cache written
+    /// on another machine taken).
     pub fn new(cache: Option<&'a Cache>, rehash: Rehash) -> Self {
         Self {
-            cache,
+            cache: cache.filter(|c| !c.is_foreign()),
             rehash,
             made: Mutex::new(std::collections::HashMap::new()),
         }
@@ -137,6 +127,12 @@ impl<'a> Digests<'a> {
 pub struct Made(std::collections::HashMap<Key, Vec<u8>>);
 
 impl Made {
+    /// Whether no digest was made (every one was taken).
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Keeps them in `cache`.
     pub fn keep(self, cache: &mut Cache) {
         for (key, bytes) in self.0 {

@@ -54,7 +54,7 @@ pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 const MAX_SEGMENTS: usize = 8;
 
 /// The version of the layout of the files: a cache of another is ignored.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const INDEX_MAGIC: [u8; 8] = *b"ANCXIDX\n";
 const PACK_MAGIC: [u8; 8] = *b"ANCXSEG\n";
 const INDEX: &str = "index";
@@ -162,6 +162,22 @@ pub struct Cache {
     /// The generation of this build: one more than the index's.
     generation: u64,
     packs: BTreeMap<String, Pack>,
+    /// Whether its index was written on another machine (see [`Cache::is_foreign`]).
+    foreign: bool,
+    /// This machine, as the index names it.
+    machine: Vec<u8>,
+}
+
+/// This machine: its `/etc/machine-id` and host name, as far as they can be read. What is tied
+/// to it (a file's identity: its device, inode and times) is kept only for it.
+pub(crate) fn machine() -> &'static [u8] {
+    static MACHINE: OnceLock<Vec<u8>> = OnceLock::new();
+    MACHINE.get_or_init(|| {
+        let mut id = std::fs::read("/etc/machine-id").unwrap_or_default();
+        id.push(0);
+        id.extend(std::fs::read("/proc/sys/kernel/hostname").unwrap_or_default());
+        id
+    })
 }
 
 /// The identity of this tool: its version and the digest of its executable (the built-in
@@ -178,20 +194,40 @@ pub fn identity() -> &'static str {
 }
 
 /// Opens the cache in `dir`. A cache that is not there is empty; one that fails a check is
-/// empty too, and the warning says why.
+/// empty too, and the warning says why. One written on another machine is read, with a
+/// warning: what is keyed by content in it is used, what is tied to that machine is not.
 pub fn open(dir: &Path, max_bytes: u64) -> (Cache, Option<Diagnostic>) {
+    open_on(dir, max_bytes, machine())
+}
+
+/// [`open`], on the machine `machine` names.
+fn open_on(dir: &Path, max_bytes: u64, machine: &[u8]) -> (Cache, Option<Diagnostic>) {
     let mut cache = Cache {
         dir: dir.to_path_buf(),
         max_bytes,
         generation: 1,
         packs: BTreeMap::new(),
+        foreign: false,
+        machine: machine.to_vec(),
     };
     match read(dir, identity()) {
         Ok(None) => (cache, None),
-        Ok(Some((generation, packs))) => {
+        Ok(Some((generation, written_on, packs))) => {
             cache.generation = generation.saturating_add(1);
             cache.packs = packs;
-            (cache, None)
+            cache.foreign = written_on != machine;
+            let warning = cache.foreign.then(|| {
+                Diagnostic::warning(format!(
+                    "the build cache in `{}` was written on another machine: its file digests \
+                     and its record of the last build are not used",
+                    dir.display()
+                ))
+                .help(
+                    "what it holds by content (rendered bodies) is used; this build writes \
+                     this machine's own for the next one",
+                )
+            });
+            (cache, warning)
         }
         Err(why) => {
             let warning = Diagnostic::warning(format!(
@@ -257,6 +293,13 @@ pub fn clean(dir: &Path) -> Result<u64> {
 }
 
 impl Cache {
+    /// Whether the cache was written on another machine: what it holds tied to a machine (a
+    /// file's identity) is not to be used here. Its index says so (the machine's
+    /// `/etc/machine-id` and host name); it is this machine's once saved.
+    pub fn is_foreign(&self) -> bool {
+        self.foreign
+    }
+
     /// The bytes kept under `key` in `pack`, marked as used by this build.
     pub fn get(&self, pack: &str, key: &Key) -> Option<&[u8]> {
         let pack = self.packs.get(pack)?;
@@ -290,7 +333,8 @@ impl Cache {
     /// marked; a build that added nothing writes nothing. Past the size bound, the entries used
     /// longest ago (as far as the indexes written since say) are dropped first.
     pub fn save(&mut self) -> Result<()> {
-        if !self.packs.values().any(|p| p.changed) {
+        // Another machine's index is written again as this one's, even with nothing added.
+        if !self.foreign && !self.packs.values().any(|p| p.changed) {
             return Ok(());
         }
         self.evict();
@@ -316,6 +360,7 @@ impl Cache {
         }
         let mut index = Writer::new(INDEX_MAGIC, identity());
         index.u64(self.generation);
+        index.bytes(&self.machine);
         index.u64(self.packs.len() as u64);
         let mut named = vec![];
         for (name, pack) in &mut self.packs {
@@ -340,6 +385,7 @@ impl Cache {
         }
         write_atomically(&self.dir, &self.dir.join(INDEX), &index.finish())?;
         remove_unnamed(&self.dir, &named);
+        self.foreign = false;
         Ok(())
     }
 
@@ -570,7 +616,9 @@ struct Named {
 }
 
 /// Reads the index and every segment it names. None when there is no index.
-fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Packs)>, String> {
+/// Reads the index (with the machine it was written on) and every segment it names. None when
+/// there is no index.
+fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Vec<u8>, Packs)>, String> {
     // The cache's folder can come with a checkout (a pull request can commit one): a file of
     // it that is a link, which could lead out of the site, is never read or touched.
     if std::fs::symlink_metadata(dir.join(INDEX)).is_ok_and(|m| !m.is_file()) {
@@ -585,6 +633,7 @@ fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Packs)>,
         Reader::open(&bytes, INDEX_MAGIC, identity).map_err(|why| format!("its index {why}"))?;
     let bad = || "its index is malformed".to_owned();
     let generation = index.u64().ok_or_else(bad)?;
+    let written_on = index.bytes().ok_or_else(bad)?.to_vec();
     let count = index.u64().ok_or_else(bad)?;
     let mut packs = BTreeMap::new();
     let mut named = vec![];
@@ -644,7 +693,7 @@ fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Packs)>,
     for (n, bytes) in named.into_iter().zip(read) {
         parse(n, bytes?, identity, &mut packs)?;
     }
-    Ok(Some((generation, packs)))
+    Ok(Some((generation, written_on, packs)))
 }
 
 /// Takes the entries of a segment (checked against its digest) into its pack: each a range of

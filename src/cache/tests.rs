@@ -111,6 +111,58 @@ fn another_format_or_another_build_of_the_tool_is_ignored_with_a_warning() {
 }
 
 #[test]
+fn a_cache_from_another_machine_gives_what_is_keyed_by_content_and_nothing_tied_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = saved(dir.path());
+    // A file's digest, kept as this machine's.
+    let file = dir.path().join("evidence.bin");
+    std::fs::write(&file, b"bytes").unwrap();
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(then)
+        .unwrap();
+    let (mut cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    let digests = Digests::new(Some(&cache), Rehash::Unchanged);
+    digests.sha256(&file).unwrap();
+    digests.made().keep(&mut cache);
+    cache.save().unwrap();
+    let hashes_again = |cache: &Cache| {
+        let digests = Digests::new(Some(cache), Rehash::Unchanged);
+        digests.sha256(&file).unwrap();
+        !digests.made().is_empty()
+    };
+    let (cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    assert!(!hashes_again(&cache), "taken on the machine that made it");
+    // Read on another machine: one warning; the body is there, the digest is not taken.
+    let (mut cache, warning) = open_on(dir.path(), DEFAULT_MAX_BYTES, b"another machine");
+    let warning = warning.expect("a warning").message;
+    assert!(
+        warning.contains("was written on another machine"),
+        "{warning}"
+    );
+    assert!(cache.is_foreign());
+    assert_eq!(cache.get("bodies", &key), Some(&b"<p>a body</p>"[..]));
+    assert!(hashes_again(&cache));
+    // Saved there, with nothing added, it is that machine's: there it is not foreign, here it
+    // is, and this machine's digest is no longer taken either.
+    cache.save().unwrap();
+    let (cache, warning) = open_on(dir.path(), DEFAULT_MAX_BYTES, b"another machine");
+    assert!(!cache.is_foreign() && warning.is_none());
+    let (cache, warning) = open(dir.path(), DEFAULT_MAX_BYTES);
+    assert!(cache.is_foreign() && warning.is_some());
+    assert!(hashes_again(&cache));
+    // Until this machine saves it again.
+    let (mut cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    cache.save().unwrap();
+    let (cache, warning) = open(dir.path(), DEFAULT_MAX_BYTES);
+    assert!(!cache.is_foreign() && warning.is_none());
+    assert_eq!(cache.get("bodies", &key), Some(&b"<p>a body</p>"[..]));
+}
+
+#[test]
 fn a_pack_the_index_names_that_is_missing_is_ignored_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let key = saved(dir.path());

@@ -510,8 +510,12 @@ pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<(Inputs, 
     Some((Inputs { rest, whole }, found))
 }
 
-/// The last build's record for `output_dir`, when the cache holds a whole one.
+/// The last build's record for `output_dir`, when the cache holds a whole one written on this
+/// machine (its outputs are named by their identity on the machine that wrote them).
 pub(super) fn record(cache: &Cache, output_dir: &Path) -> Option<Record> {
+    if cache.is_foreign() {
+        return None;
+    }
     let mut r = Fielded::new(cache.get(BUILDS, &record_key(output_dir))?);
     let key = |r: &mut Fielded<'_>| -> Option<Key> { r.bytes()?.try_into().ok() };
     let rest = key(&mut r)?;
