@@ -27,6 +27,7 @@ pub(crate) fn report(
     file: &FailureFile,
     artifacts: &[super::Registered],
     ledgers: &dyn LedgerLookup,
+    digests: &crate::cache::Digests<'_>,
 ) -> Checked {
     let source = &file.source;
     let mut ds = Diagnostics::new();
@@ -126,7 +127,7 @@ pub(crate) fn report(
         }
     }
     dates(&header, &place, &mut ds);
-    let evidence = evidence(&header.evidence, &file.folder, &place, &mut ds);
+    let evidence = evidence(&header.evidence, &file.folder, &place, digests, &mut ds);
     ds.extend(super::sections::check(source, split.body.clone()));
     ds.extend(super::refs::check(&header, artifacts, ledgers, &place));
 
@@ -266,11 +267,13 @@ fn dates(header: &Header, place: &Place<'_>, ds: &mut Diagnostics) {
     }
 }
 
-/// Each `[[evidence]]` file, found beside the report and hashed like an artifact's files.
+/// Each `[[evidence]]` file, found beside the report and hashed like an artifact's files (a
+/// digest the build cache holds is taken while the file is as it was).
 fn evidence(
     entries: &[EvidenceEntry],
     folder: &std::path::Path,
     place: &Place<'_>,
+    digests: &crate::cache::Digests<'_>,
     ds: &mut Diagnostics,
 ) -> Vec<Evidence> {
     let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
@@ -303,7 +306,7 @@ fn evidence(
                 );
                 None
             }
-            Ok(real) => match crate::fs::sha256_file(&real) {
+            Ok(real) => match digests.sha256(&real).map(|(d, _)| crate::text::hex(&d)) {
                 Err(err) => {
                     ds.push(place.at(
                         Diagnostic::error(format!("could not read `{path}`: {err}")),
@@ -311,7 +314,7 @@ fn evidence(
                     ));
                     None
                 }
-                Ok((digest, _)) => {
+                Ok(digest) => {
                     if crate::fs::is_sha256(sha) && *sha != digest {
                         ds.push(
                             place

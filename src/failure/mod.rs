@@ -291,12 +291,13 @@ pub fn reports(
     artifacts: &[Registered],
     ledgers: &dyn LedgerLookup,
     drafts: Drafts,
+    digests: &crate::cache::Digests<'_>,
 ) -> (Vec<FailureReport>, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let mut out = vec![];
     let mut retracted: HashSet<String> = HashSet::new();
     for file in files {
-        let checked = check::report(file, artifacts, ledgers);
+        let checked = check::report(file, artifacts, ledgers, digests);
         diagnostics.extend(checked.diagnostics);
         retracted.extend(checked.retracts);
         if let Some(report) = checked.report

@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::*;
+use crate::cache::Digests;
 use crate::diagnostic::SourceText;
 
 /// A lookup over ledgers given as `name -> entry types`, entry `seq` at index `seq`.
@@ -50,7 +51,7 @@ fn run_with(
     artifacts: &[Registered],
     ledgers: &dyn LedgerLookup,
 ) -> (Vec<FailureReport>, Vec<Located>) {
-    let (reports, ds) = reports(files, artifacts, ledgers, Drafts::Exclude);
+    let (reports, ds) = reports(files, artifacts, ledgers, Drafts::Exclude, &Digests::none());
     let msgs = ds
         .iter()
         .map(|d| (d.message.clone(), d.line_col()))
@@ -114,7 +115,7 @@ fn enums_suggest_the_nearest_value() {
     let front = HEAD
         .replace("\"incident\"", "\"negative_result\"")
         .replace("\"S2\"", "\"S5\"");
-    let (reports, ds) = reports(&[file("r", &front)], &[], &NoLedgers, Drafts::Exclude);
+    let (reports, ds) = one(&front, Drafts::Exclude);
     assert!(reports.is_empty());
     let ds: Vec<_> = ds.iter().collect();
     assert_eq!(ds[0].message, "unknown report type `negative_result`");
@@ -174,14 +175,25 @@ fn id_must_match_the_file_name() {
 #[test]
 fn drafts_are_checked_but_not_published() {
     let front = HEAD.replace("\"review\"", "\"draft\"");
-    let (reports, ds) = reports(&[file("r", &front)], &[], &NoLedgers, Drafts::Exclude);
+    let (reports, ds) = one(&front, Drafts::Exclude);
     assert!(reports.is_empty() && ds.is_empty());
     let (reports, _) = reports_with_drafts(&front);
     assert_eq!(reports.len(), 1);
 }
 
 fn reports_with_drafts(front: &str) -> (Vec<FailureReport>, Diagnostics) {
-    reports(&[file("r", front)], &[], &NoLedgers, Drafts::Include)
+    one(front, Drafts::Include)
+}
+
+/// One report, `r`, with this front matter, checked alone.
+fn one(front: &str, drafts: Drafts) -> (Vec<FailureReport>, Diagnostics) {
+    reports(
+        &[file("r", front)],
+        &[],
+        &NoLedgers,
+        drafts,
+        &Digests::none(),
+    )
 }
 
 #[test]

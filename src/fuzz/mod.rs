@@ -158,6 +158,7 @@ pub fn failure_report(data: &[u8]) {
         &[],
         &Vec::<crate::ledger::Ledger>::new(),
         crate::config::Drafts::Include,
+        &crate::cache::Digests::none(),
     );
     for r in &reports {
         for e in &r.evidence {

@@ -137,8 +137,13 @@ pub(crate) fn check(
     };
     let (mut ledgers, ds) = ledger::check(&files.ledgers, &known);
     diagnostics.extend(ds);
-    let (failures, ds) =
-        failure::reports(&files.failures, &registered(&artifacts), &ledgers, drafts);
+    let (failures, ds) = failure::reports(
+        &files.failures,
+        &registered(&artifacts),
+        &ledgers,
+        drafts,
+        digests,
+    );
     diagnostics.extend(ds);
     let published: Vec<_> = failures.iter().map(citing).collect();
     diagnostics.extend(ledger::settle(&mut ledgers, &published));
@@ -241,7 +246,13 @@ pub fn ledger_reports(root: &Path) -> Result<ledger::Reports> {
     let real = crate::load::real_root(root)?;
     let tree = Tree::new(root, &real);
     let files = failure::read_files(tree, &mut Diagnostics::new())?;
-    let (published, _) = failure::reports(&files, &[], &failure::NoLedgers, Drafts::Exclude);
+    let (published, _) = failure::reports(
+        &files,
+        &[],
+        &failure::NoLedgers,
+        Drafts::Exclude,
+        &crate::cache::Digests::none(),
+    );
     Ok(ledger::Reports {
         ids: failure::report_ids(tree)?,
         published: published.iter().map(citing).collect(),

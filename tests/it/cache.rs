@@ -360,22 +360,25 @@ fn the_cache_settings_in_site_toml_are_used() {
     );
 }
 
+/// Sets the file's modification time to `then`.
+fn set_time(path: &Path, then: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(then)
+        .unwrap();
+}
+
 #[test]
 fn an_evidence_digest_is_reused_while_the_file_is_as_it_was_and_rehash_hashes_again() {
     let site = SiteTest::fixture("build/artifacts");
     let evidence = site
         .root()
         .join("artifacts/published-eval/runs/scores.json");
+    // A minute back: the digest of a file modified in the last two seconds is not kept.
     let a_minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-    let set_time = |t| {
-        std::fs::File::options()
-            .write(true)
-            .open(&evidence)
-            .unwrap()
-            .set_modified(t)
-            .unwrap();
-    };
-    set_time(a_minute_ago);
+    set_time(&evidence, a_minute_ago);
     site.run(["build"]).succeeds();
     // Other bytes of the same length, written in place, the time set back: the file's identity
     // is what it was, which is what the cache trusts (README, "What the cache trusts").
@@ -383,7 +386,7 @@ fn an_evidence_digest_is_reused_while_the_file_is_as_it_was_and_rehash_hashes_ag
     let mut other = text.clone();
     other[0] = if other[0] == b' ' { b'\n' } else { b' ' };
     std::fs::write(&evidence, &other).unwrap();
-    set_time(a_minute_ago);
+    set_time(&evidence, a_minute_ago);
     site.run(["build"]).succeeds();
     // `--rehash` hashes it again and finds it changed; so does any other change of identity.
     let stderr = site.run(["build", "--rehash"]).fails_with(1).stderr();
@@ -394,6 +397,26 @@ fn an_evidence_digest_is_reused_while_the_file_is_as_it_was_and_rehash_hashes_ag
     std::fs::write(&evidence, &other).unwrap();
     let stderr = site.run(["build"]).fails_with(1).stderr();
     assert!(stderr.contains("does not match the record"), "{stderr}");
+}
+
+#[test]
+fn a_failure_reports_evidence_digest_is_reused_as_an_artifacts_is() {
+    let site = SiteTest::fixture("failures/valid");
+    let evidence = site.root().join("artifacts/failures/loss-spike/loss.csv");
+    let a_minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    set_time(&evidence, a_minute_ago);
+    site.run(["build"]).succeeds();
+    // Other bytes of the same length in place, the time set back: the digest kept is taken.
+    let mut other = std::fs::read(&evidence).unwrap();
+    other[0] = if other[0] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&evidence, &other).unwrap();
+    set_time(&evidence, a_minute_ago);
+    site.run(["build"]).succeeds();
+    let mismatch = "SHA-256 of evidence `loss-spike/loss.csv` does not match the report";
+    let stderr = site.run(["build", "--rehash"]).fails_with(1).stderr();
+    assert!(stderr.contains(mismatch), "{stderr}");
+    let stderr = site.run(["build", "--no-cache"]).fails_with(1).stderr();
+    assert!(stderr.contains(mismatch), "{stderr}");
 }
 
 #[test]
