@@ -383,7 +383,7 @@ impl Cache {
             }
             pack.changed = false;
         }
-        write_atomically(&self.dir, &self.dir.join(INDEX), &index.finish())?;
+        crate::fs::write_atomically(&self.dir, &self.dir.join(INDEX), &index.finish())?;
         remove_unnamed(&self.dir, &named);
         self.foreign = false;
         Ok(())
@@ -562,26 +562,8 @@ fn ensure(dir: &Path, segment: &Segment) -> Result<()> {
         .and_then(|f| f.set_modified(std::time::SystemTime::now()));
     match touched {
         Ok(()) => Ok(()),
-        Err(_) => write_atomically(dir, &path, &segment.bytes),
+        Err(_) => crate::fs::write_atomically(dir, &path, &segment.bytes),
     }
-}
-
-/// Writes `bytes` to a new file in `dir` and renames it to `path`: a reader sees the old file
-/// or the new one, never part of one.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |action, source| Error::Io {
-        action,
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".new-")
-        .tempfile_in(dir)
-        .map_err(|e| io("could not write", e))?;
-    std::io::Write::write_all(&mut temp, bytes).map_err(|e| io("could not write", e))?;
-    temp.persist(path)
-        .map_err(|e| io("could not write", e.error))?;
-    Ok(())
 }
 
 /// Removes the segments the index does not name, once they are a minute old: a build that read

@@ -70,6 +70,26 @@ pub(crate) fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
     rename(&tmp, path)
 }
 
+/// Writes `bytes` to a new file of its own in `dir` (a random name, created anew: never a link
+/// planted there), then renames it to `path`: a reader sees the old file or the new one, never
+/// part of one, and two processes writing the same `path` at once each rename their own (the
+/// last one stays).
+pub(crate) fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |action, source| Error::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".new-")
+        .tempfile_in(dir)
+        .map_err(|e| io("could not write", e))?;
+    std::io::Write::write_all(&mut temp, bytes).map_err(|e| io("could not write", e))?;
+    temp.persist(path)
+        .map_err(|e| io("could not write", e.error))?;
+    Ok(())
+}
+
 /// Creates a directory and its parents.
 pub(crate) fn create_dir_all(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(io("could not create directory", path))
@@ -430,6 +450,26 @@ impl PathProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writers_of_the_same_file_at_once_each_write_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("variant.webp");
+        std::thread::scope(|s| {
+            for t in 0..8u8 {
+                let (dir, path) = (dir.path(), &path);
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        write_atomically(dir, path, &[t; 4096]).unwrap();
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() == 4096 && bytes.iter().all(|b| *b == bytes[0]));
+        // Nothing but the file is left.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     #[test]
     fn a_tree_is_listed_sorted_with_each_kind_as_walkdir_lists_it() {

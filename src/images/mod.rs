@@ -398,11 +398,12 @@ fn read_kept(dir: &Path, key: &str, format: Format) -> Option<Vec<u8>> {
     std::fs::read(kept_path(dir, key, format)).ok()
 }
 
-/// Keeps a variant (through a temporary file, so a build stopped halfway never leaves half a
-/// file under a variant's name).
+/// Keeps a variant (through a temporary file of its own, so a build stopped halfway never leaves
+/// half a file under a variant's name, and two builds keeping the same variant at once do not
+/// take each other's).
 fn keep(dir: &Path, key: &str, format: Format, bytes: &[u8]) -> Result<()> {
     crate::fs::create_dir_all(dir)?;
-    crate::fs::write_replacing(&kept_path(dir, key, format), bytes)
+    crate::fs::write_atomically(dir, &kept_path(dir, key, format), bytes)
 }
 
 /// The image resized to the variant's width (the height keeping the ratio) and encoded.

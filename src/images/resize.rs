@@ -218,7 +218,7 @@ pub fn encode(requests: &[Request], settings: &ImagesConfig, cache: &Cache) -> R
             };
             if let Cache::Kept(dir) = cache {
                 crate::fs::create_dir_all(dir)?;
-                crate::fs::write_replacing(&dir.join(&key), &out)?;
+                crate::fs::write_atomically(dir, &dir.join(&key), &out)?;
             }
             Ok(Some((r.path.clone(), out, true)))
         })
