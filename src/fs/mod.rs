@@ -288,12 +288,13 @@ pub(crate) struct Listed {
 /// holds). Folders are read in parallel, and an entry's kind is taken from its folder's
 /// listing, with no `stat` of its own: a walk of a large output or content folder is mostly
 /// folders of one file each, where walkdir's one-at-a-time reading and a `stat` per entry
-/// cost several times this. With `follow`, a link is listed as what it leads to, and a link
-/// to a folder is walked through, unless it leads back to a folder it is in (a loop: an
-/// error, as is a link that leads nowhere).
-pub(crate) fn list_tree(root: &Path, follow: bool) -> std::io::Result<Vec<Listed>> {
+/// cost several times this. With `follow` (a canonical folder), a link is listed as what it
+/// leads to, and a link to a folder is walked through; a link that leads out of `follow`,
+/// nowhere, or back to a folder it is in (a loop) is an error. Without, a link is listed as a
+/// link.
+pub(crate) fn list_tree(root: &Path, follow: Option<&Path>) -> std::io::Result<Vec<Listed>> {
     let mut visited = vec![];
-    if follow {
+    if follow.is_some() {
         visited.push(root.canonicalize()?);
     }
     let mut all = list_folder(root, follow, &visited)?;
@@ -301,7 +302,11 @@ pub(crate) fn list_tree(root: &Path, follow: bool) -> std::io::Result<Vec<Listed
     Ok(all)
 }
 
-fn list_folder(dir: &Path, follow: bool, visited: &[PathBuf]) -> std::io::Result<Vec<Listed>> {
+fn list_folder(
+    dir: &Path,
+    follow: Option<&Path>,
+    visited: &[PathBuf],
+) -> std::io::Result<Vec<Listed>> {
     use rayon::prelude::*;
     let kind = |t: std::fs::FileType| {
         if t.is_file() {
@@ -321,7 +326,14 @@ fn list_folder(dir: &Path, follow: bool, visited: &[PathBuf]) -> std::io::Result
         let entry = entry?;
         let path = entry.path();
         let mut k = kind(entry.file_type()?);
-        if follow && k == Kind::Link {
+        if let (Some(inside), Kind::Link) = (follow, k) {
+            if !path.canonicalize()?.starts_with(inside) {
+                return Err(std::io::Error::other(format!(
+                    "`{}` leads out of `{}`",
+                    path.display(),
+                    inside.display()
+                )));
+            }
             k = kind(std::fs::metadata(&path)?.file_type());
             if k == Kind::Folder {
                 let target = path.canonicalize()?;
@@ -483,8 +495,9 @@ mod tests {
         }
         #[cfg(unix)]
         std::os::unix::fs::symlink(root.join("a/d"), root.join("e/to-d")).unwrap();
-        let listed = |follow| -> Vec<(String, Kind)> {
-            list_tree(root, follow)
+        let real = root.canonicalize().unwrap();
+        let listed = |follow: bool| -> Vec<(String, Kind)> {
+            list_tree(root, follow.then_some(real.as_path()))
                 .unwrap()
                 .into_iter()
                 .map(|l| (rel_path(root, &l.path), l.kind))
@@ -524,18 +537,26 @@ mod tests {
         std::fs::create_dir_all(root.join("a/b")).unwrap();
         std::fs::create_dir_all(root.join("c")).unwrap();
         std::os::unix::fs::symlink(root.join("a"), root.join("a/b/up")).unwrap();
-        assert!(list_tree(root, true).is_err());
-        assert!(list_tree(root, false).is_ok());
+        let real = root.canonicalize().unwrap();
+        let inside = Some(real.as_path());
+        assert!(list_tree(root, inside).is_err());
+        assert!(list_tree(root, None).is_ok());
         // Two links that lead to each other's folders.
         std::fs::remove_file(root.join("a/b/up")).unwrap();
         std::os::unix::fs::symlink(root.join("c"), root.join("a/to-c")).unwrap();
         std::os::unix::fs::symlink(root.join("a"), root.join("c/to-a")).unwrap();
-        assert!(list_tree(&root.join("a"), true).is_err());
+        assert!(list_tree(&root.join("a"), inside).is_err());
+        // A link out of the folder the walk may follow links in.
+        assert!(list_tree(&root.join("a"), Some(&real.join("a"))).is_err());
+        std::fs::remove_file(root.join("c/to-a")).unwrap();
+        assert!(list_tree(&root.join("a"), inside).is_ok());
+        assert!(list_tree(&root.join("a"), Some(&real.join("a"))).is_err());
         // A link that leads nowhere.
         let lone = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(lone.path().join("gone"), lone.path().join("l")).unwrap();
-        assert!(list_tree(lone.path(), true).is_err());
-        assert_eq!(list_tree(lone.path(), false).unwrap()[0].kind, Kind::Link);
+        let lone_real = lone.path().canonicalize().unwrap();
+        assert!(list_tree(lone.path(), Some(&lone_real)).is_err());
+        assert_eq!(list_tree(lone.path(), None).unwrap()[0].kind, Kind::Link);
     }
 
     #[test]

@@ -366,7 +366,7 @@ fn remove_stale(
 /// when that is not possible (another file system, or one without hard links).
 fn link_tree(from: &Path, to: &Path) -> Option<Vec<(String, crate::fs::Kind)>> {
     use crate::fs::Kind;
-    let linked = crate::fs::list_tree(from, false).ok().and_then(|listed| {
+    let linked = crate::fs::list_tree(from, None).ok().and_then(|listed| {
         std::fs::create_dir_all(to).ok()?;
         let mut held = Vec::with_capacity(listed.len());
         for entry in listed {
@@ -399,7 +399,7 @@ fn is_link(path: &Path) -> bool {
 /// folders (no link, no special file).
 fn files_and_folders(dir: &Path) -> Option<Vec<(String, crate::fs::Kind)>> {
     use crate::fs::Kind;
-    let listed = crate::fs::list_tree(dir, false).ok()?;
+    let listed = crate::fs::list_tree(dir, None).ok()?;
     listed
         .into_iter()
         .map(|e| {

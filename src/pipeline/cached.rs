@@ -400,7 +400,7 @@ impl Record {
             .map(|(p, k)| (p.as_str(), k.file))
             .collect();
         expected.extend(done.sealed.iter().map(|(p, f)| (p.as_str(), *f)));
-        let Ok(listed) = crate::fs::list_tree(dir, false) else {
+        let Ok(listed) = crate::fs::list_tree(dir, None) else {
             return false;
         };
         let files: Vec<_> = listed
@@ -460,7 +460,7 @@ impl Found {
 }
 
 /// The digests of the inputs of a build of the site `config` describes: every file in its input
-/// folders (links followed), hidden or not, whether the build reads it or not, and the files
+/// folders (links inside the site followed), hidden or not, whether the build reads it or not, and the files
 /// as found (none where a file has no identity to check it by). None when a folder cannot be
 /// walked or a file read: then nothing is kept.
 pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<(Inputs, Option<Found>)> {
@@ -471,12 +471,15 @@ pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<(Inputs, 
     let mut markdown = Hasher::new();
     markdown.field(b"markdown 1");
     let mut found = Some(Found::default());
+    // Links are followed inside the site only: one that leads out (the build reports it) is
+    // not walked, and nothing is kept.
+    let site = config.root.canonicalize().ok()?;
     for folder in crate::layout::INPUTS {
         let root = config.root.join(folder);
         if !root.exists() {
             continue;
         }
-        let files: Vec<(std::path::PathBuf, bool)> = crate::fs::list_tree(&root, true)
+        let files: Vec<(std::path::PathBuf, bool)> = crate::fs::list_tree(&root, Some(&site))
             .ok()?
             .into_iter()
             .filter(|e| e.kind == crate::fs::Kind::File)
