@@ -553,16 +553,22 @@ impl Pack {
 
 /// Makes sure a segment read at the start is still there when the index names it again: its
 /// time is set to now, so that another build does not take it as unnamed for a minute, and if
-/// that build removed it already, it is written again from what was read.
+/// that build removed it already, it is written again from what was read. Only a plain file is
+/// touched: anything else under its name (a link a checkout planted there, its name being
+/// predictable from the site) is replaced, never reached through.
 fn ensure(dir: &Path, segment: &Segment) -> Result<()> {
     let path = dir.join(&segment.file);
-    let touched = std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .and_then(|f| f.set_modified(std::time::SystemTime::now()));
-    match touched {
-        Ok(()) => Ok(()),
-        Err(_) => crate::fs::write_atomically(dir, &path, &segment.bytes),
+    let plain = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+    let touched = plain
+        && std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .is_ok();
+    if touched {
+        Ok(())
+    } else {
+        crate::fs::write_atomically(dir, &path, &segment.bytes)
     }
 }
 

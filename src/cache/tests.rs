@@ -394,6 +394,44 @@ fn too_many_segments_are_merged_without_writing_the_largest_again() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_link_planted_under_a_segments_name_is_replaced_not_reached_through() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), DEFAULT_MAX_BYTES, &[(key(1), b"one")]);
+    let first = segments(dir.path());
+    let (mut cache, _) = open(dir.path(), DEFAULT_MAX_BYTES);
+    // After this build read it, the segment's name is a link to a file elsewhere.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let precious = elsewhere.path().join("precious");
+    std::fs::write(&precious, "not the cache's\n").unwrap();
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&precious)
+        .unwrap()
+        .set_modified(then)
+        .unwrap();
+    let at = dir.path().join(&first[0]);
+    std::fs::remove_file(&at).unwrap();
+    std::os::unix::fs::symlink(&precious, &at).unwrap();
+    cache.put("bodies", key(2), b"two".to_vec());
+    cache.save().unwrap();
+    // The link is a plain file again, and what it led to is as it was, its time too.
+    assert!(std::fs::symlink_metadata(&at).unwrap().is_file());
+    assert_eq!(
+        std::fs::read_to_string(&precious).unwrap(),
+        "not the cache's\n"
+    );
+    assert_eq!(
+        std::fs::metadata(&precious).unwrap().modified().unwrap(),
+        then
+    );
+    let (cache, warning) = open(dir.path(), DEFAULT_MAX_BYTES);
+    assert!(warning.is_none(), "{:?}", warning.map(|w| w.message));
+    assert_eq!(cache.get("bodies", &key(1)), Some(&b"one"[..]));
+}
+
 #[test]
 fn a_segment_another_build_removed_is_written_again_by_the_build_that_names_it() {
     let dir = tempfile::tempdir().unwrap();
