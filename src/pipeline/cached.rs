@@ -5,9 +5,10 @@
 //!
 //! A body's key is everything its rendering reads: the tool (the cache's identity: its version
 //! and executable, with the syntax set), the markdown and link settings, the fingerprinted
-//! files' URLs, the document's path, text, body range, URL, title, what it is (section, page or
-//! a record's body) and whether it takes its title from its first heading. Two things it reads are checked when it is taken back instead: the
-//! URL of every page it links to (kept with it, and compared with the site's now), and the
+//! files' URLs, the document's path, text (its digest, made once per build), body range, URL,
+//! title, what it is (section, page or a record's body) and whether it takes its title from its
+//! first heading. Two things it reads are checked when it is taken back instead: the URL of
+//! every page it links to (kept with it, and compared with the site's now), and the
 //! shortcodes, which can look up anything in the site: a body that calls one, known or not, is
 //! never kept, nor is one with a problem (its diagnostics may point into other files).
 
@@ -31,7 +32,7 @@ use crate::{markdown, theme};
 /// The pack bodies are kept in.
 const PACK: &str = "bodies";
 /// The version of a body entry's fields.
-const FIELDS: &[u8] = b"body 2";
+const FIELDS: &[u8] = b"body 3";
 
 /// Renders the bodies of `site` the cache does not hold, takes the others from it, and says
 /// which of those it rendered may be kept (see [`Taken::keep`], once the views are made).
@@ -43,13 +44,14 @@ pub(super) fn bodies(
     assets: &Assets,
     generated: &[String],
     cache: Option<&Cache>,
+    docs: Option<&[Doc]>,
 ) -> (Diagnostics, Option<Taken>) {
     let urls = site.urls.clone();
     let env = markdown::Env::new(config, &urls, theme, assets);
     let Some(cache) = cache else {
         return (markdown::site(site, &env, generated), None);
     };
-    let mut taken = take(site, config, assets, cache);
+    let mut taken = take(site, config, assets, cache, docs);
     let (per_body, links) = markdown::site_reusing(site, &env, generated, &|doc| {
         taken.has(doc).then(Diagnostics::new)
     });
@@ -85,16 +87,28 @@ fn kinds(site: &Site) -> impl Iterator<Item = u8> {
     })
 }
 
-/// Puts in `site` the bodies the cache holds, made from the same inputs.
-pub(super) fn take(site: &mut Site, config: &Config, assets: &Assets, cache: &Cache) -> Taken {
+/// Puts in `site` the bodies the cache holds, made from the same inputs. `docs`, when given,
+/// are `docs(site)`: their text digests are taken instead of hashing every text again.
+pub(super) fn take(
+    site: &mut Site,
+    config: &Config,
+    assets: &Assets,
+    cache: &Cache,
+    docs: Option<&[Doc]>,
+) -> Taken {
     let urls = site.urls.clone();
     let settings = settings(config, assets);
     let keys: Vec<Key> = site
         .bodies()
         .zip(kinds(site))
+        .enumerate()
         .collect::<Vec<_>>()
         .par_iter()
-        .map(|(doc, kind)| key(&settings, doc, *kind))
+        .map(|(i, (doc, kind))| {
+            let known = docs.and_then(|d| d.get(*i)).filter(|d| d.rel == doc.rel);
+            let text = known.map_or_else(|| text_digest(doc), |d| d.text);
+            key(&settings, doc, *kind, &text)
+        })
         .collect();
     let found: Vec<Option<(Content, Option<search::Entry>)>> = keys
         .par_iter()
@@ -179,13 +193,18 @@ fn settings(config: &Config, assets: &Assets) -> Hasher {
     h
 }
 
-fn key(settings: &Hasher, doc: &Document, kind: u8) -> Key {
+/// The digest of a document's text, in its body's key and in its `Doc`.
+fn text_digest(doc: &Document) -> Key {
+    Hasher::new().field(doc.source.text.as_bytes()).key()
+}
+
+fn key(settings: &Hasher, doc: &Document, kind: u8, text: &Key) -> Key {
     let mut h = settings.clone();
     h.field(&[kind])
         .field(doc.rel.as_bytes())
         .field(doc.title.as_bytes())
         .field(doc.source.path.as_bytes())
-        .field(doc.source.text.as_bytes())
+        .field(text)
         .field(&(doc.body.start as u64).to_le_bytes())
         .field(&(doc.body.end as u64).to_le_bytes())
         .field(doc.url.as_bytes())
@@ -344,7 +363,7 @@ pub(super) fn docs(site: &Site) -> Vec<Doc> {
         .par_iter()
         .map(|d| Doc {
             rel: d.rel.clone(),
-            text: Hasher::new().field(d.source.text.as_bytes()).key(),
+            text: text_digest(d),
             matter: Hasher::new()
                 .field(
                     d.source

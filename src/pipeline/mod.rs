@@ -168,8 +168,15 @@ impl driver::Target for Write<'_> {
         if self.cache.is_some() {
             self.docs = Some(cached::docs(site));
         }
-        let (diagnostics, taken) =
-            cached::bodies(site, config, theme, assets, generated, self.cache.as_ref());
+        let (diagnostics, taken) = cached::bodies(
+            site,
+            config,
+            theme,
+            assets,
+            generated,
+            self.cache.as_ref(),
+            self.docs.as_deref(),
+        );
         self.taken = taken;
         diagnostics
     }

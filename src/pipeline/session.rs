@@ -350,7 +350,7 @@ impl Kept {
         };
         let taken = cache
             .as_ref()
-            .map(|c| super::cached::take(site, config, assets, c));
+            .map(|c| super::cached::take(site, config, assets, c, None));
         let is_kept = |doc: &Document| match edited {
             Some(edited) => !edited.contains(&doc.rel),
             None => kept.contains(&doc.source.path),
