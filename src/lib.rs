@@ -5,9 +5,10 @@
 //! sections) -> `records::check` (artifact records, run ledgers, failure reports) ->
 //! `markdown::site` (bodies to HTML, links checked) -> `render::outputs` and `render::some`
 //! (the outputs planned, then rendered with the templates) ->
-//! `output::stage` (written into a staging folder, swapped in atomically). Static assets are
-//! fingerprinted before rendering (`fingerprint::apply`); after it, `_headers` (`policy`) and
-//! `site-manifest.json` (`manifest`) are written from the digests of what was written.
+//! `output::stage` (written into a staging folder, moved into place once all succeeded).
+//! Static assets are fingerprinted before rendering (`fingerprint::apply`); after it,
+//! `_headers` (`policy`) and `site-manifest.json` (`manifest`) are written from the digests
+//! of what was written.
 //! `pipeline::driver` is the only place that knows that order: start reading there. `publish::run`
 //! puts a built site on an S3-compatible bucket or in a directory (plan, remote, diff, execute).
 

@@ -100,11 +100,6 @@ pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to).map_err(io("could not move into place", to))
 }
 
-/// Removes a directory tree.
-pub(crate) fn remove_dir_all(path: &Path) -> Result<()> {
-    std::fs::remove_dir_all(path).map_err(io("could not remove", path))
-}
-
 /// Where a path of the site leads once the filesystem has followed every symbolic link on the
 /// way: how the build decides, before it opens anything, that a file is the site's to read.
 #[derive(Debug, Clone, PartialEq, Eq)]

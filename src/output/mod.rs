@@ -1,8 +1,10 @@
 //! The output stage: files are written into a staging folder beside the output folder and
-//! swapped into place only when the whole build succeeded, so a failed build leaves the
+//! moved into place only when the whole build succeeded, so a failed build leaves the
 //! previous site untouched and a good one leaves no stale file behind.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+mod journal;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -16,21 +18,25 @@ use crate::policy::Inline;
 
 /// A build being written.
 ///
-/// The folder written into is, when there is one, the output of the build before last (kept
-/// beside the output as `.<name>.spare`); when there is none but an output exists, a copy of the
-/// output made of hard links. Either way a file whose bytes did not change is not written again,
-/// and a rebuild allocates no new inodes, which on ext4 is most of the cost of writing ten
-/// thousand small files right after deleting ten thousand others. Because a reused folder may
-/// share its files with the live output, a changed file is never written in place: it is
-/// written beside and renamed over.
+/// When the output folder holds only plain files and folders (as a build leaves it), a build
+/// updates it in place: a file whose bytes did not change is left as it is, and a changed one
+/// waits in a staging folder beside the output until the whole build succeeded, when
+/// `commit` moves it into place, setting aside what it replaces so that a failure part-way
+/// puts everything back (see `journal`). A build that changes one page so touches a handful
+/// of files, where a copy of the output would touch every file and folder of it. Otherwise
+/// (no output yet, or one holding links or special files, which a pull request can plant) the
+/// build is written whole into the staging folder, which then takes the output's place.
 pub struct Staging {
+    /// Where new files wait: the whole output when fresh, else the changed files, flat.
     dir: PathBuf,
     target: PathBuf,
-    spare: PathBuf,
-    reused: bool,
-    /// What a reused folder held when the build began (each entry's path relative to it), to
-    /// tell what this build did not write.
-    held: Vec<(String, crate::fs::Kind)>,
+    /// The output was found fit to update in place, holding this (each entry's path relative
+    /// to it) when the build began.
+    held: Option<Vec<(String, crate::fs::Kind)>>,
+    /// The files of an update waiting in `dir`, by output path.
+    waiting: Mutex<HashMap<String, PathBuf>>,
+    /// The names of the next waiting file.
+    next: AtomicUsize,
     minify: bool,
     committed: bool,
     written: Mutex<BTreeMap<String, Written>>,
@@ -72,36 +78,27 @@ pub fn stage(config: &Config) -> Result<Staging> {
     let name = target
         .file_name()
         .map_or_else(|| "public".into(), |n| n.to_string_lossy().into_owned());
+    // Earlier versions kept the output before last beside it, to write the next build into.
+    // It is ours to drop: a link there is removed, never followed.
     let spare = parent.join(format!(".{name}.spare"));
-    let dir = free_name(&parent, &format!(".{name}.staging"));
-    // Only folders this tool made are written into: a link in their place, or a link inside
-    // them (a pull request can commit either), would send the writes elsewhere. The spare is
-    // ours to drop; the output stays as it is until the build succeeds, but is not reused.
-    let mut held = None;
     if is_link(&spare) {
         let _ = std::fs::remove_file(&spare);
     } else if spare.is_dir() {
-        held = files_and_folders(&spare);
-        if held.is_none() {
-            let _ = std::fs::remove_dir_all(&spare);
-        }
+        let _ = std::fs::remove_dir_all(&spare);
     }
-    let mut reused = held.is_some() && std::fs::rename(&spare, &dir).is_ok();
-    if !reused {
-        held = (target.is_dir() && !is_link(&target))
-            .then(|| link_tree(&target, &dir))
-            .flatten();
-        reused = held.is_some();
-    }
-    if !reused {
-        crate::fs::create_dir_all(&dir)?;
-    }
+    // Only a folder of plain files and folders is updated: a link in it (a pull request can
+    // commit one) would send the writes, or the comparisons, elsewhere.
+    let held = (target.is_dir() && !is_link(&target))
+        .then(|| files_and_folders(&target))
+        .flatten();
+    let dir = free_name(&parent, &format!(".{name}.staging"));
+    crate::fs::create_dir_all(&dir)?;
     Ok(Staging {
         dir,
         target,
-        spare,
-        reused,
-        held: held.unwrap_or_default(),
+        held,
+        waiting: Mutex::new(HashMap::new()),
+        next: AtomicUsize::new(0),
         minify: config.build.minify,
         committed: false,
         written: Mutex::new(BTreeMap::new()),
@@ -158,7 +155,7 @@ pub fn is_contained(path: &str) -> bool {
 }
 
 impl Staging {
-    /// Writes one file (minifying HTML when configured), unless it is already there with
+    /// Writes one file (minifying HTML when configured), unless the output already has it with
     /// exactly these bytes.
     pub fn write(&self, rendered: Rendered) -> Result<()> {
         if !is_contained(&rendered.path) {
@@ -166,229 +163,127 @@ impl Staging {
                 path: rendered.path.clone(),
             }));
         }
-        let path = self.dir.join(&rendered.path);
         let bytes = contents(rendered.body, self.minify)?;
-        if self.reused && same_bytes(&path, &bytes) {
+        if self.held.is_none() {
+            let path = self.dir.join(&rendered.path);
+            if std::fs::write(&path, &bytes).is_err() {
+                // A missing folder.
+                crate::fs::write(&path, &bytes)?;
+            }
+        } else if same_bytes(&self.target.join(&rendered.path), &bytes) {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
+            // (Written twice, the last bytes count.)
+            lock(&self.waiting).remove(&rendered.path);
         } else {
-            self.put(&path, &bytes)?;
+            let n = self.next.fetch_add(1, Ordering::Relaxed);
+            let waiting = self.dir.join(format!("new-{n}"));
+            std::fs::write(&waiting, &bytes).map_err(crate::fs::io("could not write", &waiting))?;
+            lock(&self.waiting).insert(rendered.path.clone(), waiting);
         }
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let written = describe(&rendered.path, &bytes);
-        self.lock().insert(rendered.path, written);
+        lock(&self.written).insert(rendered.path, written);
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Written>> {
-        self.written
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The identity of the file at `path` in the folder (which, when it was reused, holds the
-    /// last build's outputs): a file with the identity it had when a build wrote it has the
-    /// bytes it had.
+    /// The identity of the file the output will have at `path`, as far as it is written yet
+    /// (before anything is, when the output is updated, the last build's file): a file with
+    /// the identity it had when a build wrote it has the bytes it had.
     pub(crate) fn file_id(&self, path: &str) -> Option<crate::fs::FileId> {
         if !is_contained(path) {
             return None;
         }
-        crate::fs::FileId::of(&self.dir.join(path))
+        if self.held.is_none() {
+            return crate::fs::FileId::of(&self.dir.join(path));
+        }
+        let waiting = lock(&self.waiting).get(path).cloned();
+        crate::fs::FileId::of(&waiting.unwrap_or_else(|| self.target.join(path)))
     }
 
-    /// Counts the file at `path`, already in the folder, as written, with what the build that
+    /// Counts the file at `path`, already in the output, as written, with what the build that
     /// wrote it said of it (the caller has checked its identity with `file_id`).
     pub(crate) fn keep(&self, path: String, written: Written) {
         self.unchanged.fetch_add(1, Ordering::Relaxed);
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(written.size, Ordering::Relaxed);
-        self.lock().insert(path, written);
+        lock(&self.written).insert(path, written);
     }
 
     /// Every file written so far, by path, with its digest: the same whatever order the
     /// threads wrote in.
     pub fn written(&self) -> BTreeMap<String, Written> {
-        self.lock().clone()
+        lock(&self.written).clone()
     }
 
-    fn put(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        if self.reused {
-            return self.replace(path, bytes);
-        }
-        if let Ok(()) = std::fs::write(path, bytes) {
-            Ok(())
-        } else {
-            // A missing folder.
-            crate::fs::write(path, bytes)
-        }
-    }
-
-    /// Writes `path` in a reused folder: beside it, then renamed over it, so that a file
-    /// shared (hard-linked) with the live output is replaced, never changed.
-    fn replace(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let name = path
-            .file_name()
-            .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-        let temp = path.with_file_name(format!(".{name}.ancapex-new"));
-        if std::fs::write(&temp, bytes).is_err() {
-            // A missing folder, a file where a folder must now be, or a folder where the file
-            // must now be.
-            clear_way(&self.dir, path);
-            crate::fs::write(&temp, bytes)?;
-        }
-        if std::fs::rename(&temp, path).is_err() {
-            clear_way(&self.dir, path);
-            crate::fs::rename(&temp, path)?;
-        }
-        Ok(())
-    }
-
-    /// Swaps the staged build into place. The previous output is kept aside as the next
-    /// build's starting point.
+    /// Puts the build in place: the changed files moved into the output and what it no longer
+    /// has removed, or the fresh output swapped in whole. When that fails part-way the output
+    /// is put back as it was.
     pub fn commit(mut self) -> Result<Summary> {
         let summary = Summary {
             files: self.files.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
             unchanged: self.unchanged.load(Ordering::Relaxed),
         };
-        if self.reused {
-            let written = std::mem::take(&mut *self.lock());
-            remove_stale(&self.dir, &written, &self.held)?;
-        }
-        if self.target.exists() {
-            if self.spare.exists() {
-                crate::fs::remove_dir_all(&self.spare)?;
-            }
-            crate::fs::rename(&self.target, &self.spare)?;
-            if let Err(e) = crate::fs::rename(&self.dir, &self.target) {
-                // Put the previous site back: a failed build must leave it as it was.
-                let _ = std::fs::rename(&self.spare, &self.target);
-                return Err(e);
-            }
+        if let Some(held) = self.held.take() {
+            let written = std::mem::take(&mut *lock(&self.written));
+            let waiting = std::mem::take(&mut *lock(&self.waiting));
+            journal::update(
+                &self.target,
+                &self.dir,
+                waiting,
+                &written,
+                &held,
+                &|from, to| std::fs::rename(from, to),
+            )?;
+            self.committed = true;
+            let _ = std::fs::remove_dir_all(&self.dir);
         } else {
-            crate::fs::rename(&self.dir, &self.target)?;
+            self.swap_in()?;
+            self.committed = true;
         }
-        self.committed = true;
         Ok(summary)
     }
 
-    /// Where files are being written (for tests and serve).
-    pub fn path(&self) -> &Path {
-        &self.dir
+    /// Moves a fresh output into place, and whatever was there out of the way.
+    fn swap_in(&self) -> Result<()> {
+        if std::fs::symlink_metadata(&self.target).is_err() {
+            return crate::fs::rename(&self.dir, &self.target);
+        }
+        let parent = self.dir.parent().unwrap_or(Path::new("."));
+        let name = self
+            .target
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let aside = free_name(parent, &format!(".{name}.staging-replaced"));
+        crate::fs::rename(&self.target, &aside)?;
+        if let Err(e) = crate::fs::rename(&self.dir, &self.target) {
+            // Put the previous site back: a failed build must leave it as it was.
+            let _ = std::fs::rename(&aside, &self.target);
+            return Err(e);
+        }
+        // (Never through a link: the link itself goes.)
+        if std::fs::symlink_metadata(&aside).is_ok_and(|m| m.is_dir()) {
+            let _ = std::fs::remove_dir_all(&aside);
+        } else {
+            let _ = std::fs::remove_file(&aside);
+        }
+        Ok(())
     }
 }
 
 impl Drop for Staging {
-    /// A build that did not commit leaves the output as it was; what it wrote becomes the
-    /// spare (it is only ever a starting point, compared byte for byte).
+    /// A build that did not commit leaves the output as it was, and nothing beside it.
     fn drop(&mut self) {
-        if self.committed {
-            return;
-        }
-        if self.spare.exists() || std::fs::rename(&self.dir, &self.spare).is_err() {
+        if !self.committed {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 }
 
-/// Removes whatever stands in the way of writing `path` inside `root`: files where folders
-/// must be, a folder where the file must be.
-fn clear_way(root: &Path, path: &Path) {
-    let mut at = root.to_path_buf();
-    if let Ok(rel) = path.strip_prefix(root) {
-        let parts: Vec<_> = rel.components().collect();
-        for (i, part) in parts.iter().enumerate() {
-            at.push(part);
-            let last = i + 1 == parts.len();
-            match std::fs::symlink_metadata(&at) {
-                Ok(m) if !last && !m.is_dir() => {
-                    let _ = std::fs::remove_file(&at);
-                }
-                Ok(m) if last && m.is_dir() => {
-                    let _ = std::fs::remove_dir_all(&at);
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-/// Deletes the files of a reused folder (which held `held` when the build began: nothing else
-/// writes in it) that this build did not produce, and the folders left empty.
-fn remove_stale(
-    root: &Path,
-    written: &BTreeMap<String, Written>,
-    held: &[(String, crate::fs::Kind)],
-) -> Result<()> {
-    // The folders holding a file this build wrote: they stay.
-    let mut holding = std::collections::HashSet::new();
-    for path in written.keys() {
-        let mut at = path.as_str();
-        while let Some(i) = at.rfind('/') {
-            at = &at[..i];
-            if !holding.insert(at) {
-                break;
-            }
-        }
-    }
-    let mut dirs = vec![];
-    for (rel, kind) in held {
-        if *kind == crate::fs::Kind::Folder {
-            if !holding.contains(rel.as_str()) {
-                dirs.push(root.join(rel));
-            }
-        } else if !written.contains_key(rel) && !holding.contains(rel.as_str()) {
-            // (A file where this build made a folder was removed as it wrote in it.)
-            let path = root.join(rel);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                // Gone with its folder, where this build wrote a file.
-                Err(_) if std::fs::symlink_metadata(&path).is_err() => {}
-                Err(source) => {
-                    return Err(Error::Io {
-                        action: "could not remove",
-                        path,
-                        source,
-                    });
-                }
-            }
-        }
-    }
-    // Deepest first; fails, harmlessly, for a folder that still holds something.
-    for dir in dirs.iter().rev() {
-        let _ = std::fs::remove_dir(dir);
-    }
-    Ok(())
-}
-
-/// Makes `to` a copy of the folder `from` whose files are hard links, so that a build over it
-/// writes only what changed, and gives what it holds. None, with whatever was made removed,
-/// when that is not possible (another file system, or one without hard links).
-fn link_tree(from: &Path, to: &Path) -> Option<Vec<(String, crate::fs::Kind)>> {
-    use crate::fs::Kind;
-    let linked = crate::fs::list_tree(from, None).ok().and_then(|listed| {
-        std::fs::create_dir_all(to).ok()?;
-        let mut held = Vec::with_capacity(listed.len());
-        for entry in listed {
-            let rel = crate::fs::rel_path(from, &entry.path);
-            let dest = to.join(&rel);
-            let made = match entry.kind {
-                Kind::Folder => std::fs::create_dir_all(&dest).is_ok(),
-                Kind::File => std::fs::hard_link(&entry.path, &dest).is_ok(),
-                // A symbolic link or other special file is simply not reused.
-                Kind::Link | Kind::Other => continue,
-            };
-            if !made {
-                return None;
-            }
-            held.push((rel, entry.kind));
-        }
-        Some(held)
-    });
-    if linked.is_none() {
-        let _ = std::fs::remove_dir_all(to);
-    }
-    linked
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn is_link(path: &Path) -> bool {

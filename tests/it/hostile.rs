@@ -486,6 +486,42 @@ fn a_link_inside_a_planted_spare_folder_is_never_written_through() {
 }
 
 #[test]
+fn links_planted_in_the_output_folder_are_never_written_through() {
+    // The output is updated in place only when it holds plain files and folders: else it is
+    // written whole beside it and swapped in, and the links go with the old one.
+    let (site, outside) = case(
+        |s, o| {
+            link(s, "public/index.html", o.join("secret.txt"));
+            link(s, "public/post", o.join("folder"));
+        },
+        0,
+    );
+    for rel in ["public/index.html", "public/post"] {
+        let meta = std::fs::symlink_metadata(site.path(rel)).unwrap();
+        assert!(!meta.file_type().is_symlink(), "`{rel}` is still a link");
+    }
+    assert!(site.file("public/index.html").contains("<html"));
+    assert_eq!(
+        std::fs::read_dir(outside.join("folder")).unwrap().count(),
+        1,
+        "the build wrote into the linked folder"
+    );
+}
+
+#[test]
+fn an_output_folder_planted_as_a_link_is_replaced_not_written_through() {
+    let (site, outside) = case(|s, o| link(s, "public", o.join("folder")), 0);
+    let meta = std::fs::symlink_metadata(site.path("public")).unwrap();
+    assert!(meta.is_dir(), "public/ is still a link");
+    assert!(site.exists("public/index.html"));
+    assert_eq!(
+        std::fs::read_dir(outside.join("folder")).unwrap().count(),
+        1,
+        "the build wrote into the linked folder"
+    );
+}
+
+#[test]
 fn a_bundle_file_linked_out_of_the_site_is_refused() {
     case(
         |s, o| {
