@@ -222,7 +222,7 @@ fn rewrite_index(cache: &Path, format: Option<u32>, identity: Option<&str>) {
 fn a_cache_of_an_older_format_is_ignored_with_a_warning() {
     spoilt(
         |cache| rewrite_index(cache, Some(0), None),
-        "its index is in format 0, and this version of ancapex reads format 3",
+        "its index is in format 0, and this version of ancapex reads format 4",
     );
 }
 
