@@ -419,39 +419,48 @@ struct Walk<'t, 'a> {
 }
 
 impl Walk<'_, '_> {
-    /// Walks `dir` (as named from the top of the walk), whose canonical path is `real`.
+    /// Walks `dir` (as named from the top of the walk), whose canonical path is `real`. The
+    /// folders are listed in parallel, and only the files kept are `stat`ed (for their size),
+    /// in parallel too: a content folder of 10,000 pages walked a folder at a time, with a
+    /// `stat` of every entry, was most of the load stage.
     fn folder(&mut self, dir: &Path, real: &Path) -> Result<()> {
-        let walker = walkdir::WalkDir::new(dir)
-            .sort_by_file_name()
+        use crate::fs::Kind;
+        let listed: Vec<crate::fs::Listed> = crate::fs::list_tree(dir, None)
+            .map_err(crate::fs::io("could not walk", dir))?
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
-        for entry in walker {
-            let entry = entry.map_err(|source| Error::Walk {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-            if entry.depth() == 0 || entry.file_type().is_dir() {
-                continue;
-            }
-            let shown = self.tree.shown(entry.path());
-            let kind = entry.file_type();
-            if kind.is_file() {
-                let size = entry.metadata().map_or(0, |m| m.len());
-                self.file(entry.into_path(), &shown, size);
-            } else if kind.is_symlink() {
-                // Where the link is: its folder, canonical (no link below `dir` is followed
-                // by walkdir), and its name.
-                let here = entry
-                    .path()
-                    .strip_prefix(dir)
-                    .map_or_else(|_| real.to_path_buf(), |rel| real.join(rel));
-                self.link(entry.into_path(), &here, &shown)?;
-            } else {
-                self.diagnostics.push(
+            .filter(|e| {
+                e.kind != Kind::Folder
+                    && e.path
+                        .strip_prefix(dir)
+                        .is_ok_and(|rel| !rel.iter().any(is_ignored))
+            })
+            .collect();
+        let sizes: Vec<u64> = listed
+            .par_iter()
+            .map(|e| match e.kind {
+                Kind::File => std::fs::symlink_metadata(&e.path).map_or(0, |m| m.len()),
+                _ => 0,
+            })
+            .collect();
+        for (entry, size) in listed.into_iter().zip(sizes) {
+            let shown = self.tree.shown(&entry.path);
+            match entry.kind {
+                Kind::File => self.file(entry.path, &shown, size),
+                Kind::Link => {
+                    // Where the link is: its folder, canonical (no link below `dir` is
+                    // followed by the listing), and its name.
+                    let here = entry
+                        .path
+                        .strip_prefix(dir)
+                        .map_or_else(|_| real.to_path_buf(), |rel| real.join(rel));
+                    self.link(entry.path, &here, &shown)?;
+                }
+                Kind::Folder => {}
+                Kind::Other => self.diagnostics.push(
                     Diagnostic::warning(format!("`{shown}` is not a file or a folder; left out"))
                         .in_file(shown)
                         .help("pipes, sockets and devices are not part of a site"),
-                );
+                ),
             }
         }
         Ok(())
@@ -527,4 +536,51 @@ pub(crate) fn read_text(
     limit: u64,
 ) -> Result<Result<Arc<SourceText>, Diagnostic>> {
     crate::fs::read_source(root, path, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walk_lists_files_in_order_leaving_out_hidden_ones_and_editor_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for rel in [
+            "content/b.md",
+            "content/a/index.md",
+            "content/a/photo.png",
+            "content/a.md",
+            "content/a.md~",
+            "content/#a.md#",
+            "content/.a.md.swp",
+            "content/notes.tmp",
+            "content/.hidden/page.md",
+            "content/z/.git/config",
+            "content/z/y/x.md",
+        ] {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, rel).unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("content/b.md"), root.join("content/c.md")).unwrap();
+        let mut diagnostics = Diagnostics::new();
+        let listed = Tree::new(&root, &root)
+            .walk(&root.join("content"), &mut diagnostics)
+            .unwrap();
+        let rels: Vec<&str> = listed.iter().map(|(rel, _)| rel.as_str()).collect();
+        assert_eq!(
+            rels,
+            [
+                "a/index.md",
+                "a/photo.png",
+                "a.md",
+                "b.md",
+                "c.md",
+                "z/y/x.md"
+            ]
+        );
+        assert_eq!(listed[4].1, root.join("content/c.md"));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    }
 }
