@@ -68,8 +68,55 @@ pub struct Written {
     pub inline: Inline,
 }
 
-/// Starts a build's output next to `config.output_dir`.
-pub fn stage(config: &Config) -> Result<Staging> {
+/// What the output folder holds (each entry's path relative to it), when it is a folder of
+/// plain files and folders only (no link, no special file): listed on a thread of its own
+/// from the start of a build, while the stages before the output run.
+pub struct Listing {
+    dir: PathBuf,
+    thread: Option<std::thread::JoinHandle<Option<Held>>>,
+    held: Option<Held>,
+}
+
+/// What an output folder held, each entry's path relative to it.
+type Held = Vec<(String, crate::fs::Kind)>;
+
+impl Listing {
+    /// Starts listing `dir`.
+    pub fn start(dir: &Path) -> Self {
+        let owned = dir.to_path_buf();
+        Self {
+            dir: dir.to_path_buf(),
+            thread: Some(std::thread::spawn(move || list_plain(&owned))),
+            held: None,
+        }
+    }
+
+    /// The folder listed.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What the folder holds, once listed: none when it is not a folder of plain files and
+    /// folders.
+    pub(crate) fn held(&mut self) -> Option<&[(String, crate::fs::Kind)]> {
+        if let Some(thread) = self.thread.take() {
+            // (A thread that panicked listed nothing: the output is written whole.)
+            self.held = thread.join().ok().flatten();
+        }
+        self.held.as_deref()
+    }
+}
+
+/// What `target` holds, when it is a folder (not a link) of plain files and folders only.
+fn list_plain(target: &Path) -> Option<Vec<(String, crate::fs::Kind)>> {
+    (target.is_dir() && !is_link(target))
+        .then(|| files_and_folders(target))
+        .flatten()
+}
+
+/// Starts a build's output next to `config.output_dir`, with the output's listing when it
+/// was started already.
+pub fn stage(config: &Config, listing: Option<Listing>) -> Result<Staging> {
     let target = config.output_dir.clone();
     let parent = target
         .parent()
@@ -88,9 +135,13 @@ pub fn stage(config: &Config) -> Result<Staging> {
     }
     // Only a folder of plain files and folders is updated: a link in it (a pull request can
     // commit one) would send the writes, or the comparisons, elsewhere.
-    let held = (target.is_dir() && !is_link(&target))
-        .then(|| files_and_folders(&target))
-        .flatten();
+    let held = match listing {
+        Some(mut listing) if listing.dir == target => {
+            listing.held();
+            listing.held
+        }
+        _ => list_plain(&target),
+    };
     let dir = free_name(&parent, &format!(".{name}.staging"));
     crate::fs::create_dir_all(&dir)?;
     Ok(Staging {

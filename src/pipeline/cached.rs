@@ -410,29 +410,31 @@ pub(super) struct Done {
 }
 
 impl Record {
-    /// Whether the folder at `dir` holds exactly the files the build recorded left, each with
-    /// the identity it had then: then it holds their bytes.
-    pub(super) fn left_as_it_was(&self, dir: &Path, done: &Done) -> bool {
+    /// Whether the folder at `dir`, which holds `held` (only plain files and folders), holds
+    /// exactly the files the build recorded left, each with the identity it had then: then it
+    /// holds their bytes.
+    pub(super) fn left_as_it_was(
+        &self,
+        dir: &Path,
+        held: &[(String, crate::fs::Kind)],
+        done: &Done,
+    ) -> bool {
         let mut expected: BTreeMap<&str, FileId> = self
             .outputs
             .iter()
             .map(|(p, k)| (p.as_str(), k.file))
             .collect();
         expected.extend(done.sealed.iter().map(|(p, f)| (p.as_str(), *f)));
-        let Ok(listed) = crate::fs::list_tree(dir, None) else {
-            return false;
-        };
-        let files: Vec<_> = listed
-            .into_iter()
-            .filter(|e| e.kind != crate::fs::Kind::Folder)
+        let files: Vec<&str> = held
+            .iter()
+            .filter(|(_, kind)| *kind != crate::fs::Kind::Folder)
+            .map(|(rel, _)| rel.as_str())
             .collect();
         files.len() == expected.len()
-            && files.par_iter().all(|e| {
-                let rel = crate::fs::rel_path(dir, &e.path);
-                e.kind == crate::fs::Kind::File
-                    && expected
-                        .get(rel.as_str())
-                        .is_some_and(|f| FileId::of(&e.path) == Some(*f))
+            && files.par_iter().all(|rel| {
+                expected
+                    .get(rel)
+                    .is_some_and(|f| FileId::of(&dir.join(rel)) == Some(*f))
             })
     }
 }

@@ -82,6 +82,7 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         opened: false,
         warnings: Diagnostics::new(),
         docs: None,
+        listing: None,
         taken: None,
         inputs: None,
         found: None,
@@ -121,6 +122,8 @@ struct Write<'a> {
     digested: Vec<crate::cache::digests::Made>,
     /// The cache's warnings: ignored, or not written.
     warnings: Diagnostics,
+    /// The output folder's listing, started with the build.
+    listing: Option<output::Listing>,
     /// The pages and sections as the markdown stage saw them (with a cache).
     docs: Option<Vec<cached::Doc>>,
     /// The bodies the markdown stage took from the cache, and those to keep in it.
@@ -260,7 +263,7 @@ impl driver::Target for Write<'_> {
             diagnostics.extend(render(rendering.wanted, &|_| Ok(()))?);
             (None, None)
         } else {
-            let staging = output::stage(config)?;
+            let staging = output::stage(config, self.listing.take())?;
             let kept = std::sync::Mutex::new(BTreeMap::new());
             // An output the last build made from what this one would make it from is kept,
             // when its file is in the folder as that build left it.
@@ -374,6 +377,7 @@ impl Write<'_> {
     /// cache is opened here (and the configuration read, as the first stage reads it again).
     fn unchanged(&mut self, root: &Path) -> Result<Option<Report>> {
         let mut config = config::load(root, self.overrides)?;
+        self.listing = Some(output::Listing::start(&config.output_dir));
         config.provenance = crate::provenance::of(root);
         driver::Target::configured(self, &config)?;
         let Some(cache) = &self.cache else {
@@ -392,7 +396,12 @@ impl Write<'_> {
             && self.signer.is_none()
             && self.overrides.since.is_none()
             && self.warnings.is_empty()
-            && record.left_as_it_was(&config.output_dir, done);
+            && self
+                .listing
+                .as_mut()
+                .filter(|l| l.dir() == config.output_dir)
+                .and_then(output::Listing::held)
+                .is_some_and(|held| record.left_as_it_was(&config.output_dir, held, done));
         if !same {
             return Ok(None);
         }

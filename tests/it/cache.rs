@@ -98,6 +98,40 @@ fn an_edit_of_a_body_renders_only_what_shows_it_and_keeps_the_rest() {
     assert_eq!(inode(kept), ino);
 }
 
+/// A change made to an output folder by hand.
+type Change = fn(&Path);
+
+#[test]
+fn an_output_changed_since_the_last_build_is_brought_back_with_nothing_else_changed() {
+    let site = SiteTest::fixture("build/basic");
+    let outside = tempfile::tempdir().unwrap();
+    let (out, clean) = (outside.path().join("public"), outside.path().join("clean"));
+    same_as_clean(&site, &out, &clean, "first build");
+    let changes: [(&str, Change); 4] = [
+        ("a file added", |out| {
+            std::fs::write(out.join("extra.html"), "extra").unwrap();
+        }),
+        ("a file changed", |out| {
+            std::fs::write(out.join("about/index.html"), "changed").unwrap();
+        }),
+        ("a file removed", |out| {
+            std::fs::remove_file(out.join("about/index.html")).unwrap();
+        }),
+        ("a file replaced by a link", |out| {
+            std::fs::remove_file(out.join("about/index.html")).unwrap();
+            std::os::unix::fs::symlink(out.join("index.html"), out.join("about/index.html"))
+                .unwrap();
+        }),
+    ];
+    for (what, change) in changes {
+        change(&out);
+        let stderr = same_as_clean(&site, &out, &clean, what);
+        assert!(!stderr.contains("cache"), "{what}: {stderr}");
+        let meta = std::fs::symlink_metadata(out.join("about/index.html")).unwrap();
+        assert!(meta.is_file(), "{what}");
+    }
+}
+
 /// A cache made by one build, then spoilt by `spoil` (given the cache's folder): the next build
 /// warns once, in these words, and still builds what a clean build does; the one after that
 /// finds the new cache whole.
