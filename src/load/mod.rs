@@ -92,14 +92,17 @@ impl SourceSet {
 /// Finds and reads the site's inputs, all but the records under `artifacts/`, which
 /// `records::load` reads.
 pub fn sources(config: &Config) -> Result<(SourceSet, Diagnostics)> {
-    sources_reusing(config, &[])
+    sources_reusing(config, &[], None)
 }
 
 /// `sources`, keeping the text of each markdown file whose text is the same as in `known`
 /// (sorted by path, as `SourceSet::content`): the same shared text, not a second copy of it.
+/// `listed` is a listing of a folder made already (`fs::list_tree`, links not followed): the
+/// content folder's is taken instead of listing it again.
 pub(crate) fn sources_reusing(
     config: &Config,
     known: &[ContentFile],
+    listed: Option<(PathBuf, Vec<crate::fs::Listed>)>,
 ) -> Result<(SourceSet, Diagnostics)> {
     let root = &config.root;
     let tree = Tree::of(config);
@@ -107,9 +110,11 @@ pub(crate) fn sources_reusing(
     let mut set = SourceSet::default();
 
     let content_dir = crate::layout::content(root);
-    let (markdown, assets) = partition(tree.walk(&content_dir, &mut diagnostics)?, |rel| {
-        rel.ends_with(".md")
-    });
+    let listed = listed.and_then(|(dir, listed)| (dir == content_dir).then_some(listed));
+    let (markdown, assets) = partition(
+        tree.walk_listed(&content_dir, listed, &mut diagnostics)?,
+        |rel| rel.ends_with(".md"),
+    );
     set.content_assets = assets
         .into_iter()
         .map(|(rel, path)| AssetFile {
@@ -394,6 +399,16 @@ impl<'a> Tree<'a> {
     /// nowhere, or back into a folder it is in, a file over `COPY_LIMIT` and anything that is
     /// not a file (a pipe, a device) are reported and left out.
     pub(crate) fn walk(&self, dir: &Path, diagnostics: &mut Diagnostics) -> Result<Listing> {
+        self.walk_listed(dir, None, diagnostics)
+    }
+
+    /// [`walk`](Self::walk), with `dir`'s listing when it was made already.
+    fn walk_listed(
+        &self,
+        dir: &Path,
+        listed: Option<Vec<crate::fs::Listed>>,
+        diagnostics: &mut Diagnostics,
+    ) -> Result<Listing> {
         let mut out = vec![];
         if let Some(real) = self.real_folder(dir, diagnostics) {
             let mut walk = Walk {
@@ -403,7 +418,7 @@ impl<'a> Tree<'a> {
                 diagnostics,
                 out: &mut out,
             };
-            walk.folder(dir, &real)?;
+            walk.folder(dir, &real, listed)?;
         }
         Ok(out)
     }
@@ -423,10 +438,20 @@ impl Walk<'_, '_> {
     /// folders are listed in parallel, and only the files kept are `stat`ed (for their size),
     /// in parallel too: a content folder of 10,000 pages walked a folder at a time, with a
     /// `stat` of every entry, was most of the load stage.
-    fn folder(&mut self, dir: &Path, real: &Path) -> Result<()> {
+    fn folder(
+        &mut self,
+        dir: &Path,
+        real: &Path,
+        listed: Option<Vec<crate::fs::Listed>>,
+    ) -> Result<()> {
         use crate::fs::Kind;
-        let listed: Vec<crate::fs::Listed> = crate::fs::list_tree(dir, None)
-            .map_err(crate::fs::io("could not walk", dir))?
+        let listed = match listed {
+            Some(listed) => listed,
+            None => {
+                crate::fs::list_tree(dir, None).map_err(crate::fs::io("could not walk", dir))?
+            }
+        };
+        let listed: Vec<crate::fs::Listed> = listed
             .into_iter()
             .filter(|e| {
                 e.kind != Kind::Folder
@@ -506,7 +531,7 @@ impl Walk<'_, '_> {
                 );
             } else {
                 self.links_left -= 1;
-                self.folder(&path, &target)?;
+                self.folder(&path, &target, None)?;
             }
         }
         Ok(())

@@ -484,7 +484,7 @@ impl Found {
 /// folders (links inside the site followed), hidden or not, whether the build reads it or not, and the files
 /// as found (none where a file has no identity to check it by). None when a folder cannot be
 /// walked or a file read: then nothing is kept.
-pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<(Inputs, Option<Found>)> {
+pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<Walked> {
     let mut rest = Hasher::new();
     rest.field(b"rest 1")
         .field(crate::cache::identity().as_bytes())
@@ -492,6 +492,7 @@ pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<(Inputs, 
     let mut markdown = Hasher::new();
     markdown.field(b"markdown 1");
     let mut found = Some(Found::default());
+    let mut content = None;
     // Links are followed inside the site only: one that leads out (the build reports it) is
     // not walked, and nothing is kept.
     let site = config.root.canonicalize().ok()?;
@@ -500,16 +501,28 @@ pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<(Inputs, 
         if !root.exists() {
             continue;
         }
-        let files: Vec<(std::path::PathBuf, bool)> = crate::fs::list_tree(&root, Some(&site))
-            .ok()?
-            .into_iter()
+        // The content folder is listed as the load stage lists it, links not followed: when it
+        // holds no link, that is the same listing, and the load stage takes it.
+        let plain = (folder == crate::layout::CONTENT)
+            .then(|| crate::fs::list_tree(&root, None).ok())
+            .flatten()
+            .filter(|listed| listed.iter().all(|e| e.kind != crate::fs::Kind::Link));
+        let listed = match &plain {
+            Some(listed) => listed,
+            None => &crate::fs::list_tree(&root, Some(&site)).ok()?,
+        };
+        let files: Vec<(std::path::PathBuf, bool)> = listed
+            .iter()
             .filter(|e| e.kind == crate::fs::Kind::File)
             .map(|e| {
                 let is_markdown = folder == crate::layout::CONTENT
                     && e.path.extension().is_some_and(|x| x == "md");
-                (e.path, is_markdown)
+                (e.path.clone(), is_markdown)
             })
             .collect();
+        if let Some(listed) = plain {
+            content = Some((root.clone(), listed));
+        }
         let digested: Vec<Option<(Key, Option<FileId>)>> = files
             .par_iter()
             .map(|(p, _)| digests.of_identified(p))
@@ -531,7 +544,19 @@ pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<(Inputs, 
     }
     let rest = rest.key();
     let whole = Hasher::new().field(&rest).field(&markdown.key()).key();
-    Some((Inputs { rest, whole }, found))
+    Some(Walked {
+        inputs: Inputs { rest, whole },
+        found,
+        content,
+    })
+}
+
+/// What the walk of the inputs gives: their digests, the files found (when each has an
+/// identity), and the content folder's listing, links not followed (when it holds none).
+pub(super) struct Walked {
+    pub(super) inputs: Inputs,
+    pub(super) found: Option<Found>,
+    pub(super) content: Option<(std::path::PathBuf, Vec<crate::fs::Listed>)>,
 }
 
 /// The last build's record for `output_dir`, when the cache holds a whole one written on this

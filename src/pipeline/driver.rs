@@ -119,6 +119,11 @@ pub(super) trait Target {
     fn search_entries(&mut self) -> HashMap<String, Arc<render::search::Entry>> {
         HashMap::new()
     }
+    /// A listing of the content folder made already (`fs::list_tree`, links not followed),
+    /// with the folder it is of, for the load stage to take instead of listing it again.
+    fn content_listing(&mut self) -> Option<(std::path::PathBuf, Vec<crate::fs::Listed>)> {
+        None
+    }
     /// The render stage: renders the `wanted` outputs of the state's plan.
     fn render(&mut self, state: &State, rendering: Rendering<'_>) -> Result<Self::Done>;
 }
@@ -327,7 +332,8 @@ fn stages<T: Target>(
     let mut edited_templates = BTreeSet::new();
     match reuse {
         Reuse::Fresh(_) => {
-            let (sources, ds) = load::sources_reusing(&state.config, &known)?;
+            let listed = target.content_listing();
+            let (sources, ds) = load::sources_reusing(&state.config, &known, listed)?;
             state.settled.extend(ds);
             state.sources = sources;
             let (files, ds) = records::load(&state.config)?;

@@ -83,6 +83,7 @@ fn run(root: &Path, overrides: &Overrides) -> Result<Report> {
         warnings: Diagnostics::new(),
         docs: None,
         listing: None,
+        content: None,
         taken: None,
         inputs: None,
         found: None,
@@ -124,6 +125,8 @@ struct Write<'a> {
     warnings: Diagnostics,
     /// The output folder's listing, started with the build.
     listing: Option<output::Listing>,
+    /// The content folder's listing, as the walk of the inputs made it, for the load stage.
+    content: Option<(std::path::PathBuf, Vec<crate::fs::Listed>)>,
     /// The pages and sections as the markdown stage saw them (with a cache).
     docs: Option<Vec<cached::Doc>>,
     /// The bodies the markdown stage took from the cache, and those to keep in it.
@@ -131,6 +134,10 @@ struct Write<'a> {
 }
 
 impl driver::Target for Write<'_> {
+    fn content_listing(&mut self) -> Option<(std::path::PathBuf, Vec<crate::fs::Listed>)> {
+        self.content.take()
+    }
+
     type Done = Report;
     const KEEPS: bool = false;
 
@@ -384,9 +391,12 @@ impl Write<'_> {
             return Ok(None);
         };
         let digests = crate::cache::Digests::new(Some(cache), self.overrides.rehash);
-        let inputs = cached::inputs(&config, &digests);
-        self.inputs = inputs.as_ref().map(|(i, _)| *i);
-        self.found = inputs.and_then(|(_, found)| found);
+        let walked = cached::inputs(&config, &digests);
+        self.inputs = walked.as_ref().map(|w| w.inputs);
+        if let Some(walked) = walked {
+            self.found = walked.found;
+            self.content = walked.content;
+        }
         self.digested.push(digests.made());
         let record = cached::record(cache, &config.output_dir);
         let Some((record, done)) = record.as_ref().and_then(|r| Some((r, r.done.as_ref()?))) else {
@@ -446,7 +456,7 @@ impl Write<'_> {
             found.still()
         } else {
             let digests = crate::cache::Digests::new(Some(cache), self.overrides.rehash);
-            let after = cached::inputs(config, &digests).map(|(i, _)| i);
+            let after = cached::inputs(config, &digests).map(|w| w.inputs);
             self.digested.push(digests.made());
             after == Some(before)
         };
