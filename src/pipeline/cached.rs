@@ -501,6 +501,11 @@ pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<Walked> {
         if !root.exists() {
             continue;
         }
+        // A folder that is itself a link out of the site (the build reports it) is not
+        // walked, and nothing is kept.
+        if !root.canonicalize().ok()?.starts_with(&site) {
+            return None;
+        }
         // The content folder is listed as the load stage lists it, links not followed: when it
         // holds no link, that is the same listing, and the load stage takes it.
         let plain = (folder == crate::layout::CONTENT)
@@ -788,6 +793,29 @@ mod tests {
 
     fn urls() -> BTreeMap<String, String> {
         BTreeMap::from([("b.md".to_owned(), "/b/".to_owned())])
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_input_folder_linked_out_of_the_site_is_not_walked() {
+        let site = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(
+            site.path().join("site.toml"),
+            "title = \"t\"\nbase_url = \"https://example.org\"\n",
+        )
+        .unwrap();
+        std::fs::write(outside.path().join("secret.md"), "secret").unwrap();
+        let config =
+            crate::config::load(site.path(), &crate::config::Overrides::default()).unwrap();
+        let digests = Digests::new(None, crate::cache::Rehash::Unchanged);
+        assert!(inputs(&config, &digests).is_some());
+        std::os::unix::fs::symlink(outside.path(), site.path().join("content")).unwrap();
+        assert!(inputs(&config, &digests).is_none());
+        std::fs::remove_file(site.path().join("content")).unwrap();
+        std::fs::create_dir(site.path().join("content")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), site.path().join("content/linked")).unwrap();
+        assert!(inputs(&config, &digests).is_none());
     }
 
     #[cfg(unix)]
