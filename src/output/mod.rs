@@ -20,9 +20,10 @@ use crate::policy::Inline;
 ///
 /// When the output folder holds only plain files and folders (as a build leaves it), a build
 /// updates it in place: a file whose bytes did not change is left as it is, and a changed one
-/// waits in a staging folder beside the output until the whole build succeeded, when
-/// `commit` moves it into place, setting aside what it replaces so that a failure part-way
-/// puts everything back (see `journal`). A build that changes one page so touches a handful
+/// waits under a hidden name beside the file it replaces (or in a staging folder beside the
+/// output, when its folder is new) until the whole build succeeded, when `commit` moves it
+/// into place, setting aside what it replaces so that a failure part-way puts everything back
+/// (see `journal`). A build that does not commit removes what it wrote. A build that changes one page so touches a handful
 /// of files, where a copy of the output would touch every file and folder of it. Otherwise
 /// (no output yet, or one holding links or special files, which a pull request can plant) the
 /// build is written whole into the staging folder, which then takes the output's place.
@@ -33,7 +34,11 @@ pub struct Staging {
     /// The output was found fit to update in place, holding this (each entry's path relative
     /// to it) when the build began.
     held: Option<Vec<(String, crate::fs::Kind)>>,
-    /// The files of an update waiting in `dir`, by output path.
+    /// The folders of the output the update may write beside files in (those it held).
+    folders: std::collections::HashSet<String>,
+    /// The files of an update waiting to be moved into place, by output path: each beside
+    /// the file it replaces (a hidden name in the same folder), or in `dir` when its folder is
+    /// new.
     waiting: Mutex<HashMap<String, PathBuf>>,
     /// The names of the next waiting file.
     next: AtomicUsize,
@@ -144,10 +149,18 @@ pub fn stage(config: &Config, listing: Option<Listing>) -> Result<Staging> {
     };
     let dir = free_name(&parent, &format!(".{name}.staging"));
     crate::fs::create_dir_all(&dir)?;
+    let folders = held
+        .iter()
+        .flatten()
+        .filter(|(_, kind)| *kind == crate::fs::Kind::Folder)
+        .map(|(rel, _)| rel.clone())
+        .chain([String::new()])
+        .collect();
     Ok(Staging {
         dir,
         target,
         held,
+        folders,
         waiting: Mutex::new(HashMap::new()),
         next: AtomicUsize::new(0),
         minify: config.build.minify,
@@ -224,18 +237,56 @@ impl Staging {
         } else if same_bytes(&self.target.join(&rendered.path), &bytes) {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
             // (Written twice, the last bytes count.)
-            lock(&self.waiting).remove(&rendered.path);
+            if let Some(before) = lock(&self.waiting).remove(&rendered.path) {
+                let _ = std::fs::remove_file(before);
+            }
         } else {
             let n = self.next.fetch_add(1, Ordering::Relaxed);
-            let waiting = self.dir.join(format!("new-{n}"));
-            std::fs::write(&waiting, &bytes).map_err(crate::fs::io("could not write", &waiting))?;
-            lock(&self.waiting).insert(rendered.path.clone(), waiting);
+            let beside = self.beside(&rendered.path, n, &bytes);
+            let waiting = if let Some(beside) = beside {
+                beside
+            } else {
+                let flat = self.dir.join(format!("new-{n}"));
+                std::fs::write(&flat, &bytes).map_err(crate::fs::io("could not write", &flat))?;
+                flat
+            };
+            if let Some(before) = lock(&self.waiting).insert(rendered.path.clone(), waiting) {
+                let _ = std::fs::remove_file(before);
+            }
         }
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let written = describe(&rendered.path, &bytes);
         lock(&self.written).insert(rendered.path, written);
         Ok(())
+    }
+
+    /// Writes `bytes` to wait beside the file at `path` in the output, under a hidden name of
+    /// this build's own (`n`), when its folder is one the output held; none when it is not, or
+    /// the file cannot be made there. A changed file so waits in its own folder, as the file
+    /// it replaces did: on ext4 ten thousand new files in one folder, made right after as many
+    /// were deleted there, took seconds of the kernel's time to find inodes for.
+    fn beside(&self, path: &str, n: usize, bytes: &[u8]) -> Option<PathBuf> {
+        use std::io::Write as _;
+        let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+        if !self.folders.contains(folder) {
+            return None;
+        }
+        let beside = self
+            .target
+            .join(folder)
+            .join(format!(".{name}.ancapex-{}-{n}", std::process::id()));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&beside)
+            .ok()?;
+        if file.write_all(bytes).is_err() {
+            drop(file);
+            let _ = std::fs::remove_file(&beside);
+            return None;
+        }
+        Some(beside)
     }
 
     /// The identity of the file the output will have at `path`, as far as it is written yet
@@ -278,7 +329,7 @@ impl Staging {
         };
         if let Some(held) = self.held.take() {
             let written = std::mem::take(&mut *lock(&self.written));
-            let waiting = std::mem::take(&mut *lock(&self.waiting));
+            let waiting = lock(&self.waiting).clone();
             journal::update(
                 &self.target,
                 &self.dir,
@@ -328,6 +379,9 @@ impl Drop for Staging {
     /// A build that did not commit leaves the output as it was, and nothing beside it.
     fn drop(&mut self) {
         if !self.committed {
+            for waiting in lock(&self.waiting).values() {
+                let _ = std::fs::remove_file(waiting);
+            }
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }

@@ -181,8 +181,23 @@ fn failed_build_leaves_the_previous_output_untouched_and_a_good_one_leaves_nothi
     site.run(["build"]).fails_with(1);
     assert_same_tree(&before, &site.tree("public"));
     assert_no_leftovers(&site);
-
     site.write("content/blog/tour.md", &tour);
+
+    // A build that fails once it has written changed pages (every page is changed, one fails
+    // to render) leaves none of them, nor any file of its own, in or beside the output.
+    let template = site.file("templates/page.html");
+    site.write(
+        "templates/page.html",
+        &template.replace(
+            "<body>",
+            "<body><p>changed</p>{% if page.title == \"About this fixture\" %}{{ nowhere.at_all }}{% endif %}",
+        ),
+    );
+    site.run(["build"]).fails_with(1);
+    assert_same_tree(&before, &site.tree("public"));
+    assert_no_leftovers(&site);
+    site.write("templates/page.html", &template);
+
     site.remove("content/yaml-page.md");
     site.run(["build"]).succeeds();
     let after = site.tree("public");
