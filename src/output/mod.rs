@@ -42,6 +42,8 @@ pub struct Staging {
     waiting: Mutex<HashMap<String, PathBuf>>,
     /// The names of the next waiting file.
     next: AtomicUsize,
+    /// The identity of each file kept as the last build left it, as checked then.
+    kept: Mutex<HashMap<String, crate::fs::FileId>>,
     minify: bool,
     committed: bool,
     written: Mutex<BTreeMap<String, Written>>,
@@ -163,6 +165,7 @@ pub fn stage(config: &Config, listing: Option<Listing>) -> Result<Staging> {
         folders,
         waiting: Mutex::new(HashMap::new()),
         next: AtomicUsize::new(0),
+        kept: Mutex::new(HashMap::new()),
         minify: config.build.minify,
         committed: false,
         written: Mutex::new(BTreeMap::new()),
@@ -228,6 +231,7 @@ impl Staging {
             }));
         }
         let bytes = contents(rendered.body, self.minify)?;
+        lock(&self.kept).remove(&rendered.path);
         if self.held.is_none() {
             let path = self.dir.join(&rendered.path);
             if std::fs::write(&path, &bytes).is_err() {
@@ -291,7 +295,8 @@ impl Staging {
 
     /// The identity of the file the output will have at `path`, as far as it is written yet
     /// (before anything is, when the output is updated, the last build's file): a file with
-    /// the identity it had when a build wrote it has the bytes it had.
+    /// the identity it had when a build wrote it has the bytes it had. A file kept has the
+    /// identity it was kept with, not `stat`ed again.
     pub(crate) fn file_id(&self, path: &str) -> Option<crate::fs::FileId> {
         if !is_contained(path) {
             return None;
@@ -299,16 +304,21 @@ impl Staging {
         if self.held.is_none() {
             return crate::fs::FileId::of(&self.dir.join(path));
         }
+        if let Some(kept) = lock(&self.kept).get(path) {
+            return Some(*kept);
+        }
         let waiting = lock(&self.waiting).get(path).cloned();
         crate::fs::FileId::of(&waiting.unwrap_or_else(|| self.target.join(path)))
     }
 
     /// Counts the file at `path`, already in the output, as written, with what the build that
     /// wrote it said of it (the caller has checked its identity with `file_id`).
-    pub(crate) fn keep(&self, path: String, written: Written) {
+    /// Its identity, `file`, is remembered (see `file_id`).
+    pub(crate) fn keep(&self, path: String, written: Written, file: crate::fs::FileId) {
         self.unchanged.fetch_add(1, Ordering::Relaxed);
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(written.size, Ordering::Relaxed);
+        lock(&self.kept).insert(path.clone(), file);
         lock(&self.written).insert(path, written);
     }
 

@@ -284,7 +284,7 @@ impl driver::Target for Write<'_> {
                 if staging.file_id(path) != Some(k.file) {
                     return true;
                 }
-                staging.keep(path.to_owned(), k.written.clone());
+                staging.keep(path.to_owned(), k.written.clone(), k.file);
                 lock(&kept).insert(path.to_owned(), k.used.clone());
                 false
             };
