@@ -85,7 +85,7 @@ def prepare(workdir, pages, minify):
 
 
 def clean(site):
-    for name in ("public", ".public.spare", "resources", "floor-out", "floor-out-nohl"):
+    for name in ("public", "resources", "floor-out", "floor-out-nohl"):
         shutil.rmtree(os.path.join(site, name), ignore_errors=True)
 
 
@@ -162,7 +162,9 @@ def measure_cached(size, a):
         tools["hugo"] = ([hugo, "--quiet"], sites["hugo"], os.path.join(sites["hugo"], "layouts", "page.html"))
     results = {(k, step): [] for k in tools for step in STEPS}
     written = {step: [] for step in STEPS}
-    edits = 0
+    # Numbered from the clock, so that no edit puts back what an earlier run of this script
+    # left in the same work folder (the template edit would then change nothing).
+    edits = int(time.time()) * 100
     first = 0 if a.warmup else 1
     for round_ in range(first, a.runs + 1):
         for kind, (_, site, _) in tools.items():
