@@ -278,7 +278,6 @@ fn markdown_in(folder: &str, data: &[u8]) {
         let ours = path == page
             || path == site.join("site.toml")
             || path.starts_with(&output)
-            || path.starts_with(site.join(".public.spare"))
             // The build cache holds what the outputs are made of, and keeps the bodies of
             // earlier inputs, so it is not checked for the secret (the outputs are).
             || path.starts_with(site.join(crate::cache::DEFAULT_DIR))
