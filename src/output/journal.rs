@@ -1,23 +1,32 @@
 //! Moving an update's files into the output so that it can be undone: every file or folder
-//! a step replaces is first moved aside, into the staging folder (so a build killed part-way
-//! leaves nothing stray in the output; the next build finds any mix of old and new files and
-//! brings each to what it must be), and when a step fails every step before it is undone,
-//! last first.
+//! a step replaces is first moved aside, into the staging folder, and when a step fails every
+//! step before it is undone, last first. A build killed part-way leaves a mix of old and new
+//! files (and waiting ones under their hidden names), which the next build brings each to what
+//! it must be. Should undoing fail too, what could not be put back is still in the staging
+//! folder, which is then left as it is.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use super::Written;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fs::{Kind, io};
 
 /// How a file or folder is moved (`std::fs::rename`; tests make it fail).
 pub(super) type Rename<'a> = &'a dyn Fn(&Path, &Path) -> std::io::Result<()>;
 
+/// An update that failed.
+#[derive(Debug)]
+pub(super) struct Failed {
+    pub(super) error: Error,
+    /// Whether every step was undone; else what was not is in the staging folder still.
+    pub(super) undone: bool,
+}
+
 /// Brings the output at `target`, which held `held` when the build began, to exactly the
-/// `written` files: each file `waiting` (by output path, in `staging`) is moved into place,
-/// and what no longer belongs is removed. On failure the output is put back as it was.
+/// `written` files: each file `waiting` (by output path) is moved into place, and what no
+/// longer belongs is removed, into `staging`. On failure the output is put back as it was.
 pub(super) fn update(
     target: &Path,
     staging: &Path,
@@ -25,7 +34,7 @@ pub(super) fn update(
     written: &BTreeMap<String, Written>,
     held: &[(String, Kind)],
     rename: Rename<'_>,
-) -> Result<()> {
+) -> std::result::Result<(), Failed> {
     // The folders holding a file this build wrote: they stay.
     let mut holding = HashSet::new();
     for path in written.keys() {
@@ -60,9 +69,9 @@ pub(super) fn update(
         }
         Ok(())
     })();
-    if let Err(e) = moved {
-        journal.undo();
-        return Err(e);
+    if let Err(error) = moved {
+        let undone = journal.undo();
+        return Err(Failed { error, undone });
     }
     // Folders left empty, deepest first; fails, harmlessly, for one that still holds something.
     for (path, kind) in held.iter().rev() {
@@ -147,14 +156,20 @@ impl Journal<'_> {
         Ok(())
     }
 
-    /// Undoes every step, last first.
-    fn undo(self) {
+    /// Undoes every step, last first; whether all were.
+    fn undo(self) -> bool {
+        let mut undone = true;
         for step in self.steps.into_iter().rev() {
-            let _ = match step {
-                Step::Moved { from, to } => std::fs::rename(to, from),
-                Step::Made(folder) => std::fs::remove_dir(folder),
+            undone &= match step {
+                Step::Moved { from, to } => std::fs::rename(to, from).is_ok(),
+                Step::Made(folder) => {
+                    // (A folder that could not be removed holds nothing of the last output.)
+                    let _ = std::fs::remove_dir(folder);
+                    true
+                }
             };
         }
+        undone
     }
 }
 
@@ -235,7 +250,7 @@ mod tests {
     }
 
     impl Case {
-        fn update(self, rename: Rename<'_>) -> Result<()> {
+        fn update(self, rename: Rename<'_>) -> std::result::Result<(), Failed> {
             update(
                 &self.target,
                 &self.staging,
@@ -296,7 +311,8 @@ mod tests {
                     break;
                 }
                 Err(e) => {
-                    assert!(format!("{e:?}").contains("injected"), "{e:?}");
+                    assert!(e.undone, "failing at move {fail_at}");
+                    assert!(format!("{:?}", e.error).contains("injected"), "{e:?}");
                     assert_eq!(tree(&target), before, "failing at move {fail_at}");
                     assert_eq!(tree(&staging), waiting_before, "failing at move {fail_at}");
                 }
@@ -305,5 +321,36 @@ mod tests {
         // Moves tried: four files placed, three things in their way set aside, and three stale
         // files (one already gone with the folder it was in).
         assert_eq!(steps, 10);
+    }
+
+    #[test]
+    fn an_update_that_cannot_be_undone_says_so_and_leaves_what_it_set_aside() {
+        let root = tempfile::tempdir().unwrap();
+        let case = setup(root.path());
+        let staging = case.staging.clone();
+        let calls = std::cell::Cell::new(0);
+        // The first move sets `a/index.html` aside; the second fails, and the first cannot be
+        // undone, for something took its place meanwhile.
+        let target = case.target.clone();
+        let rename = |a: &Path, b: &Path| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 2 {
+                std::fs::create_dir(target.join("a/index.html/in-the-way")).ok();
+                return Err(std::io::Error::other("injected"));
+            }
+            std::fs::rename(a, b)?;
+            if calls.get() == 1 {
+                std::fs::create_dir_all(target.join("a/index.html/in-the-way")).unwrap();
+            }
+            Ok(())
+        };
+        let failed = case.update(&rename).unwrap_err();
+        assert!(!failed.undone);
+        assert!(
+            tree(&staging)
+                .values()
+                .any(|bytes| bytes.as_deref() == Some(b"old a".as_slice())),
+            "the old file is not in the staging folder"
+        );
     }
 }

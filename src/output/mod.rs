@@ -1,10 +1,9 @@
-//! The output stage: files are written into a staging folder beside the output folder and
-//! moved into place only when the whole build succeeded, so a failed build leaves the
-//! previous site untouched and a good one leaves no stale file behind.
+//! The output stage: files whose bytes changed are written beside those they replace (or
+//! into a staging folder beside the output folder) and moved into place only when the whole
+//! build succeeded, so a failed build leaves the previous site untouched and a good one leaves
+//! no stale file behind.
 
 use std::collections::{BTreeMap, HashMap};
-
-mod journal;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -16,6 +15,8 @@ use crate::error::{Error, Result};
 use crate::model::{Body, Rendered};
 use crate::policy::Inline;
 
+mod journal;
+
 /// A build being written.
 ///
 /// When the output folder holds only plain files and folders (as a build leaves it), a build
@@ -23,12 +24,14 @@ use crate::policy::Inline;
 /// waits under a hidden name beside the file it replaces (or in a staging folder beside the
 /// output, when its folder is new) until the whole build succeeded, when `commit` moves it
 /// into place, setting aside what it replaces so that a failure part-way puts everything back
-/// (see `journal`). A build that does not commit removes what it wrote. A build that changes one page so touches a handful
-/// of files, where a copy of the output would touch every file and folder of it. Otherwise
+/// (see `journal`). A build that does not commit removes what it wrote. A build that changes
+/// one page so touches a handful of files, where a copy of the output would touch every file
+/// and folder of it. Otherwise
 /// (no output yet, or one holding links or special files, which a pull request can plant) the
 /// build is written whole into the staging folder, which then takes the output's place.
 pub struct Staging {
-    /// Where new files wait: the whole output when fresh, else the changed files, flat.
+    /// The staging folder: the whole output when fresh; else the changed files whose folder
+    /// is new, and what the update sets aside.
     dir: PathBuf,
     target: PathBuf,
     /// The output was found fit to update in place, holding this (each entry's path relative
@@ -46,6 +49,9 @@ pub struct Staging {
     kept: Mutex<HashMap<String, crate::fs::FileId>>,
     minify: bool,
     committed: bool,
+    /// A failed update could not put everything back: what it could not is in `dir`, which
+    /// is then left as it is.
+    left: bool,
     written: Mutex<BTreeMap<String, Written>>,
     files: AtomicUsize,
     bytes: AtomicU64,
@@ -168,6 +174,7 @@ pub fn stage(config: &Config, listing: Option<Listing>) -> Result<Staging> {
         kept: Mutex::new(HashMap::new()),
         minify: config.build.minify,
         committed: false,
+        left: false,
         written: Mutex::new(BTreeMap::new()),
         files: AtomicUsize::new(0),
         bytes: AtomicU64::new(0),
@@ -340,14 +347,19 @@ impl Staging {
         if let Some(held) = self.held.take() {
             let written = std::mem::take(&mut *lock(&self.written));
             let waiting = lock(&self.waiting).clone();
-            journal::update(
+            let updated = journal::update(
                 &self.target,
                 &self.dir,
                 waiting,
                 &written,
                 &held,
                 &|from, to| std::fs::rename(from, to),
-            )?;
+            );
+            if let Err(failed) = updated {
+                // What could not be put back is in the staging folder: it stays there.
+                self.left = !failed.undone;
+                return Err(failed.error);
+            }
             self.committed = true;
             let _ = std::fs::remove_dir_all(&self.dir);
         } else {
@@ -388,7 +400,7 @@ impl Staging {
 impl Drop for Staging {
     /// A build that did not commit leaves the output as it was, and nothing beside it.
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.committed && !self.left {
             for waiting in lock(&self.waiting).values() {
                 let _ = std::fs::remove_file(waiting);
             }
