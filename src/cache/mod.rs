@@ -282,6 +282,21 @@ pub fn open_in(root: &Path, dir: &Path, max_bytes: u64) -> (Option<Cache>, Optio
                 return (None, Some(warning));
             }
         }
+        // A cache that comes with the checkout (`.gitignore` does not stop a commit of one)
+        // was written by whoever committed it, and its entries could say anything of the
+        // pages they stand for: one git tracks is not read. (The CI cache is restored into
+        // the folder, never committed.)
+        let shown = crate::fs::rel_path(root, dir);
+        let tracked = crate::git::run(root, &["ls-files", "-z", "--", &shown]);
+        if tracked.is_ok_and(|files| !files.is_empty()) {
+            let warning = Diagnostic::warning(format!(
+                "the build cache is not used: `{shown}` holds files committed to the repository"
+            ))
+            .help(format!(
+                "a cache comes from a build, never from a checkout: `git rm -r --cached {shown}`"
+            ));
+            return (None, Some(warning));
+        }
     }
     let (cache, warning) = open(dir, max_bytes);
     (Some(cache), warning)

@@ -132,6 +132,31 @@ fn an_output_changed_since_the_last_build_is_brought_back_with_nothing_else_chan
     }
 }
 
+#[test]
+fn a_cache_committed_to_the_repository_is_not_used() {
+    let site = SiteTest::fixture("build/basic");
+    let outside = tempfile::tempdir().unwrap();
+    let (out, clean) = (outside.path().join("public"), outside.path().join("clean"));
+    same_as_clean(&site, &out, &clean, "first build");
+    crate::support::git(&site, &["init", "-q", "-b", "main"]);
+    crate::support::git(&site, &["add", "-f", "."]);
+    crate::support::git(&site, &["commit", "-q", "-m", "with a cache"]);
+    apply(site.root(), &RandomEdit::Body(1, 3));
+    let stderr = same_as_clean(&site, &out, &clean, "committed cache");
+    assert!(
+        stderr.contains(
+            "warning: the build cache is not used: `.ancapex/cache` holds files committed to \
+             the repository"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("build cache").count(), 1, "{stderr}");
+    // Taken out of the repository, it is used again.
+    crate::support::git(&site, &["rm", "-r", "-q", "--cached", ".ancapex/cache"]);
+    let stderr = same_as_clean(&site, &out, &clean, "the cache untracked");
+    assert!(!stderr.contains("cache"), "{stderr}");
+}
+
 /// A cache made by one build, then spoilt by `spoil` (given the cache's folder): the next build
 /// warns once, in these words, and still builds what a clean build does; the one after that
 /// finds the new cache whole.
