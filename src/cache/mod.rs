@@ -205,16 +205,8 @@ fn checksum(bytes: &[u8]) -> [u8; 16] {
 }
 
 fn checksum_file(path: &Path) -> std::io::Result<[u8; 16]> {
-    let mut file = std::fs::File::open(path)?;
     let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
-    let mut buf = vec![0; 256 * 1024];
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    crate::fs::read_chunks(path, |chunk| hasher.update(chunk))?;
     Ok(hasher.digest128().to_le_bytes())
 }
 

@@ -363,8 +363,15 @@ fn list_folder(
 }
 
 pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
     let mut hasher = sha2::Sha256::new();
+    let size = read_chunks(path, |chunk| hasher.update(chunk))?;
+    Ok((crate::text::hex(&hasher.finalize()), size))
+}
+
+/// Reads the file at `path` a chunk at a time, handing each to `chunk`, without holding it
+/// whole; its size.
+pub(crate) fn read_chunks(path: &Path, mut chunk: impl FnMut(&[u8])) -> std::io::Result<u64> {
+    let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0; 64 * 1024];
     let mut size = 0u64;
     loop {
@@ -372,10 +379,10 @@ pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
+        chunk(&buf[..n]);
         size += n as u64;
     }
-    Ok((crate::text::hex(&hasher.finalize()), size))
+    Ok(size)
 }
 
 /// Whether `s` is a SHA-256 digest as the site writes them: 64 lowercase hex digits.
