@@ -15,19 +15,18 @@
 //! of the last build that used it, so that the marks of an unchanged segment are kept without
 //! writing it again.
 //!
-//! Nothing in it is trusted: every file carries a format version and the identity of the tool
-//! that wrote it (its version and the checksum of its executable, which holds the theme and
-//! the syntax set), and every byte is checked once: the index by its own trailing SHA-256, a
-//! segment by the checksum the index names it by (see `checksum`). A cache that fails any
-//! check, or whose index names a segment that is not there, is ignored as a whole with one
-//! warning, and the build makes everything. A segment's bytes are read into one buffer and its
-//! entries are ranges of it. Files are written beside and renamed into place, so a reader sees a whole
-//! file or the one before, and two builds at once each leave a cache that reads back whole: a
-//! file no index names is removed only once it is a minute old, and a build that names a
-//! segment it did not write touches it first (and writes it again if it is gone), so that
-//! another build's cleaning does not take it. The packs have a size bound; past it, the entries
-//! used longest ago go first (a build that adds nothing writes nothing, and so does not mark
-//! what it used).
+//! Nothing in it is trusted: every file carries a format version and the identity of the tool that
+//! wrote it (its version and the checksum of its executable, which holds the theme and the syntax
+//! set), and every byte is checked once: the index by its own trailing SHA-256, a segment by the
+//! checksum the index names it by (see `checksum`). A cache that fails any check, or whose index
+//! names a segment that is not there, is ignored as a whole with one warning, and the build makes
+//! everything. A segment's bytes are read into one buffer and its entries are ranges of it. Files
+//! are written beside and renamed into place, so a reader sees a whole file or the one before, and
+//! two builds at once each leave a cache that reads back whole: a file no index names is removed
+//! only once it is a minute old, and a build that names a segment it did not write touches it first
+//! (and writes it again if it is gone), so that another build's cleaning does not take it. The
+//! packs have a size bound; past it, the entries used longest ago go first (a build that adds
+//! nothing writes nothing, and so does not mark what it used).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -635,7 +634,6 @@ struct Named {
     marks: Vec<u64>,
 }
 
-/// Reads the index and every segment it names. None when there is no index.
 /// Reads the index (with the machine it was written on) and every segment it names. None when
 /// there is no index.
 fn read(dir: &Path, identity: &str) -> std::result::Result<Option<(u64, Vec<u8>, Packs)>, String> {

@@ -481,9 +481,10 @@ impl Found {
 }
 
 /// The digests of the inputs of a build of the site `config` describes: every file in its input
-/// folders (links inside the site followed), hidden or not, whether the build reads it or not, and the files
-/// as found (none where a file has no identity to check it by). None when a folder cannot be
-/// walked or a file read: then nothing is kept.
+/// folders (links inside the site followed), hidden or not, whether the build reads it or not;
+/// with the files as found and the content folder's listing (see [`Walked`]). None when a
+/// folder cannot be walked, is a link out of the site, or a file cannot be read: then nothing
+/// is kept.
 pub(super) fn inputs(config: &Config, digests: &Digests<'_>) -> Option<Walked> {
     let mut rest = Hasher::new();
     rest.field(b"rest 1")
